@@ -1,0 +1,493 @@
+/* cq_boot.c — the CQ analysis driver: sample statistics, plans per lag and
+ * for the Q test, chunked backend runs and exact bounded-memory reductions
+ * (cross-quantilogram.md §4.2-§4.3, §4.8). */
+#include "cqboot/cq_boot.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cqboot/blocklen.h"
+#include "cqboot/philox.h"
+#include "cqboot/qselect.h"
+
+void cqb_boot_opts_default(cqb_boot_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->seed = 1;
+    o->B = 1000;
+    o->gamma = 0.0;
+    o->level = 0.95;
+    o->share_grid = 1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+cqb_status cqb_auto_gamma(const double *const *cols, int ncol, size_t N, int floor1, double *gamma,
+                          cqb_error *err)
+{
+    double *bb = malloc((size_t)(ncol > 0 ? ncol : 1) * sizeof *bb);
+    if (!bb) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+    cqb_bstar_opts o;
+    cqb_bstar_opts_default(&o);
+    for (int c = 0; c < ncol; ++c) {
+        double bcb;
+        if (cqb_bstar(cols[c], N, &o, &bb[c], &bcb) != CQB_OK) {
+            free(bb);
+            return cqb_error_set(err, CQB_EDATA,
+                                 "automatic gamma: the Politis-White block length is undefined for a "
+                                 "column of %zu rows (too short or constant); give --gamma", N);
+        }
+    }
+    *gamma = cqb_gamma_from_bstar(bb, (size_t)ncol, floor1);
+    free(bb);
+    return CQB_OK;
+}
+
+/* ------------------------------------------------------------ one plan -- */
+
+/* How plan statistics become the values whose quantiles we need. */
+typedef struct derive {
+    int kind;            /* 0: band d = rho* - rho_hat; 1: Q tests */
+    size_t nvar;
+    const double *ref;   /* band: rho_hat per stat; Q: rho_hat per unit cell */
+    /* Q: */
+    size_t P, ncell;     /* units = lags 1..P, ncell = ny * nx */
+    double T;
+} derive;
+
+static void derive_values(const derive *d, const double *st, double *v)
+{
+    if (d->kind == 0) {
+        for (size_t j = 0; j < d->nvar; ++j) v[j] = st[j] - d->ref[j];
+        return;
+    }
+    /* Q: v[cell * 2P + (p-1)] = BP, v[cell * 2P + P + (p-1)] = LB. */
+    const double T = d->T;
+    for (size_t c = 0; c < d->ncell; ++c) {
+        double sbp = 0.0, slb = 0.0;
+        for (size_t k = 1; k <= d->P; ++k) {
+            double e = st[(k - 1) * d->ncell + c] - d->ref[(k - 1) * d->ncell + c];
+            double e2 = e * e;
+            sbp += e2;
+            slb += e2 / (T - (double)k);
+            v[c * 2 * d->P + (k - 1)] = T * sbp;
+            v[c * 2 * d->P + d->P + (k - 1)] = T * (T + 2.0) * slb;
+        }
+    }
+}
+
+typedef struct progress_state {
+    const cqb_boot_opts *o;
+    double done, total;
+} progress_state;
+
+static void tick(progress_state *ps, double n)
+{
+    ps->done += n;
+    if (ps->o->progress && ps->total > 0) ps->o->progress(ps->done / ps->total, ps->o->progress_user);
+}
+
+/* Runs B replicates of a plan through the backend in chunks, feeding the
+ * selector (all passes) and counting p-value exceedances (pass 1): value
+ * (absolute if pv_abs) >= pv_ref[j]. */
+static cqb_status run_plan(const cqb_plan *plan, const cqb_boot_opts *o, const derive *d,
+                           const double *probs, int nprob, const double *pv_ref, int pv_abs,
+                           size_t *pv_count, cqb_qsel **sel_out, progress_state *ps, size_t *peak,
+                           int *two_pass, cqb_error *err)
+{
+    cqb_status st;
+    cqb_qsel *sel = NULL;
+    st = cqb_qsel_create(d->nvar, o->B, probs, nprob, o->mem_limit, &sel, err);
+    if (st != CQB_OK) return st;
+    size_t chunk = o->chunk;
+    if (chunk == 0) {
+        size_t per = (plan->nstat + d->nvar) * sizeof(double);
+        chunk = ((size_t)32 << 20) / (per ? per : 1);
+        if (chunk < 64) chunk = 64;
+        if (chunk > 8192) chunk = 8192;
+    }
+    if (chunk > o->B) chunk = o->B;
+    double *stats = malloc(chunk * plan->nstat * sizeof *stats);
+    double *vals = malloc(chunk * d->nvar * sizeof *vals);
+    if (!stats || !vals) {
+        st = cqb_error_set(err, CQB_ENOMEM, "out of memory for a bootstrap chunk of %zu replicates", chunk);
+        goto done;
+    }
+    const int npass = cqb_qsel_npass(sel);
+    if (npass == 2) *two_pass = 1;
+    memset(pv_count, 0, d->nvar * sizeof *pv_count);
+    const cqb_backend *be = o->backend;
+    const int threads = be ? be->threads : 0;
+    for (int pass = 1; pass <= npass; ++pass) {
+        for (size_t b0 = 0; b0 < o->B; b0 += chunk) {
+            if (o->cancel && *o->cancel) {
+                st = cqb_error_set(err, CQB_EUSAGE, "interrupted");
+                goto done;
+            }
+            size_t nb = o->B - b0 < chunk ? o->B - b0 : chunk;
+            st = be ? be->run(be, plan, (uint32_t)b0, nb, stats, err)
+                    : cqb_plan_run_cpu(plan, (uint32_t)b0, nb, stats, 0, err);
+            if (st != CQB_OK) goto done;
+            for (size_t r = 0; r < nb; ++r) derive_values(d, stats + r * plan->nstat, vals + r * d->nvar);
+            if (pass == 1) {
+                for (size_t r = 0; r < nb; ++r) {
+                    const double *v = vals + r * d->nvar;
+                    for (size_t j = 0; j < d->nvar; ++j) {
+                        double x = pv_abs ? fabs(v[j]) : v[j];
+                        if (x >= pv_ref[j]) pv_count[j]++;
+                    }
+                }
+            }
+            st = cqb_qsel_add(sel, pass, vals, nb, threads, err);
+            if (st != CQB_OK) goto done;
+            tick(ps, (double)nb);
+        }
+        st = cqb_qsel_end_pass(sel, pass, threads, err);
+        if (st != CQB_OK) goto done;
+        size_t bytes = cqb_qsel_bytes(sel) + chunk * (plan->nstat + d->nvar) * sizeof(double);
+        if (bytes > *peak) *peak = bytes;
+    }
+done:
+    free(stats);
+    free(vals);
+    if (st != CQB_OK) {
+        cqb_qsel_free(sel);
+        sel = NULL;
+    }
+    *sel_out = sel;
+    return st;
+}
+
+/* ----------------------------------------------------------- validation -- */
+
+static cqb_status check_levels(const double *a, size_t n, const char *what, cqb_error *err)
+{
+    if (n == 0) return cqb_error_set(err, CQB_EUSAGE, "%s: at least one quantile level", what);
+    if (n > CQB_PLAN_MAX_LEVELS)
+        return cqb_error_set(err, CQB_EUSAGE, "%s: at most %d quantile levels", what, CQB_PLAN_MAX_LEVELS);
+    for (size_t i = 0; i < n; ++i) {
+        if (!(a[i] > 0.0 && a[i] < 1.0))
+            return cqb_error_set(err, CQB_EUSAGE, "%s: level %g is outside (0,1)", what, a[i]);
+        if (i > 0 && !(a[i] > a[i - 1]))
+            return cqb_error_set(err, CQB_EUSAGE, "%s: levels must be ascending and distinct", what);
+    }
+    return CQB_OK;
+}
+
+static cqb_status validate(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_error *err)
+{
+    cqb_status st;
+    if ((st = check_levels(s->alpha_y, s->ny, "--alpha-y", err)) != CQB_OK) return st;
+    if ((st = check_levels(s->alpha_x, s->nx, "--alpha-x", err)) != CQB_OK) return st;
+    if (s->nlags == 0) return cqb_error_set(err, CQB_EUSAGE, "--lags: at least one lag");
+    for (size_t i = 0; i < s->nlags; ++i) {
+        if (i > 0 && !(s->lags[i] > s->lags[i - 1]))
+            return cqb_error_set(err, CQB_EUSAGE, "--lags: lags must be ascending and distinct");
+        if (s->lags[i] > CQB_TAG_MAX_LAG)
+            return cqb_error_set(err, CQB_EUSAGE, "--lags: lag %zu is too large", s->lags[i]);
+    }
+    if (s->in.nctl > CQB_MAX_VARS - 2)
+        return cqb_error_set(err, CQB_EUSAGE, "--control: at most %d controls", CQB_MAX_VARS - 2);
+    for (size_t j = 0; j < s->in.nctl; ++j)
+        if (!(s->in.ctl[j].alpha > 0.0 && s->in.ctl[j].alpha < 1.0))
+            return cqb_error_set(err, CQB_EUSAGE, "--control: level %g is outside (0,1)", s->in.ctl[j].alpha);
+    size_t maxlag = s->lags[s->nlags - 1];
+    for (size_t j = 0; j < s->in.nctl; ++j)
+        if (s->in.ctl[j].lag > 0 && (size_t)s->in.ctl[j].lag > maxlag) maxlag = (size_t)s->in.ctl[j].lag;
+    size_t minrows = 2;
+    for (size_t i = 0; i < s->ny; ++i) {
+        double m = s->alpha_y[i] < 1.0 - s->alpha_y[i] ? s->alpha_y[i] : 1.0 - s->alpha_y[i];
+        size_t need = (size_t)ceil(1.0 / m);
+        if (need > minrows) minrows = need;
+    }
+    for (size_t i = 0; i < s->nx; ++i) {
+        double m = s->alpha_x[i] < 1.0 - s->alpha_x[i] ? s->alpha_x[i] : 1.0 - s->alpha_x[i];
+        size_t need = (size_t)ceil(1.0 / m);
+        if (need > minrows) minrows = need;
+    }
+    if (s->in.T < maxlag + minrows)
+        return cqb_error_set(err, CQB_EDATA,
+                             "too few rows for the lags: T = %zu, largest lag %zu, and the quantile levels "
+                             "need at least %zu rows after lagging",
+                             s->in.T, maxlag, minrows);
+    if (o->B < 1) return cqb_error_set(err, CQB_EUSAGE, "--boot: B must be at least 1");
+    if (o->B > UINT32_MAX) return cqb_error_set(err, CQB_EUSAGE, "--boot: B must be below 2^32");
+    if (!(o->gamma <= 1.0) || isnan(o->gamma))
+        return cqb_error_set(err, CQB_EUSAGE, "--gamma: must be in (0,1] or auto");
+    if (!(o->level > 0.0 && o->level < 1.0))
+        return cqb_error_set(err, CQB_EUSAGE, "--level: must be in (0,1)");
+    if (!o->share_grid && s->ny * s->nx > CQB_TAG_MAX_CELL)
+        return cqb_error_set(err, CQB_EUSAGE, "independent resamples per cell: at most %u cells",
+                             CQB_TAG_MAX_CELL);
+    return CQB_OK;
+}
+
+/* ------------------------------------------------------------- columns -- */
+
+/* Index of the column (var, shift), adding it if new. */
+static int col_add(cqb_plan_colspec *cols, int *n, const cqb_cq_spec *s, int var, size_t shift,
+                   const double *lev, int nlev)
+{
+    for (int i = 0; i < *n; ++i)
+        if (cols[i].var == var && cols[i].shift == shift) return i;
+    cqb_plan_colspec *c = &cols[(*n)++];
+    c->series = var == 0 ? s->in.y : var == 1 ? s->in.x : s->in.ctl[var - 2].z;
+    c->var = var;
+    c->shift = shift;
+    c->lev = lev;
+    c->nlev = nlev;
+    return *n - 1;
+}
+
+static size_t ctl_shift(const cqb_cq_spec *s, size_t j, size_t k)
+{
+    return s->in.ctl[j].lag < 0 ? k : (size_t)s->in.ctl[j].lag;
+}
+
+static cqb_status plan_gamma(const cqb_plan *plan, const cqb_boot_opts *o, double *gamma, cqb_error *err)
+{
+    if (o->gamma > 0.0) {
+        *gamma = o->gamma;
+        return CQB_OK;
+    }
+    const double **cp = malloc((size_t)plan->ncol * sizeof *cp);
+    if (!cp) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+    for (int c = 0; c < plan->ncol; ++c) cp[c] = plan->col[c].v;
+    cqb_status st = cqb_auto_gamma(cp, plan->ncol, plan->N, o->gamma_floor1, gamma, err);
+    free(cp);
+    return st;
+}
+
+/* ------------------------------------------------------------------ run -- */
+
+cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_result *res, cqb_error *err)
+{
+    memset(res, 0, sizeof *res);
+    cqb_status st = validate(s, o, err);
+    if (st != CQB_OK) return st;
+    const size_t ny = s->ny, nx = s->nx, nl = s->nlags, ncellg = ny * nx;
+    const int partial = s->in.nctl > 0;
+    const size_t P = s->qtests ? s->lags[nl - 1] : 0;
+    const double sig = 1.0 - o->level;
+    double t0 = now_s();
+
+    res->ncells = ncellg * nl;
+    res->cells = calloc(res->ncells, sizeof *res->cells);
+    res->nqtests = P ? ncellg * P : 0;
+    res->qtests = res->nqtests ? calloc(res->nqtests, sizeof *res->qtests) : NULL;
+    double *qrho = P ? malloc(P * ncellg * sizeof *qrho) : NULL; /* rho_hat(k) [k-1][cell] */
+    if (!res->cells || (P && (!res->qtests || !qrho))) {
+        free(qrho);
+        cqb_cq_result_free(res);
+        return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+    }
+
+    /* Sample statistics. */
+    cqb_cq_prep prep;
+    if ((st = cqb_cq_prep_init(&s->in, &prep, err)) != CQB_OK) goto fail;
+    for (size_t iy = 0; iy < ny && st == CQB_OK; ++iy) {
+        for (size_t ix = 0; ix < nx && st == CQB_OK; ++ix) {
+            for (size_t li = 0; li < nl && st == CQB_OK; ++li) {
+                cqb_cq_point pt;
+                st = cqb_cq_compute_prep(&s->in, &prep, s->alpha_y[iy], s->alpha_x[ix], s->lags[li], &pt, err);
+                cqb_cq_cell *c = &res->cells[(iy * nx + ix) * nl + li];
+                c->alpha_y = s->alpha_y[iy];
+                c->alpha_x = s->alpha_x[ix];
+                c->lag = s->lags[li];
+                c->n = pt.n;
+                c->rho = pt.rho;
+                c->rho_partial = partial ? pt.rho_partial : NAN;
+            }
+            for (size_t k = 1; k <= P && st == CQB_OK; ++k) {
+                cqb_cq_point pt;
+                st = cqb_cq_compute_prep(&s->in, &prep, s->alpha_y[iy], s->alpha_x[ix], k, &pt, err);
+                qrho[(k - 1) * ncellg + iy * nx + ix] = partial ? pt.rho_partial : pt.rho;
+            }
+        }
+    }
+    cqb_cq_prep_free(&prep);
+    if (st != CQB_OK) goto fail;
+    for (size_t c = 0; c < ncellg && P; ++c) {
+        double *qbp = malloc(3 * P * sizeof *qbp), *r = qbp ? qbp + 2 * P : NULL;
+        if (!qbp) {
+            st = cqb_error_set(err, CQB_ENOMEM, "out of memory");
+            goto fail;
+        }
+        for (size_t k = 0; k < P; ++k) r[k] = qrho[k * ncellg + c];
+        cqb_q_stats(r, P, s->in.T, qbp, qbp + P);
+        for (size_t p = 1; p <= P; ++p) {
+            cqb_cq_qtest *q = &res->qtests[c * P + p - 1];
+            q->alpha_y = s->alpha_y[c / nx];
+            q->alpha_x = s->alpha_x[c % nx];
+            q->p = p;
+            q->q_bp = qbp[p - 1];
+            q->q_lb = qbp[P + p - 1];
+        }
+        free(qbp);
+    }
+    double t1 = now_s();
+    res->seconds_point = t1 - t0;
+
+    /* Bootstrap. Work units for progress: B per plan per pass (two-pass
+     * mode is rare; the estimate then grows, which only slows the bar). */
+    const size_t ngroups = o->share_grid ? 1 : ncellg;
+    progress_state ps = {o, 0.0, (double)o->B * (double)ngroups * (double)(nl + (P ? 1 : 0))};
+    const double band_probs[2] = {sig / 2.0, 1.0 - sig / 2.0};
+    const double q_prob[1] = {o->level};
+
+    for (size_t li = 0; li < nl; ++li) {
+        const size_t k = s->lags[li];
+        for (size_t g = 0; g < ngroups; ++g) {
+            /* g indexes the cell when resamples are independent per cell. */
+            const size_t gy = o->share_grid ? 0 : g / nx, gx = o->share_grid ? 0 : g % nx;
+            const double *ly = s->alpha_y + gy, *lx = s->alpha_x + gx;
+            const int my = o->share_grid ? (int)ny : 1, mx = o->share_grid ? (int)nx : 1;
+            cqb_plan_colspec cols[CQB_MAX_VARS];
+            int ncol = 0;
+            cqb_plan_unit u;
+            memset(&u, 0, sizeof u);
+            u.col_y = col_add(cols, &ncol, s, 0, 0, ly, my);
+            u.col_x = col_add(cols, &ncol, s, 1, k, lx, mx);
+            for (size_t j = 0; j < s->in.nctl; ++j)
+                u.col_z[u.nz++] = col_add(cols, &ncol, s, 2 + (int)j, ctl_shift(s, j, k), &s->in.ctl[j].alpha, 1);
+            uint32_t tag = cqb_sb_tag(CQB_FAMILY_BAND, (uint32_t)k, o->share_grid ? 0u : (uint32_t)(g + 1));
+            cqb_plan plan;
+            double gamma;
+            st = cqb_plan_build(&plan, s->in.T, cols, ncol, &u, 1, my, mx, s->in.conv, o->seed, tag, 1.0, err);
+            if (st != CQB_OK) goto fail;
+            if ((st = plan_gamma(&plan, o, &gamma, err)) != CQB_OK) {
+                cqb_plan_free(&plan);
+                goto fail;
+            }
+            plan.thr = cqb_bernoulli_threshold(gamma);
+            size_t nv = plan.nstat;
+            double ref[CQB_PLAN_MAX_LEVELS * CQB_PLAN_MAX_LEVELS], pvref[CQB_PLAN_MAX_LEVELS * CQB_PLAN_MAX_LEVELS];
+            size_t cnt[CQB_PLAN_MAX_LEVELS * CQB_PLAN_MAX_LEVELS];
+            for (int iy = 0; iy < my; ++iy) {
+                for (int ix = 0; ix < mx; ++ix) {
+                    const cqb_cq_cell *c = &res->cells[((gy + (size_t)iy) * nx + gx + (size_t)ix) * nl + li];
+                    ref[iy * mx + ix] = partial ? c->rho_partial : c->rho;
+                    pvref[iy * mx + ix] = fabs(ref[iy * mx + ix]);
+                }
+            }
+            derive d = {0, nv, ref, 0, 0, 0.0};
+            cqb_qsel *sel;
+            st = run_plan(&plan, o, &d, band_probs, 2, pvref, 1, cnt, &sel, &ps, &res->peak_selector_bytes,
+                          &res->two_pass, err);
+            cqb_plan_free(&plan);
+            if (st != CQB_OK) goto fail;
+            for (int iy = 0; iy < my; ++iy) {
+                for (int ix = 0; ix < mx; ++ix) {
+                    size_t j = (size_t)(iy * mx + ix);
+                    cqb_cq_cell *c = &res->cells[((gy + (size_t)iy) * nx + gx + (size_t)ix) * nl + li];
+                    c->band_lo = cqb_qsel_result(sel, j, 0);
+                    c->band_hi = cqb_qsel_result(sel, j, 1);
+                    c->ci_lo = ref[j] + c->band_lo;
+                    c->ci_hi = ref[j] + c->band_hi;
+                    c->boot_valid = cqb_qsel_valid(sel, j);
+                    c->p_value = c->boot_valid ? (double)cnt[j] / (double)c->boot_valid : NAN;
+                    c->gamma = gamma;
+                    res->singular += o->B - c->boot_valid;
+                }
+            }
+            cqb_qsel_free(sel);
+        }
+    }
+
+    if (P) {
+        for (size_t g = 0; g < ngroups; ++g) {
+            const size_t gy = o->share_grid ? 0 : g / nx, gx = o->share_grid ? 0 : g % nx;
+            const double *ly = s->alpha_y + gy, *lx = s->alpha_x + gx;
+            const int my = o->share_grid ? (int)ny : 1, mx = o->share_grid ? (int)nx : 1;
+            const size_t ncell = (size_t)my * (size_t)mx;
+            const int maxcols = 1 + (int)P * (1 + (int)s->in.nctl);
+            cqb_plan_colspec *cols = malloc((size_t)maxcols * sizeof *cols);
+            cqb_plan_unit *units = calloc(P, sizeof *units);
+            double *ref = malloc(P * ncell * sizeof *ref);
+            double *pvref = malloc(2 * P * ncell * sizeof *pvref);
+            size_t *cnt = malloc(2 * P * ncell * sizeof *cnt);
+            if (!cols || !units || !ref || !pvref || !cnt) {
+                free(cols); free(units); free(ref); free(pvref); free(cnt);
+                st = cqb_error_set(err, CQB_ENOMEM, "out of memory");
+                goto fail;
+            }
+            int ncol = 0;
+            int cy = col_add(cols, &ncol, s, 0, 0, ly, my);
+            for (size_t k = 1; k <= P; ++k) {
+                units[k - 1].col_y = cy;
+                units[k - 1].col_x = col_add(cols, &ncol, s, 1, k, lx, mx);
+                for (size_t j = 0; j < s->in.nctl; ++j)
+                    units[k - 1].col_z[units[k - 1].nz++] =
+                        col_add(cols, &ncol, s, 2 + (int)j, ctl_shift(s, j, k), &s->in.ctl[j].alpha, 1);
+            }
+            for (size_t k = 1; k <= P; ++k)
+                for (int iy = 0; iy < my; ++iy)
+                    for (int ix = 0; ix < mx; ++ix)
+                        ref[(k - 1) * ncell + (size_t)(iy * mx + ix)] =
+                            qrho[(k - 1) * ncellg + (gy + (size_t)iy) * nx + gx + (size_t)ix];
+            for (size_t c = 0; c < ncell; ++c) {
+                const cqb_cq_qtest *q0 = &res->qtests[((gy + c / (size_t)mx) * nx + gx + c % (size_t)mx) * P];
+                for (size_t p = 0; p < P; ++p) {
+                    pvref[c * 2 * P + p] = q0[p].q_bp;
+                    pvref[c * 2 * P + P + p] = q0[p].q_lb;
+                }
+            }
+            uint32_t tag = cqb_sb_tag(CQB_FAMILY_QTEST, 0, o->share_grid ? 0u : (uint32_t)(g + 1));
+            cqb_plan plan;
+            double gamma = 1.0;
+            st = cqb_plan_build(&plan, s->in.T, cols, ncol, units, (int)P, my, mx, s->in.conv, o->seed, tag, 1.0,
+                                err);
+            if (st == CQB_OK && (st = plan_gamma(&plan, o, &gamma, err)) != CQB_OK) cqb_plan_free(&plan);
+            free(cols);
+            free(units);
+            if (st != CQB_OK) {
+                free(ref); free(pvref); free(cnt);
+                goto fail;
+            }
+            plan.thr = cqb_bernoulli_threshold(gamma);
+            derive d = {1, 2 * P * ncell, ref, P, ncell, (double)s->in.T};
+            cqb_qsel *sel;
+            st = run_plan(&plan, o, &d, q_prob, 1, pvref, 0, cnt, &sel, &ps, &res->peak_selector_bytes,
+                          &res->two_pass, err);
+            cqb_plan_free(&plan);
+            if (st == CQB_OK) {
+                for (size_t c = 0; c < ncell; ++c) {
+                    cqb_cq_qtest *q0 = &res->qtests[((gy + c / (size_t)mx) * nx + gx + c % (size_t)mx) * P];
+                    for (size_t p = 0; p < P; ++p) {
+                        size_t jb = c * 2 * P + p, jl = c * 2 * P + P + p;
+                        q0[p].cv_bp = cqb_qsel_result(sel, jb, 0);
+                        q0[p].cv_lb = cqb_qsel_result(sel, jl, 0);
+                        q0[p].boot_valid = cqb_qsel_valid(sel, jb);
+                        q0[p].p_bp = q0[p].boot_valid ? (double)cnt[jb] / (double)q0[p].boot_valid : NAN;
+                        q0[p].p_lb = q0[p].boot_valid ? (double)cnt[jl] / (double)q0[p].boot_valid : NAN;
+                        q0[p].gamma = gamma;
+                    }
+                }
+                cqb_qsel_free(sel);
+            }
+            free(ref); free(pvref); free(cnt);
+            if (st != CQB_OK) goto fail;
+        }
+    }
+    free(qrho);
+    res->seconds_boot = now_s() - t1;
+    return CQB_OK;
+fail:
+    free(qrho);
+    cqb_cq_result_free(res);
+    return st;
+}
+
+void cqb_cq_result_free(cqb_cq_result *res)
+{
+    free(res->cells);
+    free(res->qtests);
+    memset(res, 0, sizeof *res);
+}

@@ -1,0 +1,313 @@
+/* qselect.c — exact bootstrap quantiles in bounded memory (see qselect.h). */
+#include "cqboot/qselect.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cqboot/quantile.h"
+
+#define NB CQB_QSEL_BINS
+
+typedef struct run {
+    double v;
+    uint64_t n;
+} run;
+
+typedef struct var_state {
+    double lo, width;        /* histogram range */
+    uint32_t *hist;          /* NB + 2 bins: under, NB, over */
+    size_t valid;
+    int ntarget;             /* distinct target bins */
+    uint32_t tbin[2 * CQB_QSEL_MAX_PROBS];
+    run *buf;                /* collected values of the target bins */
+    size_t len, cap;
+    double result[CQB_QSEL_MAX_PROBS];
+} var_state;
+
+struct cqb_qsel {
+    size_t nvar, B, seen;
+    int nprob;
+    double probs[CQB_QSEL_MAX_PROBS];
+    int npass;
+    int ranged;
+    double *store; /* one-pass mode: B x nvar */
+    var_state *vs; /* two-pass mode */
+};
+
+cqb_status cqb_qsel_create(size_t nvar, size_t B, const double *probs, int nprob, size_t mem_limit,
+                           cqb_qsel **out, cqb_error *err)
+{
+    *out = NULL;
+    if (nprob < 1 || nprob > CQB_QSEL_MAX_PROBS || B > UINT32_MAX)
+        return cqb_error_set(err, CQB_EUSAGE, "internal: bad quantile selector request");
+    if (mem_limit == 0) mem_limit = (size_t)256 << 20;
+    cqb_qsel *q = calloc(1, sizeof *q);
+    if (!q) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+    q->nvar = nvar;
+    q->B = B;
+    q->nprob = nprob;
+    memcpy(q->probs, probs, (size_t)nprob * sizeof *probs);
+    if (nvar == 0 || B <= mem_limit / sizeof(double) / nvar) {
+        q->npass = 1;
+        q->store = malloc((B ? B : 1) * (nvar ? nvar : 1) * sizeof(double));
+        if (!q->store) goto nomem;
+    } else {
+        q->npass = 2;
+        q->vs = calloc(nvar, sizeof *q->vs);
+        if (!q->vs) goto nomem;
+        for (size_t v = 0; v < nvar; ++v) {
+            q->vs[v].hist = calloc(NB + 2, sizeof(uint32_t));
+            if (!q->vs[v].hist) goto nomem;
+        }
+    }
+    *out = q;
+    return CQB_OK;
+nomem:
+    cqb_qsel_free(q);
+    return cqb_error_set(err, CQB_ENOMEM, "out of memory for the bootstrap quantiles (%zu statistics)", nvar);
+}
+
+void cqb_qsel_free(cqb_qsel *q)
+{
+    if (!q) return;
+    if (q->vs) {
+        for (size_t v = 0; v < q->nvar; ++v) {
+            free(q->vs[v].hist);
+            free(q->vs[v].buf);
+        }
+    }
+    free(q->vs);
+    free(q->store);
+    free(q);
+}
+
+int cqb_qsel_npass(const cqb_qsel *q) { return q->npass; }
+
+static uint32_t bin_of(const var_state *s, double x)
+{
+    if (x < s->lo) return 0;
+    double f = (x - s->lo) / s->width;
+    if (!(f < (double)NB)) return NB + 1;
+    return 1 + (uint32_t)f;
+}
+
+static int cmp_run(const void *a, const void *b)
+{
+    double x = ((const run *)a)->v, y = ((const run *)b)->v;
+    return (x > y) - (x < y);
+}
+
+/* Sort the buffer and merge equal values into runs. */
+static void compress(var_state *s)
+{
+    if (s->len < 2) return;
+    qsort(s->buf, s->len, sizeof *s->buf, cmp_run);
+    size_t k = 0;
+    for (size_t i = 1; i < s->len; ++i) {
+        if (s->buf[i].v == s->buf[k].v) s->buf[k].n += s->buf[i].n;
+        else s->buf[++k] = s->buf[i];
+    }
+    s->len = k + 1;
+}
+
+static int push(var_state *s, double x)
+{
+    if (s->len == s->cap) {
+        compress(s);
+        if (s->cap == 0 || s->len * 2 > s->cap) {
+            size_t nc = s->cap ? 2 * s->cap : 256;
+            run *nb = realloc(s->buf, nc * sizeof *nb);
+            if (!nb) return -1;
+            s->buf = nb;
+            s->cap = nc;
+        }
+    }
+    s->buf[s->len].v = x;
+    s->buf[s->len].n = 1;
+    s->len++;
+    return 0;
+}
+
+static void set_range(cqb_qsel *q, const double *vals, size_t nrep)
+{
+    for (size_t v = 0; v < q->nvar; ++v) {
+        double mn = INFINITY, mx = -INFINITY;
+        for (size_t r = 0; r < nrep; ++r) {
+            double x = vals[r * q->nvar + v];
+            if (isfinite(x)) {
+                if (x < mn) mn = x;
+                if (x > mx) mx = x;
+            }
+        }
+        if (!(mn <= mx)) mn = mx = 0.0;
+        double span = mx - mn;
+        if (!(span > 0.0)) span = fabs(mn) > 1.0 ? fabs(mn) * 1e-3 : 1e-3;
+        q->vs[v].lo = mn - 0.5 * span;
+        q->vs[v].width = 2.0 * span / NB;
+    }
+    q->ranged = 1;
+}
+
+cqb_status cqb_qsel_add(cqb_qsel *q, int pass, const double *vals, size_t nrep, int threads,
+                        cqb_error *err)
+{
+    if (q->npass == 1) {
+        if (q->seen + nrep > q->B) return cqb_error_set(err, CQB_EINTERNAL, "internal: too many replicates");
+        memcpy(q->store + q->seen * q->nvar, vals, nrep * q->nvar * sizeof *vals);
+        q->seen += nrep;
+        return CQB_OK;
+    }
+    if (pass == 1 && !q->ranged) set_range(q, vals, nrep);
+    int failed = 0;
+    const long nvar = (long)q->nvar;
+#pragma omp parallel for num_threads(threads > 0 ? threads : 1) schedule(static) reduction(| : failed)
+    for (long v = 0; v < nvar; ++v) {
+        var_state *s = &q->vs[v];
+        for (size_t r = 0; r < nrep; ++r) {
+            double x = vals[r * q->nvar + (size_t)v];
+            if (!isfinite(x)) continue;
+            uint32_t b = bin_of(s, x);
+            if (pass == 1) {
+                s->hist[b]++;
+                s->valid++;
+            } else {
+                for (int t = 0; t < s->ntarget; ++t) {
+                    if (s->tbin[t] == b) {
+                        if (push(s, x)) failed = 1;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    if (failed) return cqb_error_set(err, CQB_ENOMEM, "out of memory collecting bootstrap quantiles");
+    return CQB_OK;
+}
+
+/* 1-based ranks of the order statistics that type 7 needs at probability p. */
+static void r7_ranks(size_t n, double p, size_t *r1, size_t *r2, double *h)
+{
+    cqb_r7_index(n, p, r1, h);
+    *r2 = (*h > 0.0 && *r1 < n) ? *r1 + 1 : *r1;
+}
+
+/* The bin holding the r-th smallest value and how many values lie below it. */
+static uint32_t bin_of_rank(const var_state *s, size_t r, size_t *below)
+{
+    size_t cum = 0;
+    for (uint32_t b = 0; b < NB + 2; ++b) {
+        if (cum + s->hist[b] >= r) {
+            *below = cum;
+            return b;
+        }
+        cum += s->hist[b];
+    }
+    *below = cum;
+    return NB + 1;
+}
+
+/* The value of rank r (1-based, counted over all values) given the target
+ * bin's collected runs; runs of other target bins are skipped by value. */
+static double value_of_rank(const var_state *s, size_t r)
+{
+    size_t below;
+    uint32_t b = bin_of_rank(s, r, &below);
+    size_t want = r - below, cum = 0;
+    for (size_t i = 0; i < s->len; ++i) {
+        if (bin_of(s, s->buf[i].v) != b) continue;
+        cum += s->buf[i].n;
+        if (cum >= want) return s->buf[i].v;
+    }
+    return NAN; /* unreachable when passes saw the same replicates */
+}
+
+cqb_status cqb_qsel_end_pass(cqb_qsel *q, int pass, int threads, cqb_error *err)
+{
+    const long nvar = (long)q->nvar;
+    if (q->npass == 1) {
+        if (q->seen != q->B) return cqb_error_set(err, CQB_EINTERNAL, "internal: replicate count mismatch");
+        int failed = 0;
+#pragma omp parallel num_threads(threads > 0 ? threads : 1) reduction(| : failed)
+        {
+            double *col = malloc((q->B ? q->B : 1) * sizeof *col);
+            double *scratch = malloc((q->B ? q->B : 1) * sizeof *scratch);
+            if (!col || !scratch) failed = 1;
+#pragma omp for schedule(dynamic, 4)
+            for (long v = 0; v < nvar; ++v) {
+                if (!col || !scratch) continue;
+                size_t n = 0;
+                for (size_t r = 0; r < q->B; ++r) {
+                    double x = q->store[r * q->nvar + (size_t)v];
+                    if (isfinite(x)) col[n++] = x;
+                }
+                /* Reuse the store's first row as the result slot would race;
+                 * results go to a small side table instead. */
+                q->store[(size_t)v] = (double)n;
+                for (int i = 0; i < q->nprob; ++i)
+                    q->store[q->nvar * (size_t)(1 + i) + (size_t)v] = cqb_quantile_r7(col, n, q->probs[i], scratch);
+            }
+            free(col);
+            free(scratch);
+        }
+        if (failed) return cqb_error_set(err, CQB_ENOMEM, "out of memory selecting bootstrap quantiles");
+        return CQB_OK;
+    }
+    if (pass == 1) {
+        for (long v = 0; v < nvar; ++v) {
+            var_state *s = &q->vs[v];
+            s->ntarget = 0;
+            for (int i = 0; i < q->nprob && s->valid > 0; ++i) {
+                size_t r1, r2, below;
+                double h;
+                r7_ranks(s->valid, q->probs[i], &r1, &r2, &h);
+                size_t rr[2] = {r1, r2};
+                for (int k = 0; k < 2; ++k) {
+                    uint32_t b = bin_of_rank(s, rr[k], &below);
+                    int dup = 0;
+                    for (int t = 0; t < s->ntarget; ++t) dup |= s->tbin[t] == b;
+                    if (!dup) s->tbin[s->ntarget++] = b;
+                }
+            }
+        }
+        return CQB_OK;
+    }
+    for (long v = 0; v < nvar; ++v) {
+        var_state *s = &q->vs[v];
+        compress(s);
+        for (int i = 0; i < q->nprob; ++i) {
+            if (s->valid == 0) {
+                s->result[i] = NAN;
+                continue;
+            }
+            size_t r1, r2;
+            double h;
+            r7_ranks(s->valid, q->probs[i], &r1, &r2, &h);
+            s->result[i] = cqb_r7_interp(value_of_rank(s, r1), value_of_rank(s, r2), h);
+        }
+    }
+    return CQB_OK;
+}
+
+double cqb_qsel_result(const cqb_qsel *q, size_t var, int i)
+{
+    if (q->npass == 1) return q->store[q->nvar * (size_t)(1 + i) + var];
+    return q->vs[var].result[i];
+}
+
+size_t cqb_qsel_valid(const cqb_qsel *q, size_t var)
+{
+    if (q->npass == 1) return (size_t)q->store[var];
+    return q->vs[var].valid;
+}
+
+size_t cqb_qsel_bytes(const cqb_qsel *q)
+{
+    size_t b = sizeof *q;
+    if (q->store) b += q->B * q->nvar * sizeof(double);
+    if (q->vs) {
+        for (size_t v = 0; v < q->nvar; ++v) b += (NB + 2) * sizeof(uint32_t) + q->vs[v].cap * sizeof(run);
+    }
+    return b;
+}

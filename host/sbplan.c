@@ -1,0 +1,392 @@
+/* sbplan.c — building a bootstrap plan and running it on the CPU.
+ *
+ * Per replicate (engine-design.md §1.3-§1.4): multiplicities from the
+ * stationary-bootstrap stream, per-column thresholds by one walk over the
+ * pre-sorted order, a level code per resampled row, per-pair code histograms
+ * weighted by multiplicity, 2-D prefix sums -> exact integer joint counts,
+ * then the shared double epilogue of cq.h. Replicates are independent, so
+ * the OpenMP split cannot change any number.
+ */
+#include "cqboot/sbplan.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cqboot/philox.h"
+
+#define MAXL CQB_PLAN_MAX_LEVELS
+
+/* ---------------------------------------------------------------- build -- */
+
+typedef struct sort_ctx_item {
+    double v;
+    uint32_t row;
+} sort_item;
+
+static int cmp_item(const void *a, const void *b)
+{
+    const sort_item *x = a, *y = b;
+    if (x->v < y->v) return -1;
+    if (x->v > y->v) return 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+static cqb_status build_col(cqb_plan_col *c, size_t N)
+{
+    sort_item *it = malloc(N * sizeof *it);
+    c->perm = malloc(N * sizeof *c->perm);
+    c->grp = malloc(N * sizeof *c->grp);
+    c->gstart = malloc((N + 1) * sizeof *c->gstart);
+    c->gval = malloc(N * sizeof *c->gval);
+    if (!it || !c->perm || !c->grp || !c->gstart || !c->gval) {
+        free(it);
+        return CQB_ENOMEM;
+    }
+    for (size_t i = 0; i < N; ++i) {
+        it[i].v = c->v[i];
+        it[i].row = (uint32_t)i;
+    }
+    qsort(it, N, sizeof *it, cmp_item);
+    uint32_t g = 0;
+    for (size_t i = 0; i < N; ++i) {
+        if (i == 0 || it[i].v != it[i - 1].v) {
+            c->gstart[g] = (uint32_t)i;
+            c->gval[g] = it[i].v;
+            ++g;
+        }
+        c->perm[i] = it[i].row;
+        c->grp[it[i].row] = g - 1;
+    }
+    c->gstart[g] = (uint32_t)N;
+    c->ngrp = g;
+    free(it);
+    return CQB_OK;
+}
+
+cqb_status cqb_plan_build(cqb_plan *plan, size_t T, const cqb_plan_colspec *cols, int ncol,
+                          const cqb_plan_unit *units, int nunit, int ny, int nx, cqb_qconv conv,
+                          uint64_t seed, uint32_t tag, double gamma, cqb_error *err)
+{
+    memset(plan, 0, sizeof *plan);
+    size_t r0 = 0;
+    for (int c = 0; c < ncol; ++c)
+        if (cols[c].shift > r0) r0 = cols[c].shift;
+    if (r0 + 2 > T || T - r0 > UINT32_MAX)
+        return cqb_error_set(err, CQB_EUSAGE, "a lag of %zu leaves too few rows (T = %zu)", r0, T);
+    plan->N = T - r0;
+    plan->seed = seed;
+    plan->tag = tag;
+    plan->thr = cqb_bernoulli_threshold(gamma);
+    plan->conv = conv;
+    plan->ncol = ncol;
+    plan->nunit = nunit;
+    plan->ny = ny;
+    plan->nx = nx;
+    plan->nstat = (size_t)nunit * (size_t)ny * (size_t)nx;
+    plan->col = calloc((size_t)ncol, sizeof *plan->col);
+    plan->unit = calloc((size_t)nunit, sizeof *plan->unit);
+    plan->pair_index = malloc((size_t)ncol * (size_t)ncol * sizeof(int));
+    plan->pair_a = malloc((size_t)ncol * (size_t)ncol * sizeof(int));
+    plan->pair_b = malloc((size_t)ncol * (size_t)ncol * sizeof(int));
+    if (!plan->col || !plan->unit || !plan->pair_index || !plan->pair_a || !plan->pair_b) goto nomem;
+    for (int c = 0; c < ncol; ++c) {
+        cqb_plan_col *pc = &plan->col[c];
+        if (cols[c].nlev < 1 || cols[c].nlev > MAXL) {
+            cqb_plan_free(plan);
+            return cqb_error_set(err, CQB_EUSAGE, "between 1 and %d quantile levels per series", MAXL);
+        }
+        pc->v = cols[c].series + (r0 - cols[c].shift);
+        pc->var = cols[c].var;
+        pc->shift = cols[c].shift;
+        pc->nlev = cols[c].nlev;
+        memcpy(pc->lev, cols[c].lev, (size_t)cols[c].nlev * sizeof(double));
+        if (build_col(pc, plan->N) != CQB_OK) goto nomem;
+    }
+    for (int i = 0; i < ncol * ncol; ++i) plan->pair_index[i] = -1;
+    int np = 0;
+    for (int u = 0; u < nunit; ++u) {
+        cqb_plan_unit un = units[u];
+        un.out = (size_t)u * (size_t)ny * (size_t)nx;
+        plan->unit[u] = un;
+        int vars[CQB_MAX_VARS];
+        int nv = 0;
+        vars[nv++] = un.col_y;
+        vars[nv++] = un.col_x;
+        for (int j = 0; j < un.nz; ++j) vars[nv++] = un.col_z[j];
+        for (int i = 0; i < nv; ++i) {
+            for (int j = i + 1; j < nv; ++j) {
+                int a = vars[i] < vars[j] ? vars[i] : vars[j];
+                int b = vars[i] < vars[j] ? vars[j] : vars[i];
+                if (a == b || plan->pair_index[a * ncol + b] >= 0) continue;
+                plan->pair_index[a * ncol + b] = plan->pair_index[b * ncol + a] = np;
+                plan->pair_a[np] = a;
+                plan->pair_b[np] = b;
+                ++np;
+            }
+        }
+    }
+    plan->npair = np;
+    return CQB_OK;
+nomem:
+    cqb_plan_free(plan);
+    return cqb_error_set(err, CQB_ENOMEM, "out of memory building the bootstrap plan");
+}
+
+void cqb_plan_free(cqb_plan *plan)
+{
+    if (plan->col) {
+        for (int c = 0; c < plan->ncol; ++c) {
+            free(plan->col[c].perm);
+            free(plan->col[c].grp);
+            free(plan->col[c].gstart);
+            free(plan->col[c].gval);
+        }
+    }
+    free(plan->col);
+    free(plan->unit);
+    free(plan->pair_index);
+    free(plan->pair_a);
+    free(plan->pair_b);
+    memset(plan, 0, sizeof *plan);
+}
+
+/* ----------------------------------------------------------- resample -- */
+
+void cqb_plan_multiplicity(const cqb_plan *plan, uint32_t rep, uint32_t *c)
+{
+    const size_t N = plan->N;
+    const uint64_t sflag = (uint64_t)rep | ((uint64_t)plan->tag << 32);
+    memset(c, 0, N * sizeof *c);
+    uint64_t cur = 0;
+    uint32_t w[4];
+    for (size_t t = 0; t < N; ++t) {
+        if ((t & 3u) == 0) cqb_philox_block(plan->seed, sflag, t >> 2, w);
+        int start = (t == 0) || ((uint64_t)w[t & 3u] < plan->thr);
+        if (start) {
+            cur = cqb_sb_start_row(plan->seed, rep, plan->tag, t, N);
+        } else if (++cur == N) {
+            cur = 0;
+        }
+        c[cur]++;
+    }
+}
+
+/* ---------------------------------------------------------- per replicate -- */
+
+typedef struct workspace {
+    uint32_t *c;      /* N multiplicities */
+    uint32_t *nz;     /* rows with c > 0 */
+    uint32_t *gcum;   /* cumulative counts through each group */
+    uint8_t *gcode;   /* level code of each group */
+    uint8_t *rc;      /* ncol x N: code of each nz row */
+    uint32_t *marg;   /* ncol x MAXL */
+    uint32_t *hist;   /* (MAXL+1)^2 */
+    uint32_t *joint;  /* npair x MAXL x MAXL */
+} workspace;
+
+static void ws_free(workspace *w)
+{
+    free(w->c); free(w->nz); free(w->gcum); free(w->gcode);
+    free(w->rc); free(w->marg); free(w->hist); free(w->joint);
+}
+
+static int ws_alloc(workspace *w, const cqb_plan *p)
+{
+    memset(w, 0, sizeof *w);
+    const size_t N = p->N;
+    w->c = malloc(N * sizeof *w->c);
+    w->nz = malloc(N * sizeof *w->nz);
+    w->gcum = malloc(N * sizeof *w->gcum);
+    w->gcode = malloc(N);
+    w->rc = malloc((size_t)p->ncol * N);
+    w->marg = malloc((size_t)p->ncol * MAXL * sizeof *w->marg);
+    w->hist = malloc((MAXL + 1) * (MAXL + 1) * sizeof *w->hist);
+    w->joint = malloc(((size_t)p->npair + 1) * MAXL * MAXL * sizeof *w->joint);
+    if (!w->c || !w->nz || !w->gcum || !w->gcode || !w->rc || !w->marg || !w->hist || !w->joint) {
+        ws_free(w);
+        return -1;
+    }
+    return 0;
+}
+
+/* Group index of the 1-based rank r in the resample: first g with
+ * gcum[g] >= r (gcum is nondecreasing). */
+static uint32_t group_of_rank(const uint32_t *gcum, uint32_t ngrp, uint32_t r)
+{
+    uint32_t lo = 0, hi = ngrp - 1;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (gcum[mid] >= r) hi = mid;
+        else lo = mid + 1;
+    }
+    return lo;
+}
+
+/* Thresholds of one column on the resample: G[l] is the last tie group that
+ * hits at level l (-1: none), marg[l] the hit count. Exactly the convention's
+ * estimator on the resampled column (cross-quantilogram.md §1.3). */
+static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const uint32_t *c,
+                              uint32_t *gcum, long *G, uint32_t *marg)
+{
+    const size_t N = p->N;
+    uint32_t cum = 0;
+    for (uint32_t g = 0; g < col->ngrp; ++g) {
+        for (uint32_t i = col->gstart[g]; i < col->gstart[g + 1]; ++i) cum += c[col->perm[i]];
+        gcum[g] = cum;
+    }
+    for (int l = 0; l < col->nlev; ++l) {
+        long th;
+        if (p->conv == CQB_Q_R7_LE) {
+            size_t lo;
+            double h;
+            cqb_r7_index(N, col->lev[l], &lo, &h);
+            uint32_t glo = group_of_rank(gcum, col->ngrp, (uint32_t)lo);
+            uint32_t ghi = (h > 0.0 && lo < N) ? group_of_rank(gcum, col->ngrp, (uint32_t)lo + 1) : glo;
+            double q = cqb_r7_interp(col->gval[glo], col->gval[ghi], h);
+            /* The last group with value <= q; normally glo, but follow R's
+             * rounding of the interpolation wherever it lands. */
+            th = (long)ghi;
+            while (th >= 0 && col->gval[th] > q) --th;
+            while (th + 1 < (long)col->ngrp && col->gval[th + 1] <= q) ++th;
+        } else {
+            size_t r = cqb_order_rank(p->conv, N, col->lev[l]);
+            th = (long)group_of_rank(gcum, col->ngrp, (uint32_t)r) - 1; /* strict: x < x_(r) */
+        }
+        if (l > 0 && th < G[l - 1]) th = G[l - 1]; /* nested hit sets */
+        G[l] = th;
+        marg[l] = th >= 0 ? gcum[th] : 0;
+    }
+}
+
+static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
+{
+    const size_t N = p->N;
+    cqb_plan_multiplicity(p, rep, w->c);
+    size_t nnz = 0;
+    for (size_t r = 0; r < N; ++r)
+        if (w->c[r]) w->nz[nnz++] = (uint32_t)r;
+
+    for (int ci = 0; ci < p->ncol; ++ci) {
+        const cqb_plan_col *col = &p->col[ci];
+        long G[MAXL];
+        column_thresholds(p, col, w->c, w->gcum, G, w->marg + (size_t)ci * MAXL);
+        /* code of group g = number of levels whose last hit group is < g */
+        int l = 0;
+        for (uint32_t g = 0; g < col->ngrp; ++g) {
+            while (l < col->nlev && G[l] < (long)g) ++l;
+            w->gcode[g] = (uint8_t)l;
+        }
+        uint8_t *rc = w->rc + (size_t)ci * N;
+        for (size_t i = 0; i < nnz; ++i) rc[i] = w->gcode[col->grp[w->nz[i]]];
+    }
+
+    for (int pi = 0; pi < p->npair; ++pi) {
+        const int a = p->pair_a[pi], b = p->pair_b[pi];
+        const int ma = p->col[a].nlev, mb = p->col[b].nlev;
+        const int wdt = mb + 1;
+        uint32_t *H = w->hist;
+        memset(H, 0, (size_t)(ma + 1) * (size_t)wdt * sizeof *H);
+        const uint8_t *ra = w->rc + (size_t)a * N, *rb = w->rc + (size_t)b * N;
+        for (size_t i = 0; i < nnz; ++i) H[ra[i] * wdt + rb[i]] += w->c[w->nz[i]];
+        /* joint[la][lb] = sum_{i<=la, j<=lb} H[i][j] */
+        uint32_t *J = w->joint + (size_t)pi * MAXL * MAXL;
+        for (int la = 0; la < ma; ++la) {
+            uint32_t row = 0;
+            for (int lb = 0; lb < mb; ++lb) {
+                row += H[la * wdt + lb];
+                J[la * MAXL + lb] = row + (la > 0 ? J[(la - 1) * MAXL + lb] : 0);
+            }
+        }
+    }
+
+    const double Nd = (double)N;
+    for (int u = 0; u < p->nunit; ++u) {
+        const cqb_plan_unit *un = &p->unit[u];
+        const cqb_plan_col *cy = &p->col[un->col_y], *cx = &p->col[un->col_x];
+        const uint32_t *my = w->marg + (size_t)un->col_y * MAXL, *mx = w->marg + (size_t)un->col_x * MAXL;
+        const int pyx = p->pair_index[un->col_y * p->ncol + un->col_x];
+        const int yfirst = un->col_y < un->col_x;
+        const uint32_t *Jyx = w->joint + (size_t)pyx * MAXL * MAXL;
+        double *o = out + un->out;
+        for (int iy = 0; iy < p->ny; ++iy) {
+            for (int ix = 0; ix < p->nx; ++ix) {
+                double n12 = yfirst ? Jyx[iy * MAXL + ix] : Jyx[ix * MAXL + iy];
+                if (un->nz == 0) {
+                    o[iy * p->nx + ix] =
+                        cqb_cq_from_counts(Nd, my[iy], mx[ix], n12, cy->lev[iy], cx->lev[ix]);
+                    continue;
+                }
+                /* Partial CQ: Gram of (y, x, z_1..z_nz), each control at its
+                 * single level 0. */
+                const int l = 2 + un->nz;
+                int cols[CQB_MAX_VARS], lv[CQB_MAX_VARS];
+                cols[0] = un->col_y; lv[0] = iy;
+                cols[1] = un->col_x; lv[1] = ix;
+                for (int j = 0; j < un->nz; ++j) { cols[2 + j] = un->col_z[j]; lv[2 + j] = 0; }
+                double Gm[CQB_MAX_VARS * CQB_MAX_VARS];
+                for (int s = 0; s < l; ++s) {
+                    const double as = p->col[cols[s]].lev[lv[s]];
+                    const double ns = w->marg[(size_t)cols[s] * MAXL + lv[s]];
+                    for (int t = s; t < l; ++t) {
+                        const double at = p->col[cols[t]].lev[lv[t]];
+                        const double nt = w->marg[(size_t)cols[t] * MAXL + lv[t]];
+                        double nst;
+                        if (s == t) {
+                            nst = ns;
+                        } else if (cols[s] == cols[t]) {
+                            nst = lv[s] < lv[t] ? ns : nt; /* nested levels */
+                        } else {
+                            const int pp = p->pair_index[cols[s] * p->ncol + cols[t]];
+                            const uint32_t *J = w->joint + (size_t)pp * MAXL * MAXL;
+                            nst = cols[s] < cols[t] ? J[lv[s] * MAXL + lv[t]] : J[lv[t] * MAXL + lv[s]];
+                        }
+                        Gm[s * l + t] = Gm[t * l + s] = cqb_gram_entry(Nd, ns, nt, nst, as, at);
+                    }
+                }
+                o[iy * p->nx + ix] = cqb_partial_from_gram(Gm, l);
+            }
+        }
+    }
+}
+
+cqb_status cqb_plan_counts_cpu(const cqb_plan *plan, uint32_t rep, uint32_t *marg, uint32_t *joint,
+                               cqb_error *err)
+{
+    workspace w;
+    if (ws_alloc(&w, plan)) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+    double *tmp = malloc((plan->nstat ? plan->nstat : 1) * sizeof *tmp);
+    if (!tmp) {
+        ws_free(&w);
+        return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+    }
+    run_one(plan, rep, &w, tmp);
+    memcpy(marg, w.marg, (size_t)plan->ncol * MAXL * sizeof *marg);
+    memcpy(joint, w.joint, (size_t)plan->npair * MAXL * MAXL * sizeof *joint);
+    free(tmp);
+    ws_free(&w);
+    return CQB_OK;
+}
+
+cqb_status cqb_plan_run_cpu(const cqb_plan *plan, uint32_t rep0, size_t nrep, double *out, int threads,
+                            cqb_error *err)
+{
+    int failed = 0;
+    const long n = (long)nrep;
+    if (threads <= 0) threads = omp_get_max_threads();
+#pragma omp parallel num_threads(threads) reduction(| : failed)
+    {
+        /* Every thread must reach the worksharing loop, even one whose
+         * workspace allocation failed; it then skips its share. */
+        workspace w;
+        const int ok = ws_alloc(&w, plan) == 0;
+        if (!ok) failed = 1;
+#pragma omp for schedule(dynamic, 16)
+        for (long i = 0; i < n; ++i)
+            if (ok) run_one(plan, rep0 + (uint32_t)i, &w, out + (size_t)i * plan->nstat);
+        if (ok) ws_free(&w);
+    }
+    if (failed) return cqb_error_set(err, CQB_ENOMEM, "out of memory for the bootstrap workspaces");
+    return CQB_OK;
+}

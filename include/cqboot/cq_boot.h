@@ -1,0 +1,105 @@
+/* cqboot/cq_boot.h — cross-quantilogram analysis with stationary-bootstrap
+ * inference over a grid of quantile levels and lags
+ * (cross-quantilogram.md §4).
+ *
+ * Per (alpha_y, alpha_x, lag) cell: rho_hat (and the partial CQ with
+ * controls), the null band of R's crossq.sb / crossq.partial.sb (type-7
+ * percentiles of rho* - rho_hat, where rho* re-estimates every quantile on a
+ * resample of the N lag-aligned rows), the CI rho_hat + band (HLOW §3.1.1)
+ * and the two-sided bootstrap p-value #{|rho* - rho_hat| >= |rho_hat|} / B.
+ * Per (alpha_y, alpha_x, p): the Box-Pierce and Ljung-Box statistics over
+ * lags 1..p and their critical values and p-values from one resample of the
+ * (T-P) x (P+1) lag-stacked matrix shared by all lags (R's Qstat.sb).
+ * With controls, bands, p-values and Q tests are those of the partial CQ.
+ *
+ * Replicate b of every resample is a pure function of (seed, b, stream), so
+ * results do not depend on threads, backend or chunking.
+ */
+#ifndef CQBOOT_CQ_BOOT_H
+#define CQBOOT_CQ_BOOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cqboot/backend.h"
+#include "cqboot/cq.h"
+#include "cqboot/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cqb_boot_opts {
+    uint64_t seed;
+    size_t B;          /* replicates, >= 1 */
+    double gamma;      /* block restart probability in (0,1]; <= 0: automatic */
+    int gamma_floor1;  /* automatic gamma: floor b.star at 1 (deviation from R) */
+    double level;      /* confidence level of bands and tests, default 0.95 */
+    int share_grid;    /* 1: one resample per lag shared by the whole quantile
+                          grid (default); 0: an independent resample per cell */
+    size_t mem_limit;  /* bytes of stored replicate values before the exact
+                          two-pass selection is used (0 = 256 MiB) */
+    size_t chunk;      /* replicates per backend call (0 = automatic) */
+    const cqb_backend *backend;
+    void (*progress)(double fraction, void *user); /* may be NULL */
+    void *progress_user;
+    volatile int *cancel; /* set nonzero to stop; may be NULL */
+} cqb_boot_opts;
+
+/*! cqb_boot_opts_default() : seed 1, B 1000, automatic gamma, level 0.95,
+ *  shared grid, NULL backend (the CPU). */
+void cqb_boot_opts_default(cqb_boot_opts *o);
+
+typedef struct cqb_cq_spec {
+    cqb_cq_input in;
+    const double *alpha_y; size_t ny; /* ascending, distinct, in (0,1) */
+    const double *alpha_x; size_t nx;
+    const size_t *lags; size_t nlags; /* ascending, distinct, >= 0 */
+    int qtests;                       /* Q tests over p = 1..max(lags) */
+} cqb_cq_spec;
+
+typedef struct cqb_cq_cell {
+    double alpha_y, alpha_x;
+    size_t lag, n;          /* n = rows of the lag-aligned sample */
+    double rho;             /* plain CQ */
+    double rho_partial;     /* partial CQ (NaN without controls) */
+    double band_lo, band_hi;/* null band of rho (partial with controls) */
+    double ci_lo, ci_hi;    /* rho_hat + band */
+    double p_value;         /* two-sided bootstrap p-value of rho = 0 */
+    size_t boot_valid;      /* finite replicates (singular PCQ ones excluded) */
+    double gamma;           /* restart probability used */
+} cqb_cq_cell;
+
+typedef struct cqb_cq_qtest {
+    double alpha_y, alpha_x;
+    size_t p;
+    double q_bp, q_lb, cv_bp, cv_lb, p_bp, p_lb;
+    size_t boot_valid;
+    double gamma;
+} cqb_cq_qtest;
+
+typedef struct cqb_cq_result {
+    cqb_cq_cell *cells;   size_t ncells;   /* alpha_y outer, alpha_x, lag inner */
+    cqb_cq_qtest *qtests; size_t nqtests;  /* alpha_y outer, alpha_x, p inner */
+    size_t singular;      /* replicates with a singular PCQ Gram matrix, all cells */
+    double seconds_point, seconds_boot;
+    size_t peak_selector_bytes;
+    int two_pass;         /* 1 if any selection needed the two-pass mode */
+} cqb_cq_result;
+
+/*! cqb_cq_boot() : runs the whole analysis. Returns CQB_EUSAGE for invalid
+ *  levels, lags, B, gamma or level; CQB_EDATA for a singular control setup in
+ *  the sample; CQB_ENOMEM; CQB_EBACKEND; CQB_EUSAGE "interrupted" on cancel. */
+cqb_status cqb_cq_boot(const cqb_cq_spec *spec, const cqb_boot_opts *opts, cqb_cq_result *res,
+                       cqb_error *err);
+void cqb_cq_result_free(cqb_cq_result *res);
+
+/*! cqb_auto_gamma() : R's *.opt rule on the columns of a lag-stacked matrix:
+ *  min(1, mean(1 / b.star_SB)) (np defaults, round = FALSE). */
+cqb_status cqb_auto_gamma(const double *const *cols, int ncol, size_t N, int floor1, double *gamma,
+                          cqb_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

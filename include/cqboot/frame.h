@@ -1,0 +1,201 @@
+/* cqboot/frame.h — the input layer: a CSV data set read into a frame, and the
+ * analysis matrix selected from it (columns, transforms, date range).
+ *
+ * INPUT FORMAT (cqb_frame_read)
+ * - Comma-separated, RFC 4180 quoting: a field may be double-quoted, may then
+ *   hold commas, newlines and "" (a literal quote). Spaces before an opening
+ *   or after a closing quote are ignored. A UTF-8 BOM at the start is skipped.
+ *   Lines end in LF, CRLF or CR. Blank lines, and rows whose fields are all
+ *   empty (spreadsheet exports end with such rows), are skipped.
+ * - The first row is the header. Its first field names the index column;
+ *   the others name the data columns. Empty-named trailing header fields
+ *   (a trailing comma) are ignored, together with those fields in the rows.
+ *   Header names have surrounding spaces removed. Two columns with the same
+ *   non-empty name are an error. A column with an empty name in the middle is
+ *   kept but cannot be selected.
+ * - Every row has as many fields as the header (rows may leave out the
+ *   ignored empty-named trailing fields).
+ * - The first column is a date or an index label. Dates are YYYY-MM,
+ *   YYYY-MM-DD or DD/MM/YYYY (01/03/1996 is 1 March 1996; month and day may
+ *   have one digit in YYYY-M, YYYY-M-D and D/M/YYYY). When every row holds a
+ *   valid date of one and the same format, the frame has a date column
+ *   (cqb_frame_date_kind != CQB_DATE_NONE): dates must then strictly
+ *   increase down the file. Otherwise the column is an index: its labels
+ *   are kept as text and the rows keep file order.
+ * - Cells: surrounding spaces are ignored; empty, NA, NaN, nan and . are
+ *   missing; anything else must be a whole number for strtod; a number that
+ *   is not finite (Inf, -Inf, 1e999, ...) is "non-finite". Missing, non-
+ *   numeric and non-finite cells are recorded, not reported: only the cells
+ *   a selection uses are checked (cqb_frame_select).
+ * - Read errors (CQB_EDATA, one line, FILE is the path as given):
+ *     FILE: cannot open: REASON          FILE: read error: REASON
+ *     FILE:1: no header row              FILE:1: header has no data columns
+ *     FILE:1: duplicate column name 'X' (cols I and J)
+ *     FILE:LINE: expected N fields, found M
+ *     FILE:LINE: unterminated quoted field
+ *     FILE:LINE: unexpected character 'c' after a closing quote
+ *     FILE:LINE: NUL byte in the file (not a text CSV file?)
+ *     FILE:LINE: duplicate date 'D' (first at line L)
+ *     FILE:LINE: date 'D' is before the previous date 'P' (line L); ...
+ *     FILE: no data rows
+ *   Column positions "col J" count fields of the file from 1 (the index
+ *   column is col 1). LINE is the 1-based line where the row starts.
+ *
+ * SELECTION (cqb_frame_select)
+ * 1. Columns are looked up by exact name, in the order given (the same
+ *    column may be selected twice). Unknown name -> CQB_EUSAGE
+ *    `FILE: unknown column 'X' (available: a, b, c, ...)`.
+ * 2. Each column's transform is computed on the full file series: row r uses
+ *    file row r-1 (whatever the range). When any selected column has a
+ *    differencing transform (logdiff, diff, pct) the first file row has no
+ *    value and is dropped for all columns, so the columns stay aligned.
+ * 3. Rows are then restricted to [from, to], inclusive, compared as yyyymmdd
+ *    keys. A YYYY-MM bound covers the whole month: from=1996-01 starts at
+ *    1996-01-01, to=2023-12 ends at 2023-12-31. A monthly (YYYY-MM) file's
+ *    rows have day 1. from/to need a date column: otherwise CQB_EUSAGE
+ *    `FILE: --from needs a date column (...)`. An unparsable bound, or from
+ *    after to, is CQB_EUSAGE.
+ * 4. Only the cells used (selected columns, selected rows, and the previous
+ *    row of a differencing transform) are checked, CQB_EDATA:
+ *      FILE:LINE: missing value in column 'X' (col J)
+ *      FILE:LINE: column 'X' (col J): non-numeric value 'abc'
+ *      FILE:LINE: column 'X' (col J): non-finite value 'Inf'
+ *    (for a previous row: `..., needed by the logdiff at line L` is added)
+ *      FILE:LINE: column 'X' (col J): non-positive value V for logdiff
+ *      FILE:LINE: column 'X' (col J): zero value, pct at line L divides by it
+ *      FILE:LINE: column 'X' (col J): diff gives a non-finite value
+ *    Errors are reported for the first offending cell in file order.
+ * 5. No rows left -> CQB_EDATA `FILE: no rows between FROM and TO`. A
+ *    selected column whose values over the selected rows are all equal ->
+ *    CQB_EDATA `FILE: column 'X' is constant over the selected rows`.
+ *
+ * Every function returns CQB_ENOMEM on allocation failure, leaking nothing.
+ */
+#ifndef CQBOOT_FRAME_H
+#define CQBOOT_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cqboot/error.h"
+#include "cqboot/hash.h"
+#include "cqboot/transform.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct cqb_frame cqb_frame; /* opaque */
+
+/*! What the first column holds. */
+typedef enum cqb_date_kind {
+    CQB_DATE_NONE = 0, /* an index: labels kept as text, file order */
+    CQB_DATE_YM = 1,   /* YYYY-MM (key day = 01) */
+    CQB_DATE_YMD = 2,  /* YYYY-MM-DD */
+    CQB_DATE_DMY = 3   /* DD/MM/YYYY */
+} cqb_date_kind;
+
+/*! State of one cell of a data column. */
+typedef enum cqb_cell {
+    CQB_CELL_OK = 0,
+    CQB_CELL_MISSING = 1,  /* empty, NA, NaN, nan or . */
+    CQB_CELL_BAD = 2,      /* text that is not a number */
+    CQB_CELL_NONFINITE = 3 /* a number that is not finite (Inf, 1e999) */
+} cqb_cell;
+
+/*! cqb_frame_read() : reads the CSV file at path (format above) into *out
+ *  (free with cqb_frame_free). On failure *out is NULL and err holds one
+ *  line. The file's SHA-256 is computed from the same bytes. */
+cqb_status cqb_frame_read(const char *path, cqb_frame **out, cqb_error *err);
+
+/*! cqb_frame_read_buffer() : as cqb_frame_read, from n bytes in memory;
+ *  name stands for the file in messages and cqb_frame_path. */
+cqb_status cqb_frame_read_buffer(const char *name, const char *data, size_t n,
+                                 cqb_frame **out, cqb_error *err);
+
+/*! cqb_frame_free() : frees a frame (NULL is a no-op). */
+void cqb_frame_free(cqb_frame *f);
+
+/*! Rows (data rows, header excluded) and data columns (index excluded). */
+size_t cqb_frame_rows(const cqb_frame *f);
+size_t cqb_frame_cols(const cqb_frame *f);
+
+/*! cqb_frame_col_name() : name of data column j (0-based, j < cols), or NULL
+ *  if j is out of range. Data column j is field j + 2 of the file. */
+const char *cqb_frame_col_name(const cqb_frame *f, size_t j);
+
+/*! cqb_frame_find_col() : the data column called name, or -1 if none (an
+ *  empty name never matches). */
+int cqb_frame_find_col(const cqb_frame *f, const char *name);
+
+/*! cqb_frame_path() : the path (or name) the frame was read from. */
+const char *cqb_frame_path(const cqb_frame *f);
+
+/*! cqb_frame_index_name() : the header name of the first column (may be ""). */
+const char *cqb_frame_index_name(const cqb_frame *f);
+
+/*! cqb_frame_date_kind() : the format of the first column, or CQB_DATE_NONE
+ *  when it is an index. */
+cqb_date_kind cqb_frame_date_kind(const cqb_frame *f);
+
+/*! cqb_frame_label() : first-column text of row i, as written (without
+ *  quotes or surrounding spaces); NULL if i is out of range. */
+const char *cqb_frame_label(const cqb_frame *f, size_t i);
+
+/*! cqb_frame_date_key() : yyyymmdd key of row i (0 for an index frame or an
+ *  out-of-range i). */
+int32_t cqb_frame_date_key(const cqb_frame *f, size_t i);
+
+/*! cqb_frame_line() : the 1-based file line where row i starts (0 if out of
+ *  range). */
+size_t cqb_frame_line(const cqb_frame *f, size_t i);
+
+/*! cqb_frame_cell() : state of the cell at row i, data column j; when it is
+ *  CQB_CELL_OK and v is not NULL, *v is its value. Out of range: MISSING. */
+cqb_cell cqb_frame_cell(const cqb_frame *f, size_t i, size_t j, double *v);
+
+/*! cqb_frame_sha256() : SHA-256 of the bytes read, 64 lowercase hex digits. */
+const char *cqb_frame_sha256(const cqb_frame *f);
+
+/*! cqb_parse_date() : parses a date in one of the three formats into a
+ *  yyyymmdd key (day 1 for YYYY-MM); surrounding spaces are allowed.
+ *  Returns CQB_EUSAGE (leaving *key alone) when s is not a valid date. */
+cqb_status cqb_parse_date(const char *s, int32_t *key);
+
+/*! cqb_parse_date_kind() : as cqb_parse_date, also giving the format (kind
+ *  may be NULL). */
+cqb_status cqb_parse_date_kind(const char *s, int32_t *key, cqb_date_kind *kind);
+
+/*! The analysis matrix: selected columns, transformed, restricted to the
+ *  range. Everything is owned by the set (free with cqb_series_set_free). */
+typedef struct cqb_series_set {
+    size_t T, k;             /* rows, columns */
+    double *x;               /* column-major: x[j*T + t] */
+    char **names;            /* k column names */
+    char **labels;           /* T row labels (first-column text as in the file) */
+    const char *first_label; /* = labels[0] (not separately allocated) */
+    const char *last_label;  /* = labels[T-1] (not separately allocated) */
+    size_t *lines;           /* T source line numbers (1-based) */
+    cqb_date_kind date_kind; /* the frame's date kind */
+} cqb_series_set;
+
+typedef struct cqb_select_spec {
+    const char *const *cols; /* ncols column names, in order */
+    size_t ncols;
+    const cqb_transform *tr; /* ncols transforms; NULL = all level */
+    const char *from, *to;   /* NULL = open; formats as cqb_parse_date */
+} cqb_select_spec;
+
+/*! cqb_frame_select() : builds the analysis matrix (semantics above). On
+ *  failure *out is all zero (nothing to free) and err holds one line. */
+cqb_status cqb_frame_select(const cqb_frame *f, const cqb_select_spec *s,
+                            cqb_series_set *out, cqb_error *err);
+
+/*! cqb_series_set_free() : frees what the set owns and zeroes it (a zeroed
+ *  set or NULL is a no-op). */
+void cqb_series_set_free(cqb_series_set *s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

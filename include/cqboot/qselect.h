@@ -1,0 +1,62 @@
+/* cqboot/qselect.h — exact R type-7 quantiles of many bootstrap statistics
+ * in bounded memory.
+ *
+ * Each of nvar statistics receives one value per replicate (NaN values are
+ * skipped and not counted). When B * nvar doubles fit in the memory limit the
+ * values are kept and selected directly (one pass). Otherwise two passes over
+ * the same, reproducible replicates: pass 1 counts values in a 4096-bin
+ * histogram per statistic whose range comes from the first chunk, pass 2 keeps
+ * only the values in the bins that hold the wanted order statistics (as
+ * value/count runs, so atoms of the discrete bootstrap distribution stay
+ * small). Both modes return the same, exact order statistics: no histogram
+ * resolution enters the result.
+ */
+#ifndef CQBOOT_QSELECT_H
+#define CQBOOT_QSELECT_H
+
+#include <stddef.h>
+
+#include "cqboot/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CQB_QSEL_BINS 4096
+#define CQB_QSEL_MAX_PROBS 4
+
+typedef struct cqb_qsel cqb_qsel;
+
+/*! cqb_qsel_create() : a selector of the type-7 quantiles at probs[0..nprob)
+ *  for nvar statistics over B replicates. mem_limit is the byte budget for
+ *  stored values (0 = 256 MiB). */
+cqb_status cqb_qsel_create(size_t nvar, size_t B, const double *probs, int nprob, size_t mem_limit,
+                           cqb_qsel **out, cqb_error *err);
+void cqb_qsel_free(cqb_qsel *q);
+
+/*! cqb_qsel_npass() : 1 (values stored) or 2 (histogram, then collection). */
+int cqb_qsel_npass(const cqb_qsel *q);
+
+/*! cqb_qsel_add() : feeds nrep replicates (row-major nrep x nvar) of pass
+ *  `pass` (1 or 2). Every pass must see the same replicates in the same
+ *  order; the first chunk of pass 1 fixes the histogram ranges. */
+cqb_status cqb_qsel_add(cqb_qsel *q, int pass, const double *vals, size_t nrep, int threads,
+                        cqb_error *err);
+
+/*! cqb_qsel_end_pass() : closes a pass; after the last one results exist. */
+cqb_status cqb_qsel_end_pass(cqb_qsel *q, int pass, int threads, cqb_error *err);
+
+/*! cqb_qsel_result() : the type-7 quantile of statistic var at probs[i]
+ *  (NaN when no finite value was seen). */
+double cqb_qsel_result(const cqb_qsel *q, size_t var, int i);
+
+/*! cqb_qsel_valid() : number of finite values seen for statistic var. */
+size_t cqb_qsel_valid(const cqb_qsel *q, size_t var);
+
+/*! cqb_qsel_bytes() : memory the selector holds now (for reports). */
+size_t cqb_qsel_bytes(const cqb_qsel *q);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

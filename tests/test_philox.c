@@ -1,0 +1,108 @@
+/* Philox4x32-10 known answers (Random123 kat_vectors) and the cuRAND
+ * curand_init mapping (engine-design.md §2.3-§2.4). */
+#include <criterion/criterion.h>
+
+#include <math.h>
+
+#include "cqboot/philox.h"
+#include "cqboot/sbplan.h"
+
+static void kat(uint32_t c0, uint32_t c1, uint32_t c2, uint32_t c3, uint32_t k0, uint32_t k1, uint32_t o0,
+                uint32_t o1, uint32_t o2, uint32_t o3)
+{
+    const uint32_t ctr[4] = {c0, c1, c2, c3}, key[2] = {k0, k1};
+    uint32_t out[4];
+    cqb_philox4x32_10(ctr, key, out);
+    cr_expect_eq(out[0], o0, "word 0: %08x != %08x", out[0], o0);
+    cr_expect_eq(out[1], o1, "word 1: %08x != %08x", out[1], o1);
+    cr_expect_eq(out[2], o2, "word 2: %08x != %08x", out[2], o2);
+    cr_expect_eq(out[3], o3, "word 3: %08x != %08x", out[3], o3);
+}
+
+Test(philox, random123_kat_zero) { kat(0, 0, 0, 0, 0, 0, 0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8); }
+
+Test(philox, random123_kat_ones)
+{
+    kat(0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0x408f276d, 0x41c83b0e,
+        0xa20bc7c6, 0x6d5451fd);
+}
+
+Test(philox, random123_kat_pi)
+{
+    kat(0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0, 0xd16cfe09, 0x94fdcceb,
+        0x5001e420, 0x24126ea1);
+}
+
+Test(philox, curand_init_42_7_0)
+{
+    const uint32_t want[4] = {0x67ee6f2c, 0xe55410cc, 0x6c7eca35, 0x557398d3};
+    for (int n = 0; n < 4; ++n) cr_expect_eq(cqb_curand_word(42, 7, 0, (uint64_t)n), want[n], "draw %d", n);
+    /* curand_uniform = x * 2^-32 + 2^-33 in float */
+    float u = (float)cqb_curand_word(42, 7, 0, 0) * 2.3283064365386963e-10f + 1.1641532182693481e-10f;
+    cr_expect_float_eq(u, 0.405981958f, 1e-9f);
+}
+
+Test(philox, curand_host_api_seed42)
+{
+    /* Host API order: element i is word i%4 of curand_init(seed, q%65536,
+     * 4*(q/65536)) with q = i/4 (engine-design.md §2.2). */
+    const uint32_t want[12] = {0x9ceaf053, 0x77f5493b, 0x12bf50ad, 0x5742b3d7, 0x02933769, 0x2051e913,
+                               0x3b68b038, 0xb62c409c, 0x65fe70a6, 0x852e5866, 0x6bef1d5a, 0xb11de8b5};
+    for (uint64_t i = 0; i < 12; ++i) {
+        uint64_t q = i / 4;
+        uint32_t w = cqb_curand_word(42, q % 65536, 4 * (q / 65536), i % 4);
+        cr_expect_eq(w, want[i], "element %lu: %08x != %08x", (unsigned long)i, w, want[i]);
+    }
+}
+
+Test(philox, offset_arithmetic_matches_blocks)
+{
+    /* draw n after offset o equals draw o+n after offset 0, across block
+     * boundaries and 2^32 carries of the low counter */
+    const uint64_t offs[] = {0, 1, 5, ((uint64_t)1 << 33) + 3};
+    for (size_t i = 0; i < sizeof offs / sizeof offs[0]; ++i)
+        for (uint64_t n = 0; n < 9; ++n)
+            cr_expect_eq(cqb_curand_word(0x0123456789abcdefULL, ((uint64_t)1 << 32) + 1, offs[i], n),
+                         cqb_curand_word(0x0123456789abcdefULL, ((uint64_t)1 << 32) + 1, 0, offs[i] + n));
+}
+
+Test(philox, integer_conversions)
+{
+    cr_expect_eq(cqb_bernoulli_threshold(1.0), (uint64_t)1 << 32);
+    cr_expect_eq(cqb_bernoulli_threshold(0.5), (uint64_t)1 << 31);
+    cr_expect_eq(cqb_bernoulli_threshold(0.0), 0);
+    cr_expect_eq(cqb_mulhi_index(UINT64_MAX, 10), 9);
+    cr_expect_eq(cqb_mulhi_index(0, 10), 0);
+    cr_expect_eq(cqb_mulhi_index((uint64_t)1 << 63, 10), 5);
+}
+
+Test(philox, stationary_bootstrap_block_lengths)
+{
+    /* Multiplicities sum to N, and the mean block length is 1/gamma: count
+     * restarts over many replicates of a plan. */
+    static double v[1000];
+    for (int i = 0; i < 1000; ++i) v[i] = sin(0.37 * i) + 0.001 * i;
+    const double lev = 0.5;
+    cqb_plan_colspec col = {v, 0, 0, 1, &lev};
+    cqb_plan_colspec cols[2] = {col, col};
+    cols[1].var = 1;
+    cqb_plan_unit u = {0, 1, 0, {0}, 0};
+    cqb_plan plan;
+    cqb_error err;
+    cr_assert_eq(cqb_plan_build(&plan, 1000, cols, 2, &u, 1, 1, 1, CQB_Q_R7_LE, 7, 0, 0.1, &err), CQB_OK);
+    uint32_t c[1000];
+    double visits_total = 0.0;
+    for (uint32_t rep = 0; rep < 200; ++rep) {
+        cqb_plan_multiplicity(&plan, rep, c);
+        uint64_t s = 0;
+        for (int i = 0; i < 1000; ++i) s += c[i];
+        cr_assert_eq(s, 1000);
+        for (int i = 0; i < 1000; ++i) visits_total += c[i] > 0;
+    }
+    /* With mean block 10 the share of rows never drawn is near 1/e for large
+     * blocks... rather than a formula, bound it loosely: a stationary
+     * bootstrap covers between 50% and 75% of rows on average. */
+    double cover = visits_total / (200.0 * 1000.0);
+    cr_expect(cover > 0.5 && cover < 0.75, "coverage %f", cover);
+    cqb_plan_free(&plan);
+}
