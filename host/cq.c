@@ -117,9 +117,10 @@ cqb_status cqb_cq_compute_prep(const cqb_cq_input *in, const cqb_cq_prep *prep, 
     out->rho_partial = NAN;
     if (l > 2) {
         double G[CQB_MAX_VARS * CQB_MAX_VARS];
+        /* upper triangle mirrored: the same bits as the bootstrap epilogue */
         for (size_t u = 0; u < l; ++u)
-            for (size_t v = 0; v < l; ++v)
-                G[u * l + v] = cqb_gram_entry((double)N, cnt[u][u], cnt[v][v], cnt[u][v], alpha[u], alpha[v]);
+            for (size_t v = u; v < l; ++v)
+                G[u * l + v] = G[v * l + u] = cqb_gram_entry((double)N, cnt[u][u], cnt[v][v], cnt[u][v], alpha[u], alpha[v]);
         out->rho_partial = cqb_partial_from_gram(G, (int)l);
         if (isnan(out->rho_partial))
             return cqb_error_set(err, CQB_EDATA,

@@ -1,1 +1,47 @@
-int main(void) { return 0; }
+/* main.c — the cqboot command line: dispatch to a subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmds.h"
+#include "cqboot/backend.h"
+#include "cqboot/version.h"
+
+static const char *const MAIN_HELP =
+    "Usage: cqboot COMMAND [OPTION]...\n"
+    "High-replication significance tests of dependence between time series:\n"
+    "cross-quantilograms with stationary-bootstrap inference.\n"
+    "\n"
+    "Commands:\n"
+    "  cq         cross-quantilogram / partial CQ with bootstrap bands,\n"
+    "             p-values and portmanteau (Q) tests\n"
+    "  blocklen   Politis-White block lengths (np::b.star) and the implied gamma\n"
+    "\n"
+    "Run 'cqboot COMMAND --help' for a command's options.\n"
+    "  --help     this help\n"
+    "  --version  version and build\n"
+    "\n"
+    "Exit status: 0 ok, 1 internal error, 2 usage, 3 data or file, 4 backend\n"
+    "unavailable, 5 out of memory, 130 interrupted.\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(MAIN_HELP, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(MAIN_HELP, stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("cqboot %s (CUDA backend: %s)\n", CQB_VERSION, cqb_backend_cuda_built() ? "built" : "not built");
+        return 0;
+    }
+    cli_install_signals();
+    if (!strcmp(cmd, "cq")) return cmd_cq(argc - 1, argv + 1);
+    if (!strcmp(cmd, "blocklen")) return cmd_blocklen(argc - 1, argv + 1);
+    fprintf(stderr, "cqboot: unknown command '%s' (see 'cqboot --help')\n", cmd);
+    return 2;
+}

@@ -1,0 +1,399 @@
+/* cli.c — option parsing, data loading, atomic outputs and progress for the
+ * cqboot subcommands. */
+#include "cli.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+volatile int cli_interrupted = 0;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    cli_interrupted = 1;
+}
+
+void cli_install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+double cli_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int cli_fail(const char *cmd, const cqb_error *err)
+{
+    fprintf(stderr, "cqboot %s: %s\n", cmd, err->msg);
+    if (cli_interrupted) return 130;
+    return cqb_status_exit_code(err->status);
+}
+
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "cqboot %s: ", cmd);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see 'cqboot %s --help')\n", cmd);
+    return 2;
+}
+
+int cli_parse_double(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || *end != 0 || errno == ERANGE || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_u64(const char *s, uint64_t *out)
+{
+    if (!*s || *s == '-' || *s == '+') return -1;
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end != 0) {
+        /* accept 1e5-style integers for replicate counts */
+        double d;
+        if (cli_parse_double(s, &d) || d < 0 || d > 1.8e19 || d != floor(d)) return -1;
+        *out = (uint64_t)d;
+        return 0;
+    }
+    if (errno == ERANGE) return -1;
+    *out = v;
+    return 0;
+}
+
+int cli_parse_int(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end != 0 || errno == ERANGE || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static int cmp_z(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return (x > y) - (x < y);
+}
+
+int cli_parse_levels(const char *s, double **out, size_t *n)
+{
+    size_t cap = 1;
+    for (const char *p = s; *p; ++p) cap += *p == ',';
+    double *v = malloc(cap * sizeof *v);
+    char *dup = strdup(s);
+    if (!v || !dup) {
+        free(v);
+        free(dup);
+        return -1;
+    }
+    size_t k = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (cli_parse_double(tok, &v[k])) {
+            free(v);
+            free(dup);
+            return -1;
+        }
+        ++k;
+    }
+    free(dup);
+    if (k == 0) {
+        free(v);
+        return -1;
+    }
+    qsort(v, k, sizeof *v, cmp_d);
+    size_t m = 1;
+    for (size_t i = 1; i < k; ++i)
+        if (v[i] != v[m - 1]) v[m++] = v[i];
+    *out = v;
+    *n = m;
+    return 0;
+}
+
+int cli_parse_lags(const char *s, size_t **out, size_t *n)
+{
+    char *dup = strdup(s);
+    size_t cap = 0, k = 0;
+    size_t *v = NULL;
+    if (!dup) return -1;
+    char *save = NULL;
+    for (char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        long a, b;
+        char *dash = strchr(tok, '-');
+        if (dash) {
+            *dash = 0;
+            if (cli_parse_int(tok, 0, 65535, &a) || cli_parse_int(dash + 1, 0, 65535, &b) || b < a) goto bad;
+        } else {
+            if (cli_parse_int(tok, 0, 65535, &b)) goto bad;
+            /* a single K in a list of one means 1..K (R's Kmax); inside a
+             * comma list it is that lag alone */
+            a = (strchr(s, ',') == NULL) ? 1 : b;
+            if (strchr(s, ',') == NULL && b == 0) a = 0;
+        }
+        for (long l = a; l <= b; ++l) {
+            if (k == cap) {
+                cap = cap ? 2 * cap : 16;
+                size_t *nv = realloc(v, cap * sizeof *nv);
+                if (!nv) goto bad;
+                v = nv;
+            }
+            v[k++] = (size_t)l;
+        }
+    }
+    free(dup);
+    if (k == 0) {
+        free(v);
+        return -1;
+    }
+    qsort(v, k, sizeof *v, cmp_z);
+    size_t m = 1;
+    for (size_t i = 1; i < k; ++i)
+        if (v[i] != v[m - 1]) v[m++] = v[i];
+    *out = v;
+    *n = m;
+    return 0;
+bad:
+    free(dup);
+    free(v);
+    return -1;
+}
+
+int cli_transform_add(cli_transforms *t, const char *arg, const char *cmd)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        return cli_usage_error(cmd, "--transform: expected COL=logdiff|diff|pct|level, got '%s'", arg);
+    if (t->n == CLI_MAX_TRANSFORMS) return cli_usage_error(cmd, "--transform: too many transforms");
+    cqb_transform tr;
+    if (cqb_transform_parse(eq + 1, &tr) != CQB_OK)
+        return cli_usage_error(cmd, "--transform: unknown transform '%s' (logdiff, diff, pct or level)", eq + 1);
+    size_t len = (size_t)(eq - arg);
+    char *col = malloc(len + 1);
+    if (!col) return 5;
+    memcpy(col, arg, len);
+    col[len] = 0;
+    /* a later setting for the same column wins */
+    for (size_t i = 0; i < t->n; ++i) {
+        if (!strcmp(t->col[i], col)) {
+            free(col);
+            t->tr[i] = tr;
+            return 0;
+        }
+    }
+    t->col[t->n] = col;
+    t->tr[t->n] = tr;
+    t->n++;
+    return 0;
+}
+
+cqb_transform cli_transform_of(const cli_transforms *t, const char *col)
+{
+    for (size_t i = 0; i < t->n; ++i)
+        if (!strcmp(t->col[i], col)) return t->tr[i];
+    return CQB_TR_LEVEL;
+}
+
+cqb_status cli_load(const char *path, const char *const *cols, size_t ncols, const cli_transforms *tr,
+                    const char *from, const char *to, cli_data *out, cqb_error *err)
+{
+    memset(out, 0, sizeof *out);
+    cqb_status st = cqb_frame_read(path, &out->frame, err);
+    if (st != CQB_OK) return st;
+    for (size_t i = 0; i < tr->n; ++i) {
+        if (cqb_frame_find_col(out->frame, tr->col[i]) < 0) {
+            cqb_frame_free(out->frame);
+            out->frame = NULL;
+            return cqb_error_set(err, CQB_EUSAGE, "--transform: %s has no column '%s'", path, tr->col[i]);
+        }
+    }
+    cqb_transform *trs = malloc((ncols ? ncols : 1) * sizeof *trs);
+    if (!trs) {
+        cqb_frame_free(out->frame);
+        out->frame = NULL;
+        return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+    }
+    for (size_t j = 0; j < ncols; ++j) trs[j] = cli_transform_of(tr, cols[j]);
+    cqb_select_spec sp = {cols, ncols, trs, from, to};
+    st = cqb_frame_select(out->frame, &sp, &out->set, err);
+    free(trs);
+    if (st != CQB_OK) {
+        cqb_frame_free(out->frame);
+        out->frame = NULL;
+    }
+    return st;
+}
+
+void cli_data_free(cli_data *d)
+{
+    cqb_series_set_free(&d->set);
+    cqb_frame_free(d->frame);
+    memset(d, 0, sizeof *d);
+}
+
+cJSON *cli_input_json(const cli_data *d, const char *const *cols, size_t ncols, const cli_transforms *tr)
+{
+    cJSON *in = cJSON_CreateObject();
+    cJSON_AddStringToObject(in, "file", cqb_frame_path(d->frame));
+    cJSON_AddStringToObject(in, "sha256", cqb_frame_sha256(d->frame));
+    cJSON_AddNumberToObject(in, "file_rows", (double)cqb_frame_rows(d->frame));
+    cJSON_AddNumberToObject(in, "rows", (double)d->set.T);
+    cJSON *c = cJSON_AddArrayToObject(in, "columns");
+    cJSON *t = cJSON_AddObjectToObject(in, "transforms");
+    for (size_t j = 0; j < ncols; ++j) {
+        cJSON_AddItemToArray(c, cJSON_CreateString(cols[j]));
+        if (!cJSON_GetObjectItemCaseSensitive(t, cols[j]))
+            cJSON_AddStringToObject(t, cols[j], cqb_transform_name(cli_transform_of(tr, cols[j])));
+    }
+    cJSON_AddStringToObject(in, "first", d->set.first_label);
+    cJSON_AddStringToObject(in, "last", d->set.last_label);
+    return in;
+}
+
+cqb_status cli_out_open(cli_out *o, const char *path, const char *what, cqb_error *err)
+{
+    memset(o, 0, sizeof *o);
+    o->path = strdup(path);
+    size_t n = strlen(path) + 16;
+    o->tmp = malloc(n);
+    if (!o->path || !o->tmp) {
+        cli_out_abort(o);
+        return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+    }
+    snprintf(o->tmp, n, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(o->tmp);
+    if (fd < 0) {
+        int e = errno;
+        free(o->tmp);
+        o->tmp = NULL;
+        cli_out_abort(o);
+        return cqb_error_set(err, CQB_EIO, "%s %s: cannot create: %s", what, path, strerror(e));
+    }
+    o->f = fdopen(fd, "w");
+    if (!o->f) {
+        close(fd);
+        cli_out_abort(o);
+        return cqb_error_set(err, CQB_EIO, "%s %s: cannot open", what, path);
+    }
+    return CQB_OK;
+}
+
+cqb_status cli_out_commit(cli_out *o, cqb_error *err)
+{
+    int bad = ferror(o->f);
+    bad |= fflush(o->f) != 0;
+    bad |= fsync(fileno(o->f)) != 0;
+    bad |= fclose(o->f) != 0;
+    o->f = NULL;
+    if (bad || rename(o->tmp, o->path) != 0) {
+        int e = errno;
+        cqb_error_set(err, CQB_EIO, "%s: write failed: %s", o->path, strerror(e));
+        cli_out_abort(o);
+        return CQB_EIO;
+    }
+    free(o->tmp);
+    free(o->path);
+    o->tmp = o->path = NULL;
+    return CQB_OK;
+}
+
+void cli_out_abort(cli_out *o)
+{
+    if (o->f) fclose(o->f);
+    if (o->tmp) unlink(o->tmp);
+    free(o->tmp);
+    free(o->path);
+    memset(o, 0, sizeof *o);
+}
+
+int cli_progress_mode(const char *s, int *mode)
+{
+    if (!strcmp(s, "auto")) *mode = isatty(STDERR_FILENO) ? 1 : 0;
+    else if (!strcmp(s, "bar")) *mode = 1;
+    else if (!strcmp(s, "plain")) *mode = 2;
+    else if (!strcmp(s, "none")) *mode = 0;
+    else return -1;
+    return 0;
+}
+
+void cli_progress_init(cli_progress *p, int mode, const char *label)
+{
+    p->mode = mode;
+    p->label = label;
+    p->last_t = cli_now();
+    p->last_pct = -1;
+}
+
+void cli_progress_cb(double fraction, void *user)
+{
+    cli_progress *p = user;
+    if (!p || p->mode == 0) return;
+    int pct = (int)floor(100.0 * (fraction > 1.0 ? 1.0 : fraction));
+    double t = cli_now();
+    if (p->mode == 1) {
+        if (pct == p->last_pct || (t - p->last_t < 0.1 && pct < 100)) return;
+        int w = 30, fill = pct * w / 100;
+        char bar[64];
+        for (int i = 0; i < w; ++i) bar[i] = i < fill ? '#' : '.';
+        bar[w] = 0;
+        fprintf(stderr, "\r%s [%s] %3d%%", p->label, bar, pct);
+        fflush(stderr);
+    } else {
+        if (pct / 10 == p->last_pct / 10 && p->last_pct >= 0) return;
+        fprintf(stderr, "%s: %d%%\n", p->label, pct / 10 * 10);
+    }
+    p->last_pct = pct;
+    p->last_t = t;
+}
+
+void cli_progress_done(cli_progress *p)
+{
+    if (p->mode == 1 && p->last_pct >= 0) fprintf(stderr, "\r%*s\r", 50 + (int)strlen(p->label), "");
+}
+
+cJSON *cli_json_num(double v)
+{
+    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+}
+
+void cli_fmt_num(char *buf, size_t n, double v)
+{
+    if (isnan(v)) {
+        snprintf(buf, n, "NA");
+        return;
+    }
+    /* shortest of 15, 16, 17 significant digits that reads back exactly */
+    for (int prec = 15; prec <= 17; ++prec) {
+        snprintf(buf, n, "%.*g", prec, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}

@@ -1,0 +1,87 @@
+/* cli.h — helpers shared by the cqboot subcommands (private to the CLI). */
+#ifndef CQBOOT_CLI_H
+#define CQBOOT_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "cqboot/error.h"
+#include "cqboot/frame.h"
+
+#define CLI_MAX_TRANSFORMS 64
+
+extern volatile int cli_interrupted; /* set by SIGINT/SIGTERM */
+
+/* Prints "cqboot CMD: message" on stderr and returns the status's exit code. */
+int cli_fail(const char *cmd, const cqb_error *err);
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Number parsing: 0 on success, -1 with *msg set otherwise. */
+int cli_parse_double(const char *s, double *out);
+int cli_parse_u64(const char *s, uint64_t *out);
+int cli_parse_int(const char *s, long lo, long hi, long *out);
+/* "0.05,0.1,0.5" -> malloc'd array (sorted ascending, duplicates removed). */
+int cli_parse_levels(const char *s, double **out, size_t *n);
+/* "12" (1..12), "3-8", or comma lists of those -> malloc'd ascending lags. */
+int cli_parse_lags(const char *s, size_t **out, size_t *n);
+
+/* --transform COL=NAME settings; lookup returns LEVEL if none given. */
+typedef struct cli_transforms {
+    const char *col[CLI_MAX_TRANSFORMS];
+    cqb_transform tr[CLI_MAX_TRANSFORMS];
+    size_t n;
+} cli_transforms;
+int cli_transform_add(cli_transforms *t, const char *arg, const char *cmd);
+cqb_transform cli_transform_of(const cli_transforms *t, const char *col);
+
+/* Reads FILE and selects columns (with transforms, range). */
+typedef struct cli_data {
+    cqb_frame *frame;
+    cqb_series_set set;
+} cli_data;
+cqb_status cli_load(const char *path, const char *const *cols, size_t ncols, const cli_transforms *tr,
+                    const char *from, const char *to, cli_data *out, cqb_error *err);
+void cli_data_free(cli_data *d);
+/* The JSON "input" object of a loaded data set. */
+cJSON *cli_input_json(const cli_data *d, const char *const *cols, size_t ncols, const cli_transforms *tr);
+
+/* Atomic output files: a temporary file in the target's directory, renamed
+ * over the target only when everything succeeded. */
+typedef struct cli_out {
+    char *path;
+    char *tmp;
+    FILE *f;
+} cli_out;
+cqb_status cli_out_open(cli_out *o, const char *path, const char *what, cqb_error *err);
+cqb_status cli_out_commit(cli_out *o, cqb_error *err);
+void cli_out_abort(cli_out *o); /* removes the temporary file; safe to repeat */
+
+/* Progress on stderr: "auto" (a bar when stderr is a terminal), "plain"
+ * (a line every 10%), "none". */
+typedef struct cli_progress {
+    int mode; /* 0 none, 1 bar, 2 plain */
+    const char *label;
+    double last_t;
+    int last_pct;
+} cli_progress;
+int cli_progress_mode(const char *s, int *mode);
+void cli_progress_init(cli_progress *p, int mode, const char *label);
+void cli_progress_cb(double fraction, void *user);
+void cli_progress_done(cli_progress *p);
+
+/* JSON number that is null when not finite. */
+cJSON *cli_json_num(double v);
+/* CSV/table number formatting with 17 significant digits ("NA" if NaN). */
+void cli_fmt_num(char *buf, size_t n, double v);
+
+double cli_now(void);
+void cli_install_signals(void);
+
+#endif

@@ -1,0 +1,523 @@
+/* cmd_cq.c — `cqboot cq`: cross-quantilogram / partial CQ with
+ * stationary-bootstrap bands, p-values and portmanteau tests. */
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmds.h"
+#include "cqboot/cq_boot.h"
+#include "cqboot/version.h"
+
+static const char *const CQ_HELP =
+    "Usage: cqboot cq --data FILE.csv --y COL --x COL [OPTION]...\n"
+    "Cross-quantilogram of COL y at t on COL x at t-k (Han, Linton, Oka & Whang\n"
+    "2016), partial CQ with controls, and stationary-bootstrap inference:\n"
+    "null bands, confidence intervals, p-values, Box-Pierce/Ljung-Box Q tests.\n"
+    "\n"
+    "Data:\n"
+    "  --data FILE         CSV with a header row; first column a date (YYYY-MM,\n"
+    "                      YYYY-MM-DD or DD/MM/YYYY) or an index\n"
+    "  --y COL             the predicted series (x1)\n"
+    "  --x COL             the lagged predictor (x2)\n"
+    "  --control COL[:LEVEL[:LAG]]\n"
+    "                      a control for the partial CQ (repeatable) at quantile\n"
+    "                      level LEVEL (default 0.5) and lag LAG (default: the\n"
+    "                      predictor's lag k, as R quantilogram)\n"
+    "  --transform COL=T   logdiff, diff, pct (100*(x_t/x_{t-1}-1)) or level\n"
+    "                      (default); repeatable; differencing drops the first row\n"
+    "  --from DATE, --to DATE\n"
+    "                      analyse rows in this date range (inclusive; YYYY-MM\n"
+    "                      covers the whole month)\n"
+    "Statistic:\n"
+    "  --alpha LIST        quantile levels of both series (default\n"
+    "                      0.05,0.1,0.5,0.9,0.95)\n"
+    "  --alpha-y LIST, --alpha-x LIST\n"
+    "                      levels of y and of x separately\n"
+    "  --lags K|A-B|LIST   lags 1..K, A..B, or a comma list (default 1-12)\n"
+    "  --quantile NAME     r7_le (R quantilogram, default), type1_lt (the paper),\n"
+    "                      higher_lt_sub (the Python package)\n"
+    "Bootstrap:\n"
+    "  --boot B            replicates (default 1000)\n"
+    "  --gamma G|auto      block restart probability in (0,1], mean block 1/G;\n"
+    "                      auto (default): Politis-White as np::b.star on the\n"
+    "                      resampled columns, gamma = min(1, mean(1/b))\n"
+    "  --gamma-floor1      with auto: floor each b at 1 before averaging\n"
+    "  --level P           confidence level of bands and tests (default 0.95)\n"
+    "  --seed S            64-bit seed (default 1)\n"
+    "  --independent-cells an independent resample per (alpha_y, alpha_x) cell,\n"
+    "                      as R; default: one resample shared by the grid\n"
+    "  --no-qtests         skip the portmanteau tests\n"
+    "  --mem-limit MIB     memory for stored replicates before the exact\n"
+    "                      two-pass selection is used (default 256)\n"
+    "Execution:\n"
+    "  --backend NAME      auto (default), cpu or cuda\n"
+    "  --threads N         CPU threads (default: all cores)\n"
+    "  --progress MODE     auto (default: a bar if stderr is a terminal), plain,\n"
+    "                      none\n"
+    "  --quiet             no progress and no notices\n"
+    "Output (without --json/--csv a table is printed on stdout):\n"
+    "  --json FILE         full results as JSON ('-' for stdout)\n"
+    "  --csv FILE          one row per (alpha_y, alpha_x, lag) ('-' for stdout)\n"
+    "  --help              this help\n"
+    "\n"
+    "Exit status: 0 ok, 2 usage, 3 data or file, 4 backend unavailable,\n"
+    "5 out of memory, 130 interrupted.\n";
+
+enum {
+    OPT_DATA = 256, OPT_Y, OPT_X, OPT_CONTROL, OPT_TRANSFORM, OPT_FROM, OPT_TO, OPT_ALPHA, OPT_ALPHA_Y,
+    OPT_ALPHA_X, OPT_LAGS, OPT_QUANTILE, OPT_BOOT, OPT_GAMMA, OPT_GAMMA_FLOOR1, OPT_LEVEL, OPT_SEED,
+    OPT_INDEP, OPT_NOQ, OPT_MEM, OPT_BACKEND, OPT_THREADS, OPT_PROGRESS, OPT_QUIET, OPT_JSON, OPT_CSV, OPT_HELP
+};
+
+static const struct option CQ_OPTS[] = {
+    {"data", required_argument, 0, OPT_DATA},       {"y", required_argument, 0, OPT_Y},
+    {"x", required_argument, 0, OPT_X},             {"control", required_argument, 0, OPT_CONTROL},
+    {"transform", required_argument, 0, OPT_TRANSFORM}, {"from", required_argument, 0, OPT_FROM},
+    {"to", required_argument, 0, OPT_TO},           {"alpha", required_argument, 0, OPT_ALPHA},
+    {"alpha-y", required_argument, 0, OPT_ALPHA_Y}, {"alpha-x", required_argument, 0, OPT_ALPHA_X},
+    {"lags", required_argument, 0, OPT_LAGS},       {"quantile", required_argument, 0, OPT_QUANTILE},
+    {"boot", required_argument, 0, OPT_BOOT},       {"gamma", required_argument, 0, OPT_GAMMA},
+    {"gamma-floor1", no_argument, 0, OPT_GAMMA_FLOOR1}, {"level", required_argument, 0, OPT_LEVEL},
+    {"seed", required_argument, 0, OPT_SEED},       {"independent-cells", no_argument, 0, OPT_INDEP},
+    {"no-qtests", no_argument, 0, OPT_NOQ},         {"mem-limit", required_argument, 0, OPT_MEM},
+    {"backend", required_argument, 0, OPT_BACKEND}, {"threads", required_argument, 0, OPT_THREADS},
+    {"progress", required_argument, 0, OPT_PROGRESS}, {"quiet", no_argument, 0, OPT_QUIET},
+    {"json", required_argument, 0, OPT_JSON},       {"csv", required_argument, 0, OPT_CSV},
+    {"help", no_argument, 0, OPT_HELP},             {0, 0, 0, 0}};
+
+#define MAX_CTL (CQB_MAX_VARS - 2)
+
+typedef struct cq_args {
+    const char *data, *y, *x, *from, *to, *json, *csv;
+    const char *ctl_col[MAX_CTL];
+    double ctl_level[MAX_CTL];
+    long ctl_lag[MAX_CTL];
+    size_t nctl;
+    cli_transforms tr;
+    double *ay, *ax;
+    size_t ny, nx;
+    size_t *lags;
+    size_t nlags;
+    cqb_qconv conv;
+    uint64_t B, seed;
+    double gamma; /* <= 0: auto */
+    int floor1, indep, noq, quiet, progress;
+    double level;
+    uint64_t mem_mib;
+    cqb_backend_kind backend;
+    long threads;
+} cq_args;
+
+static int parse_control(cq_args *a, const char *arg)
+{
+    if (a->nctl == MAX_CTL) return cli_usage_error("cq", "--control: at most %d controls", MAX_CTL);
+    char *dup = strdup(arg);
+    if (!dup) return 5;
+    char *lev = strchr(dup, ':'), *lag = NULL;
+    if (lev) {
+        *lev++ = 0;
+        lag = strchr(lev, ':');
+        if (lag) *lag++ = 0;
+    }
+    a->ctl_level[a->nctl] = 0.5;
+    a->ctl_lag[a->nctl] = -1;
+    if (!*dup) {
+        free(dup);
+        return cli_usage_error("cq", "--control: expected COL[:LEVEL[:LAG]], got '%s'", arg);
+    }
+    if (lev && *lev && (cli_parse_double(lev, &a->ctl_level[a->nctl]) || !(a->ctl_level[a->nctl] > 0.0) ||
+                        !(a->ctl_level[a->nctl] < 1.0))) {
+        int rc = cli_usage_error("cq", "--control %s: level '%s' is not a number in (0,1)", arg, lev);
+        free(dup);
+        return rc;
+    }
+    if (lag && *lag && cli_parse_int(lag, 0, 65535, &a->ctl_lag[a->nctl])) {
+        int rc = cli_usage_error("cq", "--control %s: lag '%s' is not an integer in 0..65535", arg, lag);
+        free(dup);
+        return rc;
+    }
+    a->ctl_col[a->nctl++] = dup; /* freed with the args */
+    return 0;
+}
+
+static void args_free(cq_args *a)
+{
+    for (size_t i = 0; i < a->nctl; ++i) free((char *)a->ctl_col[i]);
+    for (size_t i = 0; i < a->tr.n; ++i) free((char *)a->tr.col[i]);
+    free(a->ay);
+    free(a->ax);
+    free(a->lags);
+}
+
+static int parse_args(cq_args *a, int argc, char **argv)
+{
+    memset(a, 0, sizeof *a);
+    a->B = 1000;
+    a->seed = 1;
+    a->level = 0.95;
+    a->mem_mib = 256;
+    a->backend = CQB_BACKEND_AUTO;
+    const char *alpha = NULL, *alpha_y = NULL, *alpha_x = NULL, *lags = "1-12", *progress = "auto";
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", CQ_OPTS, NULL)) != -1) {
+        int rc = 0;
+        switch (c) {
+        case OPT_DATA: a->data = optarg; break;
+        case OPT_Y: a->y = optarg; break;
+        case OPT_X: a->x = optarg; break;
+        case OPT_CONTROL: rc = parse_control(a, optarg); break;
+        case OPT_TRANSFORM: rc = cli_transform_add(&a->tr, optarg, "cq"); break;
+        case OPT_FROM: a->from = optarg; break;
+        case OPT_TO: a->to = optarg; break;
+        case OPT_ALPHA: alpha = optarg; break;
+        case OPT_ALPHA_Y: alpha_y = optarg; break;
+        case OPT_ALPHA_X: alpha_x = optarg; break;
+        case OPT_LAGS: lags = optarg; break;
+        case OPT_QUANTILE:
+            if (cqb_qconv_parse(optarg, &a->conv))
+                rc = cli_usage_error("cq", "--quantile: unknown convention '%s' (r7_le, type1_lt, higher_lt_sub)",
+                                     optarg);
+            break;
+        case OPT_BOOT:
+            if (cli_parse_u64(optarg, &a->B) || a->B < 1 || a->B > UINT32_MAX)
+                rc = cli_usage_error("cq", "--boot: '%s' is not a replicate count in 1..4294967295", optarg);
+            break;
+        case OPT_GAMMA:
+            if (!strcmp(optarg, "auto")) a->gamma = 0.0;
+            else if (cli_parse_double(optarg, &a->gamma) || !(a->gamma > 0.0) || a->gamma > 1.0)
+                rc = cli_usage_error("cq", "--gamma: '%s' is not in (0,1] or auto", optarg);
+            break;
+        case OPT_GAMMA_FLOOR1: a->floor1 = 1; break;
+        case OPT_LEVEL:
+            if (cli_parse_double(optarg, &a->level) || !(a->level > 0.0 && a->level < 1.0))
+                rc = cli_usage_error("cq", "--level: '%s' is not in (0,1)", optarg);
+            break;
+        case OPT_SEED:
+            if (cli_parse_u64(optarg, &a->seed)) rc = cli_usage_error("cq", "--seed: '%s' is not a 64-bit integer", optarg);
+            break;
+        case OPT_INDEP: a->indep = 1; break;
+        case OPT_NOQ: a->noq = 1; break;
+        case OPT_MEM:
+            if (cli_parse_u64(optarg, &a->mem_mib) || a->mem_mib < 1 || a->mem_mib > ((uint64_t)1 << 40))
+                rc = cli_usage_error("cq", "--mem-limit: '%s' is not a size in MiB", optarg);
+            break;
+        case OPT_BACKEND:
+            if (cqb_backend_parse(optarg, &a->backend))
+                rc = cli_usage_error("cq", "--backend: unknown backend '%s' (auto, cpu, cuda)", optarg);
+            break;
+        case OPT_THREADS:
+            if (cli_parse_int(optarg, 1, 4096, &a->threads))
+                rc = cli_usage_error("cq", "--threads: '%s' is not a thread count in 1..4096", optarg);
+            break;
+        case OPT_PROGRESS: progress = optarg; break;
+        case OPT_QUIET: a->quiet = 1; break;
+        case OPT_JSON: a->json = optarg; break;
+        case OPT_CSV: a->csv = optarg; break;
+        case OPT_HELP: fputs(CQ_HELP, stdout); return -1;
+        case ':': rc = cli_usage_error("cq", "option '%s' needs a value", argv[optind - 1]); break;
+        default: rc = cli_usage_error("cq", "unknown option '%s'", argv[optind - 1]); break;
+        }
+        if (rc) return rc;
+    }
+    if (optind < argc) return cli_usage_error("cq", "unexpected argument '%s'", argv[optind]);
+    if (!a->data) return cli_usage_error("cq", "--data FILE is required");
+    if (!a->y) return cli_usage_error("cq", "--y COL is required");
+    if (!a->x) return cli_usage_error("cq", "--x COL is required");
+    if (alpha && (alpha_y || alpha_x)) return cli_usage_error("cq", "give --alpha or --alpha-y/--alpha-x, not both");
+    const char *def = "0.05,0.1,0.5,0.9,0.95";
+    const char *sy = alpha_y ? alpha_y : alpha ? alpha : def;
+    const char *sx = alpha_x ? alpha_x : alpha ? alpha : def;
+    if (cli_parse_levels(sy, &a->ay, &a->ny)) return cli_usage_error("cq", "--alpha-y: '%s' is not a list of numbers", sy);
+    if (cli_parse_levels(sx, &a->ax, &a->nx)) return cli_usage_error("cq", "--alpha-x: '%s' is not a list of numbers", sx);
+    for (size_t i = 0; i < a->ny; ++i)
+        if (!(a->ay[i] > 0.0 && a->ay[i] < 1.0))
+            return cli_usage_error("cq", "--alpha%s: level %g is outside (0,1)", alpha_y ? "-y" : "", a->ay[i]);
+    for (size_t i = 0; i < a->nx; ++i)
+        if (!(a->ax[i] > 0.0 && a->ax[i] < 1.0))
+            return cli_usage_error("cq", "--alpha%s: level %g is outside (0,1)", alpha_x ? "-x" : "", a->ax[i]);
+    if (a->ny > CQB_PLAN_MAX_LEVELS || a->nx > CQB_PLAN_MAX_LEVELS)
+        return cli_usage_error("cq", "--alpha: at most %d levels per series", CQB_PLAN_MAX_LEVELS);
+    if (cli_parse_lags(lags, &a->lags, &a->nlags))
+        return cli_usage_error("cq", "--lags: '%s' is not K, A-B or a comma list of lags", lags);
+    if (cli_progress_mode(progress, &a->progress))
+        return cli_usage_error("cq", "--progress: unknown mode '%s' (auto, plain, none)", progress);
+    if (a->quiet) a->progress = 0;
+    if (a->json && a->csv && !strcmp(a->json, a->csv) && strcmp(a->json, "-"))
+        return cli_usage_error("cq", "--json and --csv name the same file");
+    return 0;
+}
+
+/* --------------------------------------------------------------- output -- */
+
+static cJSON *results_json(const cq_args *a, const cqb_cq_result *r, const cJSON *input, const cJSON *options,
+                           double total_s)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "tool", "cqboot cq");
+    cJSON_AddStringToObject(root, "version", CQB_VERSION);
+    cJSON_AddItemToObject(root, "input", cJSON_Duplicate(input, 1));
+    cJSON_AddItemToObject(root, "options", cJSON_Duplicate(options, 1));
+    cJSON *res = cJSON_AddArrayToObject(root, "results");
+    const int partial = a->nctl > 0;
+    for (size_t i = 0; i < r->ncells; ++i) {
+        const cqb_cq_cell *c = &r->cells[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "alpha_y", c->alpha_y);
+        cJSON_AddNumberToObject(o, "alpha_x", c->alpha_x);
+        cJSON_AddNumberToObject(o, "lag", (double)c->lag);
+        cJSON_AddNumberToObject(o, "n", (double)c->n);
+        cJSON_AddItemToObject(o, "rho", cli_json_num(c->rho));
+        if (partial) cJSON_AddItemToObject(o, "rho_partial", cli_json_num(c->rho_partial));
+        cJSON_AddItemToObject(o, "band_lo", cli_json_num(c->band_lo));
+        cJSON_AddItemToObject(o, "band_hi", cli_json_num(c->band_hi));
+        cJSON_AddItemToObject(o, "ci_lo", cli_json_num(c->ci_lo));
+        cJSON_AddItemToObject(o, "ci_hi", cli_json_num(c->ci_hi));
+        cJSON_AddItemToObject(o, "p_value", cli_json_num(c->p_value));
+        cJSON_AddNumberToObject(o, "boot_valid", (double)c->boot_valid);
+        cJSON_AddItemToObject(o, "gamma", cli_json_num(c->gamma));
+        cJSON_AddItemToArray(res, o);
+    }
+    cJSON *qt = cJSON_AddArrayToObject(root, "qtests");
+    for (size_t i = 0; i < r->nqtests; ++i) {
+        const cqb_cq_qtest *q = &r->qtests[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "alpha_y", q->alpha_y);
+        cJSON_AddNumberToObject(o, "alpha_x", q->alpha_x);
+        cJSON_AddNumberToObject(o, "p", (double)q->p);
+        cJSON_AddItemToObject(o, "q_bp", cli_json_num(q->q_bp));
+        cJSON_AddItemToObject(o, "q_lb", cli_json_num(q->q_lb));
+        cJSON_AddItemToObject(o, "cv_bp", cli_json_num(q->cv_bp));
+        cJSON_AddItemToObject(o, "cv_lb", cli_json_num(q->cv_lb));
+        cJSON_AddItemToObject(o, "p_bp", cli_json_num(q->p_bp));
+        cJSON_AddItemToObject(o, "p_lb", cli_json_num(q->p_lb));
+        cJSON_AddNumberToObject(o, "boot_valid", (double)q->boot_valid);
+        cJSON_AddItemToObject(o, "gamma", cli_json_num(q->gamma));
+        cJSON_AddItemToArray(qt, o);
+    }
+    cJSON *tm = cJSON_AddObjectToObject(root, "timing");
+    cJSON_AddNumberToObject(tm, "point_s", r->seconds_point);
+    cJSON_AddNumberToObject(tm, "bootstrap_s", r->seconds_boot);
+    cJSON_AddNumberToObject(tm, "total_s", total_s);
+    return root;
+}
+
+static void write_csv(FILE *f, const cq_args *a, const cqb_cq_result *r)
+{
+    const int partial = a->nctl > 0;
+    fprintf(f, "alpha_y,alpha_x,lag,n,rho,%sband_lo,band_hi,ci_lo,ci_hi,p_value,boot_valid,gamma\n",
+            partial ? "rho_partial," : "");
+    char b[10][40];
+    for (size_t i = 0; i < r->ncells; ++i) {
+        const cqb_cq_cell *c = &r->cells[i];
+        cli_fmt_num(b[0], 40, c->alpha_y);
+        cli_fmt_num(b[1], 40, c->alpha_x);
+        cli_fmt_num(b[2], 40, c->rho);
+        cli_fmt_num(b[3], 40, c->rho_partial);
+        cli_fmt_num(b[4], 40, c->band_lo);
+        cli_fmt_num(b[5], 40, c->band_hi);
+        cli_fmt_num(b[6], 40, c->ci_lo);
+        cli_fmt_num(b[7], 40, c->ci_hi);
+        cli_fmt_num(b[8], 40, c->p_value);
+        cli_fmt_num(b[9], 40, c->gamma);
+        fprintf(f, "%s,%s,%zu,%zu,%s,", b[0], b[1], c->lag, c->n, b[2]);
+        if (partial) fprintf(f, "%s,", b[3]);
+        fprintf(f, "%s,%s,%s,%s,%s,%zu,%s\n", b[4], b[5], b[6], b[7], b[8], c->boot_valid, b[9]);
+    }
+}
+
+static void write_table(FILE *f, const cq_args *a, const cqb_cq_result *r, const cli_data *d,
+                        const char *backend_desc, double gamma_shown)
+{
+    const int partial = a->nctl > 0;
+    fprintf(f, "cqboot cq: %s on lagged %s, %s .. %s (T = %zu), B = %llu, seed %llu, %s\n", a->y, a->x,
+            d->set.first_label, d->set.last_label, d->set.T, (unsigned long long)a->B,
+            (unsigned long long)a->seed, backend_desc);
+    if (a->nctl) {
+        fprintf(f, "controls:");
+        for (size_t j = 0; j < a->nctl; ++j) {
+            if (a->ctl_lag[j] < 0) fprintf(f, " %s (level %g, lag k)", a->ctl_col[j], a->ctl_level[j]);
+            else fprintf(f, " %s (level %g, lag %ld)", a->ctl_col[j], a->ctl_level[j], a->ctl_lag[j]);
+        }
+        fprintf(f, "\n");
+    }
+    if (gamma_shown > 0) fprintf(f, "gamma %.4g (mean block %.3g)\n", gamma_shown, 1.0 / gamma_shown);
+    else fprintf(f, "gamma: automatic per lag (column 'gamma' of --csv/--json)\n");
+    fprintf(f, "%.0f%% band of %s; '*' = outside the band (p-value < %.3g)\n\n", 100 * a->level,
+            partial ? "the partial CQ" : "the CQ", 1 - a->level);
+    fprintf(f, "%7s %7s %4s %6s %9s %s%9s %9s %9s %9s %8s\n", "alpha_y", "alpha_x", "lag", "n", "rho",
+            partial ? "rho_part  " : "", "band_lo", "band_hi", "ci_lo", "ci_hi", "p_value");
+    for (size_t i = 0; i < r->ncells; ++i) {
+        const cqb_cq_cell *c = &r->cells[i];
+        double stat = partial ? c->rho_partial : c->rho;
+        int sig = stat < c->band_lo || stat > c->band_hi;
+        fprintf(f, "%7g %7g %4zu %6zu %9.5f ", c->alpha_y, c->alpha_x, c->lag, c->n, c->rho);
+        if (partial) fprintf(f, "%9.5f ", c->rho_partial);
+        fprintf(f, "%9.5f %9.5f %9.5f %9.5f %8.4f%s\n", c->band_lo, c->band_hi, c->ci_lo, c->ci_hi, c->p_value,
+                sig ? " *" : "");
+    }
+    if (r->nqtests) {
+        fprintf(f, "\nPortmanteau tests of %s over lags 1..p (critical values at %.0f%%; '*' = reject)\n",
+                partial ? "the partial CQ" : "the CQ", 100 * a->level);
+        fprintf(f, "%7s %7s %4s %10s %10s %7s %10s %10s %7s\n", "alpha_y", "alpha_x", "p", "Q_BP", "cv_BP", "p_BP",
+                "Q_LB", "cv_LB", "p_LB");
+        for (size_t i = 0; i < r->nqtests; ++i) {
+            const cqb_cq_qtest *q = &r->qtests[i];
+            fprintf(f, "%7g %7g %4zu %10.4f %10.4f %7.4f %10.4f %10.4f %7.4f%s\n", q->alpha_y, q->alpha_x, q->p,
+                    q->q_bp, q->cv_bp, q->p_bp, q->q_lb, q->cv_lb, q->p_lb, q->q_lb > q->cv_lb ? " *" : "");
+        }
+    }
+    if (r->singular)
+        fprintf(f, "\n%zu bootstrap replicates had a singular partial-CQ Gram matrix and were excluded.\n",
+                r->singular);
+}
+
+/* ----------------------------------------------------------------- main -- */
+
+int cmd_cq(int argc, char **argv)
+{
+    double t_start = cli_now();
+    cq_args a;
+    int rc = parse_args(&a, argc, argv);
+    if (rc) {
+        args_free(&a);
+        return rc < 0 ? 0 : rc;
+    }
+    cqb_error err = {CQB_OK, ""};
+    cli_data d;
+    memset(&d, 0, sizeof d);
+    cli_out oj, oc;
+    memset(&oj, 0, sizeof oj);
+    memset(&oc, 0, sizeof oc);
+    cqb_backend be;
+    memset(&be, 0, sizeof be);
+    cqb_cq_result res;
+    memset(&res, 0, sizeof res);
+    cJSON *input = NULL, *options = NULL;
+    cqb_status st;
+
+    const char *cols[2 + MAX_CTL];
+    size_t ncols = 0;
+    cols[ncols++] = a.y;
+    cols[ncols++] = a.x;
+    for (size_t j = 0; j < a.nctl; ++j) cols[ncols++] = a.ctl_col[j];
+    /* Output files first, so an unwritable path fails before the work. */
+    if (a.json && strcmp(a.json, "-") && (st = cli_out_open(&oj, a.json, "--json", &err)) != CQB_OK) goto fail;
+    if (a.csv && strcmp(a.csv, "-") && (st = cli_out_open(&oc, a.csv, "--csv", &err)) != CQB_OK) goto fail;
+    if ((st = cli_load(a.data, cols, ncols, &a.tr, a.from, a.to, &d, &err)) != CQB_OK) goto fail;
+
+    char notice[256];
+    if ((st = cqb_backend_open(a.backend, (int)a.threads, &be, notice, sizeof notice, &err)) != CQB_OK) goto fail;
+    if (notice[0] && !a.quiet) fprintf(stderr, "cqboot cq: %s\n", notice);
+
+    const size_t T = d.set.T;
+    cqb_control ctl[MAX_CTL];
+    for (size_t j = 0; j < a.nctl; ++j) {
+        ctl[j].z = d.set.x + (2 + j) * T;
+        ctl[j].alpha = a.ctl_level[j];
+        ctl[j].lag = (int)a.ctl_lag[j];
+    }
+    cqb_cq_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.in = (cqb_cq_input){d.set.x, d.set.x + T, T, ctl, a.nctl, a.conv};
+    spec.alpha_y = a.ay;
+    spec.ny = a.ny;
+    spec.alpha_x = a.ax;
+    spec.nx = a.nx;
+    spec.lags = a.lags;
+    spec.nlags = a.nlags;
+    spec.qtests = !a.noq && a.lags[a.nlags - 1] >= 1;
+    cqb_boot_opts o;
+    cqb_boot_opts_default(&o);
+    o.seed = a.seed;
+    o.B = (size_t)a.B;
+    o.gamma = a.gamma;
+    o.gamma_floor1 = a.floor1;
+    o.level = a.level;
+    o.share_grid = !a.indep;
+    o.mem_limit = (size_t)a.mem_mib << 20;
+    o.backend = &be;
+    o.cancel = &cli_interrupted;
+    cli_progress prog;
+    cli_progress_init(&prog, a.progress, "cqboot cq");
+    o.progress = cli_progress_cb;
+    o.progress_user = &prog;
+    st = cqb_cq_boot(&spec, &o, &res, &err);
+    cli_progress_done(&prog);
+    if (st != CQB_OK) goto fail;
+
+    input = cli_input_json(&d, cols, ncols, &a.tr);
+    options = cJSON_CreateObject();
+    cJSON_AddStringToObject(options, "y", a.y);
+    cJSON_AddStringToObject(options, "x", a.x);
+    cJSON *jc = cJSON_AddArrayToObject(options, "controls");
+    for (size_t j = 0; j < a.nctl; ++j) {
+        cJSON *c = cJSON_CreateObject();
+        cJSON_AddStringToObject(c, "column", a.ctl_col[j]);
+        cJSON_AddNumberToObject(c, "level", a.ctl_level[j]);
+        if (a.ctl_lag[j] < 0) cJSON_AddStringToObject(c, "lag", "k");
+        else cJSON_AddNumberToObject(c, "lag", (double)a.ctl_lag[j]);
+        cJSON_AddItemToArray(jc, c);
+    }
+    cJSON_AddItemToObject(options, "alpha_y", cJSON_CreateDoubleArray(a.ay, (int)a.ny));
+    cJSON_AddItemToObject(options, "alpha_x", cJSON_CreateDoubleArray(a.ax, (int)a.nx));
+    cJSON *jl = cJSON_AddArrayToObject(options, "lags");
+    for (size_t i = 0; i < a.nlags; ++i) cJSON_AddItemToArray(jl, cJSON_CreateNumber((double)a.lags[i]));
+    cJSON_AddStringToObject(options, "quantile", cqb_qconv_name(a.conv));
+    cJSON_AddNumberToObject(options, "boot", (double)a.B);
+    if (a.gamma > 0) cJSON_AddNumberToObject(options, "gamma", a.gamma);
+    else cJSON_AddStringToObject(options, "gamma", a.floor1 ? "auto-floor1" : "auto");
+    cJSON_AddNumberToObject(options, "level", a.level);
+    char seedbuf[32];
+    snprintf(seedbuf, sizeof seedbuf, "%llu", (unsigned long long)a.seed);
+    cJSON_AddRawToObject(options, "seed", seedbuf); /* exact for any 64-bit seed */
+    cJSON_AddBoolToObject(options, "share_resamples_across_quantiles", !a.indep);
+    cJSON_AddBoolToObject(options, "qtests", spec.qtests);
+    cJSON_AddStringToObject(options, "backend", be.name);
+    cJSON_AddStringToObject(options, "device", be.device);
+    cJSON_AddNumberToObject(options, "threads", be.threads);
+    if (a.from) cJSON_AddStringToObject(options, "from", a.from);
+    if (a.to) cJSON_AddStringToObject(options, "to", a.to);
+    cJSON_AddStringToObject(options, "resampling", "stationary bootstrap (R sb.index process), Philox4x32-10 streams");
+    cJSON_AddNumberToObject(options, "singular_replicates", (double)res.singular);
+
+    double total = cli_now() - t_start;
+    if (a.json) {
+        cJSON *root = results_json(&a, &res, input, options, total);
+        char *txt = cJSON_Print(root);
+        cJSON_Delete(root);
+        if (!txt) {
+            st = cqb_error_set(&err, CQB_ENOMEM, "out of memory writing JSON");
+            goto fail;
+        }
+        FILE *f = strcmp(a.json, "-") ? oj.f : stdout;
+        fputs(txt, f);
+        fputc('\n', f);
+        free(txt);
+    }
+    if (a.csv) write_csv(strcmp(a.csv, "-") ? oc.f : stdout, &a, &res);
+    if (!a.json && !a.csv) write_table(stdout, &a, &res, &d, be.device, a.gamma);
+    if (oj.f && (st = cli_out_commit(&oj, &err)) != CQB_OK) goto fail;
+    if (oc.f && (st = cli_out_commit(&oc, &err)) != CQB_OK) goto fail;
+    cJSON_Delete(input);
+    cJSON_Delete(options);
+    cqb_cq_result_free(&res);
+    cqb_backend_close(&be);
+    cli_data_free(&d);
+    args_free(&a);
+    return 0;
+fail:
+    rc = cli_fail("cq", &err);
+    cli_out_abort(&oj);
+    cli_out_abort(&oc);
+    cJSON_Delete(input);
+    cJSON_Delete(options);
+    cqb_cq_result_free(&res);
+    cqb_backend_close(&be);
+    cli_data_free(&d);
+    args_free(&a);
+    return rc;
+}

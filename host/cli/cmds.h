@@ -1,0 +1,8 @@
+/* cmds.h — the subcommands of the cqboot CLI. */
+#ifndef CQBOOT_CMDS_H
+#define CQBOOT_CMDS_H
+
+int cmd_cq(int argc, char **argv);
+int cmd_blocklen(int argc, char **argv);
+
+#endif
