@@ -32,7 +32,9 @@ struct cqb_qsel {
     double probs[CQB_QSEL_MAX_PROBS];
     int npass;
     int ranged;
-    double *store; /* one-pass mode: B x nvar */
+    double *store; /* one-pass mode: nvar x B, column-major */
+    double *result;
+    size_t *nvalid;
     var_state *vs; /* two-pass mode */
 };
 
@@ -80,6 +82,8 @@ void cqb_qsel_free(cqb_qsel *q)
     }
     free(q->vs);
     free(q->store);
+    free(q->result);
+    free(q->nvalid);
     free(q);
 }
 
@@ -155,7 +159,14 @@ cqb_status cqb_qsel_add(cqb_qsel *q, int pass, const double *vals, size_t nrep, 
 {
     if (q->npass == 1) {
         if (q->seen + nrep > q->B) return cqb_error_set(err, CQB_EINTERNAL, "internal: too many replicates");
-        memcpy(q->store + q->seen * q->nvar, vals, nrep * q->nvar * sizeof *vals);
+        /* column-major, so each statistic's values are contiguous for the
+         * in-place selection at the end */
+        const long nvar = (long)q->nvar;
+#pragma omp parallel for num_threads(threads > 0 ? threads : 1) schedule(static)
+        for (long v = 0; v < nvar; ++v) {
+            double *dst = q->store + (size_t)v * q->B + q->seen;
+            for (size_t r = 0; r < nrep; ++r) dst[r] = vals[r * q->nvar + (size_t)v];
+        }
         q->seen += nrep;
         return CQB_OK;
     }
@@ -228,30 +239,19 @@ cqb_status cqb_qsel_end_pass(cqb_qsel *q, int pass, int threads, cqb_error *err)
     const long nvar = (long)q->nvar;
     if (q->npass == 1) {
         if (q->seen != q->B) return cqb_error_set(err, CQB_EINTERNAL, "internal: replicate count mismatch");
-        int failed = 0;
-#pragma omp parallel num_threads(threads > 0 ? threads : 1) reduction(| : failed)
-        {
-            double *col = malloc((q->B ? q->B : 1) * sizeof *col);
-            double *scratch = malloc((q->B ? q->B : 1) * sizeof *scratch);
-            if (!col || !scratch) failed = 1;
-#pragma omp for schedule(dynamic, 4)
-            for (long v = 0; v < nvar; ++v) {
-                if (!col || !scratch) continue;
-                size_t n = 0;
-                for (size_t r = 0; r < q->B; ++r) {
-                    double x = q->store[r * q->nvar + (size_t)v];
-                    if (isfinite(x)) col[n++] = x;
-                }
-                /* Reuse the store's first row as the result slot would race;
-                 * results go to a small side table instead. */
-                q->store[(size_t)v] = (double)n;
-                for (int i = 0; i < q->nprob; ++i)
-                    q->store[q->nvar * (size_t)(1 + i) + (size_t)v] = cqb_quantile_r7(col, n, q->probs[i], scratch);
-            }
-            free(col);
-            free(scratch);
+        q->result = malloc(q->nvar * (size_t)q->nprob * sizeof *q->result);
+        q->nvalid = malloc(q->nvar * sizeof *q->nvalid);
+        if (!q->result || !q->nvalid) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+#pragma omp parallel for num_threads(threads > 0 ? threads : 1) schedule(dynamic, 4)
+        for (long v = 0; v < nvar; ++v) {
+            double *col = q->store + (size_t)v * q->B;
+            size_t n = 0;
+            for (size_t r = 0; r < q->B; ++r)
+                if (isfinite(col[r])) col[n++] = col[r];
+            q->nvalid[v] = n;
+            for (int i = 0; i < q->nprob; ++i)
+                q->result[(size_t)v * (size_t)q->nprob + (size_t)i] = cqb_select_r7_inplace(col, n, q->probs[i]);
         }
-        if (failed) return cqb_error_set(err, CQB_ENOMEM, "out of memory selecting bootstrap quantiles");
         return CQB_OK;
     }
     if (pass == 1) {
@@ -292,13 +292,13 @@ cqb_status cqb_qsel_end_pass(cqb_qsel *q, int pass, int threads, cqb_error *err)
 
 double cqb_qsel_result(const cqb_qsel *q, size_t var, int i)
 {
-    if (q->npass == 1) return q->store[q->nvar * (size_t)(1 + i) + var];
+    if (q->npass == 1) return q->result[var * (size_t)q->nprob + (size_t)i];
     return q->vs[var].result[i];
 }
 
 size_t cqb_qsel_valid(const cqb_qsel *q, size_t var)
 {
-    if (q->npass == 1) return (size_t)q->store[var];
+    if (q->npass == 1) return q->nvalid[var];
     return q->vs[var].valid;
 }
 

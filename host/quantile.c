@@ -86,40 +86,61 @@ double cqb_quantile_sorted(cqb_qconv c, const double *sorted, size_t n, double p
     return sorted[cqb_order_rank(c, n, p) - 1];
 }
 
-/* Wirth's selection: afterwards a[k] is the k-th smallest (0-based), every
- * element before it is <= a[k] and every element after it is >= a[k]. */
-static void select_kth(double *a, size_t n, size_t k)
+/* Floyd-Rivest selection (CACM 18(3), 1975, algorithm SELECT): afterwards
+ * a[k] is the k-th smallest of a[l..r], smaller-or-equal elements before it
+ * and greater-or-equal after. About n + min(k, n-k) comparisons, against
+ * ~3.4 n for a plain quickselect: it dominates the exact bootstrap
+ * percentiles at large B. */
+static void fr_select(double *a, long l, long r, long k)
 {
-    long l = 0, r = (long)n - 1, kk = (long)k;
-    while (l < r) {
-        double x = a[kk];
+    while (r > l) {
+        if (r - l > 600) {
+            double n = (double)(r - l + 1), i = (double)(k - l + 1);
+            double z = log(n), s = 0.5 * exp(2.0 * z / 3.0);
+            double sd = 0.5 * sqrt(z * s * (n - s) / n) * (i - n / 2.0 < 0 ? -1.0 : 1.0);
+            long nl = (long)((double)k - i * s / n + sd), nr = (long)((double)k + (n - i) * s / n + sd);
+            fr_select(a, nl > l ? nl : l, nr < r ? nr : r, k);
+        }
+        double t = a[k], tmp;
         long i = l, j = r;
-        do {
-            while (a[i] < x) ++i;
-            while (x < a[j]) --j;
-            if (i <= j) {
-                double t = a[i]; a[i] = a[j]; a[j] = t;
-                ++i; --j;
-            }
-        } while (i <= j);
-        if (j < kk) l = i;
-        if (kk < i) r = j;
+        tmp = a[l]; a[l] = a[k]; a[k] = tmp;
+        if (a[r] > t) { tmp = a[r]; a[r] = a[l]; a[l] = tmp; }
+        while (i < j) {
+            tmp = a[i]; a[i] = a[j]; a[j] = tmp;
+            ++i; --j;
+            while (a[i] < t) ++i;
+            while (a[j] > t) --j;
+        }
+        if (a[l] == t) {
+            tmp = a[l]; a[l] = a[j]; a[j] = tmp;
+        } else {
+            ++j;
+            tmp = a[j]; a[j] = a[r]; a[r] = tmp;
+        }
+        if (j <= k) l = j + 1;
+        if (k <= j) r = j - 1;
     }
+}
+
+double cqb_select_r7_inplace(double *a, size_t n, double p)
+{
+    if (n == 0) return NAN;
+    size_t lo;
+    double h;
+    cqb_r7_index(n, p, &lo, &h);
+    fr_select(a, 0, (long)n - 1, (long)lo - 1);
+    double xlo = a[lo - 1], xhi = xlo;
+    if (h > 0.0 && lo < n) {
+        xhi = a[lo];
+        for (size_t i = lo + 1; i < n; ++i)
+            if (a[i] < xhi) xhi = a[i];
+    }
+    return cqb_r7_interp(xlo, xhi, h);
 }
 
 double cqb_quantile_r7(const double *x, size_t n, double p, double *scratch)
 {
     if (n == 0) return NAN;
     memcpy(scratch, x, n * sizeof *x);
-    size_t lo;
-    double h;
-    cqb_r7_index(n, p, &lo, &h);
-    select_kth(scratch, n, lo - 1);
-    double xlo = scratch[lo - 1], xhi = xlo;
-    if (h > 0.0 && lo < n) {
-        xhi = scratch[lo];
-        for (size_t i = lo + 1; i < n; ++i)
-            if (scratch[i] < xhi) xhi = scratch[i];
-    }
-    return cqb_r7_interp(xlo, xhi, h);
+    return cqb_select_r7_inplace(scratch, n, p);
 }

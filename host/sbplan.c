@@ -37,10 +37,11 @@ static cqb_status build_col(cqb_plan_col *c, size_t N)
 {
     sort_item *it = malloc(N * sizeof *it);
     c->perm = malloc(N * sizeof *c->perm);
-    c->grp = malloc(N * sizeof *c->grp);
-    c->gstart = malloc((N + 1) * sizeof *c->gstart);
-    c->gval = malloc(N * sizeof *c->gval);
-    if (!it || !c->perm || !c->grp || !c->gstart || !c->gval) {
+    c->rank = malloc(N * sizeof *c->rank);
+    c->gfirst = malloc(N * sizeof *c->gfirst);
+    c->glast = malloc(N * sizeof *c->glast);
+    c->sval = malloc(N * sizeof *c->sval);
+    if (!it || !c->perm || !c->rank || !c->gfirst || !c->glast || !c->sval) {
         free(it);
         return CQB_ENOMEM;
     }
@@ -49,18 +50,19 @@ static cqb_status build_col(cqb_plan_col *c, size_t N)
         it[i].row = (uint32_t)i;
     }
     qsort(it, N, sizeof *it, cmp_item);
-    uint32_t g = 0;
+    uint32_t first = 0;
     for (size_t i = 0; i < N; ++i) {
-        if (i == 0 || it[i].v != it[i - 1].v) {
-            c->gstart[g] = (uint32_t)i;
-            c->gval[g] = it[i].v;
-            ++g;
-        }
+        if (i > 0 && it[i].v != it[i - 1].v) first = (uint32_t)i;
         c->perm[i] = it[i].row;
-        c->grp[it[i].row] = g - 1;
+        c->rank[it[i].row] = (uint32_t)i;
+        c->sval[i] = it[i].v;
+        c->gfirst[i] = first;
     }
-    c->gstart[g] = (uint32_t)N;
-    c->ngrp = g;
+    uint32_t last = (uint32_t)N - 1;
+    for (size_t i = N; i-- > 0;) {
+        if (i + 1 < N && it[i].v != it[i + 1].v) last = (uint32_t)i;
+        c->glast[i] = last;
+    }
     free(it);
     return CQB_OK;
 }
@@ -139,9 +141,10 @@ void cqb_plan_free(cqb_plan *plan)
     if (plan->col) {
         for (int c = 0; c < plan->ncol; ++c) {
             free(plan->col[c].perm);
-            free(plan->col[c].grp);
-            free(plan->col[c].gstart);
-            free(plan->col[c].gval);
+            free(plan->col[c].rank);
+            free(plan->col[c].gfirst);
+            free(plan->col[c].glast);
+            free(plan->col[c].sval);
         }
     }
     free(plan->col);
@@ -178,8 +181,8 @@ void cqb_plan_multiplicity(const cqb_plan *plan, uint32_t rep, uint32_t *c)
 typedef struct workspace {
     uint32_t *c;      /* N multiplicities */
     uint32_t *nz;     /* rows with c > 0 */
-    uint32_t *gcum;   /* cumulative counts through each group */
-    uint8_t *gcode;   /* level code of each group */
+    uint32_t *pcum;   /* cumulative multiplicity through each position */
+    uint8_t *pcode;   /* level code of each position */
     uint8_t *rc;      /* ncol x N: code of each nz row */
     uint32_t *marg;   /* ncol x MAXL */
     uint32_t *hist;   /* (MAXL+1)^2 */
@@ -188,7 +191,7 @@ typedef struct workspace {
 
 static void ws_free(workspace *w)
 {
-    free(w->c); free(w->nz); free(w->gcum); free(w->gcode);
+    free(w->c); free(w->nz); free(w->pcum); free(w->pcode);
     free(w->rc); free(w->marg); free(w->hist); free(w->joint);
 }
 
@@ -198,65 +201,67 @@ static int ws_alloc(workspace *w, const cqb_plan *p)
     const size_t N = p->N;
     w->c = malloc(N * sizeof *w->c);
     w->nz = malloc(N * sizeof *w->nz);
-    w->gcum = malloc(N * sizeof *w->gcum);
-    w->gcode = malloc(N);
+    w->pcum = malloc(N * sizeof *w->pcum);
+    w->pcode = malloc(N);
     w->rc = malloc((size_t)p->ncol * N);
     w->marg = malloc((size_t)p->ncol * MAXL * sizeof *w->marg);
     w->hist = malloc((MAXL + 1) * (MAXL + 1) * sizeof *w->hist);
     w->joint = malloc(((size_t)p->npair + 1) * MAXL * MAXL * sizeof *w->joint);
-    if (!w->c || !w->nz || !w->gcum || !w->gcode || !w->rc || !w->marg || !w->hist || !w->joint) {
+    if (!w->c || !w->nz || !w->pcum || !w->pcode || !w->rc || !w->marg || !w->hist || !w->joint) {
         ws_free(w);
         return -1;
     }
     return 0;
 }
 
-/* Group index of the 1-based rank r in the resample: first g with
- * gcum[g] >= r (gcum is nondecreasing). */
-static uint32_t group_of_rank(const uint32_t *gcum, uint32_t ngrp, uint32_t r)
+/* First position whose cumulative multiplicity reaches the 1-based rank r. */
+static uint32_t pos_of_rank(const uint32_t *pcum, uint32_t n, uint32_t r)
 {
-    uint32_t lo = 0, hi = ngrp - 1;
+    uint32_t lo = 0, hi = n - 1;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (gcum[mid] >= r) hi = mid;
+        if (pcum[mid] >= r) hi = mid;
         else lo = mid + 1;
     }
     return lo;
 }
 
-/* Thresholds of one column on the resample: G[l] is the last tie group that
- * hits at level l (-1: none), marg[l] the hit count. Exactly the convention's
- * estimator on the resampled column (cross-quantilogram.md §1.3). */
-static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const uint32_t *c,
-                              uint32_t *gcum, long *G, uint32_t *marg)
+/* Thresholds of one column on the resample: th[l] is the last sorted
+ * position that hits at level l (-1: none), marg[l] the hit count. Exactly
+ * the convention's estimator on the resampled column
+ * (cross-quantilogram.md §1.3); positions with zero multiplicity never
+ * change a count. */
+static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const uint32_t *c, uint32_t *pcum,
+                              long *th, uint32_t *marg)
 {
-    const size_t N = p->N;
+    const uint32_t N = (uint32_t)p->N;
     uint32_t cum = 0;
-    for (uint32_t g = 0; g < col->ngrp; ++g) {
-        for (uint32_t i = col->gstart[g]; i < col->gstart[g + 1]; ++i) cum += c[col->perm[i]];
-        gcum[g] = cum;
+    for (uint32_t i = 0; i < N; ++i) {
+        cum += c[col->perm[i]];
+        pcum[i] = cum;
     }
     for (int l = 0; l < col->nlev; ++l) {
-        long th;
+        long t;
         if (p->conv == CQB_Q_R7_LE) {
             size_t lo;
             double h;
             cqb_r7_index(N, col->lev[l], &lo, &h);
-            uint32_t glo = group_of_rank(gcum, col->ngrp, (uint32_t)lo);
-            uint32_t ghi = (h > 0.0 && lo < N) ? group_of_rank(gcum, col->ngrp, (uint32_t)lo + 1) : glo;
-            double q = cqb_r7_interp(col->gval[glo], col->gval[ghi], h);
-            /* The last group with value <= q; normally glo, but follow R's
-             * rounding of the interpolation wherever it lands. */
-            th = (long)ghi;
-            while (th >= 0 && col->gval[th] > q) --th;
-            while (th + 1 < (long)col->ngrp && col->gval[th + 1] <= q) ++th;
+            uint32_t plo = pos_of_rank(pcum, N, (uint32_t)lo);
+            uint32_t phi = plo;
+            if (h > 0.0 && lo < N && pcum[plo] < lo + 1) phi = pos_of_rank(pcum, N, (uint32_t)lo + 1);
+            double q = cqb_r7_interp(col->sval[plo], col->sval[phi], h);
+            /* the last position with value <= q: normally the end of x_lo's
+             * tie group, but follow R's rounding wherever it lands */
+            t = (long)col->glast[phi];
+            while (t >= 0 && col->sval[t] > q) t = (long)col->gfirst[t] - 1;
+            while (t + 1 < (long)N && col->sval[t + 1] <= q) t = (long)col->glast[t + 1];
         } else {
-            size_t r = cqb_order_rank(p->conv, N, col->lev[l]);
-            th = (long)group_of_rank(gcum, col->ngrp, (uint32_t)r) - 1; /* strict: x < x_(r) */
+            uint32_t pr = pos_of_rank(pcum, N, (uint32_t)cqb_order_rank(p->conv, N, col->lev[l]));
+            t = (long)col->gfirst[pr] - 1; /* strict: x < x_(r) */
         }
-        if (l > 0 && th < G[l - 1]) th = G[l - 1]; /* nested hit sets */
-        G[l] = th;
-        marg[l] = th >= 0 ? gcum[th] : 0;
+        if (l > 0 && t < th[l - 1]) t = th[l - 1]; /* nested hit sets */
+        th[l] = t;
+        marg[l] = t >= 0 ? pcum[t] : 0;
     }
 }
 
@@ -270,16 +275,18 @@ static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
 
     for (int ci = 0; ci < p->ncol; ++ci) {
         const cqb_plan_col *col = &p->col[ci];
-        long G[MAXL];
-        column_thresholds(p, col, w->c, w->gcum, G, w->marg + (size_t)ci * MAXL);
-        /* code of group g = number of levels whose last hit group is < g */
-        int l = 0;
-        for (uint32_t g = 0; g < col->ngrp; ++g) {
-            while (l < col->nlev && G[l] < (long)g) ++l;
-            w->gcode[g] = (uint8_t)l;
+        long th[MAXL];
+        column_thresholds(p, col, w->c, w->pcum, th, w->marg + (size_t)ci * MAXL);
+        /* code of a position = number of levels whose last hit position is
+         * before it: fill runs of equal code */
+        long from = 0;
+        for (int l = 0; l <= col->nlev; ++l) {
+            long to = l < col->nlev ? th[l] + 1 : (long)N;
+            if (to > from) memset(w->pcode + from, l, (size_t)(to - from));
+            if (to > from) from = to;
         }
         uint8_t *rc = w->rc + (size_t)ci * N;
-        for (size_t i = 0; i < nnz; ++i) rc[i] = w->gcode[col->grp[w->nz[i]]];
+        for (size_t i = 0; i < nnz; ++i) rc[i] = w->pcode[col->rank[w->nz[i]]];
     }
 
     for (int pi = 0; pi < p->npair; ++pi) {
@@ -310,14 +317,26 @@ static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
         const int yfirst = un->col_y < un->col_x;
         const uint32_t *Jyx = w->joint + (size_t)pyx * MAXL * MAXL;
         double *o = out + un->out;
+        if (un->nz == 0) {
+            /* cqb_cq_from_counts() with the diagonal sums hoisted out of the
+             * cell loop: the same operations, so the same bits */
+            double s11[MAXL], s22[MAXL];
+            for (int iy = 0; iy < p->ny; ++iy)
+                s11[iy] = cqb_gram_entry(Nd, my[iy], my[iy], my[iy], cy->lev[iy], cy->lev[iy]);
+            for (int ix = 0; ix < p->nx; ++ix)
+                s22[ix] = cqb_gram_entry(Nd, mx[ix], mx[ix], mx[ix], cx->lev[ix], cx->lev[ix]);
+            for (int iy = 0; iy < p->ny; ++iy) {
+                const double ay = cy->lev[iy], ny1 = my[iy];
+                for (int ix = 0; ix < p->nx; ++ix) {
+                    double n12 = yfirst ? Jyx[iy * MAXL + ix] : Jyx[ix * MAXL + iy];
+                    double s12 = cqb_gram_entry(Nd, ny1, mx[ix], n12, ay, cx->lev[ix]);
+                    o[iy * p->nx + ix] = s12 / sqrt(s11[iy] * s22[ix]);
+                }
+            }
+            continue;
+        }
         for (int iy = 0; iy < p->ny; ++iy) {
             for (int ix = 0; ix < p->nx; ++ix) {
-                double n12 = yfirst ? Jyx[iy * MAXL + ix] : Jyx[ix * MAXL + iy];
-                if (un->nz == 0) {
-                    o[iy * p->nx + ix] =
-                        cqb_cq_from_counts(Nd, my[iy], mx[ix], n12, cy->lev[iy], cx->lev[ix]);
-                    continue;
-                }
                 /* Partial CQ: Gram of (y, x, z_1..z_nz), each control at its
                  * single level 0. */
                 const int l = 2 + un->nz;

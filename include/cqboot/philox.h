@@ -33,6 +33,11 @@ CQB_HD void cqb_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint
 {
     uint32_t c0 = ctr[0], c1 = ctr[1], c2 = ctr[2], c3 = ctr[3];
     uint32_t k0 = key[0], k1 = key[1];
+#if defined(__CUDACC__)
+#pragma unroll
+#elif defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 10
+#endif
     for (int r = 0; r < 10; ++r) {
         uint64_t p0 = (uint64_t)CQB_PHILOX_M0 * c0;
         uint64_t p1 = (uint64_t)CQB_PHILOX_M1 * c2;

@@ -55,6 +55,10 @@ double cqb_quantile_sorted(cqb_qconv c, const double *sorted, size_t n, double p
  *  using scratch (n doubles) for a partial sort; NaN when n == 0. */
 double cqb_quantile_r7(const double *x, size_t n, double p, double *scratch);
 
+/*! cqb_select_r7_inplace() : R quantile(a, p) (type 7) of n values, reordering
+ *  a in place (Floyd-Rivest selection); NaN when n == 0. */
+double cqb_select_r7_inplace(double *a, size_t n, double p);
+
 /*! cqb_is_hit() : the convention's hit indicator for value x and quantile q. */
 static inline int cqb_is_hit(int strict, double x, double q) { return strict ? x < q : x <= q; }
 

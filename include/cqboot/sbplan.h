@@ -39,12 +39,13 @@ typedef struct cqb_plan_col {
     size_t shift;     /* lag of this column */
     int nlev;         /* levels, ascending */
     double lev[CQB_PLAN_MAX_LEVELS];
-    /* order structure, built once: */
-    uint32_t *perm;   /* rows in ascending order of value (ties by row) */
-    uint32_t *grp;    /* tie-group id of each row */
-    uint32_t *gstart; /* group g occupies perm[gstart[g] .. gstart[g+1]) */
-    double *gval;     /* value of group g */
-    uint32_t ngrp;
+    /* order structure, built once (positions = ranks in ascending order of
+     * value, ties broken by row): */
+    uint32_t *perm;   /* row at each position */
+    uint32_t *rank;   /* position of each row */
+    uint32_t *gfirst; /* first position of the tie group of each position */
+    uint32_t *glast;  /* last position of the tie group of each position */
+    double *sval;     /* value at each position */
 } cqb_plan_col;
 
 typedef struct cqb_plan_unit {
