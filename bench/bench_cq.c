@@ -29,6 +29,7 @@
 #include "cqboot/backend.h"
 #include "cqboot/cq_boot.h"
 #include "cqboot/frame.h"
+#include "cqboot/version.h"
 
 #ifndef CQB_SOURCE_DIR
 #define CQB_SOURCE_DIR "."
@@ -171,38 +172,17 @@ static void command_line(const char *cmd, char *out, size_t n)
     while (l && isspace((unsigned char)out[l - 1])) out[--l] = 0;
 }
 
-/* "x.y.z" from the project() line of the top-level CMakeLists.txt. */
-static void project_version(char *out, size_t n)
-{
-    snprintf(out, n, "unknown");
-    FILE *f = fopen(CQB_SOURCE_DIR "/CMakeLists.txt", "r");
-    if (!f) return;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        const char *p = strstr(line, "project(cqboot VERSION ");
-        if (!p) continue;
-        p += strlen("project(cqboot VERSION ");
-        size_t l = strspn(p, "0123456789.");
-        if (l > 0 && l < n) {
-            memcpy(out, p, l);
-            out[l] = 0;
-        }
-        break;
-    }
-    fclose(f);
-}
-
 static void git_describe(char *out, size_t n)
 {
-    char sha[64], dirty[8];
+    char sha[64], dirty[32];
     command_line("git -C '" CQB_SOURCE_DIR "' rev-parse --short HEAD 2>/dev/null", sha, sizeof sha);
     if (!sha[0]) {
         snprintf(out, n, "unknown");
         return;
     }
-    command_line("git -C '" CQB_SOURCE_DIR "' status --porcelain --untracked-files=no 2>/dev/null | head -c 1",
+    command_line("git -C '" CQB_SOURCE_DIR "' status --porcelain --untracked-files=no 2>/dev/null | wc -l",
                  dirty, sizeof dirty);
-    snprintf(out, n, "%s%s", sha, dirty[0] ? " (uncommitted changes)" : "");
+    snprintf(out, n, "%s%s", sha, atoi(dirty) > 0 ? " (uncommitted changes)" : "");
 }
 
 static const char *build_type(void)
@@ -643,8 +623,7 @@ int main(int argc, char **argv)
     bench_args a;
     parse_args(argc, argv, &a);
 
-    char ver[32], git[96], cpu[256], date[64];
-    project_version(ver, sizeof ver);
+    char git[96], cpu[256], date[64];
     git_describe(git, sizeof git);
     cpu_model(cpu, sizeof cpu);
     time_t now = time(NULL);
@@ -652,7 +631,7 @@ int main(int argc, char **argv)
     gmtime_r(&now, &tmv);
     strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S UTC", &tmv);
 
-    printf("cqboot bench_cq  version %s  git %s  %s\n", ver, git, date);
+    printf("cqboot bench_cq  version %s  git %s  %s\n", CQB_VERSION, git, date);
     printf("build     %s; %s; CUDA backend %s\n", build_type(),
 #ifdef __VERSION__
            "cc " __VERSION__,

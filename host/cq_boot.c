@@ -96,10 +96,12 @@ static void tick(progress_state *ps, double n)
 
 /* Runs B replicates of a plan through the backend in chunks, feeding the
  * selector (all passes) and counting p-value exceedances (pass 1): value
- * (absolute if pv_abs) >= pv_ref[j]. */
+ * (absolute if pv_abs) >= pv_ref[j]; with et_ref, also the two tails
+ * value <= et_ref[j] and value >= et_ref[j] for the equal-tailed p-value. */
 static cqb_status run_plan(const cqb_plan *plan, const cqb_boot_opts *o, const derive *d,
                            const double *probs, int nprob, const double *pv_ref, int pv_abs,
-                           size_t *pv_count, cqb_qsel **sel_out, progress_state *ps, size_t *peak,
+                           size_t *pv_count, const double *et_ref, size_t *et_lo, size_t *et_hi,
+                           cqb_qsel **sel_out, progress_state *ps, size_t *peak,
                            int *two_pass, cqb_error *err)
 {
     cqb_status st;
@@ -123,6 +125,10 @@ static cqb_status run_plan(const cqb_plan *plan, const cqb_boot_opts *o, const d
     const int npass = cqb_qsel_npass(sel);
     if (npass == 2) *two_pass = 1;
     memset(pv_count, 0, d->nvar * sizeof *pv_count);
+    if (et_ref) {
+        memset(et_lo, 0, d->nvar * sizeof *et_lo);
+        memset(et_hi, 0, d->nvar * sizeof *et_hi);
+    }
     const cqb_backend *be = o->backend;
     const int threads = be ? be->threads : 0;
     for (int pass = 1; pass <= npass; ++pass) {
@@ -142,6 +148,12 @@ static cqb_status run_plan(const cqb_plan *plan, const cqb_boot_opts *o, const d
                     for (size_t j = 0; j < d->nvar; ++j) {
                         double x = pv_abs ? fabs(v[j]) : v[j];
                         if (x >= pv_ref[j]) pv_count[j]++;
+                    }
+                    if (et_ref) {
+                        for (size_t j = 0; j < d->nvar; ++j) {
+                            et_lo[j] += v[j] <= et_ref[j];
+                            et_hi[j] += v[j] >= et_ref[j];
+                        }
                     }
                 }
             }
@@ -369,7 +381,8 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
             plan.thr = cqb_bernoulli_threshold(gamma);
             size_t nv = plan.nstat;
             double ref[CQB_PLAN_MAX_LEVELS * CQB_PLAN_MAX_LEVELS], pvref[CQB_PLAN_MAX_LEVELS * CQB_PLAN_MAX_LEVELS];
-            size_t cnt[CQB_PLAN_MAX_LEVELS * CQB_PLAN_MAX_LEVELS];
+            size_t cnt[CQB_PLAN_MAX_LEVELS * CQB_PLAN_MAX_LEVELS], elo[CQB_PLAN_MAX_LEVELS * CQB_PLAN_MAX_LEVELS],
+                ehi[CQB_PLAN_MAX_LEVELS * CQB_PLAN_MAX_LEVELS];
             for (int iy = 0; iy < my; ++iy) {
                 for (int ix = 0; ix < mx; ++ix) {
                     const cqb_cq_cell *c = &res->cells[((gy + (size_t)iy) * nx + gx + (size_t)ix) * nl + li];
@@ -379,7 +392,8 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
             }
             derive d = {0, nv, ref, 0, 0, 0.0};
             cqb_qsel *sel;
-            st = run_plan(&plan, o, &d, band_probs, 2, pvref, 1, cnt, &sel, &ps, &res->peak_selector_bytes,
+            st = run_plan(&plan, o, &d, band_probs, 2, pvref, 1, cnt, ref, elo, ehi, &sel, &ps,
+                          &res->peak_selector_bytes,
                           &res->two_pass, err);
             cqb_plan_free(&plan);
             if (st != CQB_OK) goto fail;
@@ -393,6 +407,8 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
                     c->ci_hi = ref[j] + c->band_hi;
                     c->boot_valid = cqb_qsel_valid(sel, j);
                     c->p_value = c->boot_valid ? (double)cnt[j] / (double)c->boot_valid : NAN;
+                    size_t tail = elo[j] < ehi[j] ? elo[j] : ehi[j];
+                    c->p_value_et = c->boot_valid ? fmin(1.0, 2.0 * (double)tail / (double)c->boot_valid) : NAN;
                     c->gamma = gamma;
                     res->singular += o->B - c->boot_valid;
                 }
@@ -454,7 +470,8 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
             plan.thr = cqb_bernoulli_threshold(gamma);
             derive d = {1, 2 * P * ncell, ref, P, ncell, (double)s->in.T};
             cqb_qsel *sel;
-            st = run_plan(&plan, o, &d, q_prob, 1, pvref, 0, cnt, &sel, &ps, &res->peak_selector_bytes,
+            st = run_plan(&plan, o, &d, q_prob, 1, pvref, 0, cnt, NULL, NULL, NULL, &sel, &ps,
+                          &res->peak_selector_bytes,
                           &res->two_pass, err);
             cqb_plan_free(&plan);
             if (st == CQB_OK) {

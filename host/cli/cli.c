@@ -2,6 +2,9 @@
  * cqboot subcommands. */
 #include "cli.h"
 
+#include <getopt.h>
+
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
 #include <math.h>
@@ -9,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,6 +59,19 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     return 2;
 }
 
+int cli_getopt_error(const char *cmd, int c, char **argv)
+{
+    /* getopt_long with optstring ":" returns ':' for a missing value and '?'
+     * for an unknown option; optopt is the short option letter, or 0 for a
+     * long option (argv[optind - 1] is then the whole argument) */
+    if (c == ':') {
+        if (optopt > 0 && optopt < 256) return cli_usage_error(cmd, "option '-%c' needs a value", optopt);
+        return cli_usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+    }
+    if (optopt > 0 && optopt < 256) return cli_usage_error(cmd, "unknown option '-%c'", optopt);
+    return cli_usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+}
+
 int cli_parse_double(const char *s, double *out)
 {
     char *end;
@@ -67,7 +84,9 @@ int cli_parse_double(const char *s, double *out)
 
 int cli_parse_u64(const char *s, uint64_t *out)
 {
-    if (!*s || *s == '-' || *s == '+') return -1;
+    /* digits first: strtoull would accept " -1" (leading space, then a
+     * sign) and wrap it to 2^64 - 1 */
+    if (!isdigit((unsigned char)*s)) return -1;
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
@@ -289,6 +308,12 @@ cqb_status cli_out_open(cli_out *o, const char *path, const char *what, cqb_erro
         cli_out_abort(o);
         return cqb_error_set(err, CQB_ENOMEM, "out of memory");
     }
+    /* a directory cannot be replaced by a file: say so before the work */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        cli_out_abort(o);
+        return cqb_error_set(err, CQB_EIO, "%s %s: is a directory", what, path);
+    }
     snprintf(o->tmp, n, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(o->tmp);
     if (fd < 0) {
@@ -297,6 +322,16 @@ cqb_status cli_out_open(cli_out *o, const char *path, const char *what, cqb_erro
         o->tmp = NULL;
         cli_out_abort(o);
         return cqb_error_set(err, CQB_EIO, "%s %s: cannot create: %s", what, path, strerror(e));
+    }
+    /* mkstemp creates mode 0600; give the output the mode a plain
+     * fopen(path, "w") would (0666 less the umask) */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0) {
+        int e = errno;
+        close(fd);
+        cli_out_abort(o);
+        return cqb_error_set(err, CQB_EIO, "%s %s: cannot set the file mode: %s", what, path, strerror(e));
     }
     o->f = fdopen(fd, "w");
     if (!o->f) {
@@ -307,14 +342,30 @@ cqb_status cli_out_open(cli_out *o, const char *path, const char *what, cqb_erro
     return CQB_OK;
 }
 
-cqb_status cli_out_commit(cli_out *o, cqb_error *err)
+cqb_status cli_out_finish(cli_out *o, cqb_error *err)
 {
+    if (!o->f) return CQB_OK;
+    errno = 0;
     int bad = ferror(o->f);
     bad |= fflush(o->f) != 0;
     bad |= fsync(fileno(o->f)) != 0;
     bad |= fclose(o->f) != 0;
     o->f = NULL;
-    if (bad || rename(o->tmp, o->path) != 0) {
+    if (bad) {
+        int e = errno;
+        cqb_error_set(err, CQB_EIO, "%s: write failed: %s", o->path, e ? strerror(e) : "I/O error");
+        cli_out_abort(o);
+        return CQB_EIO;
+    }
+    return CQB_OK;
+}
+
+cqb_status cli_out_commit(cli_out *o, cqb_error *err)
+{
+    if (!o->tmp) return CQB_OK; /* never opened, or already committed */
+    cqb_status st = cli_out_finish(o, err);
+    if (st != CQB_OK) return st;
+    if (rename(o->tmp, o->path) != 0) {
         int e = errno;
         cqb_error_set(err, CQB_EIO, "%s: write failed: %s", o->path, strerror(e));
         cli_out_abort(o);
@@ -382,7 +433,31 @@ void cli_progress_done(cli_progress *p)
 
 cJSON *cli_json_num(double v)
 {
-    return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
+    if (!isfinite(v)) return cJSON_CreateNull();
+    /* cJSON prints "%1.15g" whenever that reads back within an epsilon of v,
+     * which loses the last bits (ci_lo != rho + band_lo after a round trip).
+     * Write the shortest text that reads back exactly instead. */
+    char buf[40];
+    cli_fmt_num(buf, sizeof buf, v);
+    return cJSON_CreateRaw(buf);
+}
+
+cJSON *cli_json_num_array(const double *v, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; a && i < n; ++i) cJSON_AddItemToArray(a, cli_json_num(v[i]));
+    return a;
+}
+
+int cli_stdout_check(cqb_error *err)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int e = errno;
+        cqb_error_set(err, CQB_EIO, "standard output: write failed: %s", e ? strerror(e) : "I/O error");
+        return -1;
+    }
+    return 0;
 }
 
 void cli_fmt_num(char *buf, size_t n, double v)

@@ -23,6 +23,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 #endif
     ;
 
+/* The usage error for what getopt_long (optstring ":") returned as c when it
+ * is ':' (missing value) or '?' (unknown option); returns 2. */
+int cli_getopt_error(const char *cmd, int c, char **argv);
+
 /* Number parsing: 0 on success, -1 with *msg set otherwise. */
 int cli_parse_double(const char *s, double *out);
 int cli_parse_u64(const char *s, uint64_t *out);
@@ -60,6 +64,11 @@ typedef struct cli_out {
     FILE *f;
 } cli_out;
 cqb_status cli_out_open(cli_out *o, const char *path, const char *what, cqb_error *err);
+/* cli_out_finish flushes, syncs and closes the temporary file (no-op once
+ * closed); cli_out_commit finishes it if needed and renames it over the
+ * target. Finish every output before committing any, so that a write
+ * error leaves no output at all. Both abort the output on failure. */
+cqb_status cli_out_finish(cli_out *o, cqb_error *err);
 cqb_status cli_out_commit(cli_out *o, cqb_error *err);
 void cli_out_abort(cli_out *o); /* removes the temporary file; safe to repeat */
 
@@ -76,8 +85,12 @@ void cli_progress_init(cli_progress *p, int mode, const char *label);
 void cli_progress_cb(double fraction, void *user);
 void cli_progress_done(cli_progress *p);
 
-/* JSON number that is null when not finite. */
+/* JSON number that is null when not finite, written with the shortest text
+ * that reads back to the same double (cJSON's own printing may not). */
 cJSON *cli_json_num(double v);
+cJSON *cli_json_num_array(const double *v, size_t n);
+/* Flushes stdout; -1 with err set (CQB_EIO) if anything failed to write. */
+int cli_stdout_check(cqb_error *err);
 /* CSV/table number formatting with 17 significant digits ("NA" if NaN). */
 void cli_fmt_num(char *buf, size_t n, double v);
 

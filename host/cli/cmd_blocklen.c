@@ -48,7 +48,7 @@ int cmd_blocklen(int argc, char **argv)
     memset(&tr, 0, sizeof tr);
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", BL_OPTS, NULL)) != -1 && !rc) {
+    while ((c = getopt_long(argc, argv, ":", BL_OPTS, NULL)) != -1 && !rc) {
         switch (c) {
         case OPT_DATA: data = optarg; break;
         case OPT_COLS: cols_arg = optarg; break;
@@ -62,8 +62,7 @@ int cmd_blocklen(int argc, char **argv)
         case OPT_FLOOR1: floor1 = 1; break;
         case OPT_JSON: json = optarg; break;
         case OPT_HELP: fputs(BL_HELP, stdout); rc = -1; break;
-        case ':': rc = cli_usage_error("blocklen", "option '%s' needs a value", argv[optind - 1]); break;
-        default: rc = cli_usage_error("blocklen", "unknown option '%s'", argv[optind - 1]); break;
+        default: rc = cli_getopt_error("blocklen", c, argv); break;
         }
     }
     if (!rc && optind < argc) rc = cli_usage_error("blocklen", "unexpected argument '%s'", argv[optind]);
@@ -93,7 +92,7 @@ int cmd_blocklen(int argc, char **argv)
     if ((st = cli_load(data, cols, ncols, &tr, from, to, &d, &err)) != CQB_OK) goto fail;
     const size_t T = d.set.T;
     if ((size_t)lag + 2 > T) {
-        st = cqb_error_set(&err, CQB_EDATA, "--lag %ld leaves fewer than 2 rows (T = %zu)", lag, T);
+        st = cqb_error_set(&err, CQB_EDATA, "%s: --lag %ld leaves fewer than 2 rows (T = %zu)", data, lag, T);
         goto fail;
     }
     const size_t N = T - (size_t)lag;
@@ -142,7 +141,6 @@ int cmd_blocklen(int argc, char **argv)
         fputs(txt, f);
         fputc('\n', f);
         free(txt);
-        if (out.f && (st = cli_out_commit(&out, &err)) != CQB_OK) goto fail;
     } else {
         printf("cqboot blocklen: %s, %s .. %s, N = %zu%s\n", data, d.set.first_label, d.set.last_label, N,
                lag ? " (lag-paired)" : "");
@@ -151,6 +149,11 @@ int cmd_blocklen(int argc, char **argv)
         printf("gamma = min(1, mean(1/b_SB))%s = %.12g (mean block %.4g)\n", floor1 ? " with b floored at 1" : "",
                gamma, 1.0 / gamma);
     }
+    if (cli_stdout_check(&err)) {
+        st = err.status;
+        goto fail;
+    }
+    if ((st = cli_out_commit(&out, &err)) != CQB_OK) goto fail;
     goto done;
 fail:
     rc = cli_fail("blocklen", &err);

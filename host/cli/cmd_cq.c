@@ -90,7 +90,7 @@ static const struct option CQ_OPTS[] = {
 #define MAX_CTL (CQB_MAX_VARS - 2)
 
 typedef struct cq_args {
-    const char *data, *y, *x, *from, *to, *json, *csv;
+    const char *data, *y, *x, *from, *to, *json, *csv, *lags_arg;
     const char *ctl_col[MAX_CTL];
     double ctl_level[MAX_CTL];
     long ctl_lag[MAX_CTL];
@@ -163,7 +163,7 @@ static int parse_args(cq_args *a, int argc, char **argv)
     int c;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", CQ_OPTS, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":", CQ_OPTS, NULL)) != -1) {
         int rc = 0;
         switch (c) {
         case OPT_DATA: a->data = optarg; break;
@@ -218,8 +218,7 @@ static int parse_args(cq_args *a, int argc, char **argv)
         case OPT_JSON: a->json = optarg; break;
         case OPT_CSV: a->csv = optarg; break;
         case OPT_HELP: fputs(CQ_HELP, stdout); return -1;
-        case ':': rc = cli_usage_error("cq", "option '%s' needs a value", argv[optind - 1]); break;
-        default: rc = cli_usage_error("cq", "unknown option '%s'", argv[optind - 1]); break;
+        default: rc = cli_getopt_error("cq", c, argv); break;
         }
         if (rc) return rc;
     }
@@ -241,6 +240,7 @@ static int parse_args(cq_args *a, int argc, char **argv)
             return cli_usage_error("cq", "--alpha%s: level %g is outside (0,1)", alpha_x ? "-x" : "", a->ax[i]);
     if (a->ny > CQB_PLAN_MAX_LEVELS || a->nx > CQB_PLAN_MAX_LEVELS)
         return cli_usage_error("cq", "--alpha: at most %d levels per series", CQB_PLAN_MAX_LEVELS);
+    a->lags_arg = lags;
     if (cli_parse_lags(lags, &a->lags, &a->nlags))
         return cli_usage_error("cq", "--lags: '%s' is not K, A-B or a comma list of lags", lags);
     if (cli_progress_mode(progress, &a->progress))
@@ -266,8 +266,8 @@ static cJSON *results_json(const cq_args *a, const cqb_cq_result *r, const cJSON
     for (size_t i = 0; i < r->ncells; ++i) {
         const cqb_cq_cell *c = &r->cells[i];
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "alpha_y", c->alpha_y);
-        cJSON_AddNumberToObject(o, "alpha_x", c->alpha_x);
+        cJSON_AddItemToObject(o, "alpha_y", cli_json_num(c->alpha_y));
+        cJSON_AddItemToObject(o, "alpha_x", cli_json_num(c->alpha_x));
         cJSON_AddNumberToObject(o, "lag", (double)c->lag);
         cJSON_AddNumberToObject(o, "n", (double)c->n);
         cJSON_AddItemToObject(o, "rho", cli_json_num(c->rho));
@@ -277,6 +277,7 @@ static cJSON *results_json(const cq_args *a, const cqb_cq_result *r, const cJSON
         cJSON_AddItemToObject(o, "ci_lo", cli_json_num(c->ci_lo));
         cJSON_AddItemToObject(o, "ci_hi", cli_json_num(c->ci_hi));
         cJSON_AddItemToObject(o, "p_value", cli_json_num(c->p_value));
+        cJSON_AddItemToObject(o, "p_value_et", cli_json_num(c->p_value_et));
         cJSON_AddNumberToObject(o, "boot_valid", (double)c->boot_valid);
         cJSON_AddItemToObject(o, "gamma", cli_json_num(c->gamma));
         cJSON_AddItemToArray(res, o);
@@ -285,8 +286,8 @@ static cJSON *results_json(const cq_args *a, const cqb_cq_result *r, const cJSON
     for (size_t i = 0; i < r->nqtests; ++i) {
         const cqb_cq_qtest *q = &r->qtests[i];
         cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "alpha_y", q->alpha_y);
-        cJSON_AddNumberToObject(o, "alpha_x", q->alpha_x);
+        cJSON_AddItemToObject(o, "alpha_y", cli_json_num(q->alpha_y));
+        cJSON_AddItemToObject(o, "alpha_x", cli_json_num(q->alpha_x));
         cJSON_AddNumberToObject(o, "p", (double)q->p);
         cJSON_AddItemToObject(o, "q_bp", cli_json_num(q->q_bp));
         cJSON_AddItemToObject(o, "q_lb", cli_json_num(q->q_lb));
@@ -299,18 +300,18 @@ static cJSON *results_json(const cq_args *a, const cqb_cq_result *r, const cJSON
         cJSON_AddItemToArray(qt, o);
     }
     cJSON *tm = cJSON_AddObjectToObject(root, "timing");
-    cJSON_AddNumberToObject(tm, "point_s", r->seconds_point);
-    cJSON_AddNumberToObject(tm, "bootstrap_s", r->seconds_boot);
-    cJSON_AddNumberToObject(tm, "total_s", total_s);
+    cJSON_AddItemToObject(tm, "point_s", cli_json_num(r->seconds_point));
+    cJSON_AddItemToObject(tm, "bootstrap_s", cli_json_num(r->seconds_boot));
+    cJSON_AddItemToObject(tm, "total_s", cli_json_num(total_s));
     return root;
 }
 
 static void write_csv(FILE *f, const cq_args *a, const cqb_cq_result *r)
 {
     const int partial = a->nctl > 0;
-    fprintf(f, "alpha_y,alpha_x,lag,n,rho,%sband_lo,band_hi,ci_lo,ci_hi,p_value,boot_valid,gamma\n",
+    fprintf(f, "alpha_y,alpha_x,lag,n,rho,%sband_lo,band_hi,ci_lo,ci_hi,p_value,p_value_et,boot_valid,gamma\n",
             partial ? "rho_partial," : "");
-    char b[10][40];
+    char b[11][40];
     for (size_t i = 0; i < r->ncells; ++i) {
         const cqb_cq_cell *c = &r->cells[i];
         cli_fmt_num(b[0], 40, c->alpha_y);
@@ -323,9 +324,10 @@ static void write_csv(FILE *f, const cq_args *a, const cqb_cq_result *r)
         cli_fmt_num(b[7], 40, c->ci_hi);
         cli_fmt_num(b[8], 40, c->p_value);
         cli_fmt_num(b[9], 40, c->gamma);
+        cli_fmt_num(b[10], 40, c->p_value_et);
         fprintf(f, "%s,%s,%zu,%zu,%s,", b[0], b[1], c->lag, c->n, b[2]);
         if (partial) fprintf(f, "%s,", b[3]);
-        fprintf(f, "%s,%s,%s,%s,%s,%zu,%s\n", b[4], b[5], b[6], b[7], b[8], c->boot_valid, b[9]);
+        fprintf(f, "%s,%s,%s,%s,%s,%s,%zu,%s\n", b[4], b[5], b[6], b[7], b[8], b[10], c->boot_valid, b[9]);
     }
 }
 
@@ -377,6 +379,32 @@ static void write_table(FILE *f, const cq_args *a, const cqb_cq_result *r, const
 
 /* ----------------------------------------------------------------- main -- */
 
+/* The rows the lags need, as cqb_cq_boot checks them, reported with the
+ * file and the option (cqb_cq_boot's own check stays as the backstop). */
+static cqb_status check_rows(const cq_args *a, const cli_data *d, cqb_error *err)
+{
+    size_t maxlag = a->lags[a->nlags - 1];
+    for (size_t j = 0; j < a->nctl; ++j)
+        if (a->ctl_lag[j] > 0 && (size_t)a->ctl_lag[j] > maxlag) maxlag = (size_t)a->ctl_lag[j];
+    size_t minrows = 2;
+    for (int s = 0; s < 2; ++s) {
+        const double *lv = s ? a->ax : a->ay;
+        size_t n = s ? a->nx : a->ny;
+        for (size_t i = 0; i < n; ++i) {
+            double m = lv[i] < 1.0 - lv[i] ? lv[i] : 1.0 - lv[i];
+            size_t need = (size_t)ceil(1.0 / m);
+            if (need > minrows) minrows = need;
+        }
+    }
+    if (d->set.T < maxlag + minrows)
+        return cqb_error_set(err, CQB_EDATA,
+                             "%s: too few rows for --lags %s: %zu rows (%s .. %s), largest lag %zu, and the "
+                             "quantile levels need at least %zu rows after lagging",
+                             a->data, a->lags_arg, d->set.T, d->set.first_label, d->set.last_label, maxlag,
+                             minrows);
+    return CQB_OK;
+}
+
 int cmd_cq(int argc, char **argv)
 {
     double t_start = cli_now();
@@ -414,6 +442,7 @@ int cmd_cq(int argc, char **argv)
     if (notice[0] && !a.quiet) fprintf(stderr, "cqboot cq: %s\n", notice);
 
     const size_t T = d.set.T;
+    if ((st = check_rows(&a, &d, &err)) != CQB_OK) goto fail;
     cqb_control ctl[MAX_CTL];
     for (size_t j = 0; j < a.nctl; ++j) {
         ctl[j].z = d.set.x + (2 + j) * T;
@@ -447,6 +476,13 @@ int cmd_cq(int argc, char **argv)
     o.progress_user = &prog;
     st = cqb_cq_boot(&spec, &o, &res, &err);
     cli_progress_done(&prog);
+    if (st == CQB_EDATA) {
+        /* a property of the data (singular controls, no block length):
+         * name the file, as the input layer's messages do */
+        char msg[CQB_ERROR_MAX];
+        snprintf(msg, sizeof msg, "%s", err.msg);
+        cqb_error_set(&err, CQB_EDATA, "%s: %s", a.data, msg);
+    }
     if (st != CQB_OK) goto fail;
 
     input = cli_input_json(&d, cols, ncols, &a.tr);
@@ -457,20 +493,20 @@ int cmd_cq(int argc, char **argv)
     for (size_t j = 0; j < a.nctl; ++j) {
         cJSON *c = cJSON_CreateObject();
         cJSON_AddStringToObject(c, "column", a.ctl_col[j]);
-        cJSON_AddNumberToObject(c, "level", a.ctl_level[j]);
+        cJSON_AddItemToObject(c, "level", cli_json_num(a.ctl_level[j]));
         if (a.ctl_lag[j] < 0) cJSON_AddStringToObject(c, "lag", "k");
         else cJSON_AddNumberToObject(c, "lag", (double)a.ctl_lag[j]);
         cJSON_AddItemToArray(jc, c);
     }
-    cJSON_AddItemToObject(options, "alpha_y", cJSON_CreateDoubleArray(a.ay, (int)a.ny));
-    cJSON_AddItemToObject(options, "alpha_x", cJSON_CreateDoubleArray(a.ax, (int)a.nx));
+    cJSON_AddItemToObject(options, "alpha_y", cli_json_num_array(a.ay, a.ny));
+    cJSON_AddItemToObject(options, "alpha_x", cli_json_num_array(a.ax, a.nx));
     cJSON *jl = cJSON_AddArrayToObject(options, "lags");
     for (size_t i = 0; i < a.nlags; ++i) cJSON_AddItemToArray(jl, cJSON_CreateNumber((double)a.lags[i]));
     cJSON_AddStringToObject(options, "quantile", cqb_qconv_name(a.conv));
     cJSON_AddNumberToObject(options, "boot", (double)a.B);
-    if (a.gamma > 0) cJSON_AddNumberToObject(options, "gamma", a.gamma);
+    if (a.gamma > 0) cJSON_AddItemToObject(options, "gamma", cli_json_num(a.gamma));
     else cJSON_AddStringToObject(options, "gamma", a.floor1 ? "auto-floor1" : "auto");
-    cJSON_AddNumberToObject(options, "level", a.level);
+    cJSON_AddItemToObject(options, "level", cli_json_num(a.level));
     char seedbuf[32];
     snprintf(seedbuf, sizeof seedbuf, "%llu", (unsigned long long)a.seed);
     cJSON_AddRawToObject(options, "seed", seedbuf); /* exact for any 64-bit seed */
@@ -500,8 +536,15 @@ int cmd_cq(int argc, char **argv)
     }
     if (a.csv) write_csv(strcmp(a.csv, "-") ? oc.f : stdout, &a, &res);
     if (!a.json && !a.csv) write_table(stdout, &a, &res, &d, be.device, a.gamma);
-    if (oj.f && (st = cli_out_commit(&oj, &err)) != CQB_OK) goto fail;
-    if (oc.f && (st = cli_out_commit(&oc, &err)) != CQB_OK) goto fail;
+    /* all writes checked before any output replaces its target */
+    if (cli_stdout_check(&err)) {
+        st = err.status;
+        goto fail;
+    }
+    if ((st = cli_out_finish(&oj, &err)) != CQB_OK) goto fail;
+    if ((st = cli_out_finish(&oc, &err)) != CQB_OK) goto fail;
+    if ((st = cli_out_commit(&oj, &err)) != CQB_OK) goto fail;
+    if ((st = cli_out_commit(&oc, &err)) != CQB_OK) goto fail;
     cJSON_Delete(input);
     cJSON_Delete(options);
     cqb_cq_result_free(&res);

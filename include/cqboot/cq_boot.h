@@ -65,7 +65,10 @@ typedef struct cqb_cq_cell {
     double rho_partial;     /* partial CQ (NaN without controls) */
     double band_lo, band_hi;/* null band of rho (partial with controls) */
     double ci_lo, ci_hi;    /* rho_hat + band */
-    double p_value;         /* two-sided bootstrap p-value of rho = 0 */
+    double p_value;         /* two-sided bootstrap p-value of rho = 0:
+                               #{|rho* - rho_hat| >= |rho_hat|} / B (spec §4.3) */
+    double p_value_et;      /* equal-tailed p-value, the test the band implies:
+                               2 min(#{d <= rho_hat}, #{d >= rho_hat}) / B, d = rho* - rho_hat */
     size_t boot_valid;      /* finite replicates (singular PCQ ones excluded) */
     double gamma;           /* restart probability used */
 } cqb_cq_cell;

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs what cqboot needs to build and test on Debian/Ubuntu, if missing:
+# a C compiler with OpenMP (gcc), CMake, cJSON and Criterion.
+# Uses sudo when not run as root. The CUDA Toolkit is optional (see README).
+set -euo pipefail
+pkgs=(build-essential cmake pkg-config libcjson-dev libcriterion-dev)
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    echo "cqboot: installing ${missing[*]}" >&2
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

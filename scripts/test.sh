@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds, and runs the
+# whole Criterion suite with ctest; then again under AddressSanitizer and
+# UndefinedBehaviorSanitizer (set CQB_SKIP_SANITIZE=1 to skip that pass).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh
+jobs="$(nproc)"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build build -j"$jobs"
+(cd build && ctest --output-on-failure -j"$jobs")
+if [ "${CQB_SKIP_SANITIZE:-0}" != "1" ]; then
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCQB_SANITIZE=ON -DCQB_CUDA=OFF >/dev/null
+    cmake --build build-asan -j"$jobs"
+    (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
+fi
