@@ -141,18 +141,36 @@ static cqb_status run_plan(const cqb_plan *plan, const cqb_boot_opts *o, const d
             st = be ? be->run(be, plan, (uint32_t)b0, nb, stats, err)
                     : cqb_plan_run_cpu(plan, (uint32_t)b0, nb, stats, 0, err);
             if (st != CQB_OK) goto done;
-            for (size_t r = 0; r < nb; ++r) derive_values(d, stats + r * plan->nstat, vals + r * d->nvar);
-            if (pass == 1) {
-                for (size_t r = 0; r < nb; ++r) {
-                    const double *v = vals + r * d->nvar;
-                    for (size_t j = 0; j < d->nvar; ++j) {
-                        double x = pv_abs ? fabs(v[j]) : v[j];
-                        if (x >= pv_ref[j]) pv_count[j]++;
-                    }
-                    if (et_ref) {
-                        for (size_t j = 0; j < d->nvar; ++j) {
-                            et_lo[j] += v[j] <= et_ref[j];
-                            et_hi[j] += v[j] >= et_ref[j];
+            /* Host reductions in parallel: derive over replicates, then the
+             * exceedance counts over statistics (each thread owns its
+             * counters, so the sums are exact and order-free). */
+            const long nbl = (long)nb, nvl = (long)d->nvar;
+            const int nthr = threads > 0 ? threads : 1;
+#pragma omp parallel num_threads(nthr)
+            {
+#pragma omp for schedule(static)
+                for (long r = 0; r < nbl; ++r)
+                    derive_values(d, stats + (size_t)r * plan->nstat, vals + (size_t)r * d->nvar);
+                if (pass == 1) {
+#pragma omp for schedule(static)
+                    for (long j = 0; j < nvl; ++j) {
+                        size_t c = 0, lo = 0, hi = 0;
+                        const double ref = pv_ref[j];
+                        for (size_t r = 0; r < nb; ++r) {
+                            double v = vals[r * d->nvar + (size_t)j];
+                            double x = pv_abs ? fabs(v) : v;
+                            c += x >= ref;
+                        }
+                        pv_count[j] += c;
+                        if (et_ref) {
+                            const double e = et_ref[j];
+                            for (size_t r = 0; r < nb; ++r) {
+                                double v = vals[r * d->nvar + (size_t)j];
+                                lo += v <= e;
+                                hi += v >= e;
+                            }
+                            et_lo[j] += lo;
+                            et_hi[j] += hi;
                         }
                     }
                 }

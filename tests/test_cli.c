@@ -69,9 +69,24 @@ static void remove_tree(const char *path)
     }
 }
 
+/* Memory that lives until the end of the test (paths, captured output). */
+#define MAX_TRACKED 512
+static void *g_tracked[MAX_TRACKED];
+static int g_ntracked;
+
+static void *track(void *p)
+{
+    cr_assert_not_null(p, "out of memory");
+    cr_assert_lt(g_ntracked, MAX_TRACKED);
+    g_tracked[g_ntracked++] = p;
+    return p;
+}
+
 static void teardown(void)
 {
     if (g_dir[0]) remove_tree(g_dir);
+    for (int i = 0; i < g_ntracked; ++i) free(g_tracked[i]);
+    g_ntracked = 0;
 }
 
 TestSuite(cli, .init = setup, .fini = teardown, .timeout = 120);
@@ -79,10 +94,9 @@ TestSuite(cli, .init = setup, .fini = teardown, .timeout = 120);
 static char *in_dir(const char *name)
 {
     size_t n = strlen(g_dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    cr_assert_not_null(p);
+    char *p = track(malloc(n));
     snprintf(p, n, "%s/%s", g_dir, name);
-    return p; /* lives until the test process ends */
+    return p; /* freed by teardown */
 }
 
 static int exists(const char *path)
@@ -141,8 +155,8 @@ static void write_text(const char *path, const char *text)
 
 typedef struct run_t {
     int rc;     /* exit status, or 128 + signal */
-    char *out;  /* captured stdout (NUL-terminated) */
-    char *err;  /* captured stderr */
+    char *out;  /* captured stdout (NUL-terminated; freed by teardown) */
+    char *err;  /* captured stderr (freed by teardown) */
 } run_t;
 
 #define MAX_ARGS 80
@@ -188,8 +202,8 @@ static run_t run_args(const char *const *args)
     while (waitpid(pid, &status, 0) < 0) cr_assert_eq(errno, EINTR, "waitpid failed");
     run_t r;
     r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    r.out = read_file(outp, NULL);
-    r.err = read_file(errp, NULL);
+    r.out = track(read_file(outp, NULL));
+    r.err = track(read_file(errp, NULL));
     unlink(outp);
     unlink(errp);
     cr_assert_neq(r.rc, 127, "could not exec %s", CQB_CLI);
@@ -223,13 +237,11 @@ static void expect_fail_v(int want_rc, const char *const *needles, const char *c
     cr_assert(!exists(g_json), "%s exists after a failed run", g_json);
     cr_assert(!exists(g_csv), "%s exists after a failed run", g_csv);
     cr_assert_eq(count_tmp_files(g_dir), 0, "temporary output files left in %s", g_dir);
-    free(r.out);
-    free(r.err);
 }
 
 #define NEEDLES(...) ((const char *const[]){__VA_ARGS__, NULL})
-/* EXPECT_FAIL(rc, NEEDLES("a", "b"), "cq", "--data", ...): adds
- * --json DIR/out.json --csv DIR/out.csv for cq. */
+/* EXPECT_FAIL_CQ(rc, NEEDLES("a", "b"), "--data", ...): runs cq and adds
+ * --json DIR/out.json --csv DIR/out.csv (EXPECT_FAIL_BL: blocklen, --json only). */
 #define EXPECT_FAIL_CQ(rc, needles, ...) \
     expect_fail_v(rc, needles, (const char *const[]){"cq", __VA_ARGS__, "--json", g_json, "--csv", g_csv, NULL})
 #define EXPECT_FAIL_BL(rc, needles, ...) \
