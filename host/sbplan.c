@@ -105,6 +105,16 @@ cqb_status cqb_plan_build(cqb_plan *plan, size_t T, const cqb_plan_colspec *cols
         pc->nlev = cols[c].nlev;
         memcpy(pc->lev, cols[c].lev, (size_t)cols[c].nlev * sizeof(double));
         if (build_col(pc, plan->N) != CQB_OK) goto nomem;
+        for (int l = 0; l < pc->nlev; ++l) {
+            if (conv == CQB_Q_R7_LE) {
+                size_t lo;
+                cqb_r7_index(plan->N, pc->lev[l], &lo, &pc->lh[l]);
+                pc->lrank[l] = (uint32_t)lo;
+            } else {
+                pc->lrank[l] = (uint32_t)cqb_order_rank(conv, plan->N, pc->lev[l]);
+                pc->lh[l] = 0.0;
+            }
+        }
     }
     for (int i = 0; i < ncol * ncol; ++i) plan->pair_index[i] = -1;
     int np = 0;
@@ -181,6 +191,7 @@ void cqb_plan_multiplicity(const cqb_plan *plan, uint32_t rep, uint32_t *c)
 typedef struct workspace {
     uint32_t *c;      /* N multiplicities */
     uint32_t *nz;     /* rows with c > 0 */
+    uint32_t *cnz;    /* their multiplicities */
     uint32_t *pcum;   /* cumulative multiplicity through each position */
     uint8_t *pcode;   /* level code of each position */
     uint8_t *rc;      /* ncol x N: code of each nz row */
@@ -191,7 +202,7 @@ typedef struct workspace {
 
 static void ws_free(workspace *w)
 {
-    free(w->c); free(w->nz); free(w->pcum); free(w->pcode);
+    free(w->c); free(w->nz); free(w->cnz); free(w->pcum); free(w->pcode);
     free(w->rc); free(w->marg); free(w->hist); free(w->joint);
 }
 
@@ -201,13 +212,14 @@ static int ws_alloc(workspace *w, const cqb_plan *p)
     const size_t N = p->N;
     w->c = malloc(N * sizeof *w->c);
     w->nz = malloc(N * sizeof *w->nz);
+    w->cnz = malloc(N * sizeof *w->cnz);
     w->pcum = malloc(N * sizeof *w->pcum);
     w->pcode = malloc(N);
     w->rc = malloc((size_t)p->ncol * N);
     w->marg = malloc((size_t)p->ncol * MAXL * sizeof *w->marg);
     w->hist = malloc((MAXL + 1) * (MAXL + 1) * sizeof *w->hist);
     w->joint = malloc(((size_t)p->npair + 1) * MAXL * MAXL * sizeof *w->joint);
-    if (!w->c || !w->nz || !w->pcum || !w->pcode || !w->rc || !w->marg || !w->hist || !w->joint) {
+    if (!w->c || !w->nz || !w->cnz || !w->pcum || !w->pcode || !w->rc || !w->marg || !w->hist || !w->joint) {
         ws_free(w);
         return -1;
     }
@@ -231,32 +243,33 @@ static uint32_t pos_of_rank(const uint32_t *pcum, uint32_t n, uint32_t r)
  * the convention's estimator on the resampled column
  * (cross-quantilogram.md §1.3); positions with zero multiplicity never
  * change a count. */
-static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const uint32_t *c, uint32_t *pcum,
-                              long *th, uint32_t *marg)
+static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const uint32_t *restrict c,
+                              uint32_t *restrict pcum, long *th, uint32_t *marg)
 {
     const uint32_t N = (uint32_t)p->N;
+    const uint32_t *restrict perm = col->perm;
+    const double *restrict sval = col->sval;
     uint32_t cum = 0;
     for (uint32_t i = 0; i < N; ++i) {
-        cum += c[col->perm[i]];
+        cum += c[perm[i]];
         pcum[i] = cum;
     }
     for (int l = 0; l < col->nlev; ++l) {
         long t;
+        const uint32_t lo = col->lrank[l];
         if (p->conv == CQB_Q_R7_LE) {
-            size_t lo;
-            double h;
-            cqb_r7_index(N, col->lev[l], &lo, &h);
-            uint32_t plo = pos_of_rank(pcum, N, (uint32_t)lo);
+            const double h = col->lh[l];
+            uint32_t plo = pos_of_rank(pcum, N, lo);
             uint32_t phi = plo;
-            if (h > 0.0 && lo < N && pcum[plo] < lo + 1) phi = pos_of_rank(pcum, N, (uint32_t)lo + 1);
-            double q = cqb_r7_interp(col->sval[plo], col->sval[phi], h);
+            if (h > 0.0 && lo < N && pcum[plo] < lo + 1) phi = pos_of_rank(pcum, N, lo + 1);
+            double q = cqb_r7_interp(sval[plo], sval[phi], h);
             /* the last position with value <= q: normally the end of x_lo's
              * tie group, but follow R's rounding wherever it lands */
             t = (long)col->glast[phi];
-            while (t >= 0 && col->sval[t] > q) t = (long)col->gfirst[t] - 1;
-            while (t + 1 < (long)N && col->sval[t + 1] <= q) t = (long)col->glast[t + 1];
+            while (t >= 0 && sval[t] > q) t = (long)col->gfirst[t] - 1;
+            while (t + 1 < (long)N && sval[t + 1] <= q) t = (long)col->glast[t + 1];
         } else {
-            uint32_t pr = pos_of_rank(pcum, N, (uint32_t)cqb_order_rank(p->conv, N, col->lev[l]));
+            uint32_t pr = pos_of_rank(pcum, N, lo);
             t = (long)col->gfirst[pr] - 1; /* strict: x < x_(r) */
         }
         if (l > 0 && t < th[l - 1]) t = th[l - 1]; /* nested hit sets */
@@ -270,8 +283,12 @@ static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
     const size_t N = p->N;
     cqb_plan_multiplicity(p, rep, w->c);
     size_t nnz = 0;
-    for (size_t r = 0; r < N; ++r)
-        if (w->c[r]) w->nz[nnz++] = (uint32_t)r;
+    for (size_t r = 0; r < N; ++r) {
+        if (w->c[r]) {
+            w->cnz[nnz] = w->c[r];
+            w->nz[nnz++] = (uint32_t)r;
+        }
+    }
 
     for (int ci = 0; ci < p->ncol; ++ci) {
         const cqb_plan_col *col = &p->col[ci];
@@ -285,8 +302,10 @@ static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
             if (to > from) memset(w->pcode + from, l, (size_t)(to - from));
             if (to > from) from = to;
         }
-        uint8_t *rc = w->rc + (size_t)ci * N;
-        for (size_t i = 0; i < nnz; ++i) rc[i] = w->pcode[col->rank[w->nz[i]]];
+        uint8_t *restrict rc = w->rc + (size_t)ci * N;
+        const uint8_t *restrict pcode = w->pcode;
+        const uint32_t *restrict rank = col->rank, *restrict nz = w->nz;
+        for (size_t i = 0; i < nnz; ++i) rc[i] = pcode[rank[nz[i]]];
     }
 
     for (int pi = 0; pi < p->npair; ++pi) {
@@ -295,8 +314,9 @@ static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
         const int wdt = mb + 1;
         uint32_t *H = w->hist;
         memset(H, 0, (size_t)(ma + 1) * (size_t)wdt * sizeof *H);
-        const uint8_t *ra = w->rc + (size_t)a * N, *rb = w->rc + (size_t)b * N;
-        for (size_t i = 0; i < nnz; ++i) H[ra[i] * wdt + rb[i]] += w->c[w->nz[i]];
+        const uint8_t *restrict ra = w->rc + (size_t)a * N, *restrict rb = w->rc + (size_t)b * N;
+        const uint32_t *restrict cnz = w->cnz;
+        for (size_t i = 0; i < nnz; ++i) H[ra[i] * wdt + rb[i]] += cnz[i];
         /* joint[la][lb] = sum_{i<=la, j<=lb} H[i][j] */
         uint32_t *J = w->joint + (size_t)pi * MAXL * MAXL;
         for (int la = 0; la < ma; ++la) {

@@ -46,6 +46,10 @@ typedef struct cqb_plan_col {
     uint32_t *gfirst; /* first position of the tie group of each position */
     uint32_t *glast;  /* last position of the tie group of each position */
     double *sval;     /* value at each position */
+    /* per level, fixed by N: the 1-based rank of the order statistic the
+     * convention needs (type 7: lo = floor(1 + (N-1) a)) and type 7's h */
+    uint32_t lrank[CQB_PLAN_MAX_LEVELS];
+    double lh[CQB_PLAN_MAX_LEVELS];
 } cqb_plan_col;
 
 typedef struct cqb_plan_unit {
