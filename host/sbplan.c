@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cqboot/philox.h"
+#include "cqboot/sbresample.h"
 
 #define MAXL CQB_PLAN_MAX_LEVELS
 
@@ -169,21 +170,10 @@ void cqb_plan_free(cqb_plan *plan)
 
 void cqb_plan_multiplicity(const cqb_plan *plan, uint32_t rep, uint32_t *c)
 {
-    const size_t N = plan->N;
-    const uint64_t sflag = (uint64_t)rep | ((uint64_t)plan->tag << 32);
-    memset(c, 0, N * sizeof *c);
-    uint64_t cur = 0;
-    uint32_t w[4];
-    for (size_t t = 0; t < N; ++t) {
-        if ((t & 3u) == 0) cqb_philox_block(plan->seed, sflag, t >> 2, w);
-        int start = (t == 0) || ((uint64_t)w[t & 3u] < plan->thr);
-        if (start) {
-            cur = cqb_sb_start_row(plan->seed, rep, plan->tag, t, N);
-        } else if (++cur == N) {
-            cur = 0;
-        }
-        c[cur]++;
-    }
+    uint32_t *scratch = malloc(2 * plan->N * sizeof *scratch);
+    if (!scratch) abort(); /* test helper only; the kernels use their workspace */
+    cqb_sb_multiplicity(plan->seed, rep, plan->tag, plan->thr, plan->N, c, scratch, scratch + plan->N);
+    free(scratch);
 }
 
 /* ---------------------------------------------------------- per replicate -- */
@@ -192,6 +182,7 @@ typedef struct workspace {
     uint32_t *c;      /* N multiplicities */
     uint32_t *nz;     /* rows with c > 0 */
     uint32_t *cnz;    /* their multiplicities */
+    uint32_t *bpos, *brow; /* block starts: position and row */
     uint32_t *pcum;   /* cumulative multiplicity through each position */
     uint8_t *pcode;   /* level code of each position */
     uint8_t *rc;      /* ncol x N: code of each nz row */
@@ -202,7 +193,7 @@ typedef struct workspace {
 
 static void ws_free(workspace *w)
 {
-    free(w->c); free(w->nz); free(w->cnz); free(w->pcum); free(w->pcode);
+    free(w->c); free(w->nz); free(w->cnz); free(w->bpos); free(w->brow); free(w->pcum); free(w->pcode);
     free(w->rc); free(w->marg); free(w->hist); free(w->joint);
 }
 
@@ -213,13 +204,15 @@ static int ws_alloc(workspace *w, const cqb_plan *p)
     w->c = malloc(N * sizeof *w->c);
     w->nz = malloc(N * sizeof *w->nz);
     w->cnz = malloc(N * sizeof *w->cnz);
+    w->bpos = malloc(N * sizeof *w->bpos);
+    w->brow = malloc(N * sizeof *w->brow);
     w->pcum = malloc(N * sizeof *w->pcum);
     w->pcode = malloc(N);
     w->rc = malloc((size_t)p->ncol * N);
     w->marg = malloc((size_t)p->ncol * MAXL * sizeof *w->marg);
     w->hist = malloc((MAXL + 1) * (MAXL + 1) * sizeof *w->hist);
     w->joint = malloc(((size_t)p->npair + 1) * MAXL * MAXL * sizeof *w->joint);
-    if (!w->c || !w->nz || !w->cnz || !w->pcum || !w->pcode || !w->rc || !w->marg || !w->hist || !w->joint) {
+    if (!w->c || !w->nz || !w->cnz || !w->bpos || !w->brow || !w->pcum || !w->pcode || !w->rc || !w->marg || !w->hist || !w->joint) {
         ws_free(w);
         return -1;
     }
@@ -281,7 +274,7 @@ static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const 
 static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
 {
     const size_t N = p->N;
-    cqb_plan_multiplicity(p, rep, w->c);
+    cqb_sb_multiplicity(p->seed, rep, p->tag, p->thr, N, w->c, w->bpos, w->brow);
     size_t nnz = 0;
     for (size_t r = 0; r < N; ++r) {
         if (w->c[r]) {

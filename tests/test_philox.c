@@ -106,3 +106,52 @@ Test(philox, stationary_bootstrap_block_lengths)
     cr_expect(cover > 0.5 && cover < 0.75, "coverage %f", cover);
     cqb_plan_free(&plan);
 }
+
+#include "cqboot/sbresample.h"
+
+Test(philox, simd_blocks_equal_scalar)
+{
+    /* The dispatched (AVX2 where available) block generator must return
+     * exactly the scalar reference's blocks. */
+    static uint32_t p1[5000], r1[5000], p2[5000], r2[5000];
+    const size_t ns[] = {1, 2, 3, 4, 5, 31, 32, 33, 335, 1000, 4999};
+    const double gammas[] = {0.01, 0.1, 0.5, 1.0};
+    for (size_t a = 0; a < sizeof ns / sizeof ns[0]; ++a) {
+        for (size_t g = 0; g < 4; ++g) {
+            uint64_t thr = cqb_bernoulli_threshold(gammas[g]);
+            for (uint32_t rep = 0; rep < 20; ++rep) {
+                size_t b1 = cqb_sb_blocks_scalar(0xfeedULL + a, rep, 6u << 4, thr, ns[a], p1, r1);
+                size_t b2 = cqb_sb_blocks(0xfeedULL + a, rep, 6u << 4, thr, ns[a], p2, r2);
+                cr_assert_eq(b1, b2, "n %zu gamma %g rep %u: %zu vs %zu blocks", ns[a], gammas[g], rep, b1, b2);
+                for (size_t k = 0; k < b1; ++k) {
+                    cr_assert_eq(p1[k], p2[k]);
+                    cr_assert_eq(r1[k], r2[k]);
+                    cr_assert(r1[k] < ns[a]);
+                }
+                if (gammas[g] == 1.0) cr_assert_eq(b1, ns[a]); /* iid: every position starts */
+            }
+        }
+    }
+}
+
+Test(philox, indices_follow_blocks)
+{
+    static uint32_t idx[300], pos[300], row[300], c[300];
+    uint64_t thr = cqb_bernoulli_threshold(0.2);
+    cqb_sb_indices(5, 3, 0, thr, 300, idx, pos, row);
+    cqb_sb_multiplicity(5, 3, 0, thr, 300, c, pos, row);
+    uint32_t cnt[300] = {0};
+    for (int t = 0; t < 300; ++t) cnt[idx[t]]++;
+    for (int r = 0; r < 300; ++r) cr_assert_eq(cnt[r], c[r]);
+    /* within a block, rows advance by one circularly */
+    size_t nb = cqb_sb_blocks(5, 3, 0, thr, 300, pos, row);
+    size_t b = 0;
+    for (uint32_t t = 1; t < 300; ++t) {
+        if (b + 1 < nb && pos[b + 1] == t) {
+            ++b;
+            cr_assert_eq(idx[t], row[b]);
+        } else {
+            cr_assert_eq(idx[t], (idx[t - 1] + 1) % 300);
+        }
+    }
+}

@@ -1,0 +1,144 @@
+/* sbresample.c — stationary-bootstrap blocks from Philox streams, scalar and
+ * AVX2 (see sbresample.h). */
+#include "cqboot/sbresample.h"
+
+#include <string.h>
+
+#include "cqboot/philox.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CQB_HAVE_AVX2_PATH 1
+#endif
+
+size_t cqb_sb_blocks_scalar(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *pos,
+                            uint32_t *row)
+{
+    const uint64_t sflag = (uint64_t)rep | ((uint64_t)tag << 32);
+    size_t nb = 0;
+    uint32_t w[4];
+    for (size_t j = 0; 4 * j < n; ++j) {
+        cqb_philox_block(seed, sflag, j, w);
+        for (size_t k = 0; k < 4 && 4 * j + k < n; ++k) {
+            size_t t = 4 * j + k;
+            if (t == 0 || (uint64_t)w[k] < thr) pos[nb++] = (uint32_t)t;
+        }
+    }
+    for (size_t b = 0; b < nb; ++b) row[b] = (uint32_t)cqb_sb_start_row(seed, rep, tag, pos[b], n);
+    return nb;
+}
+
+#ifdef CQB_HAVE_AVX2_PATH
+/* Eight Philox4x32-10 evaluations at once: lanes hold counters (c0..c3),
+ * the key is shared. Products of 32-bit lanes by a constant come from
+ * _mm256_mul_epu32 on the even and (shifted) odd lanes. */
+__attribute__((target("avx2"))) static inline void philox8(__m256i *c0, __m256i *c1, __m256i *c2, __m256i *c3,
+                                                           uint32_t k0, uint32_t k1)
+{
+    const __m256i m0 = _mm256_set1_epi64x(CQB_PHILOX_M0), m1 = _mm256_set1_epi64x(CQB_PHILOX_M1);
+    __m256i x0 = *c0, x1 = *c1, x2 = *c2, x3 = *c3;
+    for (int r = 0; r < 10; ++r) {
+        __m256i pe0 = _mm256_mul_epu32(x0, m0), po0 = _mm256_mul_epu32(_mm256_srli_epi64(x0, 32), m0);
+        __m256i pe1 = _mm256_mul_epu32(x2, m1), po1 = _mm256_mul_epu32(_mm256_srli_epi64(x2, 32), m1);
+        __m256i lo0 = _mm256_blend_epi32(pe0, _mm256_slli_epi64(po0, 32), 0xAA);
+        __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(pe0, 32), po0, 0xAA);
+        __m256i lo1 = _mm256_blend_epi32(pe1, _mm256_slli_epi64(po1, 32), 0xAA);
+        __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(pe1, 32), po1, 0xAA);
+        __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(hi1, x1), _mm256_set1_epi32((int)k0));
+        __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), _mm256_set1_epi32((int)k1));
+        x0 = n0;
+        x1 = lo1;
+        x2 = n2;
+        x3 = lo0;
+        k0 += CQB_PHILOX_W0;
+        k1 += CQB_PHILOX_W1;
+    }
+    *c0 = x0; *c1 = x1; *c2 = x2; *c3 = x3;
+}
+
+__attribute__((target("avx2"))) static size_t blocks_avx2(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr,
+                                                          size_t n, uint32_t *pos, uint32_t *row)
+{
+    const uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
+    const size_t nblk = (n + 3) / 4;
+    size_t nb = 0;
+    uint32_t out[4][8];
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (size_t j0 = 0; j0 < nblk; j0 += 8) {
+        /* counters (j, 0, rep, tag); j < 2^32 because n < 2^32 */
+        __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)j0), lane);
+        __m256i c1 = _mm256_setzero_si256();
+        __m256i c2 = _mm256_set1_epi32((int)rep), c3 = _mm256_set1_epi32((int)tag);
+        philox8(&c0, &c1, &c2, &c3, k0, k1);
+        _mm256_storeu_si256((__m256i *)out[0], c0);
+        _mm256_storeu_si256((__m256i *)out[1], c1);
+        _mm256_storeu_si256((__m256i *)out[2], c2);
+        _mm256_storeu_si256((__m256i *)out[3], c3);
+        for (size_t l = 0; l < 8 && j0 + l < nblk; ++l) {
+            for (size_t k = 0; k < 4; ++k) {
+                size_t t = 4 * (j0 + l) + k;
+                if (t >= n) break;
+                if (t == 0 || (uint64_t)out[k][l] < thr) pos[nb++] = (uint32_t)t;
+            }
+        }
+    }
+    /* start rows, eight at a time: counters (t, 0, rep, tag | 1) */
+    for (size_t b0 = 0; b0 < nb; b0 += 8) {
+        uint32_t t8[8];
+        size_t m = nb - b0 < 8 ? nb - b0 : 8;
+        for (size_t l = 0; l < 8; ++l) t8[l] = pos[b0 + (l < m ? l : 0)];
+        __m256i c0 = _mm256_loadu_si256((const __m256i *)t8), c1 = _mm256_setzero_si256();
+        __m256i c2 = _mm256_set1_epi32((int)rep), c3 = _mm256_set1_epi32((int)(tag | 1u));
+        philox8(&c0, &c1, &c2, &c3, k0, k1);
+        _mm256_storeu_si256((__m256i *)out[0], c0);
+        _mm256_storeu_si256((__m256i *)out[1], c1);
+        for (size_t l = 0; l < m; ++l)
+            row[b0 + l] = (uint32_t)cqb_mulhi_index((uint64_t)out[0][l] | ((uint64_t)out[1][l] << 32), n);
+    }
+    return nb;
+}
+#endif
+
+size_t cqb_sb_blocks(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *pos,
+                     uint32_t *row)
+{
+#ifdef CQB_HAVE_AVX2_PATH
+    static int have = -1;
+    if (have < 0) have = __builtin_cpu_supports("avx2") ? 1 : 0;
+    if (have) return blocks_avx2(seed, rep, tag, thr, n, pos, row);
+#endif
+    return cqb_sb_blocks_scalar(seed, rep, tag, thr, n, pos, row);
+}
+
+void cqb_sb_multiplicity(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
+                         uint32_t *pos, uint32_t *row)
+{
+    size_t nb = cqb_sb_blocks(seed, rep, tag, thr, n, pos, row);
+    memset(c, 0, n * sizeof *c);
+    for (size_t b = 0; b < nb; ++b) {
+        size_t len = (b + 1 < nb ? pos[b + 1] : n) - pos[b];
+        size_t r = row[b];
+        /* a block wraps circularly at most... any number of times when
+         * len > n - r; split into runs */
+        while (len) {
+            size_t run = n - r < len ? n - r : len;
+            for (size_t i = 0; i < run; ++i) c[r + i]++;
+            len -= run;
+            r = 0;
+        }
+    }
+}
+
+void cqb_sb_indices(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *idx,
+                    uint32_t *pos, uint32_t *row)
+{
+    size_t nb = cqb_sb_blocks(seed, rep, tag, thr, n, pos, row);
+    for (size_t b = 0; b < nb; ++b) {
+        size_t end = b + 1 < nb ? pos[b + 1] : n;
+        size_t r = row[b];
+        for (size_t t = pos[b]; t < end; ++t) {
+            idx[t] = (uint32_t)r;
+            if (++r == n) r = 0;
+        }
+    }
+}
