@@ -52,33 +52,39 @@ cqb_status cqb_auto_gamma(const double *const *cols, int ncol, size_t N, int flo
 
 /* ------------------------------------------------------------ one plan -- */
 
-/* How plan statistics become the values whose quantiles we need. */
+/* How plan statistics become the values whose quantiles we need. The
+ * values form groups computed together from one replicate's statistics:
+ * a band group is one cell, d = rho* - rho_hat; a Q group is one cell's
+ * 2P cumulative statistics Q*_BP(p), Q*_LB(p), p = 1..P. */
 typedef struct derive {
-    int kind;            /* 0: band d = rho* - rho_hat; 1: Q tests */
-    size_t nvar;
-    const double *ref;   /* band: rho_hat per stat; Q: rho_hat per unit cell */
-    /* Q: */
-    size_t P, ncell;     /* units = lags 1..P, ncell = ny * nx */
+    int kind;            /* 0: band; 1: Q tests */
+    size_t nvar;         /* values per replicate = ngroup * gsize */
+    size_t ngroup, gsize;
+    const double *ref;   /* band: rho_hat per cell; Q: rho_hat [k-1][cell] */
+    size_t P, ncell;
     double T;
 } derive;
 
-static void derive_values(const derive *d, const double *st, double *v)
+/* Values of group g for nb replicates: out[i * nb + r] is value i of the
+ * group (variable g * gsize + i) for replicate r. */
+static void derive_group(const derive *d, size_t g, const double *st, size_t nstat, size_t nb, double *out)
 {
     if (d->kind == 0) {
-        for (size_t j = 0; j < d->nvar; ++j) v[j] = st[j] - d->ref[j];
+        const double ref = d->ref[g];
+        for (size_t r = 0; r < nb; ++r) out[r] = st[r * nstat + g] - ref;
         return;
     }
-    /* Q: v[cell * 2P + (p-1)] = BP, v[cell * 2P + P + (p-1)] = LB. */
     const double T = d->T;
-    for (size_t c = 0; c < d->ncell; ++c) {
+    for (size_t r = 0; r < nb; ++r) {
+        const double *s = st + r * nstat;
         double sbp = 0.0, slb = 0.0;
         for (size_t k = 1; k <= d->P; ++k) {
-            double e = st[(k - 1) * d->ncell + c] - d->ref[(k - 1) * d->ncell + c];
+            double e = s[(k - 1) * d->ncell + g] - d->ref[(k - 1) * d->ncell + g];
             double e2 = e * e;
             sbp += e2;
             slb += e2 / (T - (double)k);
-            v[c * 2 * d->P + (k - 1)] = T * sbp;
-            v[c * 2 * d->P + d->P + (k - 1)] = T * (T + 2.0) * slb;
+            out[(k - 1) * nb + r] = T * sbp;
+            out[(d->P + k - 1) * nb + r] = T * (T + 2.0) * slb;
         }
     }
 }
@@ -117,8 +123,7 @@ static cqb_status run_plan(const cqb_plan *plan, const cqb_boot_opts *o, const d
     }
     if (chunk > o->B) chunk = o->B;
     double *stats = malloc(chunk * plan->nstat * sizeof *stats);
-    double *vals = malloc(chunk * d->nvar * sizeof *vals);
-    if (!stats || !vals) {
+    if (!stats) {
         st = cqb_error_set(err, CQB_ENOMEM, "out of memory for a bootstrap chunk of %zu replicates", chunk);
         goto done;
     }
@@ -141,42 +146,49 @@ static cqb_status run_plan(const cqb_plan *plan, const cqb_boot_opts *o, const d
             st = be ? be->run(be, plan, (uint32_t)b0, nb, stats, err)
                     : cqb_plan_run_cpu(plan, (uint32_t)b0, nb, stats, 0, err);
             if (st != CQB_OK) goto done;
-            /* Host reductions in parallel: derive over replicates, then the
-             * exceedance counts over statistics (each thread owns its
-             * counters, so the sums are exact and order-free). */
-            const long nbl = (long)nb, nvl = (long)d->nvar;
-            const int nthr = threads > 0 ? threads : 1;
-#pragma omp parallel num_threads(nthr)
+            /* Host reduction, parallel over groups of values: each thread
+             * derives a group's values for the whole chunk, counts its
+             * exceedances and feeds the selector, so every counter and
+             * selector column has one owner (exact, order-free). */
+            int failed = 0;
+            const long ng = (long)d->ngroup;
+#pragma omp parallel num_threads(threads > 0 ? threads : 1) reduction(| : failed)
             {
+                double *buf = malloc(d->gsize * nb * sizeof *buf);
+                if (!buf) failed = 1;
 #pragma omp for schedule(static)
-                for (long r = 0; r < nbl; ++r)
-                    derive_values(d, stats + (size_t)r * plan->nstat, vals + (size_t)r * d->nvar);
-                if (pass == 1) {
-#pragma omp for schedule(static)
-                    for (long j = 0; j < nvl; ++j) {
-                        size_t c = 0, lo = 0, hi = 0;
-                        const double ref = pv_ref[j];
-                        for (size_t r = 0; r < nb; ++r) {
-                            double v = vals[r * d->nvar + (size_t)j];
-                            double x = pv_abs ? fabs(v) : v;
-                            c += x >= ref;
-                        }
-                        pv_count[j] += c;
-                        if (et_ref) {
-                            const double e = et_ref[j];
-                            for (size_t r = 0; r < nb; ++r) {
-                                double v = vals[r * d->nvar + (size_t)j];
-                                lo += v <= e;
-                                hi += v >= e;
+                for (long g = 0; g < ng; ++g) {
+                    if (!buf) continue;
+                    derive_group(d, (size_t)g, stats, plan->nstat, nb, buf);
+                    for (size_t i = 0; i < d->gsize; ++i) {
+                        const size_t j = (size_t)g * d->gsize + i;
+                        const double *v = buf + i * nb;
+                        if (pass == 1) {
+                            size_t c = 0;
+                            const double ref = pv_ref[j];
+                            for (size_t r = 0; r < nb; ++r) c += (pv_abs ? fabs(v[r]) : v[r]) >= ref;
+                            pv_count[j] += c;
+                            if (et_ref) {
+                                size_t lo = 0, hi = 0;
+                                const double e = et_ref[j];
+                                for (size_t r = 0; r < nb; ++r) {
+                                    lo += v[r] <= e;
+                                    hi += v[r] >= e;
+                                }
+                                et_lo[j] += lo;
+                                et_hi[j] += hi;
                             }
-                            et_lo[j] += lo;
-                            et_hi[j] += hi;
                         }
+                        if (cqb_qsel_push(sel, pass, j, v, nb)) failed = 1;
                     }
                 }
+                free(buf);
             }
-            st = cqb_qsel_add(sel, pass, vals, nb, threads, err);
-            if (st != CQB_OK) goto done;
+            if (failed) {
+                st = cqb_error_set(err, CQB_ENOMEM, "out of memory reducing bootstrap replicates");
+                goto done;
+            }
+            if ((st = cqb_qsel_advance(sel, nb, err)) != CQB_OK) goto done;
             tick(ps, (double)nb);
         }
         st = cqb_qsel_end_pass(sel, pass, threads, err);
@@ -186,7 +198,6 @@ static cqb_status run_plan(const cqb_plan *plan, const cqb_boot_opts *o, const d
     }
 done:
     free(stats);
-    free(vals);
     if (st != CQB_OK) {
         cqb_qsel_free(sel);
         sel = NULL;
@@ -408,7 +419,7 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
                     pvref[iy * mx + ix] = fabs(ref[iy * mx + ix]);
                 }
             }
-            derive d = {0, nv, ref, 0, 0, 0.0};
+            derive d = {0, nv, nv, 1, ref, 0, 0, 0.0};
             cqb_qsel *sel;
             st = run_plan(&plan, o, &d, band_probs, 2, pvref, 1, cnt, ref, elo, ehi, &sel, &ps,
                           &res->peak_selector_bytes,
@@ -486,7 +497,7 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
                 goto fail;
             }
             plan.thr = cqb_bernoulli_threshold(gamma);
-            derive d = {1, 2 * P * ncell, ref, P, ncell, (double)s->in.T};
+            derive d = {1, 2 * P * ncell, ncell, 2 * P, ref, P, ncell, (double)s->in.T};
             cqb_qsel *sel;
             st = run_plan(&plan, o, &d, q_prob, 1, pvref, 0, cnt, NULL, NULL, NULL, &sel, &ps,
                           &res->peak_selector_bytes,

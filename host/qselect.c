@@ -17,6 +17,7 @@ typedef struct run {
 
 typedef struct var_state {
     double lo, width;        /* histogram range */
+    int ranged;              /* range fixed by the first chunk */
     uint32_t *hist;          /* NB + 2 bins: under, NB, over */
     size_t valid;
     int ntarget;             /* distinct target bins */
@@ -31,7 +32,6 @@ struct cqb_qsel {
     int nprob;
     double probs[CQB_QSEL_MAX_PROBS];
     int npass;
-    int ranged;
     double *store; /* one-pass mode: nvar x B, column-major */
     double *result;
     size_t *nvalid;
@@ -134,67 +134,78 @@ static int push(var_state *s, double x)
     return 0;
 }
 
-static void set_range(cqb_qsel *q, const double *vals, size_t nrep)
+/* The histogram range of one statistic from its first chunk of values. */
+static void set_range(var_state *s, const double *x, size_t n)
 {
-    for (size_t v = 0; v < q->nvar; ++v) {
-        double mn = INFINITY, mx = -INFINITY;
-        for (size_t r = 0; r < nrep; ++r) {
-            double x = vals[r * q->nvar + v];
-            if (isfinite(x)) {
-                if (x < mn) mn = x;
-                if (x > mx) mx = x;
+    double mn = INFINITY, mx = -INFINITY;
+    for (size_t r = 0; r < n; ++r) {
+        if (isfinite(x[r])) {
+            if (x[r] < mn) mn = x[r];
+            if (x[r] > mx) mx = x[r];
+        }
+    }
+    if (!(mn <= mx)) mn = mx = 0.0;
+    double span = mx - mn;
+    if (!(span > 0.0)) span = fabs(mn) > 1.0 ? fabs(mn) * 1e-3 : 1e-3;
+    s->lo = mn - 0.5 * span;
+    s->width = 2.0 * span / NB;
+    s->ranged = 1;
+}
+
+int cqb_qsel_push(cqb_qsel *q, int pass, size_t var, const double *x, size_t n)
+{
+    if (q->npass == 1) {
+        memcpy(q->store + var * q->B + q->seen, x, n * sizeof *x);
+        return 0;
+    }
+    var_state *s = &q->vs[var];
+    if (pass == 1 && !s->ranged) set_range(s, x, n);
+    for (size_t r = 0; r < n; ++r) {
+        if (!isfinite(x[r])) continue;
+        uint32_t b = bin_of(s, x[r]);
+        if (pass == 1) {
+            s->hist[b]++;
+            s->valid++;
+            continue;
+        }
+        for (int t = 0; t < s->ntarget; ++t) {
+            if (s->tbin[t] == b) {
+                if (push(s, x[r])) return -1;
+                break;
             }
         }
-        if (!(mn <= mx)) mn = mx = 0.0;
-        double span = mx - mn;
-        if (!(span > 0.0)) span = fabs(mn) > 1.0 ? fabs(mn) * 1e-3 : 1e-3;
-        q->vs[v].lo = mn - 0.5 * span;
-        q->vs[v].width = 2.0 * span / NB;
     }
-    q->ranged = 1;
+    return 0;
 }
+
+cqb_status cqb_qsel_advance(cqb_qsel *q, size_t n, cqb_error *err)
+{
+    if (q->seen + n > q->B) return cqb_error_set(err, CQB_EINTERNAL, "internal: too many replicates");
+    q->seen += n;
+    return CQB_OK;
+}
+
+void cqb_qsel_rewind(cqb_qsel *q) { q->seen = 0; }
 
 cqb_status cqb_qsel_add(cqb_qsel *q, int pass, const double *vals, size_t nrep, int threads,
                         cqb_error *err)
 {
-    if (q->npass == 1) {
-        if (q->seen + nrep > q->B) return cqb_error_set(err, CQB_EINTERNAL, "internal: too many replicates");
-        /* column-major, so each statistic's values are contiguous for the
-         * in-place selection at the end */
-        const long nvar = (long)q->nvar;
-#pragma omp parallel for num_threads(threads > 0 ? threads : 1) schedule(static)
-        for (long v = 0; v < nvar; ++v) {
-            double *dst = q->store + (size_t)v * q->B + q->seen;
-            for (size_t r = 0; r < nrep; ++r) dst[r] = vals[r * q->nvar + (size_t)v];
-        }
-        q->seen += nrep;
-        return CQB_OK;
-    }
-    if (pass == 1 && !q->ranged) set_range(q, vals, nrep);
     int failed = 0;
     const long nvar = (long)q->nvar;
-#pragma omp parallel for num_threads(threads > 0 ? threads : 1) schedule(static) reduction(| : failed)
-    for (long v = 0; v < nvar; ++v) {
-        var_state *s = &q->vs[v];
-        for (size_t r = 0; r < nrep; ++r) {
-            double x = vals[r * q->nvar + (size_t)v];
-            if (!isfinite(x)) continue;
-            uint32_t b = bin_of(s, x);
-            if (pass == 1) {
-                s->hist[b]++;
-                s->valid++;
-            } else {
-                for (int t = 0; t < s->ntarget; ++t) {
-                    if (s->tbin[t] == b) {
-                        if (push(s, x)) failed = 1;
-                        break;
-                    }
-                }
-            }
+#pragma omp parallel num_threads(threads > 0 ? threads : 1) reduction(| : failed)
+    {
+        double *col = malloc((nrep ? nrep : 1) * sizeof *col);
+        if (!col) failed = 1;
+#pragma omp for schedule(static)
+        for (long v = 0; v < nvar; ++v) {
+            if (!col) continue;
+            for (size_t r = 0; r < nrep; ++r) col[r] = vals[r * q->nvar + (size_t)v];
+            if (cqb_qsel_push(q, pass, (size_t)v, col, nrep)) failed = 1;
         }
+        free(col);
     }
     if (failed) return cqb_error_set(err, CQB_ENOMEM, "out of memory collecting bootstrap quantiles");
-    return CQB_OK;
+    return cqb_qsel_advance(q, nrep, err);
 }
 
 /* 1-based ranks of the order statistics that type 7 needs at probability p. */
@@ -255,6 +266,7 @@ cqb_status cqb_qsel_end_pass(cqb_qsel *q, int pass, int threads, cqb_error *err)
         return CQB_OK;
     }
     if (pass == 1) {
+        q->seen = 0; /* pass 2 sees the same replicates again */
         for (long v = 0; v < nvar; ++v) {
             var_state *s = &q->vs[v];
             s->ntarget = 0;

@@ -43,6 +43,15 @@ int cqb_qsel_npass(const cqb_qsel *q);
 cqb_status cqb_qsel_add(cqb_qsel *q, int pass, const double *vals, size_t nrep, int threads,
                         cqb_error *err);
 
+/*! cqb_qsel_push() : adds n consecutive replicate values of statistic var,
+ *  starting at the current replicate offset; safe to call concurrently for
+ *  distinct statistics. Every statistic must receive the same n before
+ *  cqb_qsel_advance(q, n). Returns -1 when out of memory. */
+int cqb_qsel_push(cqb_qsel *q, int pass, size_t var, const double *x, size_t n);
+cqb_status cqb_qsel_advance(cqb_qsel *q, size_t n, cqb_error *err);
+/*! cqb_qsel_rewind() : back to replicate 0 for the next pass. */
+void cqb_qsel_rewind(cqb_qsel *q);
+
 /*! cqb_qsel_end_pass() : closes a pass; after the last one results exist. */
 cqb_status cqb_qsel_end_pass(cqb_qsel *q, int pass, int threads, cqb_error *err);
 
