@@ -75,6 +75,28 @@ static void derive_group(const derive *d, size_t g, const double *st, size_t nst
         return;
     }
     const double T = d->T;
+    if (g == d->ncell) {
+        /* the sup group: max over cells of Q*_BP(p) and Q*_LB(p) */
+        for (size_t r = 0; r < nb; ++r) {
+            const double *s = st + r * nstat;
+            for (size_t i = 0; i < 2 * d->P; ++i) out[i * nb + r] = -INFINITY;
+            for (size_t c = 0; c < d->ncell; ++c) {
+                double sbp = 0.0, slb = 0.0;
+                for (size_t k = 1; k <= d->P; ++k) {
+                    double e = s[(k - 1) * d->ncell + c] - d->ref[(k - 1) * d->ncell + c];
+                    double e2 = e * e;
+                    sbp += e2;
+                    slb += e2 / (T - (double)k);
+                    double qb = T * sbp, ql = T * (T + 2.0) * slb;
+                    double *ob = &out[(k - 1) * nb + r], *ol = &out[(d->P + k - 1) * nb + r];
+                    /* NaN (singular replicate) propagates: the replicate is invalid */
+                    if (qb > *ob || isnan(qb)) *ob = isnan(*ob) ? *ob : qb;
+                    if (ql > *ol || isnan(ql)) *ol = isnan(*ol) ? *ol : ql;
+                }
+            }
+        }
+        return;
+    }
     for (size_t r = 0; r < nb; ++r) {
         const double *s = st + r * nstat;
         double sbp = 0.0, slb = 0.0;
@@ -264,6 +286,10 @@ static cqb_status validate(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_err
         return cqb_error_set(err, CQB_EUSAGE, "--gamma: must be in (0,1] or auto");
     if (!(o->level > 0.0 && o->level < 1.0))
         return cqb_error_set(err, CQB_EUSAGE, "--level: must be in (0,1)");
+    if (o->gridwide && (!o->share_grid || !s->qtests || s->lags[s->nlags - 1] < 1))
+        return cqb_error_set(err, CQB_EUSAGE,
+                             "grid-wide tests need the resample shared by the grid (not --independent-cells), "
+                             "the Q tests and a lag >= 1");
     if (!o->share_grid && s->ny * s->nx > CQB_TAG_MAX_CELL)
         return cqb_error_set(err, CQB_EUSAGE, "independent resamples per cell: at most %u cells",
                              CQB_TAG_MAX_CELL);
@@ -306,6 +332,164 @@ static cqb_status plan_gamma(const cqb_plan *plan, const cqb_boot_opts *o, doubl
     return st;
 }
 
+/* -------------------------------------------------------- grid-wide tests -- */
+
+typedef struct rw_member {
+    size_t cell;  /* index into res->cells */
+    size_t stat;  /* index into a replicate's Q-plan statistics */
+    double ref;   /* rho_hat of the member */
+    double se;    /* bootstrap standard deviation of rho* */
+    double t;     /* |rho_hat| / se */
+} rw_member;
+
+static int cmp_member(const void *a, const void *b)
+{
+    const rw_member *x = a, *y = b;
+    if (x->t > y->t) return -1;
+    if (x->t < y->t) return 1;
+    return (x->cell > y->cell) - (x->cell < y->cell);
+}
+
+/* Romano & Wolf (2005) step-down with studentised max-|t| statistics over
+ * every (alpha_y, alpha_x, lag >= 1) cell, from the Q-test plan's resample
+ * (shared by all cells and lags, so its joint distribution is the one the
+ * family needs). Two passes over the same replicates: the bootstrap
+ * standard errors, then for each replicate the running maxima of
+ * t*_j = |rho*_j - rho_hat_j| / se_j over the step-down sets. A replicate
+ * with any non-finite member (singular PCQ) is left out of both passes. */
+static cqb_status romano_wolf(const cqb_plan *plan, const cqb_boot_opts *o, const cqb_cq_spec *s,
+                              const double *qrho, cqb_cq_result *res, progress_state *ps, cqb_error *err)
+{
+    const size_t nx = s->nx, nl = s->nlags, ncellg = s->ny * s->nx;
+    size_t m = 0;
+    for (size_t li = 0; li < nl; ++li) m += s->lags[li] >= 1 ? ncellg : 0;
+    rw_member *mem = calloc(m ? m : 1, sizeof *mem);
+    double *sum = calloc(m ? m : 1, sizeof *sum), *ssq = calloc(m ? m : 1, sizeof *ssq);
+    size_t *exc = calloc(m ? m : 1, sizeof *exc);
+    size_t chunk = 2048 < o->B ? 2048 : o->B;
+    double *st = malloc(chunk * plan->nstat * sizeof *st);
+    unsigned char *ok = malloc(chunk);
+    cqb_status rc = CQB_OK;
+    if (!mem || !sum || !ssq || !exc || !st || !ok) {
+        rc = cqb_error_set(err, CQB_ENOMEM, "out of memory for the Romano-Wolf procedure");
+        goto out;
+    }
+    m = 0;
+    for (size_t c = 0; c < ncellg; ++c) {
+        for (size_t li = 0; li < nl; ++li) {
+            size_t k = s->lags[li];
+            if (k < 1) continue;
+            mem[m].cell = c * nl + li;
+            mem[m].stat = (k - 1) * ncellg + c; /* unit k-1, cell (iy, ix) */
+            mem[m].ref = qrho[(k - 1) * ncellg + c];
+            ++m;
+        }
+    }
+    (void)nx;
+    const cqb_backend *be = o->backend;
+    size_t nvalid = 0;
+    for (int pass = 0; pass < 2; ++pass) {
+        for (size_t b0 = 0; b0 < o->B; b0 += chunk) {
+            if (o->cancel && *o->cancel) {
+                rc = cqb_error_set(err, CQB_EUSAGE, "interrupted");
+                goto out;
+            }
+            size_t nb = o->B - b0 < chunk ? o->B - b0 : chunk;
+            rc = be ? be->run(be, plan, (uint32_t)b0, nb, st, err)
+                    : cqb_plan_run_cpu(plan, (uint32_t)b0, nb, st, 0, err);
+            if (rc != CQB_OK) goto out;
+            for (size_t r = 0; r < nb; ++r) {
+                ok[r] = 1;
+                for (size_t j = 0; j < m; ++j) ok[r] &= (unsigned char)isfinite(st[r * plan->nstat + mem[j].stat]);
+            }
+            if (pass == 0) {
+                /* sums in replicate order per member: exact and thread-free */
+                for (size_t r = 0; r < nb; ++r) {
+                    if (!ok[r]) continue;
+                    ++nvalid;
+                    for (size_t j = 0; j < m; ++j) {
+                        double v = st[r * plan->nstat + mem[j].stat];
+                        sum[j] += v;
+                        ssq[j] += v * v;
+                    }
+                }
+            } else {
+                for (size_t r = 0; r < nb; ++r) {
+                    if (!ok[r]) continue;
+                    /* suffix maxima in step-down order: the running max
+                     * over members (s), (s+1), ..., (m) */
+                    double mx = -INFINITY;
+                    for (size_t j = m; j-- > 0;) {
+                        double v = st[r * plan->nstat + mem[j].stat];
+                        double t = fabs(v - mem[j].ref) / mem[j].se;
+                        if (t > mx) mx = t;
+                        exc[j] += mx >= mem[j].t;
+                    }
+                }
+            }
+            tick(ps, 0.0);
+        }
+        if (pass == 0) {
+            for (size_t j = 0; j < m; ++j) {
+                double mean = nvalid ? sum[j] / (double)nvalid : 0.0;
+                double var = nvalid > 1 ? (ssq[j] - (double)nvalid * mean * mean) / (double)(nvalid - 1) : 0.0;
+                /* a degenerate bootstrap distribution: no studentisation */
+                mem[j].se = var > 0.0 ? sqrt(var) : 1.0;
+                mem[j].t = fabs(mem[j].ref) / mem[j].se;
+            }
+            qsort(mem, m, sizeof *mem, cmp_member);
+        }
+    }
+    res->rw_valid = nvalid;
+    double run = 0.0;
+    for (size_t j = 0; j < m; ++j) {
+        double p = nvalid ? (double)exc[j] / (double)nvalid : NAN;
+        run = j == 0 ? p : fmax(run, p); /* enforce monotonicity along the step-down */
+        res->cells[mem[j].cell].p_rw = run;
+    }
+out:
+    free(mem); free(sum); free(ssq); free(exc); free(st); free(ok);
+    return rc;
+}
+
+typedef struct pidx {
+    double p;
+    size_t i;
+} pidx;
+
+static int cmp_pidx(const void *a, const void *b)
+{
+    const pidx *x = a, *y = b;
+    if (x->p < y->p) return -1;
+    if (x->p > y->p) return 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Holm (1979) and Benjamini-Hochberg (1995) adjustments of the cells' raw
+ * bootstrap p-values over the family of cells with lag >= 1. */
+static void adjust_holm_bh(cqb_cq_result *res)
+{
+    size_t m = 0;
+    pidx *v = malloc((res->ncells ? res->ncells : 1) * sizeof *v);
+    if (!v) return;
+    for (size_t i = 0; i < res->ncells; ++i)
+        if (res->cells[i].lag >= 1 && !isnan(res->cells[i].p_value)) v[m++] = (pidx){res->cells[i].p_value, i};
+    qsort(v, m, sizeof *v, cmp_pidx);
+    double run = 0.0;
+    for (size_t r = 0; r < m; ++r) {
+        double a = fmin(1.0, (double)(m - r) * v[r].p);
+        run = fmax(run, a);
+        res->cells[v[r].i].p_holm = run;
+    }
+    run = 1.0;
+    for (size_t r = m; r-- > 0;) {
+        double a = fmin(1.0, (double)m / (double)(r + 1) * v[r].p);
+        run = fmin(run, a);
+        res->cells[v[r].i].p_bh = run;
+    }
+    free(v);
+}
+
 /* ------------------------------------------------------------------ run -- */
 
 cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_result *res, cqb_error *err)
@@ -324,7 +508,11 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
     res->nqtests = P ? ncellg * P : 0;
     res->qtests = res->nqtests ? calloc(res->nqtests, sizeof *res->qtests) : NULL;
     double *qrho = P ? malloc(P * ncellg * sizeof *qrho) : NULL; /* rho_hat(k) [k-1][cell] */
-    if (!res->cells || (P && (!res->qtests || !qrho))) {
+    if (o->gridwide && P) {
+        res->nsupq = P;
+        res->supq = calloc(P, sizeof *res->supq);
+    }
+    if (!res->cells || (P && (!res->qtests || !qrho)) || (res->nsupq && !res->supq)) {
         free(qrho);
         cqb_cq_result_free(res);
         return cqb_error_set(err, CQB_ENOMEM, "out of memory");
@@ -345,6 +533,7 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
                 c->n = pt.n;
                 c->rho = pt.rho;
                 c->rho_partial = partial ? pt.rho_partial : NAN;
+                c->p_rw = c->p_holm = c->p_bh = NAN;
             }
             for (size_t k = 1; k <= P && st == CQB_OK; ++k) {
                 cqb_cq_point pt;
@@ -455,9 +644,12 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
             const int maxcols = 1 + (int)P * (1 + (int)s->in.nctl);
             cqb_plan_colspec *cols = malloc((size_t)maxcols * sizeof *cols);
             cqb_plan_unit *units = calloc(P, sizeof *units);
+            /* grid-wide: one more group of 2P values, the sup over cells */
+            const int sup = o->gridwide && o->share_grid;
+            const size_t nq = 2 * P * ncell + (sup ? 2 * P : 0);
             double *ref = malloc(P * ncell * sizeof *ref);
-            double *pvref = malloc(2 * P * ncell * sizeof *pvref);
-            size_t *cnt = malloc(2 * P * ncell * sizeof *cnt);
+            double *pvref = malloc(nq * sizeof *pvref);
+            size_t *cnt = malloc(nq * sizeof *cnt);
             if (!cols || !units || !ref || !pvref || !cnt) {
                 free(cols); free(units); free(ref); free(pvref); free(cnt);
                 st = cqb_error_set(err, CQB_ENOMEM, "out of memory");
@@ -484,6 +676,17 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
                     pvref[c * 2 * P + P + p] = q0[p].q_lb;
                 }
             }
+            if (sup) {
+                for (size_t p = 0; p < P; ++p) {
+                    double mb = -INFINITY, ml = -INFINITY;
+                    for (size_t c = 0; c < ncell; ++c) {
+                        mb = fmax(mb, pvref[c * 2 * P + p]);
+                        ml = fmax(ml, pvref[c * 2 * P + P + p]);
+                    }
+                    pvref[ncell * 2 * P + p] = mb;
+                    pvref[ncell * 2 * P + P + p] = ml;
+                }
+            }
             uint32_t tag = cqb_sb_tag(CQB_FAMILY_QTEST, 0, o->share_grid ? 0u : (uint32_t)(g + 1));
             cqb_plan plan;
             double gamma = 1.0;
@@ -497,11 +700,30 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
                 goto fail;
             }
             plan.thr = cqb_bernoulli_threshold(gamma);
-            derive d = {1, 2 * P * ncell, ncell, 2 * P, ref, P, ncell, (double)s->in.T};
+            derive d = {1, nq, ncell + (sup ? 1 : 0), 2 * P, ref, P, ncell, (double)s->in.T};
             cqb_qsel *sel;
             st = run_plan(&plan, o, &d, q_prob, 1, pvref, 0, cnt, NULL, NULL, NULL, &sel, &ps,
                           &res->peak_selector_bytes,
                           &res->two_pass, err);
+            if (st == CQB_OK && sup) {
+                for (size_t p = 0; p < P; ++p) {
+                    cqb_cq_supq *q = &res->supq[p];
+                    size_t jb = ncell * 2 * P + p, jl = ncell * 2 * P + P + p;
+                    q->p = p + 1;
+                    q->q_bp = pvref[jb];
+                    q->q_lb = pvref[jl];
+                    q->cv_bp = cqb_qsel_result(sel, jb, 0);
+                    q->cv_lb = cqb_qsel_result(sel, jl, 0);
+                    q->boot_valid = cqb_qsel_valid(sel, jb);
+                    q->p_bp = q->boot_valid ? (double)cnt[jb] / (double)q->boot_valid : NAN;
+                    q->p_lb = q->boot_valid ? (double)cnt[jl] / (double)q->boot_valid : NAN;
+                }
+                cqb_status st2 = romano_wolf(&plan, o, s, qrho, res, &ps, err);
+                if (st2 != CQB_OK) {
+                    cqb_qsel_free(sel);
+                    st = st2;
+                }
+            }
             cqb_plan_free(&plan);
             if (st == CQB_OK) {
                 for (size_t c = 0; c < ncell; ++c) {
@@ -523,6 +745,7 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
         }
     }
     free(qrho);
+    if (o->gridwide) adjust_holm_bh(res);
     res->seconds_boot = now_s() - t1;
     return CQB_OK;
 fail:
@@ -533,6 +756,7 @@ fail:
 
 void cqb_cq_result_free(cqb_cq_result *res)
 {
+    free(res->supq);
     free(res->cells);
     free(res->qtests);
     memset(res, 0, sizeof *res);

@@ -49,6 +49,9 @@ static const char *const CQ_HELP =
     "  --independent-cells an independent resample per (alpha_y, alpha_x) cell,\n"
     "                      as R; default: one resample shared by the grid\n"
     "  --no-qtests         skip the portmanteau tests\n"
+    "  --gridwide          tests over the whole grid: sup-Q over the quantile\n"
+    "                      grid, and Romano-Wolf (step-down max-|t|), Holm and\n"
+    "                      Benjamini-Hochberg adjusted p-values for every cell\n"
     "  --mem-limit MIB     memory for stored replicates before the exact\n"
     "                      two-pass selection is used (default 256)\n"
     "Execution:\n"
@@ -68,7 +71,7 @@ static const char *const CQ_HELP =
 enum {
     OPT_DATA = 256, OPT_Y, OPT_X, OPT_CONTROL, OPT_TRANSFORM, OPT_FROM, OPT_TO, OPT_ALPHA, OPT_ALPHA_Y,
     OPT_ALPHA_X, OPT_LAGS, OPT_QUANTILE, OPT_BOOT, OPT_GAMMA, OPT_GAMMA_FLOOR1, OPT_LEVEL, OPT_SEED,
-    OPT_INDEP, OPT_NOQ, OPT_MEM, OPT_BACKEND, OPT_THREADS, OPT_PROGRESS, OPT_QUIET, OPT_JSON, OPT_CSV, OPT_HELP
+    OPT_INDEP, OPT_NOQ, OPT_GRIDWIDE, OPT_MEM, OPT_BACKEND, OPT_THREADS, OPT_PROGRESS, OPT_QUIET, OPT_JSON, OPT_CSV, OPT_HELP
 };
 
 static const struct option CQ_OPTS[] = {
@@ -81,7 +84,7 @@ static const struct option CQ_OPTS[] = {
     {"boot", required_argument, 0, OPT_BOOT},       {"gamma", required_argument, 0, OPT_GAMMA},
     {"gamma-floor1", no_argument, 0, OPT_GAMMA_FLOOR1}, {"level", required_argument, 0, OPT_LEVEL},
     {"seed", required_argument, 0, OPT_SEED},       {"independent-cells", no_argument, 0, OPT_INDEP},
-    {"no-qtests", no_argument, 0, OPT_NOQ},         {"mem-limit", required_argument, 0, OPT_MEM},
+    {"no-qtests", no_argument, 0, OPT_NOQ},         {"gridwide", no_argument, 0, OPT_GRIDWIDE},         {"mem-limit", required_argument, 0, OPT_MEM},
     {"backend", required_argument, 0, OPT_BACKEND}, {"threads", required_argument, 0, OPT_THREADS},
     {"progress", required_argument, 0, OPT_PROGRESS}, {"quiet", no_argument, 0, OPT_QUIET},
     {"json", required_argument, 0, OPT_JSON},       {"csv", required_argument, 0, OPT_CSV},
@@ -103,7 +106,7 @@ typedef struct cq_args {
     cqb_qconv conv;
     uint64_t B, seed;
     double gamma; /* <= 0: auto */
-    int floor1, indep, noq, quiet, progress;
+    int floor1, indep, noq, quiet, progress, gridwide;
     double level;
     uint64_t mem_mib;
     cqb_backend_kind backend;
@@ -201,6 +204,7 @@ static int parse_args(cq_args *a, int argc, char **argv)
             break;
         case OPT_INDEP: a->indep = 1; break;
         case OPT_NOQ: a->noq = 1; break;
+        case OPT_GRIDWIDE: a->gridwide = 1; break;
         case OPT_MEM:
             if (cli_parse_u64(optarg, &a->mem_mib) || a->mem_mib < 1 || a->mem_mib > ((uint64_t)1 << 40))
                 rc = cli_usage_error("cq", "--mem-limit: '%s' is not a size in MiB", optarg);
@@ -248,6 +252,9 @@ static int parse_args(cq_args *a, int argc, char **argv)
     if (a->quiet) a->progress = 0;
     if (a->json && a->csv && !strcmp(a->json, a->csv) && strcmp(a->json, "-"))
         return cli_usage_error("cq", "--json and --csv name the same file");
+    if (a->gridwide && (a->indep || a->noq || a->lags[a->nlags - 1] < 1))
+        return cli_usage_error("cq", "--gridwide needs the shared resample (no --independent-cells), the Q tests "
+                                     "(no --no-qtests) and a lag >= 1");
     return 0;
 }
 
@@ -278,6 +285,11 @@ static cJSON *results_json(const cq_args *a, const cqb_cq_result *r, const cJSON
         cJSON_AddItemToObject(o, "ci_hi", cli_json_num(c->ci_hi));
         cJSON_AddItemToObject(o, "p_value", cli_json_num(c->p_value));
         cJSON_AddItemToObject(o, "p_value_et", cli_json_num(c->p_value_et));
+        if (a->gridwide) {
+            cJSON_AddItemToObject(o, "p_rw", cli_json_num(c->p_rw));
+            cJSON_AddItemToObject(o, "p_holm", cli_json_num(c->p_holm));
+            cJSON_AddItemToObject(o, "p_bh", cli_json_num(c->p_bh));
+        }
         cJSON_AddNumberToObject(o, "boot_valid", (double)c->boot_valid);
         cJSON_AddItemToObject(o, "gamma", cli_json_num(c->gamma));
         cJSON_AddItemToArray(res, o);
@@ -299,6 +311,22 @@ static cJSON *results_json(const cq_args *a, const cqb_cq_result *r, const cJSON
         cJSON_AddItemToObject(o, "gamma", cli_json_num(q->gamma));
         cJSON_AddItemToArray(qt, o);
     }
+    if (a->gridwide) {
+        cJSON *sq = cJSON_AddArrayToObject(root, "supq");
+        for (size_t i = 0; i < r->nsupq; ++i) {
+            const cqb_cq_supq *q = &r->supq[i];
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddNumberToObject(o, "p", (double)q->p);
+            cJSON_AddItemToObject(o, "q_bp", cli_json_num(q->q_bp));
+            cJSON_AddItemToObject(o, "q_lb", cli_json_num(q->q_lb));
+            cJSON_AddItemToObject(o, "cv_bp", cli_json_num(q->cv_bp));
+            cJSON_AddItemToObject(o, "cv_lb", cli_json_num(q->cv_lb));
+            cJSON_AddItemToObject(o, "p_bp", cli_json_num(q->p_bp));
+            cJSON_AddItemToObject(o, "p_lb", cli_json_num(q->p_lb));
+            cJSON_AddNumberToObject(o, "boot_valid", (double)q->boot_valid);
+            cJSON_AddItemToArray(sq, o);
+        }
+    }
     cJSON *tm = cJSON_AddObjectToObject(root, "timing");
     cJSON_AddItemToObject(tm, "point_s", cli_json_num(r->seconds_point));
     cJSON_AddItemToObject(tm, "bootstrap_s", cli_json_num(r->seconds_boot));
@@ -309,8 +337,8 @@ static cJSON *results_json(const cq_args *a, const cqb_cq_result *r, const cJSON
 static void write_csv(FILE *f, const cq_args *a, const cqb_cq_result *r)
 {
     const int partial = a->nctl > 0;
-    fprintf(f, "alpha_y,alpha_x,lag,n,rho,%sband_lo,band_hi,ci_lo,ci_hi,p_value,p_value_et,boot_valid,gamma\n",
-            partial ? "rho_partial," : "");
+    fprintf(f, "alpha_y,alpha_x,lag,n,rho,%sband_lo,band_hi,ci_lo,ci_hi,p_value,p_value_et,boot_valid,gamma%s\n",
+            partial ? "rho_partial," : "", a->gridwide ? ",p_rw,p_holm,p_bh" : "");
     char b[11][40];
     for (size_t i = 0; i < r->ncells; ++i) {
         const cqb_cq_cell *c = &r->cells[i];
@@ -327,7 +355,15 @@ static void write_csv(FILE *f, const cq_args *a, const cqb_cq_result *r)
         cli_fmt_num(b[10], 40, c->p_value_et);
         fprintf(f, "%s,%s,%zu,%zu,%s,", b[0], b[1], c->lag, c->n, b[2]);
         if (partial) fprintf(f, "%s,", b[3]);
-        fprintf(f, "%s,%s,%s,%s,%s,%s,%zu,%s\n", b[4], b[5], b[6], b[7], b[8], b[10], c->boot_valid, b[9]);
+        fprintf(f, "%s,%s,%s,%s,%s,%s,%zu,%s", b[4], b[5], b[6], b[7], b[8], b[10], c->boot_valid, b[9]);
+        if (a->gridwide) {
+            char g[3][40];
+            cli_fmt_num(g[0], 40, c->p_rw);
+            cli_fmt_num(g[1], 40, c->p_holm);
+            cli_fmt_num(g[2], 40, c->p_bh);
+            fprintf(f, ",%s,%s,%s", g[0], g[1], g[2]);
+        }
+        fputc('\n', f);
     }
 }
 
@@ -467,6 +503,7 @@ int cmd_cq(int argc, char **argv)
     o.gamma_floor1 = a.floor1;
     o.level = a.level;
     o.share_grid = !a.indep;
+    o.gridwide = a.gridwide;
     o.mem_limit = (size_t)a.mem_mib << 20;
     o.backend = &be;
     o.cancel = &cli_interrupted;
@@ -511,6 +548,7 @@ int cmd_cq(int argc, char **argv)
     snprintf(seedbuf, sizeof seedbuf, "%llu", (unsigned long long)a.seed);
     cJSON_AddRawToObject(options, "seed", seedbuf); /* exact for any 64-bit seed */
     cJSON_AddBoolToObject(options, "share_resamples_across_quantiles", !a.indep);
+    cJSON_AddBoolToObject(options, "gridwide", a.gridwide);
     cJSON_AddBoolToObject(options, "qtests", spec.qtests);
     cJSON_AddStringToObject(options, "backend", be.name);
     cJSON_AddStringToObject(options, "device", be.device);

@@ -44,6 +44,9 @@ typedef struct cqb_boot_opts {
     void (*progress)(double fraction, void *user); /* may be NULL */
     void *progress_user;
     volatile int *cancel; /* set nonzero to stop; may be NULL */
+    int gridwide;      /* grid-wide tests (needs share_grid and qtests): the
+                          sup-Q test over the quantile grid, Romano-Wolf,
+                          Holm and Benjamini-Hochberg adjusted p-values */
 } cqb_boot_opts;
 
 /*! cqb_boot_opts_default() : seed 1, B 1000, automatic gamma, level 0.95,
@@ -71,6 +74,11 @@ typedef struct cqb_cq_cell {
                                2 min(#{d <= rho_hat}, #{d >= rho_hat}) / B, d = rho* - rho_hat */
     size_t boot_valid;      /* finite replicates (singular PCQ ones excluded) */
     double gamma;           /* restart probability used */
+    /* grid-wide (opts.gridwide; NaN otherwise). The family is every
+     * (alpha_y, alpha_x, lag) cell with lag >= 1: */
+    double p_rw;            /* Romano-Wolf step-down max-|t| adjusted p-value,
+                               from the resample shared by all lags and cells */
+    double p_holm, p_bh;    /* Holm and Benjamini-Hochberg adjustments of p_value */
 } cqb_cq_cell;
 
 typedef struct cqb_cq_qtest {
@@ -81,9 +89,22 @@ typedef struct cqb_cq_qtest {
     double gamma;
 } cqb_cq_qtest;
 
+/* The sup-Q test over the quantile grid (HLOW §2): for each p, the largest
+ * Q(p) over the (alpha_y, alpha_x) cells against the bootstrap distribution
+ * of the largest Q*(p) over the same cells (one shared resample). */
+typedef struct cqb_cq_supq {
+    size_t p;
+    double q_bp, q_lb;     /* max over cells */
+    double cv_bp, cv_lb;   /* type-7 level-quantile of max over cells of Q* */
+    double p_bp, p_lb;     /* #{max Q* >= max Q} / B_valid */
+    size_t boot_valid;
+} cqb_cq_supq;
+
 typedef struct cqb_cq_result {
     cqb_cq_cell *cells;   size_t ncells;   /* alpha_y outer, alpha_x, lag inner */
     cqb_cq_qtest *qtests; size_t nqtests;  /* alpha_y outer, alpha_x, p inner */
+    cqb_cq_supq *supq;    size_t nsupq;    /* p = 1..P (opts.gridwide) */
+    size_t rw_valid;      /* replicates used by Romano-Wolf (all members finite) */
     size_t singular;      /* replicates with a singular PCQ Gram matrix, all cells */
     double seconds_point, seconds_boot;
     size_t peak_selector_bytes;
