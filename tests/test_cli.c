@@ -1138,3 +1138,71 @@ Test(cli, blocklen_reproduces_np_bstar)
     cr_assert(fabs(jnum(cJSON_GetArrayItem(jget(j, "results"), 1), "b_sb") - 21.138684882183) > 1e-9);
     cJSON_Delete(j);
 }
+
+/* ------------------------------------------------------------------------- */
+/* Rolling windows and grid-wide tests from the CLI                           */
+/* ------------------------------------------------------------------------- */
+
+Test(cli, rolling_windows_equal_single_runs)
+{
+    /* each window's results are those of a --from/--to run on its rows */
+    char *wj = in_dir("roll.json"), *sj = in_dir("single.json");
+    run_t r = CLI("cq", "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "IPB52300S", "--transform", "GPRC_CHN=logdiff",
+                  "--transform", "IPB52300S=logdiff", "--control", "GPR:0.5", "--alpha", "0.1,0.5", "--lags", "1-2",
+                  "--boot", "300", "--seed", "9", "--window-years", "10", "--step", "5", "--json", wj, "--quiet");
+    expect_ok(&r);
+    cJSON *w = load_json(wj);
+    const cJSON *roll = jget(w, "rolling");
+    cr_assert(cJSON_IsArray(roll) && cJSON_GetArraySize(roll) == 4, "4 windows of 10 years every 5 from 1996");
+    const cJSON *w1 = cJSON_GetArrayItem(roll, 1);
+    cr_assert_str_eq(jstr(w1, "first"), "2001-01");
+    cr_assert_str_eq(jstr(w1, "last"), "2010-12");
+    r = CLI("cq", "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "IPB52300S", "--transform", "GPRC_CHN=logdiff",
+            "--transform", "IPB52300S=logdiff", "--control", "GPR:0.5", "--alpha", "0.1,0.5", "--lags", "1-2",
+            "--boot", "300", "--seed", "9", "--from", "2001-01", "--to", "2010-12", "--json", sj, "--quiet");
+    expect_ok(&r);
+    cJSON *s1 = load_json(sj);
+    char *a = jprint(w1, "results"), *b = jprint(s1, "results");
+    cr_expect_str_eq(a, b);
+    char *qa = jprint(w1, "qtests"), *qb = jprint(s1, "qtests");
+    cr_expect_str_eq(qa, qb);
+    cr_expect_eq(jnum(w1, "rows"), 120);
+    free(a);
+    free(b);
+    free(qa);
+    free(qb);
+    cJSON_Delete(w);
+    cJSON_Delete(s1);
+    /* rows windows: 60-month rolling windows every 60 months */
+    r = CLI("cq", "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "IPB52300S", "--alpha", "0.5", "--lags", "1",
+            "--boot", "100", "--window", "60", "--step", "60", "--csv", "-", "--quiet");
+    expect_ok(&r);
+    cr_expect_eq(count_char(r.out, '\n'), 1 + 1 + 5, "header, the full sample and 5 windows: %s", r.out);
+    cr_expect(!strncmp(r.out, "window_first,window_last,alpha_y", 32), "%s", r.out);
+    EXPECT_FAIL_CQ(2, NEEDLES("--step"), "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "IPB52300S", "--step", "2");
+    EXPECT_FAIL_CQ(2, NEEDLES("--window"), "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "IPB52300S", "--window", "1");
+    EXPECT_FAIL_CQ(2, NEEDLES("--window"), "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "IPB52300S", "--window",
+                   "400");
+}
+
+Test(cli, gridwide_outputs)
+{
+    char *j = in_dir("gw.json");
+    run_t r = CLI("cq", "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "IPB52300S", "--transform", "GPRC_CHN=logdiff",
+                  "--transform", "IPB52300S=logdiff", "--alpha", "0.1,0.5,0.9", "--lags", "1-3", "--boot", "400",
+                  "--gridwide", "--json", j, "--quiet");
+    expect_ok(&r);
+    cJSON *root = load_json(j);
+    const cJSON *res = jget(root, "results"), *sq = jget(root, "supq");
+    cr_assert_eq(cJSON_GetArraySize(sq), 3);
+    const cJSON *c;
+    cJSON_ArrayForEach(c, res)
+    {
+        double p = jnum(c, "p_value"), rw = jnum(c, "p_rw"), holm = jnum(c, "p_holm"), bh = jnum(c, "p_bh");
+        cr_expect(rw >= 0 && rw <= 1 && holm >= p && bh >= p && holm <= 1 && bh <= holm + 1e-15,
+                  "p %g rw %g holm %g bh %g", p, rw, holm, bh);
+    }
+    cJSON_Delete(root);
+    EXPECT_FAIL_CQ(2, NEEDLES("--gridwide"), "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "IPB52300S", "--gridwide",
+                   "--independent-cells");
+}

@@ -9,6 +9,7 @@
 #include "cmds.h"
 #include "cqboot/cq_boot.h"
 #include "cqboot/version.h"
+#include "cqboot/window.h"
 
 static const char *const CQ_HELP =
     "Usage: cqboot cq --data FILE.csv --y COL --x COL [OPTION]...\n"
@@ -49,6 +50,12 @@ static const char *const CQ_HELP =
     "  --independent-cells an independent resample per (alpha_y, alpha_x) cell,\n"
     "                      as R; default: one resample shared by the grid\n"
     "  --no-qtests         skip the portmanteau tests\n"
+    "Windows (each analysed like a --from/--to run; JSON key 'rolling'):\n"
+    "  --window N          rolling windows of N rows (months for monthly data)\n"
+    "  --window-years Y    windows of Y whole calendar years (needs dates)\n"
+    "  --step S            move windows by S rows (or years with\n"
+    "                      --window-years); default 1\n"
+    "  --recursive         expanding windows from the first row instead\n"
     "  --gridwide          tests over the whole grid: sup-Q over the quantile\n"
     "                      grid, and Romano-Wolf (step-down max-|t|), Holm and\n"
     "                      Benjamini-Hochberg adjusted p-values for every cell\n"
@@ -71,7 +78,7 @@ static const char *const CQ_HELP =
 enum {
     OPT_DATA = 256, OPT_Y, OPT_X, OPT_CONTROL, OPT_TRANSFORM, OPT_FROM, OPT_TO, OPT_ALPHA, OPT_ALPHA_Y,
     OPT_ALPHA_X, OPT_LAGS, OPT_QUANTILE, OPT_BOOT, OPT_GAMMA, OPT_GAMMA_FLOOR1, OPT_LEVEL, OPT_SEED,
-    OPT_INDEP, OPT_NOQ, OPT_GRIDWIDE, OPT_MEM, OPT_BACKEND, OPT_THREADS, OPT_PROGRESS, OPT_QUIET, OPT_JSON, OPT_CSV, OPT_HELP
+    OPT_INDEP, OPT_NOQ, OPT_GRIDWIDE, OPT_WINDOW, OPT_WINDOW_YEARS, OPT_STEP, OPT_RECURSIVE, OPT_MEM, OPT_BACKEND, OPT_THREADS, OPT_PROGRESS, OPT_QUIET, OPT_JSON, OPT_CSV, OPT_HELP
 };
 
 static const struct option CQ_OPTS[] = {
@@ -84,7 +91,9 @@ static const struct option CQ_OPTS[] = {
     {"boot", required_argument, 0, OPT_BOOT},       {"gamma", required_argument, 0, OPT_GAMMA},
     {"gamma-floor1", no_argument, 0, OPT_GAMMA_FLOOR1}, {"level", required_argument, 0, OPT_LEVEL},
     {"seed", required_argument, 0, OPT_SEED},       {"independent-cells", no_argument, 0, OPT_INDEP},
-    {"no-qtests", no_argument, 0, OPT_NOQ},         {"gridwide", no_argument, 0, OPT_GRIDWIDE},         {"mem-limit", required_argument, 0, OPT_MEM},
+    {"no-qtests", no_argument, 0, OPT_NOQ},         {"gridwide", no_argument, 0, OPT_GRIDWIDE},
+    {"window", required_argument, 0, OPT_WINDOW},   {"window-years", required_argument, 0, OPT_WINDOW_YEARS},
+    {"step", required_argument, 0, OPT_STEP},       {"recursive", no_argument, 0, OPT_RECURSIVE},         {"mem-limit", required_argument, 0, OPT_MEM},
     {"backend", required_argument, 0, OPT_BACKEND}, {"threads", required_argument, 0, OPT_THREADS},
     {"progress", required_argument, 0, OPT_PROGRESS}, {"quiet", no_argument, 0, OPT_QUIET},
     {"json", required_argument, 0, OPT_JSON},       {"csv", required_argument, 0, OPT_CSV},
@@ -106,7 +115,8 @@ typedef struct cq_args {
     cqb_qconv conv;
     uint64_t B, seed;
     double gamma; /* <= 0: auto */
-    int floor1, indep, noq, quiet, progress, gridwide;
+    int floor1, indep, noq, quiet, progress, gridwide, recursive;
+    long window, window_years, step;
     double level;
     uint64_t mem_mib;
     cqb_backend_kind backend;
@@ -205,6 +215,19 @@ static int parse_args(cq_args *a, int argc, char **argv)
         case OPT_INDEP: a->indep = 1; break;
         case OPT_NOQ: a->noq = 1; break;
         case OPT_GRIDWIDE: a->gridwide = 1; break;
+        case OPT_WINDOW:
+            if (cli_parse_int(optarg, 2, 100000000, &a->window))
+                rc = cli_usage_error("cq", "--window: '%s' is not a row count of at least 2", optarg);
+            break;
+        case OPT_WINDOW_YEARS:
+            if (cli_parse_int(optarg, 1, 10000, &a->window_years))
+                rc = cli_usage_error("cq", "--window-years: '%s' is not a number of years >= 1", optarg);
+            break;
+        case OPT_STEP:
+            if (cli_parse_int(optarg, 1, 100000000, &a->step))
+                rc = cli_usage_error("cq", "--step: '%s' is not a step of at least 1", optarg);
+            break;
+        case OPT_RECURSIVE: a->recursive = 1; break;
         case OPT_MEM:
             if (cli_parse_u64(optarg, &a->mem_mib) || a->mem_mib < 1 || a->mem_mib > ((uint64_t)1 << 40))
                 rc = cli_usage_error("cq", "--mem-limit: '%s' is not a size in MiB", optarg);
@@ -252,6 +275,10 @@ static int parse_args(cq_args *a, int argc, char **argv)
     if (a->quiet) a->progress = 0;
     if (a->json && a->csv && !strcmp(a->json, a->csv) && strcmp(a->json, "-"))
         return cli_usage_error("cq", "--json and --csv name the same file");
+    if (a->window && a->window_years) return cli_usage_error("cq", "give --window or --window-years, not both");
+    if ((a->step || a->recursive) && !a->window && !a->window_years)
+        return cli_usage_error("cq", "--step and --recursive need --window or --window-years");
+    if (!a->step) a->step = 1;
     if (a->gridwide && (a->indep || a->noq || a->lags[a->nlags - 1] < 1))
         return cli_usage_error("cq", "--gridwide needs the shared resample (no --independent-cells), the Q tests "
                                      "(no --no-qtests) and a lag >= 1");
@@ -260,14 +287,9 @@ static int parse_args(cq_args *a, int argc, char **argv)
 
 /* --------------------------------------------------------------- output -- */
 
-static cJSON *results_json(const cq_args *a, const cqb_cq_result *r, const cJSON *input, const cJSON *options,
-                           double total_s)
+/* The "results", "qtests" (and "supq") arrays of one analysis into obj. */
+static void add_result_arrays(cJSON *root, const cq_args *a, const cqb_cq_result *r)
 {
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "tool", "cqboot cq");
-    cJSON_AddStringToObject(root, "version", CQB_VERSION);
-    cJSON_AddItemToObject(root, "input", cJSON_Duplicate(input, 1));
-    cJSON_AddItemToObject(root, "options", cJSON_Duplicate(options, 1));
     cJSON *res = cJSON_AddArrayToObject(root, "results");
     const int partial = a->nctl > 0;
     for (size_t i = 0; i < r->ncells; ++i) {
@@ -327,6 +349,18 @@ static cJSON *results_json(const cq_args *a, const cqb_cq_result *r, const cJSON
             cJSON_AddItemToArray(sq, o);
         }
     }
+}
+
+static cJSON *results_json(const cq_args *a, const cqb_cq_result *r, const cJSON *input, const cJSON *options,
+                           cJSON *rolling, double total_s)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "tool", "cqboot cq");
+    cJSON_AddStringToObject(root, "version", CQB_VERSION);
+    cJSON_AddItemToObject(root, "input", cJSON_Duplicate(input, 1));
+    cJSON_AddItemToObject(root, "options", cJSON_Duplicate(options, 1));
+    add_result_arrays(root, a, r);
+    if (rolling) cJSON_AddItemToObject(root, "rolling", rolling);
     cJSON *tm = cJSON_AddObjectToObject(root, "timing");
     cJSON_AddItemToObject(tm, "point_s", cli_json_num(r->seconds_point));
     cJSON_AddItemToObject(tm, "bootstrap_s", cli_json_num(r->seconds_boot));
@@ -334,11 +368,17 @@ static cJSON *results_json(const cq_args *a, const cqb_cq_result *r, const cJSON
     return root;
 }
 
-static void write_csv(FILE *f, const cq_args *a, const cqb_cq_result *r)
+/* CSV rows of one analysis; with windows, each row starts with the
+ * window's first and last row labels (the header only once). */
+static void write_csv(FILE *f, const cq_args *a, const cqb_cq_result *r, int header, const char *wfirst,
+                      const char *wlast)
 {
     const int partial = a->nctl > 0;
-    fprintf(f, "alpha_y,alpha_x,lag,n,rho,%sband_lo,band_hi,ci_lo,ci_hi,p_value,p_value_et,boot_valid,gamma%s\n",
-            partial ? "rho_partial," : "", a->gridwide ? ",p_rw,p_holm,p_bh" : "");
+    const int win = a->window || a->window_years;
+    if (header)
+        fprintf(f, "%salpha_y,alpha_x,lag,n,rho,%sband_lo,band_hi,ci_lo,ci_hi,p_value,p_value_et,boot_valid,gamma%s\n",
+                win ? "window_first,window_last," : "", partial ? "rho_partial," : "",
+                a->gridwide ? ",p_rw,p_holm,p_bh" : "");
     char b[11][40];
     for (size_t i = 0; i < r->ncells; ++i) {
         const cqb_cq_cell *c = &r->cells[i];
@@ -353,6 +393,7 @@ static void write_csv(FILE *f, const cq_args *a, const cqb_cq_result *r)
         cli_fmt_num(b[8], 40, c->p_value);
         cli_fmt_num(b[9], 40, c->gamma);
         cli_fmt_num(b[10], 40, c->p_value_et);
+        if (win) fprintf(f, "%s,%s,", wfirst, wlast);
         fprintf(f, "%s,%s,%zu,%zu,%s,", b[0], b[1], c->lag, c->n, b[2]);
         if (partial) fprintf(f, "%s,", b[3]);
         fprintf(f, "%s,%s,%s,%s,%s,%s,%zu,%s", b[4], b[5], b[6], b[7], b[8], b[10], c->boot_valid, b[9]);
@@ -460,7 +501,10 @@ int cmd_cq(int argc, char **argv)
     memset(&be, 0, sizeof be);
     cqb_cq_result res;
     memset(&res, 0, sizeof res);
-    cJSON *input = NULL, *options = NULL;
+    cJSON *input = NULL, *options = NULL, *rolling = NULL;
+    cqb_window *win = NULL;
+    size_t nwin = 0;
+    cqb_cq_result *wres = NULL;
     cqb_status st;
 
     const char *cols[2 + MAX_CTL];
@@ -522,6 +566,61 @@ int cmd_cq(int argc, char **argv)
     }
     if (st != CQB_OK) goto fail;
 
+    if (a.window || a.window_years) {
+        if (a.window) {
+            st = cqb_windows_rows(d.set.T, (size_t)a.window, (size_t)a.step, a.recursive, &win, &nwin, &err);
+        } else if (d.set.date_kind == CQB_DATE_NONE) {
+            st = cqb_error_set(&err, CQB_EUSAGE, "--window-years: %s has no date column", a.data);
+        } else {
+            int32_t *keys = malloc(d.set.T * sizeof *keys);
+            st = keys ? CQB_OK : cqb_error_set(&err, CQB_ENOMEM, "out of memory");
+            for (size_t t = 0; t < d.set.T && st == CQB_OK; ++t) st = cqb_parse_date(d.set.labels[t], &keys[t]);
+            if (st == CQB_OK)
+                st = cqb_windows_years(keys, d.set.T, (int)a.window_years, (int)a.step, a.recursive, 2, &win, &nwin,
+                                       &err);
+            free(keys);
+        }
+        if (st != CQB_OK) goto fail;
+        wres = calloc(nwin, sizeof *wres);
+        if (!wres) {
+            st = cqb_error_set(&err, CQB_ENOMEM, "out of memory");
+            goto fail;
+        }
+        for (size_t w = 0; w < nwin; ++w) {
+            /* each window is the analysis of its sub-sample, exactly as a
+             * --from/--to run over the same rows */
+            cqb_cq_spec ws = spec;
+            cqb_control wctl[MAX_CTL];
+            const size_t b = win[w].begin;
+            ws.in.y = spec.in.y + b;
+            ws.in.x = spec.in.x + b;
+            ws.in.T = win[w].end - b;
+            for (size_t j = 0; j < a.nctl; ++j) {
+                wctl[j] = ctl[j];
+                wctl[j].z = ctl[j].z + b;
+            }
+            ws.in.ctl = wctl;
+            st = cqb_cq_boot(&ws, &o, &wres[w], &err);
+            if (st != CQB_OK) {
+                char msg[CQB_ERROR_MAX];
+                snprintf(msg, sizeof msg, "%s", err.msg);
+                cqb_error_set(&err, st, "%s: window %s .. %s: %s", a.data, d.set.labels[b], d.set.labels[win[w].end - 1],
+                              msg);
+                goto fail;
+            }
+        }
+        cli_progress_done(&prog);
+        rolling = cJSON_CreateArray();
+        for (size_t w = 0; w < nwin; ++w) {
+            cJSON *wo = cJSON_CreateObject();
+            cJSON_AddStringToObject(wo, "first", d.set.labels[win[w].begin]);
+            cJSON_AddStringToObject(wo, "last", d.set.labels[win[w].end - 1]);
+            cJSON_AddNumberToObject(wo, "rows", (double)(win[w].end - win[w].begin));
+            add_result_arrays(wo, &a, &wres[w]);
+            cJSON_AddItemToArray(rolling, wo);
+        }
+    }
+
     input = cli_input_json(&d, cols, ncols, &a.tr);
     options = cJSON_CreateObject();
     cJSON_AddStringToObject(options, "y", a.y);
@@ -555,12 +654,21 @@ int cmd_cq(int argc, char **argv)
     cJSON_AddNumberToObject(options, "threads", be.threads);
     if (a.from) cJSON_AddStringToObject(options, "from", a.from);
     if (a.to) cJSON_AddStringToObject(options, "to", a.to);
+    if (a.window || a.window_years) {
+        cJSON *wo = cJSON_AddObjectToObject(options, "windows");
+        cJSON_AddStringToObject(wo, "kind", a.recursive ? "recursive" : "rolling");
+        if (a.window) cJSON_AddNumberToObject(wo, "rows", (double)a.window);
+        else cJSON_AddNumberToObject(wo, "years", (double)a.window_years);
+        cJSON_AddNumberToObject(wo, "step", (double)a.step);
+        cJSON_AddNumberToObject(wo, "count", (double)nwin);
+    }
     cJSON_AddStringToObject(options, "resampling", "stationary bootstrap (R sb.index process), Philox4x32-10 streams");
     cJSON_AddNumberToObject(options, "singular_replicates", (double)res.singular);
 
     double total = cli_now() - t_start;
     if (a.json) {
-        cJSON *root = results_json(&a, &res, input, options, total);
+        cJSON *root = results_json(&a, &res, input, options, rolling, total);
+        rolling = NULL; /* owned by root now */
         char *txt = cJSON_Print(root);
         cJSON_Delete(root);
         if (!txt) {
@@ -572,8 +680,30 @@ int cmd_cq(int argc, char **argv)
         fputc('\n', f);
         free(txt);
     }
-    if (a.csv) write_csv(strcmp(a.csv, "-") ? oc.f : stdout, &a, &res);
-    if (!a.json && !a.csv) write_table(stdout, &a, &res, &d, be.device, a.gamma);
+    if (a.csv) {
+        FILE *f = strcmp(a.csv, "-") ? oc.f : stdout;
+        write_csv(f, &a, &res, 1, d.set.first_label, d.set.last_label);
+        for (size_t w = 0; w < nwin; ++w)
+            write_csv(f, &a, &wres[w], 0, d.set.labels[win[w].begin], d.set.labels[win[w].end - 1]);
+    }
+    if (!a.json && !a.csv) {
+        write_table(stdout, &a, &res, &d, be.device, a.gamma);
+        if (nwin) {
+            const int partial = a.nctl > 0;
+            printf("\n%s windows (%zu); '*' = outside the band\n", a.recursive ? "Recursive" : "Rolling", nwin);
+            printf("%-10s %-10s %7s %7s %4s %9s %9s %9s %8s\n", "first", "last", "alpha_y", "alpha_x", "lag",
+                   partial ? "rho_part" : "rho", "band_lo", "band_hi", "p_value");
+            for (size_t w = 0; w < nwin; ++w) {
+                for (size_t i = 0; i < wres[w].ncells; ++i) {
+                    const cqb_cq_cell *c = &wres[w].cells[i];
+                    double v = partial ? c->rho_partial : c->rho;
+                    printf("%-10s %-10s %7g %7g %4zu %9.5f %9.5f %9.5f %8.4f%s\n", d.set.labels[win[w].begin],
+                           d.set.labels[win[w].end - 1], c->alpha_y, c->alpha_x, c->lag, v, c->band_lo, c->band_hi,
+                           c->p_value, v < c->band_lo || v > c->band_hi ? " *" : "");
+                }
+            }
+        }
+    }
     /* all writes checked before any output replaces its target */
     if (cli_stdout_check(&err)) {
         st = err.status;
@@ -585,6 +715,10 @@ int cmd_cq(int argc, char **argv)
     if ((st = cli_out_commit(&oc, &err)) != CQB_OK) goto fail;
     cJSON_Delete(input);
     cJSON_Delete(options);
+    cJSON_Delete(rolling);
+    for (size_t w = 0; wres && w < nwin; ++w) cqb_cq_result_free(&wres[w]);
+    free(wres);
+    free(win);
     cqb_cq_result_free(&res);
     cqb_backend_close(&be);
     cli_data_free(&d);
@@ -596,6 +730,10 @@ fail:
     cli_out_abort(&oc);
     cJSON_Delete(input);
     cJSON_Delete(options);
+    cJSON_Delete(rolling);
+    for (size_t w = 0; wres && w < nwin; ++w) cqb_cq_result_free(&wres[w]);
+    free(wres);
+    free(win);
     cqb_cq_result_free(&res);
     cqb_backend_close(&be);
     cli_data_free(&d);
