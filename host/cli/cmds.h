@@ -4,5 +4,7 @@
 
 int cmd_cq(int argc, char **argv);
 int cmd_blocklen(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

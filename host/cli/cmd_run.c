@@ -1,0 +1,344 @@
+/* cmd_run.c — `cqboot run STUDY.json`: a whole study as one batch job.
+ *
+ * Each analysis runs through its subcommand in-process (so a study gives
+ * exactly the single-command outputs), into OUT/NAME.csv and a state file
+ * OUT/.state/NAME.json that records the hash of everything that determines
+ * the result (tool version, data-set hash, resolved options). With --resume
+ * an analysis whose state hash matches is reused; anything else is rerun.
+ * Then results.json, the figures, report.md and index.html are written.
+ * Every file is written to a temporary name and renamed: an error or Ctrl-C
+ * leaves finished analyses (reusable with --resume) and no partial file.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmds.h"
+#include "report.h"
+#include "study.h"
+#include "cqboot/version.h"
+
+static const char *const RUN_HELP =
+    "Usage: cqboot run STUDY.json [OPTION]...\n"
+    "Runs every analysis of a study file (data sets, defaults and a list of cq and\n"
+    "blocklen analyses; schema in the README and data/study.schema.json) and\n"
+    "writes results.json, one CSV per analysis, figures (PNG and SVG), report.md\n"
+    "and index.html into the output directory.\n"
+    "\n"
+    "  --out DIR           output directory (default: out/NAME, NAME from the study)\n"
+    "  --resume            reuse analyses already finished with the same inputs and\n"
+    "                      options (recorded with a hash); rerun the others\n"
+    "  --threads N         CPU threads for every analysis (overrides the study)\n"
+    "  --backend NAME      auto, cpu or cuda (overrides the study)\n"
+    "  --progress MODE     auto (a bar if stderr is a terminal), plain, none\n"
+    "  --quiet             no progress\n"
+    "  --help              this help\n"
+    "\n"
+    "Exit status: 0 ok, 2 usage or invalid study (the message names the JSON\n"
+    "path), 3 data or file, 4 backend unavailable, 5 out of memory,\n"
+    "130 interrupted.\n";
+
+enum { OPT_OUT = 256, OPT_RESUME, OPT_THREADS, OPT_BACKEND, OPT_PROGRESS, OPT_QUIET, OPT_HELP };
+
+static const struct option RUN_OPTS[] = {
+    {"out", required_argument, 0, OPT_OUT},           {"resume", no_argument, 0, OPT_RESUME},
+    {"threads", required_argument, 0, OPT_THREADS},   {"backend", required_argument, 0, OPT_BACKEND},
+    {"progress", required_argument, 0, OPT_PROGRESS}, {"quiet", no_argument, 0, OPT_QUIET},
+    {"help", no_argument, 0, OPT_HELP},               {0, 0, 0, 0}};
+
+static int mkdirs(const char *path)
+{
+    char *p = strdup(path);
+    if (!p) return -1;
+    for (char *s = p + 1; *s; ++s) {
+        if (*s == '/') {
+            *s = 0;
+            if (mkdir(p, 0777) && errno != EEXIST) {
+                free(p);
+                return -1;
+            }
+            *s = '/';
+        }
+    }
+    int rc = mkdir(p, 0777) && errno != EEXIST ? -1 : 0;
+    free(p);
+    return rc;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *t = malloc((size_t)(n > 0 ? n : 0) + 1);
+    if (t) {
+        size_t got = fread(t, 1, (size_t)(n > 0 ? n : 0), f);
+        t[got] = 0;
+    }
+    fclose(f);
+    return t;
+}
+
+/* Writes text to path atomically. */
+static cqb_status write_atomic(const char *path, const char *text, cqb_error *err)
+{
+    cli_out o;
+    cqb_status st = cli_out_open(&o, path, "output", err);
+    if (st != CQB_OK) return st;
+    fputs(text, o.f);
+    if ((st = cli_out_finish(&o, err)) != CQB_OK || (st = cli_out_commit(&o, err)) != CQB_OK) {
+        cli_out_abort(&o);
+        return st;
+    }
+    return CQB_OK;
+}
+
+/* The state of a finished analysis, or NULL when absent, unreadable or made
+ * from other inputs. */
+static cJSON *load_state(const char *path, const char *hash)
+{
+    char *t = read_text(path);
+    if (!t) return NULL;
+    cJSON *j = cJSON_Parse(t);
+    free(t);
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "hash");
+    if (!cJSON_IsString(h) || strcmp(h->valuestring, hash) || !cJSON_GetObjectItemCaseSensitive(j, "result")) {
+        cJSON_Delete(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* blocklen has no --csv: its CSV comes from its JSON. */
+static cqb_status blocklen_csv(const char *path, const cJSON *res, cqb_error *err)
+{
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    if (!buf) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+    len += (size_t)snprintf(buf, cap, "column,n,b_sb,b_cb\n");
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(res, "results"))
+    {
+        char line[512], a[40], b[40];
+        cli_fmt_num(a, sizeof a, cJSON_GetObjectItemCaseSensitive(r, "b_sb")->valuedouble);
+        cli_fmt_num(b, sizeof b, cJSON_GetObjectItemCaseSensitive(r, "b_cb")->valuedouble);
+        int n = snprintf(line, sizeof line, "%s,%.0f,%s,%s\n", cJSON_GetObjectItemCaseSensitive(r, "column")->valuestring,
+                         cJSON_GetObjectItemCaseSensitive(r, "n")->valuedouble, a, b);
+        if (len + (size_t)n + 1 > cap) {
+            cap = 2 * (len + (size_t)n + 1);
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+            }
+            buf = nb;
+        }
+        memcpy(buf + len, line, (size_t)n + 1);
+        len += (size_t)n;
+    }
+    cqb_status st = write_atomic(path, buf, err);
+    free(buf);
+    return st;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *out = NULL, *threads = NULL, *backend = NULL, *progress = "auto";
+    int resume = 0, quiet = 0, c, rc = 0;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":", RUN_OPTS, NULL)) != -1 && !rc) {
+        long tv;
+        switch (c) {
+        case OPT_OUT: out = optarg; break;
+        case OPT_RESUME: resume = 1; break;
+        case OPT_THREADS:
+            if (cli_parse_int(optarg, 1, 4096, &tv)) rc = cli_usage_error("run", "--threads: '%s' is not a thread count in 1..4096", optarg);
+            threads = optarg;
+            break;
+        case OPT_BACKEND:
+            if (strcmp(optarg, "auto") && strcmp(optarg, "cpu") && strcmp(optarg, "cuda"))
+                rc = cli_usage_error("run", "--backend: unknown backend '%s' (auto, cpu, cuda)", optarg);
+            backend = optarg;
+            break;
+        case OPT_PROGRESS: {
+            int m;
+            if (cli_progress_mode(optarg, &m)) rc = cli_usage_error("run", "--progress: unknown mode '%s' (auto, plain, none)", optarg);
+            progress = optarg;
+            break;
+        }
+        case OPT_QUIET: quiet = 1; break;
+        case OPT_HELP: fputs(RUN_HELP, stdout); return 0;
+        default: rc = cli_getopt_error("run", c, argv); break;
+        }
+    }
+    if (rc) return rc;
+    if (optind >= argc) return cli_usage_error("run", "STUDY.json is required");
+    if (optind + 1 < argc) return cli_usage_error("run", "unexpected argument '%s'", argv[optind + 1]);
+    const char *study_path = argv[optind];
+    int pmode = 0;
+    cli_progress_mode(progress, &pmode);
+    if (quiet) pmode = 0;
+
+    cqb_error err = {CQB_OK, ""};
+    study s;
+    cqb_status st = study_load(study_path, threads, backend, &s, &err);
+    char *outdir = NULL, *statedir = NULL;
+    cJSON *results = NULL, *timing = NULL;
+    if (st != CQB_OK) goto fail;
+    if (out) {
+        outdir = strdup(out);
+    } else {
+        outdir = malloc(strlen(s.name) + 8);
+        if (outdir) sprintf(outdir, "out/%s", s.name);
+    }
+    statedir = outdir ? malloc(strlen(outdir) + 8) : NULL;
+    if (!outdir || !statedir) {
+        st = cqb_error_set(&err, CQB_ENOMEM, "out of memory");
+        goto fail;
+    }
+    sprintf(statedir, "%s/.state", outdir);
+    if (mkdirs(statedir)) {
+        st = cqb_error_set(&err, CQB_EIO, "%s: cannot create the output directory: %s", outdir, strerror(errno));
+        goto fail;
+    }
+
+    results = cJSON_CreateObject();
+    timing = cJSON_CreateObject();
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i < s.nan; ++i) {
+        study_analysis *a = &s.an[i];
+        if (cli_interrupted) {
+            st = cqb_error_set(&err, CQB_EUSAGE, "interrupted");
+            goto fail_arr;
+        }
+        char state[1024], csv[1024], tmpjson[1100];
+        snprintf(state, sizeof state, "%s/%s.json", statedir, a->name);
+        snprintf(csv, sizeof csv, "%s/%s.csv", outdir, a->name);
+        snprintf(tmpjson, sizeof tmpjson, "%s/%s.run.json", statedir, a->name);
+        cJSON *rec = NULL;
+        if (resume && access(csv, R_OK) == 0) rec = load_state(state, a->hash);
+        double t0 = cli_now();
+        if (rec) {
+            if (pmode) fprintf(stderr, "cqboot run: [%zu/%zu] %s (%s): reused\n", i + 1, s.nan, a->name, a->kind);
+        } else {
+            if (pmode) fprintf(stderr, "cqboot run: [%zu/%zu] %s (%s)\n", i + 1, s.nan, a->name, a->kind);
+            char *av[STUDY_MAX_ARGS + 10];
+            int ac = 0;
+            for (int j = 0; j < a->argc; ++j) av[ac++] = a->argv[j];
+            av[ac++] = "--json";
+            av[ac++] = tmpjson;
+            const int is_cq = !strcmp(a->kind, "cq");
+            if (is_cq) {
+                av[ac++] = "--csv";
+                av[ac++] = csv;
+                av[ac++] = "--progress";
+                av[ac++] = pmode == 2 ? "plain" : pmode == 1 ? "bar" : "none";
+            }
+            av[ac] = NULL;
+            int sub = is_cq ? cmd_cq(ac, av) : cmd_blocklen(ac, av);
+            if (sub != 0) {
+                unlink(tmpjson);
+                fprintf(stderr, "cqboot run: analysis '%s' (analyses[%zu]) failed; finished analyses are kept for --resume\n",
+                        a->name, i);
+                cJSON_Delete(arr);
+                study_free(&s);
+                cJSON_Delete(results);
+                cJSON_Delete(timing);
+                free(outdir);
+                free(statedir);
+                return sub;
+            }
+            char *t = read_text(tmpjson);
+            cJSON *res = t ? cJSON_Parse(t) : NULL;
+            free(t);
+            unlink(tmpjson);
+            if (!res) {
+                st = cqb_error_set(&err, CQB_EINTERNAL, "%s: the analysis wrote no readable JSON", a->name);
+                goto fail_arr;
+            }
+            if (!is_cq && (st = blocklen_csv(csv, res, &err)) != CQB_OK) {
+                cJSON_Delete(res);
+                goto fail_arr;
+            }
+            /* timings vary from run to run: keep them out of the record */
+            cJSON *tm = cJSON_DetachItemFromObjectCaseSensitive(res, "timing");
+            cJSON_Delete(tm);
+            rec = cJSON_CreateObject();
+            cJSON_AddStringToObject(rec, "hash", a->hash);
+            cJSON_AddItemToObject(rec, "result", res);
+            char *txt = cJSON_Print(rec);
+            if (!txt || (st = write_atomic(state, txt, &err)) != CQB_OK) {
+                free(txt);
+                cJSON_Delete(rec);
+                if (st == CQB_OK) st = cqb_error_set(&err, CQB_ENOMEM, "out of memory");
+                goto fail_arr;
+            }
+            free(txt);
+        }
+        cJSON_AddNumberToObject(timing, a->name, cli_now() - t0);
+        cJSON *entry = cJSON_CreateObject();
+        cJSON_AddStringToObject(entry, "name", a->name);
+        cJSON_AddStringToObject(entry, "kind", a->kind);
+        cJSON_AddStringToObject(entry, "hash", a->hash);
+        cJSON_AddStringToObject(entry, "csv", strrchr(csv, '/') + 1);
+        cJSON_AddItemToObject(entry, "spec", cJSON_Duplicate(a->spec, 1));
+        cJSON_AddItemToObject(entry, "result", cJSON_DetachItemFromObjectCaseSensitive(rec, "result"));
+        cJSON_Delete(rec);
+        cJSON_AddItemToArray(arr, entry);
+    }
+    cJSON_AddStringToObject(results, "tool", "cqboot run");
+    cJSON_AddStringToObject(results, "version", CQB_VERSION);
+    cJSON_AddStringToObject(results, "study", s.name);
+    const cJSON *title = cJSON_GetObjectItemCaseSensitive(s.root, "title");
+    const cJSON *desc = cJSON_GetObjectItemCaseSensitive(s.root, "description");
+    if (title) cJSON_AddStringToObject(results, "title", title->valuestring);
+    if (desc) cJSON_AddStringToObject(results, "description", desc->valuestring);
+    cJSON *dsj = cJSON_AddObjectToObject(results, "datasets");
+    for (size_t i = 0; i < s.nds; ++i) {
+        cJSON *d = cJSON_Duplicate(s.ds[i].spec, 1);
+        cJSON_AddStringToObject(d, "sha256", s.ds[i].sha256);
+        cJSON_AddItemToObject(dsj, s.ds[i].id, d);
+    }
+    cJSON_AddItemToObject(results, "analyses", arr);
+    arr = NULL;
+
+    /* figures, report.md and index.html */
+    if ((st = report_write(outdir, results, &err)) != CQB_OK) goto fail;
+    {
+        cJSON_AddItemToObject(results, "timing", timing);
+        timing = NULL;
+        char path[1100];
+        snprintf(path, sizeof path, "%s/results.json", outdir);
+        char *txt = cJSON_Print(results);
+        if (!txt) {
+            st = cqb_error_set(&err, CQB_ENOMEM, "out of memory");
+            goto fail;
+        }
+        st = write_atomic(path, txt, &err);
+        free(txt);
+        if (st != CQB_OK) goto fail;
+    }
+    if (pmode) fprintf(stderr, "cqboot run: done: %s/report.md, %s/index.html, %s/results.json\n", outdir, outdir, outdir);
+    cJSON_Delete(results);
+    study_free(&s);
+    free(outdir);
+    free(statedir);
+    return 0;
+fail_arr:
+    cJSON_Delete(arr);
+fail:
+    rc = cli_fail("run", &err);
+    cJSON_Delete(results);
+    cJSON_Delete(timing);
+    study_free(&s);
+    free(outdir);
+    free(statedir);
+    return rc;
+}

@@ -1,0 +1,639 @@
+/* report.c — a study's figures, report.md and index.html (report.h). */
+#include "report.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cqboot/plot.h"
+
+/* ------------------------------------------------------- text buffers -- */
+
+typedef struct sbuf {
+    char *p;
+    size_t len, cap;
+    int bad;
+} sbuf;
+
+static void sb_printf(sbuf *b, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static void sb_printf(sbuf *b, const char *fmt, ...)
+{
+    if (b->bad) return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->bad = 1;
+        return;
+    }
+    if (b->len + (size_t)n + 1 > b->cap) {
+        size_t nc = 2 * (b->len + (size_t)n + 1) + 1024;
+        char *np = realloc(b->p, nc);
+        if (!np) {
+            b->bad = 1;
+            return;
+        }
+        b->p = np;
+        b->cap = nc;
+    }
+    va_start(ap, fmt);
+    vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+/* HTML-escaped text. */
+static void sb_html(sbuf *b, const char *s)
+{
+    for (; s && *s; ++s) {
+        switch (*s) {
+        case '<': sb_printf(b, "&lt;"); break;
+        case '>': sb_printf(b, "&gt;"); break;
+        case '&': sb_printf(b, "&amp;"); break;
+        case '"': sb_printf(b, "&quot;"); break;
+        default: sb_printf(b, "%c", *s); break;
+        }
+    }
+}
+
+/* ------------------------------------------------------------ helpers -- */
+
+static double num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *str(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Distinct values of key over the array, ascending (at most cap). */
+static size_t distinct(const cJSON *arr, const char *key, double *out, size_t cap)
+{
+    size_t n = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, arr)
+    {
+        double v = num(e, key);
+        size_t i = 0;
+        while (i < n && out[i] < v) ++i;
+        if (i < n && out[i] == v) continue;
+        if (n == cap) continue;
+        memmove(out + i + 1, out + i, (n - i) * sizeof *out);
+        out[i] = v;
+        ++n;
+    }
+    return n;
+}
+
+/* A figure of one analysis was written: remember its base name. */
+static void add_figure(cJSON *entry, const char *base, const char *caption)
+{
+    cJSON *figs = cJSON_GetObjectItemCaseSensitive(entry, "figures");
+    if (!figs) figs = cJSON_AddArrayToObject(entry, "figures");
+    cJSON *f = cJSON_CreateObject();
+    cJSON_AddStringToObject(f, "file", base);
+    cJSON_AddStringToObject(f, "caption", caption);
+    cJSON_AddItemToArray(figs, f);
+}
+
+#define MAXG 64
+
+/* Which cells to mark on the CQ figures: outside the band (default), or an
+ * adjusted p-value below 1 - level. */
+static int marked(const cJSON *cell, const char *mark, double level, int partial)
+{
+    if (!strcmp(mark, "band")) {
+        double v = num(cell, partial ? "rho_partial" : "rho");
+        return v < num(cell, "band_lo") || v > num(cell, "band_hi");
+    }
+    char key[16];
+    snprintf(key, sizeof key, "p_%s", mark);
+    double p = num(cell, key);
+    return !isnan(p) && p < 1.0 - level;
+}
+
+static const char *mark_text(const char *mark)
+{
+    if (!strcmp(mark, "rw")) return "Romano-Wolf adjusted p < 1 - level";
+    if (!strcmp(mark, "holm")) return "Holm adjusted p < 1 - level";
+    if (!strcmp(mark, "bh")) return "Benjamini-Hochberg adjusted p < 1 - level";
+    return "outside the bootstrap band";
+}
+
+/* ---------------------------------------------------------- CQ figures -- */
+
+static cqb_status cq_figures(const char *outdir, cJSON *entry, cqb_error *err)
+{
+    const char *name = str(entry, "name");
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(entry, "result");
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(entry, "spec");
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(res, "options");
+    const cJSON *cells = cJSON_GetObjectItemCaseSensitive(res, "results");
+    const cJSON *qt = cJSON_GetObjectItemCaseSensitive(res, "qtests");
+    const double level = num(opts, "level");
+    const int partial = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(opts, "controls")) > 0;
+    const cJSON *figs = cJSON_GetObjectItemCaseSensitive(spec, "figures");
+    const char *mark = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(figs, "mark"))
+                           ? cJSON_GetObjectItemCaseSensitive(figs, "mark")->valuestring
+                           : "band";
+    if (strcmp(mark, "band") && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(opts, "gridwide"))) mark = "band";
+    const char *stat = partial ? "partial CQ" : "CQ";
+    const char *ylab = partial ? "partial cross-quantilogram" : "cross-quantilogram";
+    double ay[MAXG], ax[MAXG], lags[4096];
+    size_t ny = distinct(cells, "alpha_y", ay, MAXG), nx = distinct(cells, "alpha_x", ax, MAXG);
+    size_t nl = distinct(cells, "lag", lags, 4096);
+    char path[1400], title[512], sub[512], cap[512];
+    cqb_fig_opts fo;
+    cqb_status st;
+    char desc[256];
+    snprintf(desc, sizeof desc, "%s on lagged %s", str(opts, "y"), str(opts, "x"));
+
+    /* 1. heat maps over the quantile grid for the chosen lags */
+    double hl[64];
+    size_t nhl = 0;
+    const cJSON *fl = cJSON_GetObjectItemCaseSensitive(figs, "lags"), *e;
+    cJSON_ArrayForEach(e, fl) if (nhl < 64) hl[nhl++] = e->valuedouble;
+    if (nhl == 0) hl[nhl++] = lags[0];
+    if (ny * nx > 1) {
+        for (size_t h = 0; h < nhl; ++h) {
+            double *z = malloc(ny * nx * sizeof *z);
+            unsigned char *mk = calloc(ny * nx, 1);
+            char **rl = calloc(ny, sizeof *rl), **cl = calloc(nx, sizeof *cl);
+            if (!z || !mk || !rl || !cl) {
+                free(z); free(mk); free(rl); free(cl);
+                return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+            }
+            for (size_t i = 0; i < ny * nx; ++i) z[i] = NAN;
+            int found = 0;
+            cJSON_ArrayForEach(e, cells)
+            {
+                if (num(e, "lag") != hl[h]) continue;
+                size_t iy = 0, ix = 0;
+                while (iy < ny && ay[iy] != num(e, "alpha_y")) ++iy;
+                while (ix < nx && ax[ix] != num(e, "alpha_x")) ++ix;
+                if (iy == ny || ix == nx) continue;
+                z[iy * nx + ix] = num(e, partial ? "rho_partial" : "rho");
+                mk[iy * nx + ix] = (unsigned char)marked(e, mark, level, partial);
+                found = 1;
+            }
+            char lb[MAXG][32], cb[MAXG][32];
+            for (size_t i = 0; i < ny; ++i) {
+                snprintf(lb[i], sizeof lb[i], "%g", ay[i]);
+                rl[i] = lb[i];
+            }
+            for (size_t i = 0; i < nx; ++i) {
+                snprintf(cb[i], sizeof cb[i], "%g", ax[i]);
+                cl[i] = cb[i];
+            }
+            st = CQB_OK;
+            if (found) {
+                cqb_fig_opts_default(&fo);
+                snprintf(title, sizeof title, "%s heat map over the quantile grid, lag %g", stat, hl[h]);
+                snprintf(sub, sizeof sub, "%s; B = %g bootstrap replicates; marked: %s", desc, num(opts, "boot"),
+                         mark_text(mark));
+                fo.title = title;
+                fo.subtitle = sub;
+                fo.xlabel = "quantile level of the lagged predictor (alpha_x)";
+                fo.ylabel = "quantile level of the predicted series (alpha_y)";
+                fo.cbar_label = stat;
+                cqb_fig_heat hm;
+                memset(&hm, 0, sizeof hm);
+                hm.nrow = ny;
+                hm.ncol = nx;
+                hm.z = z;
+                hm.mark = mk;
+                hm.row_labels = (const char *const *)rl;
+                hm.col_labels = (const char *const *)cl;
+                hm.zmin = -1;
+                hm.zmax = 1;
+                double m = 0;
+                for (size_t i = 0; i < ny * nx; ++i)
+                    if (isfinite(z[i]) && fabs(z[i]) > m) m = fabs(z[i]);
+                if (m > 0) {
+                    hm.zmin = -m;
+                    hm.zmax = m;
+                }
+                hm.cmap = CQB_CMAP_DIVERGING;
+                hm.mark_label = mark_text(mark);
+                char base[600];
+                snprintf(base, sizeof base, "%s_heatmap_lag%g", name, hl[h]);
+                snprintf(path, sizeof path, "%s/%s", outdir, base);
+                st = cqb_plot_heatmap(path, &fo, &hm, err);
+                snprintf(cap, sizeof cap, "%s over the quantile grid at lag %g (%s)", stat, hl[h], mark_text(mark));
+                if (st == CQB_OK) add_figure(entry, base, cap);
+            }
+            free(z); free(mk); free(rl); free(cl);
+            if (st != CQB_OK) return st;
+        }
+    }
+
+    /* 2. the statistic against lag with its band, for the diagonal cells
+     *    (alpha_y == alpha_x), or every cell of a grid of at most 9 */
+    if (nl > 1) {
+        for (size_t iy = 0; iy < ny; ++iy) {
+            for (size_t ix = 0; ix < nx; ++ix) {
+                if (ny * nx > 9 && ay[iy] != ax[ix]) continue;
+                double *x = malloc(nl * 7 * sizeof *x);
+                if (!x) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+                double *y = x + nl, *bl = y + nl, *bh = bl + nl, *cl = bh + nl, *ch = cl + nl;
+                unsigned char mk[4096];
+                size_t n = 0;
+                cJSON_ArrayForEach(e, cells)
+                {
+                    if (num(e, "alpha_y") != ay[iy] || num(e, "alpha_x") != ax[ix] || n == nl) continue;
+                    x[n] = num(e, "lag");
+                    y[n] = num(e, partial ? "rho_partial" : "rho");
+                    bl[n] = num(e, "band_lo");
+                    bh[n] = num(e, "band_hi");
+                    cl[n] = num(e, "ci_lo");
+                    ch[n] = num(e, "ci_hi");
+                    mk[n] = (unsigned char)marked(e, mark, level, partial);
+                    ++n;
+                }
+                cqb_fig_band b;
+                memset(&b, 0, sizeof b);
+                b.n = n;
+                b.x = x;
+                b.y = y;
+                b.band_lo = bl;
+                b.band_hi = bh;
+                b.mark = mk;
+                b.style = CQB_STYLE_BARS;
+                b.y_name = stat;
+                b.band_name = "bootstrap null band";
+                b.mark_label = mark_text(mark);
+                cqb_fig_opts_default(&fo);
+                snprintf(title, sizeof title, "%s by lag at (alpha_y, alpha_x) = (%g, %g)", stat, ay[iy], ax[ix]);
+                snprintf(sub, sizeof sub, "%s; %.0f%% bootstrap band around zero (B = %g)", desc, 100 * level,
+                         num(opts, "boot"));
+                fo.title = title;
+                fo.subtitle = sub;
+                fo.xlabel = "lag k (rows of the data, e.g. months)";
+                fo.ylabel = ylab;
+                char base[600];
+                snprintf(base, sizeof base, "%s_lags_%g_%g", name, ay[iy], ax[ix]);
+                snprintf(path, sizeof path, "%s/%s", outdir, base);
+                st = n ? cqb_plot_series_band(path, &fo, &b, err) : CQB_OK;
+                free(x);
+                if (st != CQB_OK) return st;
+                snprintf(cap, sizeof cap, "%s against lag at (alpha_y, alpha_x) = (%g, %g) with the bootstrap band", stat,
+                         ay[iy], ax[ix]);
+                if (n) add_figure(entry, base, cap);
+            }
+        }
+    }
+
+    /* 3. Ljung-Box Q(p) and its critical value against p (diagonal cells) */
+    if (cJSON_GetArraySize(qt) > 1) {
+        for (size_t iy = 0; iy < ny; ++iy) {
+            for (size_t ix = 0; ix < nx; ++ix) {
+                if (ny * nx > 9 && ay[iy] != ax[ix]) continue;
+                size_t np = (size_t)cJSON_GetArraySize(qt);
+                double *x = malloc(3 * np * sizeof *x);
+                unsigned char *mk = calloc(np, 1);
+                if (!x || !mk) {
+                    free(x);
+                    free(mk);
+                    return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+                }
+                double *q = x + np, *cv = q + np;
+                size_t n = 0;
+                cJSON_ArrayForEach(e, qt)
+                {
+                    if (num(e, "alpha_y") != ay[iy] || num(e, "alpha_x") != ax[ix]) continue;
+                    x[n] = num(e, "p");
+                    q[n] = num(e, "q_lb");
+                    cv[n] = num(e, "cv_lb");
+                    mk[n] = q[n] > cv[n];
+                    ++n;
+                }
+                cqb_fig_series sr[2] = {{"Ljung-Box Q(p)", q, mk}, {"bootstrap critical value", cv, NULL}};
+                cqb_fig_lines l;
+                memset(&l, 0, sizeof l);
+                l.n = n;
+                l.x = x;
+                l.nseries = 2;
+                l.series = sr;
+                l.mark_label = "rejected at the level";
+                cqb_fig_opts_default(&fo);
+                snprintf(title, sizeof title, "Ljung-Box test of the %s at (alpha_y, alpha_x) = (%g, %g)", stat, ay[iy],
+                         ax[ix]);
+                snprintf(sub, sizeof sub, "%s; critical values at %.0f%% from one resample shared by all lags", desc,
+                         100 * level);
+                fo.title = title;
+                fo.subtitle = sub;
+                fo.xlabel = "p (lags 1..p)";
+                fo.ylabel = "Ljung-Box statistic";
+                char base[600];
+                snprintf(base, sizeof base, "%s_qtest_%g_%g", name, ay[iy], ax[ix]);
+                snprintf(path, sizeof path, "%s/%s", outdir, base);
+                st = n > 1 ? cqb_plot_lines(path, &fo, &l, err) : CQB_OK;
+                free(x);
+                free(mk);
+                if (st != CQB_OK) return st;
+                snprintf(cap, sizeof cap, "Ljung-Box Q(p) and its bootstrap critical value at (%g, %g)", ay[iy], ax[ix]);
+                if (n > 1) add_figure(entry, base, cap);
+            }
+        }
+    }
+
+    /* 4. rolling windows: the statistic at the first lag over time */
+    const cJSON *roll = cJSON_GetObjectItemCaseSensitive(res, "rolling");
+    size_t nw = (size_t)cJSON_GetArraySize(roll);
+    if (nw > 1) {
+        for (size_t iy = 0; iy < ny; ++iy) {
+            for (size_t ix = 0; ix < nx; ++ix) {
+                if (ay[iy] != ax[ix] && ny * nx > 1) continue;
+                double *x = malloc(nw * 4 * sizeof *x);
+                if (!x) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+                double *y = x + nw, *bl = y + nw, *bh = bl + nw;
+                size_t n = 0;
+                const cJSON *w;
+                cJSON_ArrayForEach(w, roll)
+                {
+                    const cJSON *c;
+                    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(w, "results"))
+                    {
+                        if (num(c, "alpha_y") != ay[iy] || num(c, "alpha_x") != ax[ix] || num(c, "lag") != lags[0])
+                            continue;
+                        x[n] = (double)(n + 1);
+                        y[n] = num(c, partial ? "rho_partial" : "rho");
+                        bl[n] = num(c, "band_lo");
+                        bh[n] = num(c, "band_hi");
+                        ++n;
+                    }
+                }
+                cqb_fig_band b;
+                memset(&b, 0, sizeof b);
+                b.n = n;
+                b.x = x;
+                b.y = y;
+                b.band_lo = bl;
+                b.band_hi = bh;
+                b.style = CQB_STYLE_POINTS;
+                b.y_name = stat;
+                b.band_name = "bootstrap null band";
+                cqb_fig_opts_default(&fo);
+                snprintf(title, sizeof title, "%s over time, lag %g, (alpha_y, alpha_x) = (%g, %g)", stat, lags[0],
+                         ay[iy], ax[ix]);
+                snprintf(sub, sizeof sub, "%s; windows %s .. %s to %s .. %s", desc,
+                         str(cJSON_GetArrayItem(roll, 0), "first"), str(cJSON_GetArrayItem(roll, 0), "last"),
+                         str(cJSON_GetArrayItem(roll, (int)nw - 1), "first"),
+                         str(cJSON_GetArrayItem(roll, (int)nw - 1), "last"));
+                fo.title = title;
+                fo.subtitle = sub;
+                fo.xlabel = "window (in time order)";
+                fo.ylabel = ylab;
+                char base[600];
+                snprintf(base, sizeof base, "%s_rolling_%g_%g", name, ay[iy], ax[ix]);
+                snprintf(path, sizeof path, "%s/%s", outdir, base);
+                st = n ? cqb_plot_series_band(path, &fo, &b, err) : CQB_OK;
+                free(x);
+                if (st != CQB_OK) return st;
+                snprintf(cap, sizeof cap, "%s over rolling windows at lag %g, (%g, %g), with the bootstrap band", stat,
+                         lags[0], ay[iy], ax[ix]);
+                if (n) add_figure(entry, base, cap);
+            }
+        }
+    }
+    return CQB_OK;
+}
+
+/* ------------------------------------------------------------- tables -- */
+
+static void fmt(char *b, size_t n, double v, int d)
+{
+    if (isnan(v)) snprintf(b, n, "NA");
+    else snprintf(b, n, "%.*f", d, v);
+}
+
+/* The rows of a CQ result that matter: every cell when there are few,
+ * otherwise the significant ones and the 10 smallest p-values. */
+static void cq_table(sbuf *md, sbuf *html, const cJSON *res)
+{
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(res, "options");
+    const cJSON *cells = cJSON_GetObjectItemCaseSensitive(res, "results");
+    const int partial = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(opts, "controls")) > 0;
+    const int gw = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(opts, "gridwide"));
+    const double level = num(opts, "level");
+    size_t n = (size_t)cJSON_GetArraySize(cells);
+    /* order by p-value */
+    const cJSON **ord = malloc((n ? n : 1) * sizeof *ord);
+    if (!ord) return;
+    size_t k = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cells) ord[k++] = e;
+    for (size_t i = 1; i < n; ++i) {
+        const cJSON *t = ord[i];
+        size_t j = i;
+        while (j > 0 && num(ord[j - 1], "p_value") > num(t, "p_value")) {
+            ord[j] = ord[j - 1];
+            --j;
+        }
+        ord[j] = t;
+    }
+    size_t show = n <= 30 ? n : 0;
+    if (!show) {
+        for (size_t i = 0; i < n; ++i)
+            if (num(ord[i], "p_value") < 1 - level || i < 10) show = i + 1;
+        if (show > 60) show = 60;
+    }
+    sb_printf(md, "%s\n\n", n <= 30 ? "All cells, by p-value:" : "The cells with the smallest p-values:");
+    sb_printf(md, "| alpha_y | alpha_x | lag | n | rho |%s band | p-value |%s\n", partial ? " partial |" : "",
+              gw ? " Romano-Wolf p | Holm p | BH p |" : "");
+    sb_printf(md, "|---|---|---|---|---|%s---|---|%s\n", partial ? "---|" : "", gw ? "---|---|---|" : "");
+    sb_printf(html, "<table><tr><th>alpha_y</th><th>alpha_x</th><th>lag</th><th>n</th><th>rho</th>%s<th>band</th>"
+                    "<th>p-value</th>%s</tr>\n",
+              partial ? "<th>partial</th>" : "", gw ? "<th>Romano-Wolf p</th><th>Holm p</th><th>BH p</th>" : "");
+    for (size_t i = 0; i < show; ++i) {
+        const cJSON *c = ord[i];
+        char r[32], pr[32], bl[32], bh[32], p[32], rw[32], ho[32], bhq[32];
+        fmt(r, sizeof r, num(c, "rho"), 4);
+        fmt(pr, sizeof pr, num(c, "rho_partial"), 4);
+        fmt(bl, sizeof bl, num(c, "band_lo"), 4);
+        fmt(bh, sizeof bh, num(c, "band_hi"), 4);
+        fmt(p, sizeof p, num(c, "p_value"), 4);
+        fmt(rw, sizeof rw, num(c, "p_rw"), 4);
+        fmt(ho, sizeof ho, num(c, "p_holm"), 4);
+        fmt(bhq, sizeof bhq, num(c, "p_bh"), 4);
+        sb_printf(md, "| %g | %g | %g | %g | %s |", num(c, "alpha_y"), num(c, "alpha_x"), num(c, "lag"), num(c, "n"), r);
+        if (partial) sb_printf(md, " %s |", pr);
+        sb_printf(md, " [%s, %s] | %s |", bl, bh, p);
+        if (gw) sb_printf(md, " %s | %s | %s |", rw, ho, bhq);
+        sb_printf(md, "\n");
+        sb_printf(html, "<tr><td>%g</td><td>%g</td><td>%g</td><td>%g</td><td>%s</td>", num(c, "alpha_y"),
+                  num(c, "alpha_x"), num(c, "lag"), num(c, "n"), r);
+        if (partial) sb_printf(html, "<td>%s</td>", pr);
+        sb_printf(html, "<td>[%s, %s]</td><td>%s</td>", bl, bh, p);
+        if (gw) sb_printf(html, "<td>%s</td><td>%s</td><td>%s</td>", rw, ho, bhq);
+        sb_printf(html, "</tr>\n");
+    }
+    sb_printf(html, "</table>\n");
+    sb_printf(md, "\n");
+    free(ord);
+    /* Q tests: rejections at the largest p per cell */
+    const cJSON *qt = cJSON_GetObjectItemCaseSensitive(res, "qtests");
+    if (cJSON_GetArraySize(qt) > 0) {
+        size_t rej = 0, tot = 0;
+        cJSON_ArrayForEach(e, qt)
+        {
+            ++tot;
+            rej += num(e, "q_lb") > num(e, "cv_lb");
+        }
+        sb_printf(md, "Ljung-Box tests over lags 1..p: %zu of %zu (cell, p) tests reject at %.0f%%.\n\n", rej, tot,
+                  100 * level);
+        sb_printf(html, "<p>Ljung-Box tests over lags 1..p: %zu of %zu (cell, p) tests reject at %.0f%%.</p>\n", rej, tot,
+                  100 * level);
+    }
+    const cJSON *sq = cJSON_GetObjectItemCaseSensitive(res, "supq");
+    if (cJSON_GetArraySize(sq) > 0) {
+        sb_printf(md, "sup-Q over the quantile grid (Ljung-Box): ");
+        sb_printf(html, "<p>sup-Q over the quantile grid (Ljung-Box): ");
+        cJSON_ArrayForEach(e, sq)
+        {
+            sb_printf(md, "p = %g: %.3f (critical %.3f, p-value %.4f)%s", num(e, "p"), num(e, "q_lb"), num(e, "cv_lb"),
+                      num(e, "p_lb"), e->next ? "; " : ".\n\n");
+            sb_printf(html, "p = %g: %.3f (critical %.3f, p-value %.4f)%s", num(e, "p"), num(e, "q_lb"),
+                      num(e, "cv_lb"), num(e, "p_lb"), e->next ? "; " : ".</p>\n");
+        }
+    }
+}
+
+static void blocklen_table(sbuf *md, sbuf *html, const cJSON *res)
+{
+    sb_printf(md, "| column | n | b_SB | b_CB |\n|---|---|---|---|\n");
+    sb_printf(html, "<table><tr><th>column</th><th>n</th><th>b_SB</th><th>b_CB</th></tr>\n");
+    const cJSON *e;
+    cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(res, "results"))
+    {
+        sb_printf(md, "| %s | %g | %.4f | %.4f |\n", str(e, "column"), num(e, "n"), num(e, "b_sb"), num(e, "b_cb"));
+        sb_printf(html, "<tr><td>");
+        sb_html(html, str(e, "column"));
+        sb_printf(html, "</td><td>%g</td><td>%.4f</td><td>%.4f</td></tr>\n", num(e, "n"), num(e, "b_sb"),
+                  num(e, "b_cb"));
+    }
+    sb_printf(md, "\nImplied gamma = min(1, mean(1/b_SB)) = %.6g.\n\n", num(res, "gamma"));
+    sb_printf(html, "</table>\n<p>Implied gamma = min(1, mean(1/b_SB)) = %.6g.</p>\n", num(res, "gamma"));
+}
+
+/* ------------------------------------------------------------- report -- */
+
+static cqb_status write_file(const char *path, const sbuf *b, cqb_error *err)
+{
+    if (b->bad) return cqb_error_set(err, CQB_ENOMEM, "out of memory writing %s", path);
+    cli_out o;
+    cqb_status st = cli_out_open(&o, path, "report", err);
+    if (st != CQB_OK) return st;
+    fwrite(b->p, 1, b->len, o.f);
+    if ((st = cli_out_finish(&o, err)) != CQB_OK || (st = cli_out_commit(&o, err)) != CQB_OK) {
+        cli_out_abort(&o);
+        return st;
+    }
+    return CQB_OK;
+}
+
+cqb_status report_write(const char *outdir, cJSON *results, cqb_error *err)
+{
+    cJSON *ans = cJSON_GetObjectItemCaseSensitive(results, "analyses");
+    cJSON *entry;
+    cqb_status st = CQB_OK;
+    cJSON_ArrayForEach(entry, ans)
+    {
+        if (!strcmp(str(entry, "kind"), "cq") && (st = cq_figures(outdir, entry, err)) != CQB_OK) return st;
+    }
+    sbuf md = {0}, html = {0};
+    const char *title = str(results, "title");
+    if (!*title) title = str(results, "study");
+    sb_printf(&md, "# %s\n\n", title);
+    sb_printf(&html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
+    sb_html(&html, title);
+    sb_printf(&html, "</title>\n<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;"
+                     "line-height:1.45;color:#222}table{border-collapse:collapse;margin:1em 0;font-size:90%%}"
+                     "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}th{background:#eee}"
+                     "figure{margin:1.5em 0}figure img{max-width:100%%;border:1px solid #ddd}"
+                     "figcaption{font-size:90%%;color:#444}code{background:#f4f4f4;padding:0 3px}</style>\n"
+                     "</head><body>\n<h1>");
+    sb_html(&html, title);
+    sb_printf(&html, "</h1>\n");
+    const char *desc = str(results, "description");
+    if (*desc) {
+        sb_printf(&md, "%s\n\n", desc);
+        sb_printf(&html, "<p>");
+        sb_html(&html, desc);
+        sb_printf(&html, "</p>\n");
+    }
+    sb_printf(&md, "Produced by cqboot %s (`cqboot run`). Data sets:\n\n", str(results, "version"));
+    sb_printf(&html, "<p>Produced by cqboot %s (<code>cqboot run</code>). Data sets:</p>\n<ul>\n", str(results, "version"));
+    const cJSON *d;
+    cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(results, "datasets"))
+    {
+        sb_printf(&md, "- `%s`: `%s` (SHA-256 %.16s…)\n", d->string, str(d, "file"), str(d, "sha256"));
+        sb_printf(&html, "<li><code>");
+        sb_html(&html, d->string);
+        sb_printf(&html, "</code>: <code>");
+        sb_html(&html, str(d, "file"));
+        sb_printf(&html, "</code> (SHA-256 %.16s…)</li>\n", str(d, "sha256"));
+    }
+    sb_printf(&md, "\n");
+    sb_printf(&html, "</ul>\n");
+    cJSON_ArrayForEach(entry, ans)
+    {
+        const cJSON *res = cJSON_GetObjectItemCaseSensitive(entry, "result");
+        const cJSON *in = cJSON_GetObjectItemCaseSensitive(res, "input");
+        const cJSON *opts = cJSON_GetObjectItemCaseSensitive(res, "options");
+        sb_printf(&md, "## %s (%s)\n\n", str(entry, "name"), str(entry, "kind"));
+        sb_printf(&html, "<h2>");
+        sb_html(&html, str(entry, "name"));
+        sb_printf(&html, " (%s)</h2>\n", str(entry, "kind"));
+        char what[512];
+        if (!strcmp(str(entry, "kind"), "cq")) {
+            snprintf(what, sizeof what, "%s%s on lagged %s, %s .. %s (T = %g), B = %g, seed %g, quantile %s, backend %s.",
+                     cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(opts, "controls")) ? "Partial CQ of " : "CQ of ",
+                     str(opts, "y"), str(opts, "x"), str(in, "first"), str(in, "last"), num(in, "rows"),
+                     num(opts, "boot"), num(opts, "seed"), str(opts, "quantile"), str(opts, "backend"));
+        } else {
+            snprintf(what, sizeof what, "Politis-White block lengths, %s .. %s.", str(in, "first"), str(in, "last"));
+        }
+        sb_printf(&md, "%s Results: `%s`.\n\n", what, str(entry, "csv"));
+        sb_printf(&html, "<p>");
+        sb_html(&html, what);
+        sb_printf(&html, " Results: <a href=\"%s\">%s</a>.</p>\n", str(entry, "csv"), str(entry, "csv"));
+        if (!strcmp(str(entry, "kind"), "cq")) cq_table(&md, &html, res);
+        else blocklen_table(&md, &html, res);
+        const cJSON *f;
+        cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(entry, "figures"))
+        {
+            sb_printf(&md, "![%s](%s.png)\n\n*%s* ([SVG](%s.svg))\n\n", str(f, "caption"), str(f, "file"),
+                      str(f, "caption"), str(f, "file"));
+            sb_printf(&html, "<figure><img src=\"%s.svg\" alt=\"", str(f, "file"));
+            sb_html(&html, str(f, "caption"));
+            sb_printf(&html, "\"><figcaption>");
+            sb_html(&html, str(f, "caption"));
+            sb_printf(&html, " (<a href=\"%s.png\">PNG</a>)</figcaption></figure>\n", str(f, "file"));
+        }
+    }
+    sb_printf(&html, "</body></html>\n");
+    char path[1100];
+    snprintf(path, sizeof path, "%s/report.md", outdir);
+    st = write_file(path, &md, err);
+    if (st == CQB_OK) {
+        snprintf(path, sizeof path, "%s/index.html", outdir);
+        st = write_file(path, &html, err);
+    }
+    free(md.p);
+    free(html.p);
+    return st;
+}

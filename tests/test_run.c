@@ -1,0 +1,417 @@
+/* `cqboot run`: study validation, end to end against single commands,
+ * byte-identical re-runs, resume after an interrupted run, figures, and the
+ * report rendered in headless Chromium. */
+#include <criterion/criterion.h>
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define US_CHINA CQB_DATA_DIR "/us_china_monthly.csv"
+
+static char g_dir[128];
+
+static void rm_rf(const char *path)
+{
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            char p[1024];
+            snprintf(p, sizeof p, "%s/%s", path, e->d_name);
+            rm_rf(p);
+        }
+        closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static void setup(void)
+{
+    snprintf(g_dir, sizeof g_dir, "/tmp/cqb_run_XXXXXX");
+    cr_assert_not_null(mkdtemp(g_dir));
+}
+
+static void teardown(void) { rm_rf(g_dir); }
+
+TestSuite(run, .init = setup, .fini = teardown, .timeout = 300);
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *t = malloc((size_t)n + 1);
+    size_t got = fread(t, 1, (size_t)n, f);
+    t[got] = 0;
+    fclose(f);
+    return t;
+}
+
+static void spit(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+typedef struct run_t {
+    int rc;
+    char *err;
+} run_t;
+
+/* Runs argv (argv[0] = program) with stdout/stderr to files; waits. */
+static run_t run_v(const char *const *argv)
+{
+    char errp[256];
+    snprintf(errp, sizeof errp, "%s/.stderr", g_dir);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int fo = open("/dev/null", O_WRONLY);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        execv(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    run_t r = {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), slurp(errp)};
+    unlink(errp);
+    return r;
+}
+
+#define RUN(...) run_v((const char *const[]){CQB_CLI, __VA_ARGS__, NULL})
+
+/* A small study over the bundled data: a CQ with controls and grid-wide
+ * tests, a rolling CQ and a block length. */
+static char *write_study(const char *name, int boot)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s.json", g_dir, name);
+    char text[4096];
+    snprintf(text, sizeof text,
+             "{\"name\": \"%s\", \"title\": \"test study\",\n"
+             " \"datasets\": {\"m\": {\"file\": \"%s\", \"transforms\": {\"GPRC_CHN\": \"logdiff\", \"IPB52300S\": "
+             "\"logdiff\", \"GPR\": \"logdiff\"}, \"from\": \"1996-01\"}},\n"
+             " \"defaults\": {\"seed\": 11, \"boot\": %d, \"gamma\": \"auto\"},\n"
+             " \"analyses\": [\n"
+             "  {\"name\": \"pcq\", \"kind\": \"cq\", \"dataset\": \"m\", \"y\": \"GPRC_CHN\", \"x\": \"IPB52300S\",\n"
+             "   \"controls\": [{\"column\": \"GPR\", \"level\": 0.5}], \"alpha\": [0.1, 0.5, 0.9], \"lags\": \"1-3\",\n"
+             "   \"gridwide\": true, \"figures\": {\"lags\": [1, 2], \"mark\": \"rw\"}},\n"
+             "  {\"name\": \"bl\", \"kind\": \"blocklen\", \"cols\": [\"GPRC_CHN\", \"IPB52300S\"], \"lag\": 1},\n"
+             "  {\"name\": \"roll\", \"kind\": \"cq\", \"y\": \"GPRC_CHN\", \"x\": \"IPB52300S\", \"alpha\": [0.5],\n"
+             "   \"lags\": 1, \"window_years\": 10, \"step\": 5}\n"
+             " ]}\n",
+             name, US_CHINA, boot);
+    spit(path, text);
+    return path;
+}
+
+/* results.json without its "timing" object, printed. */
+static char *stable_results(const char *dir)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/results.json", dir);
+    char *t = slurp(p);
+    cr_assert_not_null(t, "%s missing", p);
+    cJSON *j = cJSON_Parse(t);
+    free(t);
+    cr_assert_not_null(j);
+    cJSON_DeleteItemFromObjectCaseSensitive(j, "timing");
+    char *s = cJSON_Print(j);
+    cJSON_Delete(j);
+    return s;
+}
+
+static int count_tmp(const char *dir)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+        if (strstr(e->d_name, ".tmp") || strstr(e->d_name, ".run.json")) ++n;
+        char p[600];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        n += count_tmp(p); /* 0 unless a directory */
+    }
+    closedir(d);
+    return n;
+}
+
+/* ---------------------------------------------------------- validation -- */
+
+static void expect_fault(const char *study_text, int rc, const char *needle)
+{
+    char path[256], out[256];
+    snprintf(path, sizeof path, "%s/bad.json", g_dir);
+    snprintf(out, sizeof out, "%s/out_bad", g_dir);
+    spit(path, study_text);
+    run_t r = RUN("run", path, "--out", out, "--quiet");
+    cr_expect_eq(r.rc, rc, "exit %d, want %d: %s", r.rc, rc, r.err);
+    cr_expect_not_null(strstr(r.err, needle), "stderr lacks '%s': %s", needle, r.err);
+    struct stat sb;
+    cr_expect(stat(out, &sb) != 0, "the output directory was created for an invalid study");
+    free(r.err);
+}
+
+Test(run, schema_faults_name_their_json_path)
+{
+    char head[512];
+    snprintf(head, sizeof head, "{\"name\": \"s\", \"datasets\": {\"m\": {\"file\": \"%s\"}}, ", US_CHINA);
+    char t[2048];
+#define STUDY(tail) (snprintf(t, sizeof t, "%s%s", head, tail), t)
+    expect_fault(STUDY("\"analyses\": [{\"name\": \"a\", \"kind\": \"cq\", \"y\": \"GPR\", \"x\": \"IPB52300S\"},"
+                       " {\"name\": \"b\", \"kind\": \"cq\", \"y\": \"GPR\", \"x\": \"IPB52300S\", \"alpha_y\": [0.1, 1.5]}]}"),
+                 2, "analyses[1].alpha_y[1]: must be in (0,1)");
+    expect_fault(STUDY("\"analyses\": [{\"name\": \"a\", \"kind\": \"cq\", \"y\": \"GPR\", \"x\": \"IPB52300S\", "
+                       "\"boot\": \"many\"}]}"),
+                 2, "analyses[0].boot: must be an integer");
+    expect_fault(STUDY("\"analyses\": [{\"name\": \"a\", \"kind\": \"cq\", \"y\": \"GPR\", \"x\": \"IPB52300S\", "
+                       "\"colour\": 1}]}"),
+                 2, "analyses[0].colour: unknown key");
+    expect_fault(STUDY("\"analyses\": [{\"name\": \"a\", \"kind\": \"wavelet-magic\", \"y\": \"GPR\"}]}"), 2,
+                 "analyses[0].kind: must be one of");
+    expect_fault(STUDY("\"analyses\": [{\"name\": \"a\", \"kind\": \"cq\", \"y\": \"NOPE\", \"x\": \"IPB52300S\"}]}"), 2,
+                 "analyses[0].y: no column 'NOPE'");
+    expect_fault(STUDY("\"analyses\": [{\"name\": \"a\", \"kind\": \"cq\", \"dataset\": \"zz\", \"y\": \"GPR\", "
+                       "\"x\": \"IPB52300S\"}]}"),
+                 2, "analyses[0].dataset: no dataset 'zz'");
+    expect_fault(STUDY("\"analyses\": [{\"name\": \"a\", \"kind\": \"cq\", \"y\": \"GPR\", \"x\": \"IPB52300S\", "
+                       "\"controls\": [{\"column\": \"GPR\", \"level\": 2}]}]}"),
+                 2, "analyses[0].controls[0].level: must be in (0,1)");
+    expect_fault(STUDY("\"analyses\": [{\"name\": \"a\", \"kind\": \"cq\", \"y\": \"GPR\", \"x\": \"IPB52300S\"},"
+                       " {\"name\": \"a\", \"kind\": \"blocklen\", \"cols\": [\"GPR\"]}]}"),
+                 2, "analyses[1].name: duplicates the name of analyses[0]");
+    expect_fault(STUDY("\"analyses\": [{\"name\": \"a\", \"kind\": \"cq\", \"y\": \"GPR\", \"x\": \"IPB52300S\", "
+                       "\"gamma\": 0}]}"),
+                 2, "analyses[0].gamma: must be \"auto\" or a number in (0,1]");
+    expect_fault(STUDY("\"analyses\": [], \"colour\": 1}"), 2, "colour: unknown key");
+    expect_fault("{\"name\": \"s\",\n \"datasets\": {}\n \"analyses\": []}", 3, "bad.json:3:");
+}
+
+/* ---------------------------------------------------------- end to end -- */
+
+Test(run, study_matches_single_commands_reruns_identically_and_draws)
+{
+    char *study = write_study("s1", 300);
+    char out1[256], out2[256];
+    snprintf(out1, sizeof out1, "%s/out1", g_dir);
+    snprintf(out2, sizeof out2, "%s/out2", g_dir);
+    run_t r = RUN("run", study, "--out", out1, "--quiet");
+    cr_assert_eq(r.rc, 0, "run failed: %s", r.err);
+    free(r.err);
+    r = RUN("run", study, "--out", out2, "--quiet", "--threads", "1");
+    cr_assert_eq(r.rc, 0, "run failed: %s", r.err);
+    free(r.err);
+    /* the same study twice: identical results.json apart from timings (the
+     * thread count is an execution detail recorded in options: drop it) */
+    char *a = stable_results(out1), *b = stable_results(out2);
+    cJSON *ja = cJSON_Parse(a), *jb = cJSON_Parse(b);
+    const cJSON *an = cJSON_GetObjectItemCaseSensitive(ja, "analyses"), *bn = cJSON_GetObjectItemCaseSensitive(jb, "analyses");
+    cr_assert_eq(cJSON_GetArraySize(an), 3);
+    for (int i = 0; i < 3; ++i) {
+        const cJSON *ra = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(an, i), "result");
+        const cJSON *rb = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(bn, i), "result");
+        char *pa = cJSON_Print(cJSON_GetObjectItemCaseSensitive(ra, "results"));
+        char *pb = cJSON_Print(cJSON_GetObjectItemCaseSensitive(rb, "results"));
+        cr_expect_str_eq(pa, pb, "analysis %d differs between runs", i);
+        free(pa);
+        free(pb);
+    }
+    cJSON_Delete(ja);
+    cJSON_Delete(jb);
+    free(a);
+    free(b);
+    /* byte-identical re-run into the same configuration */
+    char out3[256];
+    snprintf(out3, sizeof out3, "%s/out3", g_dir);
+    r = RUN("run", study, "--out", out3, "--quiet");
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    free(r.err);
+    a = stable_results(out1);
+    b = stable_results(out3);
+    char *p1 = strstr(a, "\"analyses\""), *p3 = strstr(b, "\"analyses\"");
+    cr_expect_str_eq(p1, p3, "results.json differs between identical runs");
+    free(a);
+    free(b);
+
+    /* the single command gives exactly the study's numbers */
+    char single[256];
+    snprintf(single, sizeof single, "%s/single.json", g_dir);
+    r = RUN("cq", "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "IPB52300S", "--transform", "GPRC_CHN=logdiff",
+            "--transform", "IPB52300S=logdiff", "--transform", "GPR=logdiff", "--from", "1996-01", "--seed", "11",
+            "--boot", "300", "--gamma", "auto", "--alpha", "0.1,0.5,0.9", "--lags", "1-3", "--control", "GPR:0.5",
+            "--gridwide", "--json", single, "--quiet");
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    free(r.err);
+    char *st = slurp(single), *rs = stable_results(out1);
+    cJSON *js = cJSON_Parse(st), *jr = cJSON_Parse(rs);
+    const cJSON *r0 = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(jr, "analyses"), 0), "result");
+    const char *keys[] = {"results", "qtests", "supq"};
+    for (int k = 0; k < 3; ++k) {
+        char *x = cJSON_Print(cJSON_GetObjectItemCaseSensitive(js, keys[k]));
+        char *y = cJSON_Print(cJSON_GetObjectItemCaseSensitive(r0, keys[k]));
+        cr_expect_str_eq(x, y, "%s differ between the study and the single command", keys[k]);
+        free(x);
+        free(y);
+    }
+    cJSON_Delete(js);
+    cJSON_Delete(jr);
+    free(st);
+    free(rs);
+
+    /* outputs: CSVs, report, figures (PNG signature, SVG document) */
+    const char *files[] = {"pcq.csv", "bl.csv", "roll.csv", "report.md", "index.html", "pcq_heatmap_lag1.png",
+                           "pcq_heatmap_lag1.svg", "pcq_heatmap_lag2.png", "pcq_lags_0.5_0.5.png",
+                           "pcq_qtest_0.5_0.5.png", "roll_rolling_0.5_0.5.png"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; ++i) {
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", out1, files[i]);
+        struct stat sb;
+        cr_expect(stat(p, &sb) == 0 && sb.st_size > 0, "%s missing or empty", files[i]);
+        if (strstr(files[i], ".png")) {
+            char *t = slurp(p);
+            cr_expect(t && !memcmp(t, "\x89PNG\r\n\x1a\n", 8), "%s is not a PNG", files[i]);
+            free(t);
+        } else if (strstr(files[i], ".svg")) {
+            char *t = slurp(p);
+            cr_expect(t && strstr(t, "<svg") && strstr(t, "</svg>"), "%s is not an SVG document", files[i]);
+            free(t);
+        }
+    }
+    char rep[512];
+    snprintf(rep, sizeof rep, "%s/report.md", out1);
+    char *md = slurp(rep);
+    cr_expect(md && strstr(md, "![") && strstr(md, "pcq_heatmap_lag1.png"), "report.md embeds no figure");
+    free(md);
+    cr_expect_eq(count_tmp(out1), 0, "temporary files left in %s", out1);
+}
+
+Test(run, resume_after_interrupt_gives_the_same_results)
+{
+    char *study = write_study("s2", 20000);
+    char full[256], part[256];
+    snprintf(full, sizeof full, "%s/full", g_dir);
+    snprintf(part, sizeof part, "%s/part", g_dir);
+    /* interrupt a run once its first analysis is finished */
+    char state[512];
+    snprintf(state, sizeof state, "%s/.state/pcq.json", part);
+    pid_t pid = fork();
+    cr_assert_neq(pid, -1);
+    if (pid == 0) {
+        int fo = open("/dev/null", O_WRONLY);
+        dup2(fo, 1);
+        dup2(fo, 2);
+        execl(CQB_CLI, CQB_CLI, "run", study, "--out", part, "--quiet", (char *)NULL);
+        _exit(127);
+    }
+    struct stat sb;
+    for (int i = 0; i < 6000 && stat(state, &sb) != 0; ++i) {
+        struct timespec ts = {0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    kill(pid, SIGINT);
+    int status;
+    waitpid(pid, &status, 0);
+    cr_assert(stat(state, &sb) == 0, "the first analysis never finished");
+    cr_expect_eq(count_tmp(part), 0, "temporary files left after the interrupt");
+    char rj[512];
+    snprintf(rj, sizeof rj, "%s/results.json", part);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 130)
+        cr_expect(stat(rj, &sb) != 0, "results.json written by an interrupted run");
+    run_t r = RUN("run", study, "--out", part, "--quiet", "--resume");
+    cr_assert_eq(r.rc, 0, "resume failed: %s", r.err);
+    free(r.err);
+    r = RUN("run", study, "--out", full, "--quiet");
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    free(r.err);
+    char *a = stable_results(part), *b = stable_results(full);
+    cr_expect_str_eq(strstr(a, "\"analyses\""), strstr(b, "\"analyses\""), "resumed results differ");
+    free(a);
+    free(b);
+    /* a stale state (changed options) is never reused */
+    char *t = slurp(study);
+    char *p = strstr(t, "\"seed\": 11");
+    cr_assert_not_null(p);
+    p[9] = '2';
+    spit(study, t);
+    free(t);
+    r = RUN("run", study, "--out", part, "--resume", "--progress", "plain");
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_expect(strstr(r.err, "pcq (cq): reused") == NULL, "a stale analysis was reused: %s", r.err);
+    cr_expect(strstr(r.err, "bl (blocklen): reused") != NULL, "an unchanged analysis was not reused: %s", r.err);
+    free(r.err);
+}
+
+Test(run, index_html_shows_the_figures_in_chromium)
+{
+    const char *browsers[] = {"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome", NULL};
+    const char *br = NULL;
+    for (int i = 0; browsers[i]; ++i)
+        if (access(browsers[i], X_OK) == 0) br = browsers[i];
+    if (!br) cr_skip_test("no headless Chromium installed (scripts/test.sh installs Debian's chromium)");
+    char *study = write_study("s3", 200);
+    char out[256];
+    snprintf(out, sizeof out, "%s/out", g_dir);
+    run_t r = RUN("run", study, "--out", out, "--quiet");
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    free(r.err);
+    /* a copy of the page that records, once loaded, whether every figure
+     * decoded with a size (naturalWidth > 0) */
+    char idx[512], chk[512];
+    snprintf(idx, sizeof idx, "%s/index.html", out);
+    snprintf(chk, sizeof chk, "%s/check.html", out);
+    char *html = slurp(idx);
+    char *end = strstr(html, "</body>");
+    cr_assert_not_null(end);
+    *end = 0;
+    FILE *f = fopen(chk, "w");
+    fprintf(f, "%s<script>window.addEventListener('load', function () {"
+               "var im = document.images, ok = im.length > 0;"
+               "for (var i = 0; i < im.length; ++i) ok = ok && im[i].complete && im[i].naturalWidth > 0;"
+               "document.body.setAttribute('data-figures', im.length + (ok ? ' loaded' : ' broken'));});"
+               "</script></body></html>\n",
+            html);
+    fclose(f);
+    free(html);
+    char url[600], dom[600];
+    snprintf(url, sizeof url, "file://%s", chk);
+    snprintf(dom, sizeof dom, "%s/dom.html", g_dir);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fo = open(dom, O_WRONLY | O_CREAT | O_TRUNC, 0644), fe = open("/dev/null", O_WRONLY);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        execl(br, br, "--headless", "--no-sandbox", "--disable-gpu", "--allow-file-access-from-files",
+              "--virtual-time-budget=5000", "--dump-dom", url, (char *)NULL);
+        _exit(127);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    char *d = slurp(dom);
+    cr_assert_not_null(d);
+    cr_expect(strstr(d, " loaded\"") != NULL, "Chromium did not show every figure: %.300s",
+              strstr(d, "data-figures") ? strstr(d, "data-figures") : "(no data-figures attribute)");
+    free(d);
+}
