@@ -9,7 +9,7 @@
 #include "cmds.h"
 #include "cqboot/cq_boot.h"
 #include "cqboot/version.h"
-#include "cqboot/window.h"
+#include "cqboot/span.h"
 
 static const char *const CQ_HELP =
     "Usage: cqboot cq --data FILE.csv --y COL --x COL [OPTION]...\n"
@@ -502,7 +502,7 @@ int cmd_cq(int argc, char **argv)
     cqb_cq_result res;
     memset(&res, 0, sizeof res);
     cJSON *input = NULL, *options = NULL, *rolling = NULL;
-    cqb_window *win = NULL;
+    cqb_span *win = NULL;
     size_t nwin = 0;
     cqb_cq_result *wres = NULL;
     cqb_status st;
@@ -568,7 +568,7 @@ int cmd_cq(int argc, char **argv)
 
     if (a.window || a.window_years) {
         if (a.window) {
-            st = cqb_windows_rows(d.set.T, (size_t)a.window, (size_t)a.step, a.recursive, &win, &nwin, &err);
+            st = cqb_spans_rows(d.set.T, (size_t)a.window, (size_t)a.step, a.recursive, &win, &nwin, &err);
         } else if (d.set.date_kind == CQB_DATE_NONE) {
             st = cqb_error_set(&err, CQB_EUSAGE, "--window-years: %s has no date column", a.data);
         } else {
@@ -576,7 +576,7 @@ int cmd_cq(int argc, char **argv)
             st = keys ? CQB_OK : cqb_error_set(&err, CQB_ENOMEM, "out of memory");
             for (size_t t = 0; t < d.set.T && st == CQB_OK; ++t) st = cqb_parse_date(d.set.labels[t], &keys[t]);
             if (st == CQB_OK)
-                st = cqb_windows_years(keys, d.set.T, (int)a.window_years, (int)a.step, a.recursive, 2, &win, &nwin,
+                st = cqb_spans_years(keys, d.set.T, (int)a.window_years, (int)a.step, a.recursive, 2, &win, &nwin,
                                        &err);
             free(keys);
         }

@@ -1,9 +1,9 @@
-/* window.c — rolling, recursive and calendar-year sample windows. */
-#include "cqboot/window.h"
+/* span.c — rolling, recursive and calendar-year sample windows. */
+#include "cqboot/span.h"
 
 #include <stdlib.h>
 
-cqb_status cqb_windows_rows(size_t T, size_t len, size_t step, int recursive, cqb_window **out, size_t *n,
+cqb_status cqb_spans_rows(size_t T, size_t len, size_t step, int recursive, cqb_span **out, size_t *n,
                             cqb_error *err)
 {
     *out = NULL;
@@ -12,7 +12,7 @@ cqb_status cqb_windows_rows(size_t T, size_t len, size_t step, int recursive, cq
         return cqb_error_set(err, CQB_EUSAGE, "--window: %zu rows is not between 2 and the sample's %zu rows", len, T);
     if (step < 1) return cqb_error_set(err, CQB_EUSAGE, "--step: must be at least 1");
     size_t cnt = (T - len) / step + 1;
-    cqb_window *w = malloc(cnt * sizeof *w);
+    cqb_span *w = malloc(cnt * sizeof *w);
     if (!w) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
     for (size_t i = 0; i < cnt; ++i) {
         w[i].begin = recursive ? 0 : i * step;
@@ -23,8 +23,8 @@ cqb_status cqb_windows_rows(size_t T, size_t len, size_t step, int recursive, cq
     return CQB_OK;
 }
 
-cqb_status cqb_windows_years(const int32_t *keys, size_t T, int years, int step, int recursive, size_t min_rows,
-                             cqb_window **out, size_t *n, cqb_error *err)
+cqb_status cqb_spans_years(const int32_t *keys, size_t T, int years, int step, int recursive, size_t min_rows,
+                             cqb_span **out, size_t *n, cqb_error *err)
 {
     *out = NULL;
     *n = 0;
@@ -33,7 +33,7 @@ cqb_status cqb_windows_years(const int32_t *keys, size_t T, int years, int step,
     if (T == 0) return cqb_error_set(err, CQB_EUSAGE, "no rows");
     int y0 = keys[0] / 10000, y1 = keys[T - 1] / 10000;
     size_t cap = (size_t)((y1 - y0) / step + 1);
-    cqb_window *w = malloc(cap * sizeof *w);
+    cqb_span *w = malloc(cap * sizeof *w);
     if (!w) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
     size_t cnt = 0;
     for (int ys = y0; ys <= y1; ys += step) {
