@@ -4,7 +4,10 @@
 
 int cmd_cq(int argc, char **argv);
 int cmd_blocklen(int argc, char **argv);
+int cmd_sncv(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+/* modwt, wmc, wmcc, wlmc, wlmcc: argv[0] names the statistic */
+int cmd_wavelet(int argc, char **argv);
 
 #endif

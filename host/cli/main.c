@@ -16,8 +16,14 @@ static const char *const MAIN_HELP =
     "  cq         cross-quantilogram / partial CQ with bootstrap bands,\n"
     "             p-values and portmanteau (Q) tests\n"
     "  blocklen   Politis-White block lengths (np::b.star) and the implied gamma\n"
+    "  sncv       simulated critical values of the self-normalised CQ tests\n"
     "  simulate   Monte Carlo size and power of the CQ bootstrap tests\n"
     "  run        a whole study from a JSON file: results, figures, report\n"
+    "  modwt      maximal overlap discrete wavelet transform of a series\n"
+    "  wmc        wavelet multiple correlation per level\n"
+    "  wmcc       wavelet multiple cross-correlation per level and lag\n"
+    "  wlmc       wavelet local multiple correlation per level and time\n"
+    "  wlmcc      wavelet local multiple cross-correlation (levels, times, lags)\n"
     "\n"
     "Run 'cqboot COMMAND --help' for a command's options.\n"
     "  --help     this help\n"
@@ -44,8 +50,12 @@ int main(int argc, char **argv)
     cli_install_signals();
     if (!strcmp(cmd, "cq")) return cmd_cq(argc - 1, argv + 1);
     if (!strcmp(cmd, "blocklen")) return cmd_blocklen(argc - 1, argv + 1);
+    if (!strcmp(cmd, "sncv")) return cmd_sncv(argc - 1, argv + 1);
     if (!strcmp(cmd, "simulate")) return cmd_simulate(argc - 1, argv + 1);
     if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "modwt") || !strcmp(cmd, "wmc") || !strcmp(cmd, "wmcc") || !strcmp(cmd, "wlmc") ||
+        !strcmp(cmd, "wlmcc"))
+        return cmd_wavelet(argc - 1, argv + 1);
     fprintf(stderr, "cqboot: unknown command '%s' (see 'cqboot --help')\n", cmd);
     return 2;
 }
