@@ -24,8 +24,9 @@
 
 static const char *const RUN_HELP =
     "Usage: cqboot run STUDY.json [OPTION]...\n"
-    "Runs every analysis of a study file (data sets, defaults and a list of cq and\n"
-    "blocklen analyses; schema in the README and data/study.schema.json) and\n"
+    "Runs every analysis of a study file (data sets, defaults and a list of cq,\n"
+    "blocklen, modwt, wmc, wmcc, wlmc and wlmcc analyses; schema in the README and\n"
+    "data/study.schema.json) and\n"
     "writes results.json, one CSV per analysis, figures (PNG and SVG), report.md\n"
     "and index.html into the output directory.\n"
     "\n"
@@ -234,15 +235,19 @@ int cmd_run(int argc, char **argv)
             for (int j = 0; j < a->argc; ++j) av[ac++] = a->argv[j];
             av[ac++] = "--json";
             av[ac++] = tmpjson;
-            const int is_cq = !strcmp(a->kind, "cq");
-            if (is_cq) {
+            const int is_cq = !strcmp(a->kind, "cq"), is_bl = !strcmp(a->kind, "blocklen");
+            if (!is_bl) {
                 av[ac++] = "--csv";
                 av[ac++] = csv;
+            }
+            if (is_cq) {
                 av[ac++] = "--progress";
                 av[ac++] = pmode == 2 ? "plain" : pmode == 1 ? "bar" : "none";
+            } else if (!is_bl) {
+                av[ac++] = "--quiet";
             }
             av[ac] = NULL;
-            int sub = is_cq ? cmd_cq(ac, av) : cmd_blocklen(ac, av);
+            int sub = is_cq ? cmd_cq(ac, av) : is_bl ? cmd_blocklen(ac, av) : cmd_wavelet(ac, av);
             if (sub != 0) {
                 unlink(tmpjson);
                 fprintf(stderr, "cqboot run: analysis '%s' (analyses[%zu]) failed; finished analyses are kept for --resume\n",
@@ -263,7 +268,7 @@ int cmd_run(int argc, char **argv)
                 st = cqb_error_set(&err, CQB_EINTERNAL, "%s: the analysis wrote no readable JSON", a->name);
                 goto fail_arr;
             }
-            if (!is_cq && (st = blocklen_csv(csv, res, &err)) != CQB_OK) {
+            if (is_bl && (st = blocklen_csv(csv, res, &err)) != CQB_OK) {
                 cJSON_Delete(res);
                 goto fail_arr;
             }

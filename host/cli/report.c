@@ -412,6 +412,250 @@ static cqb_status cq_figures(const char *outdir, cJSON *entry, cqb_error *err)
     return CQB_OK;
 }
 
+/* ----------------------------------------------------- wavelet figures -- */
+
+static const cJSON *arr_at(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
+
+static double item(const cJSON *arr, int i)
+{
+    const cJSON *v = cJSON_GetArrayItem(arr, i);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static cqb_status wavelet_figures(const char *outdir, cJSON *entry, cqb_error *err)
+{
+    const char *name = str(entry, "name"), *kind = str(entry, "kind");
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(entry, "result");
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(res, "options");
+    const cJSON *levels = cJSON_GetObjectItemCaseSensitive(res, "levels");
+    const cJSON *cols = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "input"), "columns");
+    const int nl = cJSON_GetArraySize(levels);
+    const double level = num(opts, "level");
+    char path[1400], title[512], sub[512], cap[512], base[600], series[400] = "";
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cols)
+    {
+        if (series[0]) strncat(series, ", ", sizeof series - strlen(series) - 1);
+        strncat(series, c->valuestring, sizeof series - strlen(series) - 1);
+    }
+    cqb_fig_opts fo;
+    cqb_status st = CQB_OK;
+    char **labels = calloc((size_t)nl, sizeof *labels);
+    if (!labels) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+    for (int i = 0; i < nl; ++i) {
+        const cJSON *lv = cJSON_GetArrayItem(levels, i);
+        labels[i] = malloc(64);
+        if (labels[i]) snprintf(labels[i], 64, "%s (%s)", str(lv, "level"), str(lv, "band"));
+    }
+    if (!strcmp(kind, "wmc")) {
+        double y[64], lo[64], hi[64];
+        unsigned char mk[64];
+        int n = nl < 64 ? nl : 64;
+        for (int i = 0; i < n; ++i) {
+            const cJSON *lv = cJSON_GetArrayItem(levels, i);
+            y[i] = num(lv, "value");
+            lo[i] = num(lv, "lo");
+            hi[i] = num(lv, "up");
+            double p = num(lv, "p_boot");
+            mk[i] = !isnan(p) && p < 1 - level;
+        }
+        cqb_fig_intervals iv;
+        memset(&iv, 0, sizeof iv);
+        iv.n = (size_t)n;
+        iv.y = y;
+        iv.lo = lo;
+        iv.hi = hi;
+        iv.labels = (const char *const *)labels;
+        iv.mark = mk;
+        iv.y_name = "wavelet multiple correlation";
+        iv.ci_name = "Fisher-z interval";
+        iv.mark_label = "resampling p < 1 - level";
+        iv.ymin = 0;
+        iv.ymax = 1;
+        cqb_fig_opts_default(&fo);
+        snprintf(title, sizeof title, "Wavelet multiple correlation by level");
+        snprintf(sub, sizeof sub, "%s; %s, J = %g", series, str(opts, "wavelet"), num(opts, "levels"));
+        fo.title = title;
+        fo.subtitle = sub;
+        fo.xlabel = "level (period band, in rows of the data)";
+        fo.ylabel = "multiple correlation";
+        snprintf(base, sizeof base, "%s_levels", name);
+        snprintf(path, sizeof path, "%s/%s", outdir, base);
+        st = cqb_plot_intervals(path, &fo, &iv, err);
+        snprintf(cap, sizeof cap, "WMC by level with Fisher-z intervals (%s)", series);
+        if (st == CQB_OK) add_figure(entry, base, cap);
+    } else if (!strcmp(kind, "wmcc")) {
+        for (int i = 0; i < nl && st == CQB_OK; ++i) {
+            const cJSON *lv = cJSON_GetArrayItem(levels, i);
+            const cJSON *lags = arr_at(lv, "lag");
+            int n = cJSON_GetArraySize(lags);
+            if (n < 1 || n > 512) continue;
+            double y[512], lo[512], hi[512];
+            char lb[512][16];
+            const char *lp[512];
+            for (int q = 0; q < n; ++q) {
+                y[q] = item(arr_at(lv, "value"), q);
+                lo[q] = item(arr_at(lv, "lo"), q);
+                hi[q] = item(arr_at(lv, "up"), q);
+                snprintf(lb[q], sizeof lb[q], "%g", item(lags, q));
+                lp[q] = lb[q];
+            }
+            cqb_fig_intervals iv;
+            memset(&iv, 0, sizeof iv);
+            iv.n = (size_t)n;
+            iv.y = y;
+            iv.lo = lo;
+            iv.hi = hi;
+            iv.labels = lp;
+            iv.y_name = "wavelet multiple cross-correlation";
+            iv.ci_name = "Fisher-z interval";
+            cqb_fig_opts_default(&fo);
+            snprintf(title, sizeof title, "Wavelet multiple cross-correlation, %s", labels[i]);
+            snprintf(sub, sizeof sub, "%s; %s, J = %g", series, str(opts, "wavelet"), num(opts, "levels"));
+            fo.title = title;
+            fo.subtitle = sub;
+            fo.xlabel = "lag (rows; positive: the dependent variable lags)";
+            fo.ylabel = "multiple correlation";
+            snprintf(base, sizeof base, "%s_%s", name, str(lv, "level"));
+            snprintf(path, sizeof path, "%s/%s", outdir, base);
+            st = cqb_plot_intervals(path, &fo, &iv, err);
+            snprintf(cap, sizeof cap, "WMCC against lag at level %s", labels[i]);
+            if (st == CQB_OK) add_figure(entry, base, cap);
+        }
+    } else if (!strcmp(kind, "wlmc") || !strcmp(kind, "wlmcc")) {
+        const int cross = !strcmp(kind, "wlmcc");
+        const cJSON *l0 = cJSON_GetArrayItem(levels, 0);
+        const cJSON *dates = arr_at(l0, "date");
+        size_t nt = (size_t)cJSON_GetArraySize(dates);
+        double *z = malloc((size_t)nl * nt * sizeof *z);
+        unsigned char *sg = calloc((size_t)nl * nt, 1);
+        const char **tl = calloc(nt ? nt : 1, sizeof *tl);
+        int lag0 = 0, anysig = 0;
+        if (cross) lag0 = cJSON_GetArraySize(arr_at(l0, "lag")) / 2;
+        if (!z || !sg || !tl) {
+            st = cqb_error_set(err, CQB_ENOMEM, "out of memory");
+        } else {
+            for (size_t t = 0; t < nt; ++t) {
+                const cJSON *dv = cJSON_GetArrayItem(dates, (int)t);
+                tl[t] = cJSON_IsString(dv) ? dv->valuestring : "";
+            }
+            for (int i = 0; i < nl; ++i) {
+                const cJSON *lv = cJSON_GetArrayItem(levels, i);
+                const cJSON *val = arr_at(lv, "value"), *pfw = arr_at(lv, "p_fw"), *pb = arr_at(lv, "p_boot");
+                for (size_t t = 0; t < nt; ++t) {
+                    const cJSON *vt = cJSON_GetArrayItem(val, (int)t);
+                    z[(size_t)i * nt + t] = cross ? item(vt, lag0) : (cJSON_IsNumber(vt) ? vt->valuedouble : NAN);
+                    const cJSON *ps = pfw ? pfw : pb;
+                    if (ps) {
+                        const cJSON *pt = cJSON_GetArrayItem(ps, (int)t);
+                        double p = cross ? item(pt, lag0) : (cJSON_IsNumber(pt) ? pt->valuedouble : NAN);
+                        sg[(size_t)i * nt + t] = !isnan(p) && p < 1 - level;
+                        anysig = 1;
+                    }
+                }
+            }
+            cqb_fig_timemap tm;
+            memset(&tm, 0, sizeof tm);
+            tm.ntime = nt;
+            tm.nlevel = (size_t)nl;
+            tm.z = z;
+            tm.sig = anysig ? sg : NULL;
+            tm.time_labels = tl;
+            tm.level_labels = (const char *const *)labels;
+            tm.zmin = 0;
+            tm.zmax = 1;
+            tm.cmap = CQB_CMAP_SEQUENTIAL;
+            tm.sig_label = cJSON_GetObjectItemCaseSensitive(l0, "p_fw") ? "family-wise significant (max over time)"
+                                                                         : "pointwise significant";
+            cqb_fig_opts_default(&fo);
+            snprintf(title, sizeof title, "Wavelet local multiple correlation%s", cross ? " at lag 0" : "");
+            snprintf(sub, sizeof sub, "%s; %s, J = %g, %s window, M = %g", series, str(opts, "wavelet"),
+                     num(opts, "levels"), str(opts, "window"), num(opts, "M"));
+            fo.title = title;
+            fo.subtitle = sub;
+            fo.xlabel = "time (phase-aligned)";
+            fo.ylabel = "level (period band, rows)";
+            fo.cbar_label = "local multiple correlation";
+            snprintf(base, sizeof base, "%s_timemap", name);
+            snprintf(path, sizeof path, "%s/%s", outdir, base);
+            st = cqb_plot_timemap(path, &fo, &tm, err);
+            snprintf(cap, sizeof cap, "WLMC over time and period band (%s)%s", series,
+                     anysig ? "; significant regions outlined" : "");
+            if (st == CQB_OK) add_figure(entry, base, cap);
+        }
+        free(z);
+        free(sg);
+        free(tl);
+    }
+    for (int i = 0; i < nl; ++i) free(labels[i]);
+    free(labels);
+    return st;
+}
+
+static void wavelet_table(sbuf *md, sbuf *html, const cJSON *res, const char *kind)
+{
+    const cJSON *levels = cJSON_GetObjectItemCaseSensitive(res, "levels");
+    const double level = num(cJSON_GetObjectItemCaseSensitive(res, "options"), "level");
+    const int local = !strcmp(kind, "wlmc") || !strcmp(kind, "wlmcc");
+    if (!strcmp(kind, "modwt")) return;
+    sb_printf(md, "| level | band | %s |\n|---|---|---|\n",
+              local ? "mean value | share of times significant" : "value | interval | dependent | resampling p");
+    sb_printf(html, "<table><tr><th>level</th><th>band</th>%s</tr>\n",
+              local ? "<th>mean value</th><th>share of times significant</th>"
+                    : "<th>value</th><th>interval</th><th>dependent</th><th>resampling p</th>");
+    const cJSON *lv;
+    cJSON_ArrayForEach(lv, levels)
+    {
+        if (local) {
+            const cJSON *v = arr_at(lv, "value"), *p = arr_at(lv, "p_fw"), *e;
+            double s = 0;
+            size_t n = 0, sig = 0, np = 0;
+            cJSON_ArrayForEach(e, v)
+            {
+                double x = cJSON_IsArray(e) ? item(e, cJSON_GetArraySize(e) / 2) : (cJSON_IsNumber(e) ? e->valuedouble : NAN);
+                if (isfinite(x)) {
+                    s += x;
+                    ++n;
+                }
+            }
+            cJSON_ArrayForEach(e, p)
+            {
+                double x = cJSON_IsArray(e) ? item(e, cJSON_GetArraySize(e) / 2) : (cJSON_IsNumber(e) ? e->valuedouble : NAN);
+                if (!isnan(x)) {
+                    ++np;
+                    sig += x < 1 - level;
+                }
+            }
+            char share[32] = "not tested";
+            if (np) snprintf(share, sizeof share, "%.2f", (double)sig / (double)np);
+            sb_printf(md, "| %s | %s | %.3f | %s |\n", str(lv, "level"), str(lv, "band"), n ? s / (double)n : NAN, share);
+            sb_printf(html, "<tr><td>%s</td><td>%s</td><td>%.3f</td><td>%s</td></tr>\n", str(lv, "level"),
+                      str(lv, "band"), n ? s / (double)n : NAN, share);
+        } else {
+            const cJSON *v = arr_at(lv, "value");
+            int mid = cJSON_IsArray(v) ? cJSON_GetArraySize(v) / 2 : 0;
+            double x = cJSON_IsArray(v) ? item(v, mid) : num(lv, "value");
+            double lo = cJSON_IsArray(v) ? item(arr_at(lv, "lo"), mid) : num(lv, "lo");
+            double hi = cJSON_IsArray(v) ? item(arr_at(lv, "up"), mid) : num(lv, "up");
+            const cJSON *pb = arr_at(lv, "p_boot");
+            double p = cJSON_IsArray(pb) ? item(pb, mid) : (cJSON_IsNumber(pb) ? pb->valuedouble : NAN);
+            const cJSON *ym = arr_at(lv, "ymaxr");
+            char ps[32] = "not tested";
+            if (!isnan(p)) snprintf(ps, sizeof ps, "%.4f", p);
+            sb_printf(md, "| %s | %s | %.4f | [%.4f, %.4f] | %s | %s |\n", str(lv, "level"), str(lv, "band"), x, lo, hi,
+                      cJSON_IsString(ym) ? ym->valuestring : "NA", ps);
+            sb_printf(html, "<tr><td>%s</td><td>%s</td><td>%.4f</td><td>[%.4f, %.4f]</td><td>%s</td><td>%s</td></tr>\n",
+                      str(lv, "level"), str(lv, "band"), x, lo, hi, cJSON_IsString(ym) ? ym->valuestring : "NA", ps);
+        }
+    }
+    sb_printf(md, "\n");
+    sb_printf(html, "</table>\n");
+    if (!strcmp(kind, "wmcc") || !strcmp(kind, "wlmcc")) {
+        sb_printf(md, "(Values at lag 0; every lag is in the CSV.)\n\n");
+        sb_printf(html, "<p>(Values at lag 0; every lag is in the CSV.)</p>\n");
+    }
+}
+
 /* ------------------------------------------------------------- tables -- */
 
 static void fmt(char *b, size_t n, double v, int d)
@@ -552,7 +796,10 @@ cqb_status report_write(const char *outdir, cJSON *results, cqb_error *err)
     cqb_status st = CQB_OK;
     cJSON_ArrayForEach(entry, ans)
     {
-        if (!strcmp(str(entry, "kind"), "cq") && (st = cq_figures(outdir, entry, err)) != CQB_OK) return st;
+        const char *k = str(entry, "kind");
+        if (!strcmp(k, "cq")) st = cq_figures(outdir, entry, err);
+        else if (strcmp(k, "blocklen")) st = wavelet_figures(outdir, entry, err);
+        if (st != CQB_OK) return st;
     }
     sbuf md = {0}, html = {0};
     const char *title = str(results, "title");
@@ -604,15 +851,22 @@ cqb_status report_write(const char *outdir, cJSON *results, cqb_error *err)
                      cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(opts, "controls")) ? "Partial CQ of " : "CQ of ",
                      str(opts, "y"), str(opts, "x"), str(in, "first"), str(in, "last"), num(in, "rows"),
                      num(opts, "boot"), num(opts, "seed"), str(opts, "quantile"), str(opts, "backend"));
-        } else {
+        } else if (!strcmp(str(entry, "kind"), "blocklen")) {
             snprintf(what, sizeof what, "Politis-White block lengths, %s .. %s.", str(in, "first"), str(in, "last"));
+        } else {
+            snprintf(what, sizeof what, "%s of %d series, %s .. %s (T = %g), %s, J = %g, %s boundary, %s mode%s%s.",
+                     str(entry, "kind"), cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(in, "columns")),
+                     str(in, "first"), str(in, "last"), num(in, "rows"), str(opts, "wavelet"), num(opts, "levels"),
+                     str(opts, "boundary"), *str(opts, "mode") ? str(opts, "mode") : "-",
+                     num(opts, "boot") > 0 ? "; resampling null: " : "", num(opts, "boot") > 0 ? str(opts, "null") : "");
         }
         sb_printf(&md, "%s Results: `%s`.\n\n", what, str(entry, "csv"));
         sb_printf(&html, "<p>");
         sb_html(&html, what);
         sb_printf(&html, " Results: <a href=\"%s\">%s</a>.</p>\n", str(entry, "csv"), str(entry, "csv"));
         if (!strcmp(str(entry, "kind"), "cq")) cq_table(&md, &html, res);
-        else blocklen_table(&md, &html, res);
+        else if (!strcmp(str(entry, "kind"), "blocklen")) blocklen_table(&md, &html, res);
+        else wavelet_table(&md, &html, res, str(entry, "kind"));
         const cJSON *f;
         cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(entry, "figures"))
         {

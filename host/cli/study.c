@@ -42,7 +42,12 @@ typedef struct keydef {
     const char *flag; /* the subcommand option; NULL: not passed */
 } keydef;
 
-static const char *const KINDS[] = {"cq", "blocklen", NULL};
+static const char *const KINDS[] = {"cq", "blocklen", "modwt", "wmc", "wmcc", "wlmc", "wlmcc", NULL};
+static const char *const WAVELETS[] = {"haar", "d4", "d6", "d8", "la8", "la16", "la20", NULL};
+static const char *const BOUNDARIES[] = {"periodic", "reflection", NULL};
+static const char *const WMODES[] = {"compat", "corrected", NULL};
+static const char *const WINDOWS[] = {"uniform", "cleveland", "epanechnikov", "bartlett", "wendland", "gaussian", NULL};
+static const char *const NULLS[] = {"bootstrap", "phase", "rotation", "joint", NULL};
 static const char *const QUANTILES[] = {"r7_le", "type1_lt", "higher_lt_sub", NULL};
 static const char *const BACKENDS[] = {"auto", "cpu", "cuda", NULL};
 
@@ -77,6 +82,28 @@ static const keydef BL_KEYS[] = {
     {"cols", K_NAMES, 0, 0, 0, NULL, "--cols"},
     {"lag", K_INT, 0, 65535, 0, NULL, "--lag"},
     {"floor1", K_BOOL, 0, 0, 0, NULL, "--floor1"},
+    {NULL, K_STR, 0, 0, 0, NULL, NULL}};
+
+/* wavelet kinds (modwt takes only the transform keys) */
+static const keydef W_KEYS[] = {
+    {"cols", K_NAMES, 0, 0, 0, NULL, "--cols"},
+    {"wavelet", K_ENUM, 0, 0, 0, WAVELETS, "--wavelet"},
+    {"levels", K_INT, 1, 30, 0, NULL, "--levels"},
+    {"boundary", K_ENUM, 0, 0, 0, BOUNDARIES, "--boundary"},
+    {"dt", K_NUM, 0, 1e300, 1, NULL, "--dt"},
+    {"align", K_BOOL, 0, 0, 0, NULL, "--align"},
+    {"mode", K_ENUM, 0, 0, 0, WMODES, "--mode"},
+    {"level", K_NUM, 0, 1, 1, NULL, "--level"},
+    {"ymaxr", K_STR, 0, 0, 0, NULL, "--ymaxr"},
+    {"lag_max", K_INT, 0, 100000, 0, NULL, "--lag-max"},
+    {"window", K_ENUM, 0, 0, 0, WINDOWS, "--window"},
+    {"M", K_NUM, 1, 1e9, 0, NULL, "--M"},
+    {"boot", K_INT, 0, 4294967295.0, 0, NULL, "--boot"},
+    {"null", K_ENUM, 0, 0, 0, NULLS, "--null"},
+    {"gamma", K_GAMMA, 0, 1, 0, NULL, "--gamma"},
+    {"seed", K_INT, 0, 9007199254740991.0, 0, NULL, "--seed"},
+    {"threads", K_INT, 0, 4096, 0, NULL, "--threads"},
+    {"figures", K_FIGURES, 0, 0, 0, NULL, NULL},
     {NULL, K_STR, 0, 0, 0, NULL, NULL}};
 
 static const keydef DEFAULT_KEYS[] = {
@@ -134,7 +161,7 @@ static const char *range_text(const keydef *k, char *buf, size_t n)
     return buf;
 }
 
-static const char *KIND_NAMES_TEXT = "cq, blocklen";
+static const char *KIND_NAMES_TEXT = "cq, blocklen, modwt, wmc, wmcc, wlmc, wlmcc";
 
 /* Validates one value against its key definition (columns are checked
  * later against the dataset). */
@@ -582,24 +609,46 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
                 break;
             }
         }
-        const int is_cq = !strcmp(a->kind, "cq");
-        const keydef *tab = is_cq ? CQ_KEYS : BL_KEYS;
+        const int is_cq = !strcmp(a->kind, "cq"), is_bl = !strcmp(a->kind, "blocklen");
+        const int is_wav = !is_cq && !is_bl, is_local = !strcmp(a->kind, "wlmc") || !strcmp(a->kind, "wlmcc");
+        const keydef *tab = is_cq ? CQ_KEYS : is_bl ? BL_KEYS : W_KEYS;
         static const char *const COMMON[] = {"name", "kind", "dataset", NULL};
         if ((st = check_object(path, p, v, tab, COMMON, err)) != CQB_OK) break;
         const cqb_frame *fr = frames[a->dataset];
         const char *dsfile = s->ds[a->dataset].path;
         /* required keys and column names */
         const char *const need_cq[] = {"y", "x", NULL}, *const need_bl[] = {"cols", NULL};
-        for (const char *const *k = is_cq ? need_cq : need_bl; *k; ++k) {
+        const char *const need_loc[] = {"cols", "M", NULL};
+        for (const char *const *k = is_cq ? need_cq : is_local ? need_loc : need_bl; *k; ++k) {
             snprintf(p2, sizeof p2, "%s.%s", p, *k);
             const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, *k);
             if (!c) {
                 st = fault(err, path, p2, "is required");
                 break;
             }
+            if (cJSON_IsNumber(c)) continue; /* M */
             if ((st = check_columns(path, p2, c, fr, dsfile, err)) != CQB_OK) break;
         }
         if (st != CQB_OK) break;
+        if (is_wav) {
+            const cJSON *cl = cJSON_GetObjectItemCaseSensitive(v, "cols");
+            int nc = cJSON_GetArraySize(cl);
+            snprintf(p2, sizeof p2, "%s.cols", p);
+            if (!strcmp(a->kind, "modwt") && nc != 1) {
+                st = fault(err, path, p2, "modwt takes one series");
+                break;
+            }
+            if (strcmp(a->kind, "modwt") && nc < 2) {
+                st = fault(err, path, p2, "needs at least 2 series");
+                break;
+            }
+            const cJSON *nl = cJSON_GetObjectItemCaseSensitive(v, "null");
+            snprintf(p2, sizeof p2, "%s.null", p);
+            if (is_local && cJSON_IsString(nl) && !strcmp(nl->valuestring, "joint")) {
+                st = fault(err, path, p2, "joint-bootstrap intervals are for wmc and wmcc only");
+                break;
+            }
+        }
         const cJSON *ctl = cJSON_GetObjectItemCaseSensitive(v, "controls");
         int ci = 0;
         const cJSON *c;
@@ -635,16 +684,20 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
             snprintf(flag, sizeof flag, "--%s", rk[i]);
             if (d) bad |= push(a, flag) || push(a, d->valuestring);
         }
-        if (is_cq) {
+        if (!is_bl) {
             for (const keydef *k = DEFAULT_KEYS; k->key; ++k) {
                 if (cJSON_GetObjectItemCaseSensitive(v, k->key)) continue;
+                /* the wavelet commands take seed, boot, gamma, threads, level */
+                if (is_wav && (!find_key(W_KEYS, k->key) || !strcmp(a->kind, "modwt"))) continue;
                 if (!strcmp(k->key, "threads") && threads) continue;
                 if (!strcmp(k->key, "backend") && backend) continue;
                 const cJSON *dv = defaults ? cJSON_GetObjectItemCaseSensitive(defaults, k->key) : NULL;
                 if (dv) bad |= push_opt(a, k, dv);
             }
-            if (threads && !cJSON_GetObjectItemCaseSensitive(v, "threads")) bad |= push(a, "--threads") || push(a, threads);
-            if (backend && !cJSON_GetObjectItemCaseSensitive(v, "backend")) bad |= push(a, "--backend") || push(a, backend);
+            if (threads && !cJSON_GetObjectItemCaseSensitive(v, "threads") && strcmp(a->kind, "modwt"))
+                bad |= push(a, "--threads") || push(a, threads);
+            if (backend && is_cq && !cJSON_GetObjectItemCaseSensitive(v, "backend"))
+                bad |= push(a, "--backend") || push(a, backend);
         }
         const cJSON *f;
         cJSON_ArrayForEach(f, v)
