@@ -1,4 +1,4 @@
-/* device/backend_cuda.h — entry points of the CUDA backend (device/*.cu).
+/* device/backend_cuda.h — entry points of the CUDA backend (the .cu files of device/).
  *
  * Only host/backend.c and the tests call these; everything else goes through
  * cqb_backend (include/cqboot/backend.h). Compiled only with CQB_HAVE_CUDA.

@@ -1,8 +1,11 @@
 /* device/quantile_dev.h — device copies of the quantile index rules of
  * host/quantile.c (cqb_r7_index, cqb_r7_interp, cqb_order_rank).
  *
- * The bootstrap kernel needs them per replicate and column, so they must give
- * the same bits on the device as on the host: the same IEEE operations in the
+ * The bootstrap kernel evaluates cqb_dev_r7_interp() per replicate, level and
+ * column; the index rules depend only on N and the level, so the plan carries
+ * them precomputed by the host (cqb_plan_col.lrank, .lh) and the kernel reads
+ * those. All three must give the same bits on the device as on the host
+ * (the self-test checks them there): the same IEEE operations in the
  * same order, each rounded separately (R's 1 + (n-1)*p rounds twice). On the
  * device every multiply and add is an explicit round-to-nearest intrinsic
  * (__dmul_rn, __dadd_rn, __dsub_rn), which nvcc never contracts into an FMA,

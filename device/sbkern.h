@@ -78,6 +78,8 @@ typedef struct cqb_kcol {
     int nlev;
     int pad_;
     double lev[CQB_K_MAXL];
+    uint32_t lrank[CQB_K_MAXL]; /* as cqb_plan_col: fixed by N, computed on the host */
+    double lh[CQB_K_MAXL];
 } cqb_kcol;
 
 /* The packed plan plus the scratch layout: passed by value to the kernel
@@ -157,6 +159,8 @@ static inline size_t cqb_kplan_pack(const cqb_plan *p, int nthr, unsigned char *
             kc.sval = (const double *)(base + o_sval);
             kc.nlev = pc->nlev;
             memcpy(kc.lev, pc->lev, sizeof kc.lev);
+            memcpy(kc.lrank, pc->lrank, sizeof kc.lrank);
+            memcpy(kc.lh, pc->lh, sizeof kc.lh);
             memcpy(buf + o_col + (size_t)c * sizeof(cqb_kcol), &kc, sizeof kc);
             memcpy(buf + o_perm, pc->perm, N * sizeof(uint32_t));
             memcpy(buf + o_rank, pc->rank, N * sizeof(uint32_t));
@@ -264,20 +268,19 @@ CQB_KFN uint32_t cqb_k_pos_of_rank(const uint32_t *pcum, uint32_t n, uint32_t r)
 CQB_KFN long long cqb_k_threshold(const cqb_kplan *P, const cqb_kcol *col, const uint32_t *pcum, int l)
 {
     const uint32_t N = P->N;
+    const uint32_t lo = col->lrank[l]; /* cqb_r7_index / cqb_order_rank, from the plan */
     long long t;
     if (P->conv == (int)CQB_Q_R7_LE) {
-        size_t lo;
-        double h;
-        cqb_dev_r7_index(N, col->lev[l], &lo, &h);
-        const uint32_t plo = cqb_k_pos_of_rank(pcum, N, (uint32_t)lo);
+        const double h = col->lh[l];
+        const uint32_t plo = cqb_k_pos_of_rank(pcum, N, lo);
         uint32_t phi = plo;
-        if (h > 0.0 && lo < N && pcum[plo] < lo + 1) phi = cqb_k_pos_of_rank(pcum, N, (uint32_t)lo + 1);
+        if (h > 0.0 && lo < N && pcum[plo] < lo + 1) phi = cqb_k_pos_of_rank(pcum, N, lo + 1);
         const double q = cqb_dev_r7_interp(col->sval[plo], col->sval[phi], h);
         t = (long long)col->glast[phi];
         while (t >= 0 && col->sval[t] > q) t = (long long)col->gfirst[t] - 1;
         while (t + 1 < (long long)N && col->sval[t + 1] <= q) t = (long long)col->glast[t + 1];
     } else {
-        const uint32_t pr = cqb_k_pos_of_rank(pcum, N, (uint32_t)cqb_dev_order_rank(P->conv, N, col->lev[l]));
+        const uint32_t pr = cqb_k_pos_of_rank(pcum, N, lo);
         t = (long long)col->gfirst[pr] - 1; /* strict: x < x_(r) */
     }
     return t;

@@ -58,10 +58,13 @@ cqb_status cqb_backend_open(cqb_backend_kind want, int threads, cqb_backend *out
     cqb_error cerr;
     cqb_status st = cqb_cuda_open(out, &cerr);
     if (st == CQB_OK) {
-        out->threads = threads;
+        /* host threads for the work around the device: derivation, counts
+         * and selection of the statistics the device returns */
+        out->threads = threads > 0 ? threads : omp_get_max_threads();
         return CQB_OK;
     }
-    if (want == CQB_BACKEND_CUDA) return cqb_error_set(err, CQB_EBACKEND, "--backend cuda: %s", cerr.msg);
+    if (want == CQB_BACKEND_CUDA)
+        return cqb_error_set(err, CQB_EBACKEND, "--backend cuda: no usable CUDA device (%s)", cerr.msg);
     open_cpu(threads, out);
     if (notice && notice_size) snprintf(notice, notice_size, "no usable CUDA device (%s); using the CPU", cerr.msg);
     return CQB_OK;

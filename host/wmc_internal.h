@@ -68,4 +68,69 @@ void cqbw_fisher_ci(double phi, double nsz, double q, int trunc0, size_t d, doub
  * match(abs(t), sort(abs(t), decreasing = TRUE))); 0 for NaN. */
 void cqbw_rank_abs(const double *t, size_t m, int *rank);
 
+/* The workspace (opaque in the public header). Arrays are sized for
+ * coefficient length <= n_cap and <= d_cap series. */
+struct cqb_wmc_workspace {
+    size_t n_cap, d_cap;
+    unsigned char *mask; /* n: complete-row flags of the current level */
+    size_t *reach;       /* n: per-time window half-width (local) */
+    size_t *lagcnt;      /* 2n: complete rows per lag (local cross statistics) */
+    int *dep;            /* n: lag-0 dependent variable of the current level */
+    unsigned char *st;   /* n: lag-0 outcome (CQBW_MC_*) or 255 = masked */
+    double *prod;        /* (P+1) * 3n: q-major pair products + indicator, each
+                            series zero-padded by the window half-width */
+    double *sacc;        /* (P+2) * n: window sums per column and time */
+    double *pre;         /* (P+1) * n: block prefix sums (uniform fast path) */
+    double *suf;         /* (P+1) * n: block suffix sums (uniform fast path) */
+    double *v2;          /* n: v(z)^2 */
+    double *u;           /* n: kernel u(z) */
+    double *v;           /* n: weights v(z) = u(z)^weight_power */
+    double *uh;          /* n: vector scaling u(z)^(weight_power/2) (compat lags) */
+    double *ucum;        /* n: cumulative sums of u */
+    double *vcum;        /* n: cumulative sums of v */
+    double *phi;         /* n: lag-0 phi of the current level */
+    double *nsz;         /* n: lag-0 CI sample size of the current level */
+    double *asum;        /* n: sum over all t of u(|t-s|) */
+    double *acc;         /* P + 2 accumulators */
+    double *S;           /* d*d moment matrix */
+    double *G;           /* (d+1)^2 centred cross-products */
+    double *vec;         /* 8*(d+1) small vectors */
+    double *mc_work;     /* cqbw_mulcor_work(d) */
+    double *rg_work;     /* cqbw_regress_work(d) */
+};
+
+/* Allocates a workspace for the call when ws is NULL (*own set), checks the
+ * capacity otherwise. */
+cqb_status cqbw_ws_get(cqb_wmc_workspace *ws, size_t n, size_t d, cqb_wmc_workspace **use,
+                       cqb_wmc_workspace **own, cqb_error *err);
+
+/* Validates the input and options common to all statistics; fills *md with
+ * the mode and writes messages prefixed by `who`. */
+cqb_status cqbw_check_common(const char *who, const cqb_wlevels *in, const cqb_wmc_opts *o,
+                             cqb_error *err);
+
+/* Checks every level: at least one complete row and nonzero energy of every
+ * series over the complete rows (CQB_EDATA otherwise). Uses ws->mask. */
+cqb_status cqbw_check_levels(const char *who, const cqb_wlevels *in, cqb_wmc_workspace *ws,
+                             cqb_error *err);
+
+/* Complete-row mask of level i into mask[0..n-1]; returns the count. */
+size_t cqbw_level_mask(const cqb_wlevels *in, int i, unsigned char *mask);
+
+/* "d3" or "s5" for level index i (0-based) of a J-level transform. */
+const char *cqbw_level_name(int i, int J, char *buf, size_t cap);
+
+/* Options with NULL replaced by the defaults. */
+void cqbw_opts_or_default(const cqb_wmc_opts *o, cqb_wmc_opts *out);
+
+/* Fills regression row `row` (d+1 columns) with NaN (rank 0). */
+void cqbw_reg_row_na(const cqb_wreg_out *reg, size_t row, size_t d);
+
+/* Writes regression row `row` from est/se[d+1] ([b0, var1..vard]); the
+ * dependent slot k+1 gets -1, 0, +Inf, 0 (and CI -1, -1); t tests use df
+ * and the CIs est -/+ qci * se. tmp: d+1 doubles. */
+void cqbw_reg_row_write(const cqb_wreg_out *reg, size_t row, size_t d, size_t k,
+                        const double *est, const double *se, double df, double qci,
+                        double *tmp);
+
 #endif

@@ -16,20 +16,11 @@
 
 static double col_norm(const double *v, size_t m)
 {
-    /* scaled 2-norm (no overflow for the magnitudes seen here) */
-    double scale = 0.0, ssq = 1.0;
-    for (size_t i = 0; i < m; ++i) {
-        if (v[i] != 0.0) {
-            double a = fabs(v[i]);
-            if (scale < a) {
-                ssq = 1.0 + ssq * (scale / a) * (scale / a);
-                scale = a;
-            } else {
-                ssq += (a / scale) * (a / scale);
-            }
-        }
-    }
-    return scale * sqrt(ssq);
+    /* plain 2-norm: the matrices seen here are correlation matrices
+     * (|r| <= 1), so no scaling against overflow is needed */
+    double s = 0.0;
+    for (size_t i = 0; i < m; ++i) s += v[i] * v[i];
+    return sqrt(s);
 }
 
 size_t cqbw_qr_rank(const double *A, size_t d, double tol, double *work)
@@ -71,7 +62,8 @@ size_t cqbw_qr_rank(const double *A, size_t d, double tol, double *work)
         double nrmxl = col_norm(xl + l, d - l);
         if (nrmxl == 0.0) continue;
         if (xl[l] != 0.0) nrmxl = copysign(nrmxl, xl[l]);
-        for (size_t i = l; i < d; ++i) xl[i] /= nrmxl;
+        const double rn = 1.0 / nrmxl; /* LINPACK scales by the reciprocal */
+        for (size_t i = l; i < d; ++i) xl[i] *= rn;
         xl[l] += 1.0;
         for (size_t j = l + 1; j < d; ++j) {
             double *xj = X + j * d;
@@ -137,6 +129,7 @@ static int inv_diag(const double *A, size_t d, double *diag, double *work)
             for (size_t c = j + 1; c < d; ++c) U[i * d + c] -= lij * U[j * d + c];
         }
     }
+    for (size_t j = 0; j < d; ++j) U[j * d + j] = 1.0 / U[j * d + j]; /* reciprocals */
     for (size_t c = 0; c < d; ++c) {
         for (size_t i = 0; i < d; ++i) b[i] = (i == c) ? 1.0 : 0.0;
         for (size_t j = 0; j < d; ++j) {
@@ -152,7 +145,7 @@ static int inv_diag(const double *A, size_t d, double *diag, double *work)
                 for (size_t i = k + 1; i < d; ++i) b[i] -= b[k] * U[i * d + k];
         for (size_t k = d; k-- > 0;) {
             if (b[k] != 0.0) {
-                b[k] /= U[k * d + k];
+                b[k] *= U[k * d + k];
                 for (size_t i = 0; i < k; ++i) b[i] -= b[k] * U[i * d + k];
             }
         }
@@ -180,9 +173,13 @@ int cqbw_mulcor(const double *S, size_t d, int ymaxr, double *phi, int *dep, dou
             return CQBW_MC_NAN;
         }
     }
+    /* sqrt(S_kk) sqrt(S_ll) rather than sqrt(S_kk S_ll): the same value to
+     * rounding, without underflow when the local weights are tiny (the
+     * compat Gaussian far from valid rows) */
+    for (size_t k = 0; k < d; ++k) pi[k] = sqrt(S[k * d + k]);
     for (size_t k = 0; k < d; ++k)
         for (size_t l = 0; l < d; ++l) {
-            double r = S[k * d + l] / sqrt(S[k * d + k] * S[l * d + l]);
+            double r = (k == l) ? 1.0 : S[k * d + l] / (pi[k] * pi[l]);
             if (isnan(r)) {
                 *phi = NAN;
                 *dep = 0;
@@ -190,7 +187,19 @@ int cqbw_mulcor(const double *S, size_t d, int ymaxr, double *phi, int *dep, dou
             }
             R[k * d + l] = r;
         }
-    if (cqbw_qr_rank(R, d, CQBW_QR_TOL, w2) < d || inv_diag(R, d, pi, w2) != 0) {
+    /* Rank rule (R's qr(R)$rank < d, LINPACK dqrdc2, tol 1e-7). The exact
+     * dqrdc2 emulation runs only when R may be near-singular: any column's
+     * residual norm is >= lambda_min(R) >= 1 / trace(R^-1), and a column's
+     * norm is <= sqrt(d), so sum(Pi) < 1e6 / sqrt(d) proves rank d (a
+     * margin of 10 over the 1e-7 tolerance, far above rounding). */
+    int singular = inv_diag(R, d, pi, w2) != 0;
+    if (!singular) {
+        double tr = 0.0;
+        for (size_t k = 0; k < d; ++k) tr += pi[k];
+        if (!(tr > 0.0) || !(tr * sqrt((double)d) < 1e6))
+            singular = cqbw_qr_rank(R, d, CQBW_QR_TOL, w2) < d;
+    }
+    if (singular) {
         *phi = 1.0;
         *dep = 0;
         return CQBW_MC_RANK;

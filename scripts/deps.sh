@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what cqboot needs to build and test on Debian/Ubuntu, if missing:
-# a C compiler with OpenMP (gcc), CMake, cJSON and Criterion.
+# a C compiler with OpenMP (gcc), CMake, cJSON, Criterion and cairo (figures).
 # Uses sudo when not run as root. The CUDA Toolkit is optional (see README).
 set -euo pipefail
-pkgs=(build-essential cmake pkg-config libcjson-dev libcriterion-dev)
+pkgs=(build-essential cmake pkg-config libcjson-dev libcriterion-dev libcairo2-dev)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

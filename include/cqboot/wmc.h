@@ -77,7 +77,12 @@
  *   - haar phase shift nu = 0: no shift (waveslim builds an N+1 vector);
  *   - a level without any complete row, or a series without energy at a
  *     level (a constant series), is a CQB_EDATA error (R: NaN then a
- *     solve() error).
+ *     solve() error);
+ *   - correlations are formed as S_kl / (sqrt(S_kk) sqrt(S_ll)), so local
+ *     moments of ~1e-300 (compat Gaussian far inside a boundary block) still
+ *     give a value where R's intermediate products may underflow; a window
+ *     whose weights on valid rows all underflow to 0 is NA (NaN rule), as
+ *     in R.
  *
  * ENGINE ADDITIONS: out.pval, the F test of H0: multiple correlation = 0,
  * F = (phi^2/(d-1)) / ((1-phi^2)/(n-d)) ~ F(d-1, n-d) with n the CI sample
@@ -235,8 +240,9 @@ void cqb_wmc_workspace_free(cqb_wmc_workspace *ws);
 /*! cqb_wmc() : wave.multiple.correlation (WMC, wavelets.md §2). Per level:
  *  R = uncentred correlation matrix over complete rows; k* = argmax
  *  diag(R^-1) or opts.ymaxr; phi = sqrt(1 - 1/Pi_k*) (signed for d = 2);
- *  Fisher-z CI with n_i (compat: trunc(N/2^i), 2^(J+1) for the smooth;
- *  corrected: C1), lower bound truncated at 0 for d > 2. ws may be NULL
+ *  Fisher-z CI with n_i (compat: trunc(N/2^i), N = opts.nobs or n, 2^(J+1)
+ *  for the smooth; corrected: C1, opts.nobs unused), lower bound truncated
+ *  at 0 for d > 2. ws may be NULL
  *  (allocated internally). Errors: CQB_EUSAGE for invalid input or options
  *  (d < 2, J < 1, n == 0, p outside (0,1), ymaxr > d, nobs < 0); CQB_EDATA
  *  for a level without complete rows or a series without energy at a
