@@ -1,25 +1,21 @@
 #!/usr/bin/env bash
 # The README's main command: installs what is missing, builds, and runs the
-# main analysis on data/us_china_monthly.csv -- the partial cross-quantilogram
-# of China's geopolitical risk (GPRC_CHN growth) on lagged U.S. defense
-# production growth (IPB52300S), controlling for China's government
-# effectiveness (WGI) and global geopolitical risk (GPR), with 2,000
-# stationary-bootstrap replicates. Results: out/main.json, out/main.csv and a
-# table on stdout.
+# seed study data/study-ree.json on data/us_china_monthly.csv:
+#   - cross-quantilograms and partial CQs (controls: China's government
+#     effectiveness, WGI, and global geopolitical risk, GPR) of China's
+#     geopolitical risk and policy uncertainty on lagged U.S. defense
+#     production and orders, bear/median/bull quantiles, lags 1-12,
+#     B = 10,000 stationary-bootstrap replicates, Q tests, grid-wide tests;
+#   - Politis-White block lengths;
+#   - wavelet multiple and local multiple correlation of the four main series
+#     with bootstrap-null p-values;
+#   - a rolling-window CQ.
+# Results land in out/study-ree/: report.md, index.html, figures (PNG, SVG),
+# one CSV per analysis and results.json. Rerunning with --resume reuses
+# the analyses whose inputs and options did not change.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
 scripts/build.sh
-mkdir -p out
-./build/cqboot cq --data data/us_china_monthly.csv \
-    --y GPRC_CHN --x IPB52300S \
-    --transform GPRC_CHN=logdiff --transform IPB52300S=logdiff --transform GPR=logdiff \
-    --control WGI_CHN_GE:0.5 --control GPR:0.5 \
-    --alpha 0.05,0.1,0.5,0.9,0.95 --lags 1-12 --boot 2000 --seed 2025 \
-    --json out/main.json --csv out/main.csv
-./build/cqboot cq --data data/us_china_monthly.csv \
-    --y GPRC_CHN --x IPB52300S \
-    --transform GPRC_CHN=logdiff --transform IPB52300S=logdiff --transform GPR=logdiff \
-    --control WGI_CHN_GE:0.5 --control GPR:0.5 \
-    --alpha 0.05,0.5,0.95 --lags 1-3 --boot 2000 --seed 2025 --quiet
-echo "full results: out/main.json, out/main.csv"
+./build/cqboot run data/study-ree.json --out out/study-ree --progress plain "$@"
+echo "open out/study-ree/index.html (or read out/study-ree/report.md)"
