@@ -1212,3 +1212,29 @@ Test(cli, gridwide_outputs)
     EXPECT_FAIL_CQ(2, NEEDLES("--gridwide"), "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "IPB52300S", "--gridwide",
                    "--independent-cells");
 }
+
+Test(cli, conditional_quantile_cq_reproduces_r_crossqreg)
+{
+    /* R crossqreg.max(D1, D2, c(.1,.2), 3) with D1 = (Market_t, Market_{t-1}),
+     * D2 = (JPM_t, JPM_{t-1}) from raw sys.risk (cross-quantilogram.md O5);
+     * lags 1..4 because of R's off-by-one (B3) */
+    run_t r = CLI("cq", "--data", CQB_TEST_DATA "/quantilogram_sys_risk.csv", "--y", "Market", "--x", "JPM",
+                  "--y-regressors", "Market:1", "--x-regressors", "JPM:1", "--alpha-y", "0.1", "--alpha-x", "0.2",
+                  "--lags", "1-4", "--boot", "50", "--csv", "-", "--quiet", "--backend", "cpu");
+    expect_ok(&r);
+    const double want[4] = {0.0539731043642291, 0.11748006369031, 0.0977872808894475, 0.0841445985401507};
+    const char *line = strchr(r.out, '\n');
+    for (int k = 0; k < 4; ++k) {
+        cr_assert_not_null(line);
+        double ay, ax, rho;
+        int lag, n;
+        cr_assert_eq(sscanf(line + 1, "%lf,%lf,%d,%d,%lf", &ay, &ax, &lag, &n, &rho), 5);
+        cr_expect_eq(lag, k + 1);
+        cr_expect(fabs(rho - want[k]) <= 1e-12, "lag %d: %.17g vs %.17g", k + 1, rho, want[k]);
+        line = strchr(line + 1, '\n');
+    }
+    EXPECT_FAIL_CQ(2, NEEDLES("--x-regressors"), "--data", US_CHINA, "--y", "GPR", "--x", "IPB52300S",
+                   "--y-regressors", "GPR:1");
+    EXPECT_FAIL_CQ(2, NEEDLES("--control"), "--data", US_CHINA, "--y", "GPR", "--x", "IPB52300S", "--y-regressors",
+                   "GPR:1", "--x-regressors", "IPB52300S:1", "--control", "GPRT");
+}

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "cmds.h"
 #include "cqboot/cq_boot.h"
+#include "cqboot/cqreg.h"
 #include "cqboot/version.h"
 #include "cqboot/span.h"
 
@@ -56,6 +57,12 @@ static const char *const CQ_HELP =
     "  --step S            move windows by S rows (or years with\n"
     "                      --window-years); default 1\n"
     "  --recursive         expanding windows from the first row instead\n"
+    "Conditional quantiles (quantile regression; Q tests and controls not offered):\n"
+    "  --y-regressors LIST regressors of y's quantile regression: COL or COL:LAG\n"
+    "                      (at t - LAG; LAG 0 by default), comma-separated\n"
+    "  --x-regressors LIST the same for x (at the row of x, t - k)\n"
+    "  --qreg-tie RULE     eps (default: residuals within 1e-10 x scale of zero are\n"
+    "                      on the quantile, R's result on its example) or exact\n"
     "  --gridwide          tests over the whole grid: sup-Q over the quantile\n"
     "                      grid, and Romano-Wolf (step-down max-|t|), Holm and\n"
     "                      Benjamini-Hochberg adjusted p-values for every cell\n"
@@ -78,7 +85,7 @@ static const char *const CQ_HELP =
 enum {
     OPT_DATA = 256, OPT_Y, OPT_X, OPT_CONTROL, OPT_TRANSFORM, OPT_FROM, OPT_TO, OPT_ALPHA, OPT_ALPHA_Y,
     OPT_ALPHA_X, OPT_LAGS, OPT_QUANTILE, OPT_BOOT, OPT_GAMMA, OPT_GAMMA_FLOOR1, OPT_LEVEL, OPT_SEED,
-    OPT_INDEP, OPT_NOQ, OPT_GRIDWIDE, OPT_WINDOW, OPT_WINDOW_YEARS, OPT_STEP, OPT_RECURSIVE, OPT_MEM, OPT_BACKEND, OPT_THREADS, OPT_PROGRESS, OPT_QUIET, OPT_JSON, OPT_CSV, OPT_HELP
+    OPT_INDEP, OPT_NOQ, OPT_GRIDWIDE, OPT_YREG, OPT_XREG, OPT_QTIE, OPT_WINDOW, OPT_WINDOW_YEARS, OPT_STEP, OPT_RECURSIVE, OPT_MEM, OPT_BACKEND, OPT_THREADS, OPT_PROGRESS, OPT_QUIET, OPT_JSON, OPT_CSV, OPT_HELP
 };
 
 static const struct option CQ_OPTS[] = {
@@ -92,6 +99,8 @@ static const struct option CQ_OPTS[] = {
     {"gamma-floor1", no_argument, 0, OPT_GAMMA_FLOOR1}, {"level", required_argument, 0, OPT_LEVEL},
     {"seed", required_argument, 0, OPT_SEED},       {"independent-cells", no_argument, 0, OPT_INDEP},
     {"no-qtests", no_argument, 0, OPT_NOQ},         {"gridwide", no_argument, 0, OPT_GRIDWIDE},
+    {"y-regressors", required_argument, 0, OPT_YREG}, {"x-regressors", required_argument, 0, OPT_XREG},
+    {"qreg-tie", required_argument, 0, OPT_QTIE},
     {"window", required_argument, 0, OPT_WINDOW},   {"window-years", required_argument, 0, OPT_WINDOW_YEARS},
     {"step", required_argument, 0, OPT_STEP},       {"recursive", no_argument, 0, OPT_RECURSIVE},         {"mem-limit", required_argument, 0, OPT_MEM},
     {"backend", required_argument, 0, OPT_BACKEND}, {"threads", required_argument, 0, OPT_THREADS},
@@ -117,6 +126,8 @@ typedef struct cq_args {
     double gamma; /* <= 0: auto */
     int floor1, indep, noq, quiet, progress, gridwide, recursive;
     long window, window_years, step;
+    const char *yreg, *xreg;
+    cqb_cqreg_tie qtie;
     double level;
     uint64_t mem_mib;
     cqb_backend_kind backend;
@@ -215,6 +226,13 @@ static int parse_args(cq_args *a, int argc, char **argv)
         case OPT_INDEP: a->indep = 1; break;
         case OPT_NOQ: a->noq = 1; break;
         case OPT_GRIDWIDE: a->gridwide = 1; break;
+        case OPT_YREG: a->yreg = optarg; break;
+        case OPT_XREG: a->xreg = optarg; break;
+        case OPT_QTIE:
+            if (!strcmp(optarg, "eps")) a->qtie = CQB_CQREG_TIE_EPS;
+            else if (!strcmp(optarg, "exact")) a->qtie = CQB_CQREG_TIE_EXACT;
+            else rc = cli_usage_error("cq", "--qreg-tie: unknown rule '%s' (eps, exact)", optarg);
+            break;
         case OPT_WINDOW:
             if (cli_parse_int(optarg, 2, 100000000, &a->window))
                 rc = cli_usage_error("cq", "--window: '%s' is not a row count of at least 2", optarg);
@@ -275,6 +293,10 @@ static int parse_args(cq_args *a, int argc, char **argv)
     if (a->quiet) a->progress = 0;
     if (a->json && a->csv && !strcmp(a->json, a->csv) && strcmp(a->json, "-"))
         return cli_usage_error("cq", "--json and --csv name the same file");
+    if (!a->yreg != !a->xreg)
+        return cli_usage_error("cq", "--y-regressors and --x-regressors go together (each equation needs a regressor)");
+    if (a->yreg && (a->nctl || a->gridwide || a->window || a->window_years || a->indep == 2))
+        return cli_usage_error("cq", "--y-regressors/--x-regressors: no --control, --gridwide or windows");
     if (a->window && a->window_years) return cli_usage_error("cq", "give --window or --window-years, not both");
     if ((a->step || a->recursive) && !a->window && !a->window_years)
         return cli_usage_error("cq", "--step and --recursive need --window or --window-years");
@@ -482,6 +504,111 @@ static cqb_status check_rows(const cq_args *a, const cli_data *d, cqb_error *err
     return CQB_OK;
 }
 
+/* ------------------------------------------------- conditional quantiles -- */
+
+#define MAX_REG (CQB_QREG_MAX_P - 1)
+
+/* "COL[:LAG],..." -> names and lags (names point into buf). */
+static int parse_regs(const char *arg, char *buf, size_t bufsz, const char **col, long *lag, size_t *n)
+{
+    snprintf(buf, bufsz, "%s", arg);
+    *n = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (*n == MAX_REG) return -1;
+        char *c = strchr(t, ':');
+        lag[*n] = 0;
+        if (c) {
+            *c = 0;
+            if (cli_parse_int(c + 1, 0, 65535, &lag[*n])) return -1;
+        }
+        if (!*t) return -1;
+        col[(*n)++] = t;
+    }
+    return *n ? 0 : -1;
+}
+
+/* The conditional-quantile CQ of every cell (cqboot/cqreg.h) into res, in
+ * the layout of cqb_cq_boot's cells. cols[2..] of d are the regressors:
+ * ny of y's, then nx of x's. */
+static cqb_status run_cqreg(const cq_args *a, const cli_data *d, size_t first_reg, const long *ylag, size_t nyr,
+                            const long *xlag, size_t nxr, cqb_cq_result *res, cli_progress *prog, size_t *nonunique,
+                            size_t *rows, cqb_error *err)
+{
+    const size_t T = d->set.T;
+    long maxlag = 0;
+    for (size_t j = 0; j < nyr; ++j) maxlag = ylag[j] > maxlag ? ylag[j] : maxlag;
+    for (size_t j = 0; j < nxr; ++j) maxlag = xlag[j] > maxlag ? xlag[j] : maxlag;
+    if ((size_t)maxlag + 4 > T) return cqb_error_set(err, CQB_EUSAGE, "--y/x-regressors: lags leave too few rows");
+    const size_t off = (size_t)maxlag, Tq = T - off;
+    const double *xy[MAX_REG], *xx[MAX_REG];
+    for (size_t j = 0; j < nyr; ++j) xy[j] = d->set.x + (first_reg + j) * T + off - (size_t)ylag[j];
+    for (size_t j = 0; j < nxr; ++j) xx[j] = d->set.x + (first_reg + nyr + j) * T + off - (size_t)xlag[j];
+    cqb_cqreg_input in;
+    memset(&in, 0, sizeof in);
+    in.eq1.y = d->set.x + off;
+    in.eq1.x = xy;
+    in.eq1.m = nyr;
+    in.eq2.y = d->set.x + T + off;
+    in.eq2.x = xx;
+    in.eq2.m = nxr;
+    in.T = Tq;
+    in.tie = a->qtie;
+    *rows = Tq;
+    const size_t ny = a->ny, nx = a->nx, nl = a->nlags;
+    memset(res, 0, sizeof *res);
+    res->ncells = ny * nx * nl;
+    res->cells = calloc(res->ncells, sizeof *res->cells);
+    cqb_cqreg_cell *cc = calloc(nl, sizeof *cc);
+    if (!res->cells || !cc) {
+        free(cc);
+        return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+    }
+    cqb_cqreg_boot_opts o;
+    cqb_cqreg_boot_opts_default(&o);
+    o.seed = a->seed;
+    o.B = (size_t)a->B;
+    o.gamma = a->gamma;
+    o.gamma_floor1 = a->floor1;
+    o.level = a->level;
+    o.threads = (int)a->threads;
+    o.cancel = &cli_interrupted;
+    cqb_status st = CQB_OK;
+    *nonunique = 0;
+    for (size_t iy = 0; iy < ny && st == CQB_OK; ++iy) {
+        for (size_t ix = 0; ix < nx && st == CQB_OK; ++ix) {
+            cqb_cqreg_fit f1, f2;
+            o.cell = a->indep ? (uint32_t)(iy * nx + ix + 1) : 0u;
+            st = cqb_cqreg_boot(&in, a->ay[iy], a->ax[ix], a->lags, nl, &o, cc, &f1, &f2, err);
+            if (st != CQB_OK) break;
+            *nonunique += (size_t)(f1.nonunique + f2.nonunique);
+            for (size_t li = 0; li < nl; ++li) {
+                cqb_cq_cell *c = &res->cells[(iy * nx + ix) * nl + li];
+                c->alpha_y = a->ay[iy];
+                c->alpha_x = a->ax[ix];
+                c->lag = cc[li].lag;
+                c->n = cc[li].n;
+                c->rho = cc[li].rho;
+                c->rho_partial = NAN;
+                c->band_lo = cc[li].band_lo;
+                c->band_hi = cc[li].band_hi;
+                c->ci_lo = cc[li].ci_lo;
+                c->ci_hi = cc[li].ci_hi;
+                c->p_value = cc[li].p_value;
+                c->p_value_et = cc[li].p_value_et;
+                c->boot_valid = cc[li].boot_valid;
+                c->gamma = cc[li].gamma;
+                c->p_rw = c->p_holm = c->p_bh = NAN;
+                res->singular += o.B - cc[li].boot_valid;
+            }
+            cli_progress_cb((double)(iy * nx + ix + 1) / (double)(ny * nx), prog);
+        }
+    }
+    free(cc);
+    if (st != CQB_OK) cqb_cq_result_free(res);
+    return st;
+}
+
 int cmd_cq(int argc, char **argv)
 {
     double t_start = cli_now();
@@ -507,11 +634,25 @@ int cmd_cq(int argc, char **argv)
     cqb_cq_result *wres = NULL;
     cqb_status st;
 
-    const char *cols[2 + MAX_CTL];
+    const char *cols[2 + MAX_CTL + 2 * (CQB_QREG_MAX_P - 1)];
     size_t ncols = 0;
     cols[ncols++] = a.y;
     cols[ncols++] = a.x;
     for (size_t j = 0; j < a.nctl; ++j) cols[ncols++] = a.ctl_col[j];
+    char yrbuf[1024], xrbuf[1024];
+    const char *yrc[MAX_REG], *xrc[MAX_REG];
+    long yrl[MAX_REG], xrl[MAX_REG];
+    size_t nyr = 0, nxr = 0, first_reg = ncols, qrows = 0, nonunique = 0;
+    if (a.yreg) {
+        if (parse_regs(a.yreg, yrbuf, sizeof yrbuf, yrc, yrl, &nyr) ||
+            parse_regs(a.xreg, xrbuf, sizeof xrbuf, xrc, xrl, &nxr)) {
+            args_free(&a);
+            return cli_usage_error("cq", "--y-regressors/--x-regressors: expected COL[:LAG],... with at most %d columns",
+                                   MAX_REG);
+        }
+        for (size_t j = 0; j < nyr; ++j) cols[ncols++] = yrc[j];
+        for (size_t j = 0; j < nxr; ++j) cols[ncols++] = xrc[j];
+    }
     /* Output files first, so an unwritable path fails before the work. */
     if (a.json && strcmp(a.json, "-") && (st = cli_out_open(&oj, a.json, "--json", &err)) != CQB_OK) goto fail;
     if (a.csv && strcmp(a.csv, "-") && (st = cli_out_open(&oc, a.csv, "--csv", &err)) != CQB_OK) goto fail;
@@ -538,7 +679,7 @@ int cmd_cq(int argc, char **argv)
     spec.nx = a.nx;
     spec.lags = a.lags;
     spec.nlags = a.nlags;
-    spec.qtests = !a.noq && a.lags[a.nlags - 1] >= 1;
+    spec.qtests = !a.noq && !a.yreg && a.lags[a.nlags - 1] >= 1;
     cqb_boot_opts o;
     cqb_boot_opts_default(&o);
     o.seed = a.seed;
@@ -555,7 +696,8 @@ int cmd_cq(int argc, char **argv)
     cli_progress_init(&prog, a.progress, "cqboot cq");
     o.progress = cli_progress_cb;
     o.progress_user = &prog;
-    st = cqb_cq_boot(&spec, &o, &res, &err);
+    if (a.yreg) st = run_cqreg(&a, &d, first_reg, yrl, nyr, xrl, nxr, &res, &prog, &nonunique, &qrows, &err);
+    else st = cqb_cq_boot(&spec, &o, &res, &err);
     cli_progress_done(&prog);
     if (st == CQB_EDATA) {
         /* a property of the data (singular controls, no block length):
@@ -664,6 +806,27 @@ int cmd_cq(int argc, char **argv)
     }
     cJSON_AddStringToObject(options, "resampling", "stationary bootstrap (R sb.index process), Philox4x32-10 streams");
     cJSON_AddNumberToObject(options, "singular_replicates", (double)res.singular);
+    if (a.yreg) {
+        cJSON *qr = cJSON_AddObjectToObject(options, "conditional_quantiles");
+        cJSON *jy = cJSON_AddArrayToObject(qr, "y_regressors"), *jx = cJSON_AddArrayToObject(qr, "x_regressors");
+        for (size_t j = 0; j < nyr; ++j) {
+            cJSON *r = cJSON_CreateObject();
+            cJSON_AddStringToObject(r, "column", yrc[j]);
+            cJSON_AddNumberToObject(r, "lag", (double)yrl[j]);
+            cJSON_AddItemToArray(jy, r);
+        }
+        for (size_t j = 0; j < nxr; ++j) {
+            cJSON *r = cJSON_CreateObject();
+            cJSON_AddStringToObject(r, "column", xrc[j]);
+            cJSON_AddNumberToObject(r, "lag", (double)xrl[j]);
+            cJSON_AddItemToArray(jx, r);
+        }
+        cJSON_AddStringToObject(qr, "tie", a.qtie == CQB_CQREG_TIE_EXACT ? "exact" : "eps");
+        cJSON_AddNumberToObject(qr, "rows", (double)qrows);
+        cJSON_AddNumberToObject(qr, "nonunique_fits", (double)nonunique);
+        cJSON_AddStringToObject(qr, "method", "linear quantile regression (exact simplex, Barrodale-Roberts style) "
+                                              "re-estimated on every resample");
+    }
 
     double total = cli_now() - t_start;
     if (a.json) {

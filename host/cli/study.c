@@ -50,6 +50,7 @@ static const char *const WINDOWS[] = {"uniform", "cleveland", "epanechnikov", "b
 static const char *const NULLS[] = {"bootstrap", "phase", "rotation", "joint", NULL};
 static const char *const QUANTILES[] = {"r7_le", "type1_lt", "higher_lt_sub", NULL};
 static const char *const BACKENDS[] = {"auto", "cpu", "cuda", NULL};
+static const char *const QTIES[] = {"eps", "exact", NULL};
 
 /* Keys an analysis of each kind may have, with the defaults-object keys
  * that apply to it (seed, boot, ...). */
@@ -76,6 +77,9 @@ static const keydef CQ_KEYS[] = {
     {"step", K_INT, 1, 1e8, 0, NULL, "--step"},
     {"recursive", K_BOOL, 0, 0, 0, NULL, "--recursive"},
     {"figures", K_FIGURES, 0, 0, 0, NULL, NULL},
+    {"y_regressors", K_STR, 0, 0, 0, NULL, "--y-regressors"},
+    {"x_regressors", K_STR, 0, 0, 0, NULL, "--x-regressors"},
+    {"qreg_tie", K_ENUM, 0, 0, 0, QTIES, "--qreg-tie"},
     {NULL, K_STR, 0, 0, 0, NULL, NULL}};
 
 static const keydef BL_KEYS[] = {
