@@ -25,8 +25,9 @@ size_t cqbw_mulcor_work(size_t d);
 /* Multiple correlation from a symmetric d x d moment matrix S (row-major,
  * full): r_kl = S_kl / sqrt(S_kk S_ll); NaN rule (some r is NaN) -> NAN;
  * rank rule (dqrdc2-style QR of R, tol 1e-7, rank < d) -> RANK with
- * *phi = 1, *dep = 0; otherwise Pi = diag(R^-1) by LU with partial
- * pivoting, k* = argmax (first index; d = 2: lowest index within relative
+ * *phi = 1, *dep = 0; otherwise Pi = diag(R^-1) by Cholesky (LU with
+ * partial pivoting, as R's solve(), when R is not numerically positive
+ * definite), k* = argmax (first index; d = 2: lowest index within relative
  * CQBW_TIE_TOL) or ymaxr (1-based, 0 = argmax), phi = sqrt(1 - 1/Pi_k*)
  * (clamped at 0), times sign(r_12) for d = 2. *dep is 1-based. */
 int cqbw_mulcor(const double *S, size_t d, int ymaxr, double *phi, int *dep, double *work);

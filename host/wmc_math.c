@@ -154,6 +154,43 @@ static int inv_diag(const double *A, size_t d, double *diag, double *work)
     return 0;
 }
 
+/* diag(A^-1) of a symmetric positive definite A (row-major d x d) by
+ * Cholesky, A = L L', diag(A^-1)_k = sum_m (L^-1)_mk^2. work: d*d. Returns
+ * 0, or -1 when a pivot is not positive (not numerically SPD). */
+static int inv_diag_spd(const double *A, size_t d, double *diag, double *work)
+{
+    double *L = work; /* lower triangle, row-major; later overwritten by L^-1 */
+    for (size_t j = 0; j < d; ++j) {
+        double s = A[j * d + j];
+        for (size_t k = 0; k < j; ++k) s -= L[j * d + k] * L[j * d + k];
+        if (!(s > 0.0)) return -1;
+        double ljj = sqrt(s);
+        L[j * d + j] = ljj;
+        double r = 1.0 / ljj;
+        for (size_t i = j + 1; i < d; ++i) {
+            double t = A[i * d + j];
+            for (size_t k = 0; k < j; ++k) t -= L[i * d + k] * L[j * d + k];
+            L[i * d + j] = t * r;
+        }
+    }
+    /* column c of L^-1, z = L^-1 e_c (z_i = 0 for i < c), by forward
+     * substitution; z_i (i > c) is kept in the unused upper triangle of row
+     * c; diag(A^-1)_c = sum_i z_i^2 */
+    for (size_t c = 0; c < d; ++c) {
+        double zc = 1.0 / L[c * d + c];
+        double acc = zc * zc;
+        for (size_t i = c + 1; i < d; ++i) {
+            double t = -L[i * d + c] * zc;
+            for (size_t k = c + 1; k < i; ++k) t -= L[i * d + k] * L[c * d + k];
+            double zi = t / L[i * d + i];
+            L[c * d + i] = zi;
+            acc += zi * zi;
+        }
+        diag[c] = acc;
+    }
+    return 0;
+}
+
 size_t cqbw_mulcor_work(size_t d)
 {
     /* R (d*d) + max(QR: d*d + 3d, LU: d*d + 2d) + diag (d) */
@@ -192,7 +229,9 @@ int cqbw_mulcor(const double *S, size_t d, int ymaxr, double *phi, int *dep, dou
      * residual norm is >= lambda_min(R) >= 1 / trace(R^-1), and a column's
      * norm is <= sqrt(d), so sum(Pi) < 1e6 / sqrt(d) proves rank d (a
      * margin of 10 over the 1e-7 tolerance, far above rounding). */
-    int singular = inv_diag(R, d, pi, w2) != 0;
+    /* Cholesky first (R is a correlation matrix); LU with partial pivoting
+     * (as R's solve()) when R is not numerically positive definite */
+    int singular = inv_diag_spd(R, d, pi, w2) != 0 && inv_diag(R, d, pi, w2) != 0;
     if (!singular) {
         double tr = 0.0;
         for (size_t k = 0; k < d; ++k) tr += pi[k];
