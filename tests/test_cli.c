@@ -1238,3 +1238,64 @@ Test(cli, conditional_quantile_cq_reproduces_r_crossqreg)
     EXPECT_FAIL_CQ(2, NEEDLES("--control"), "--data", US_CHINA, "--y", "GPR", "--x", "IPB52300S", "--y-regressors",
                    "GPR:1", "--x-regressors", "IPB52300S:1", "--control", "GPRT");
 }
+
+/* ------------------------------------------------------------------------- */
+/* Wavelet commands                                                           */
+/* ------------------------------------------------------------------------- */
+
+#define EXPECT_FAIL_W(rc, needles, cmd, ...) \
+    expect_fail_v(rc, needles, (const char *const[]){cmd, __VA_ARGS__, "--json", g_json, "--csv", g_csv, NULL})
+
+Test(cli, wavelet_bad_inputs)
+{
+    char *f = fixture("w.csv", 40, NULL, 0);
+    /* too many levels for 40 rows; J where the filter leaves only boundary
+     * coefficients; M out of range; unknown names; one series; a constant */
+    EXPECT_FAIL_W(2, NEEDLES("--levels"), "wmc", "--data", f, "--cols", "A,B", "--levels", "7");
+    EXPECT_FAIL_W(3, NEEDLES("w.csv"), "wmc", "--data", f, "--cols", "A,B", "--wavelet", "la20", "--levels", "5");
+    EXPECT_FAIL_W(2, NEEDLES("--M"), "wlmc", "--data", f, "--cols", "A,B", "--levels", "2", "--M", "0.5");
+    EXPECT_FAIL_W(2, NEEDLES("M"), "wlmc", "--data", f, "--cols", "A,B", "--levels", "2", "--M", "100");
+    EXPECT_FAIL_W(2, NEEDLES("--M"), "wlmc", "--data", f, "--cols", "A,B", "--levels", "2");
+    EXPECT_FAIL_W(2, NEEDLES("--wavelet", "db99"), "wmc", "--data", f, "--cols", "A,B", "--wavelet", "db99");
+    EXPECT_FAIL_W(2, NEEDLES("--window", "hann"), "wlmc", "--data", f, "--cols", "A,B", "--M", "5", "--window", "hann");
+    EXPECT_FAIL_W(2, NEEDLES("--cols"), "wmc", "--data", f, "--cols", "A");
+    EXPECT_FAIL_W(2, NEEDLES("--cols"), "modwt", "--data", f, "--cols", "A,B");
+    EXPECT_FAIL_W(2, NEEDLES("--null", "joint"), "wlmc", "--data", f, "--cols", "A,B", "--M", "5", "--boot", "10",
+                  "--null", "joint");
+    /* a constant column (index file: no dates needed) */
+    char path[256];
+    snprintf(path, sizeof path, "%s/const.csv", g_dir);
+    FILE *q = fopen(path, "w");
+    cr_assert_not_null(q);
+    fprintf(q, "i,A,B\n");
+    for (int i = 0; i < 40; ++i) fprintf(q, "%d,%d,1.5\n", i, i * 7 % 11);
+    fclose(q);
+    EXPECT_FAIL_W(3, NEEDLES("constant"), "wmc", "--data", path, "--cols", "A,B", "--levels", "2");
+}
+
+Test(cli, wavelet_outputs)
+{
+    char *j = in_dir("wl.json");
+    run_t r = CLI("wlmc", "--data", US_CHINA, "--cols", "IPB52300S,GPRC_CHN,GPR", "--transform", "IPB52300S=logdiff",
+                  "--transform", "GPRC_CHN=logdiff", "--transform", "GPR=logdiff", "--levels", "3", "--M", "12",
+                  "--boot", "50", "--json", j, "--quiet");
+    expect_ok(&r);
+    cJSON *root = load_json(j);
+    const cJSON *lv = jget(root, "levels");
+    cr_assert_eq(cJSON_GetArraySize(lv), 4);
+    const cJSON *d1 = cJSON_GetArrayItem(lv, 0), *s3 = cJSON_GetArrayItem(lv, 3);
+    cr_expect_str_eq(jstr(d1, "level"), "d1");
+    cr_expect_str_eq(jstr(d1, "band"), "2-4");
+    cr_expect_str_eq(jstr(s3, "level"), "s3");
+    const char *keys[] = {"date", "value", "lo", "up", "ymaxr", "p_boot", "p_fw"};
+    for (int k = 0; k < 7; ++k)
+        cr_expect_eq(cJSON_GetArraySize(jget(d1, keys[k])), 335, "%s has %d entries", keys[k],
+                     cJSON_GetArraySize(jget(d1, keys[k])));
+    cr_expect_str_eq(cJSON_GetArrayItem(jget(d1, "date"), 0)->valuestring, "1996-02");
+    cJSON_Delete(root);
+    r = CLI("wmc", "--data", US_CHINA, "--cols", "IPB52300S,GPRC_CHN", "--transform", "IPB52300S=logdiff",
+            "--transform", "GPRC_CHN=logdiff", "--levels", "3", "--csv", "-");
+    expect_ok(&r);
+    cr_expect(!strncmp(r.out, "level,band,value,lo,up,ymaxr\nd1,2-4,", 36), "%s", r.out);
+    cr_expect_eq(count_char(r.out, '\n'), 5);
+}
