@@ -15,25 +15,7 @@
 static double *jpm, *mkt, *dvix;
 static size_t T;
 
-static void load_sysrisk(void)
-{
-    size_t n;
-    double *p = td_load_column("quantilogram_sys_risk.csv", "JPM", &n);
-    double *m = td_load_column("quantilogram_sys_risk.csv", "Market", &n);
-    double *v = td_load_column("quantilogram_sys_risk.csv", "VIX", &n);
-    T = n - 1;
-    jpm = malloc(T * sizeof *jpm);
-    mkt = malloc(T * sizeof *mkt);
-    dvix = malloc(T * sizeof *dvix);
-    td_logdiff(p, n, jpm);
-    for (size_t i = 0; i < T; ++i) {
-        mkt[i] = m[i + 1];
-        dvix[i] = v[i + 1] - v[i];
-    }
-    free(p);
-    free(m);
-    free(v);
-}
+static void load_sysrisk(void) { td_sysrisk(&jpm, &mkt, &dvix, &T); }
 
 static void free_sysrisk(void)
 {

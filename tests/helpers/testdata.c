@@ -153,3 +153,26 @@ void td_logdiff(const double *p, size_t n, double *out)
     for (size_t i = 0; i + 1 < n; i++)
         out[i] = log(p[i + 1]) - log(p[i]);
 }
+
+void td_sysrisk(double **jpm, double **mkt, double **dvix, size_t *T)
+{
+    size_t n;
+    double *p = td_load_column("quantilogram_sys_risk.csv", "JPM", &n);
+    double *m = td_load_column("quantilogram_sys_risk.csv", "Market", &n);
+    double *v = td_load_column("quantilogram_sys_risk.csv", "VIX", &n);
+    const size_t t = n - 1;
+    double *r = malloc(t * sizeof *r), *mk = malloc(t * sizeof *mk), *dv = malloc(t * sizeof *dv);
+    if (!r || !mk || !dv) cr_assert_fail("out of memory");
+    td_logdiff(p, n, r);
+    for (size_t i = 0; i < t; ++i) {
+        mk[i] = m[i + 1];
+        dv[i] = v[i + 1] - v[i];
+    }
+    free(p);
+    free(m);
+    free(v);
+    if (jpm) *jpm = r; else free(r);
+    if (mkt) *mkt = mk; else free(mk);
+    if (dvix) *dvix = dv; else free(dv);
+    *T = t;
+}

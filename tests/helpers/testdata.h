@@ -28,4 +28,9 @@ double *td_load_column(const char *file_name, const char *column, size_t *n);
  *  written when n < 2). out must not alias p. */
 void td_logdiff(const double *p, size_t n, double *out);
 
+/*! td_sysrisk() : the derived series of cross-quantilogram.md §6.1 from
+ *  quantilogram_sys_risk.csv: JPM log return, Market[-1] and dVIX, each of
+ *  *T = 5505 values (malloc'd; free() them; any pointer may be NULL). */
+void td_sysrisk(double **jpm, double **mkt, double **dvix, size_t *T);
+
 #endif
