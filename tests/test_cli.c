@@ -1299,3 +1299,34 @@ Test(cli, wavelet_outputs)
     cr_expect(!strncmp(r.out, "level,band,value,lo,up,ymaxr\nd1,2-4,", 36), "%s", r.out);
     cr_expect_eq(count_char(r.out, '\n'), 5);
 }
+
+Test(cli, selfnorm_outputs)
+{
+    char *j = in_dir("sn.json");
+    run_t r = CLI("cq", "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "IPB52300S", "--transform", "GPRC_CHN=logdiff",
+                  "--transform", "IPB52300S=logdiff", "--alpha", "0.1,0.5", "--lags", "1-3", "--boot", "50",
+                  "--selfnorm", "--json", j, "--quiet", "--backend", "cpu");
+    expect_ok(&r);
+    cJSON *root = load_json(j);
+    const cJSON *sn = jget(root, "selfnorm");
+    /* per (alpha_y, alpha_x): 3 omnibus tests (p = 1..3) and 3 t-tests */
+    cr_assert_eq(cJSON_GetArraySize(sn), 4 * 6);
+    const cJSON *e;
+    cJSON_ArrayForEach(e, sn)
+    {
+        double p = jnum(e, "p_value"), st = jnum(e, "stat");
+        cr_expect(p >= 0 && p <= 1, "p-value %g", p);
+        cr_expect(jnum(e, "cv90") < jnum(e, "cv95") && jnum(e, "cv95") < jnum(e, "cv99"));
+        if (!strcmp(jstr(e, "test"), "omnibus")) cr_expect(st >= 0);
+    }
+    /* the p = 1 omnibus statistic equals the squared lag-1 t statistic */
+    const cJSON *o1 = cJSON_GetArrayItem(sn, 0), *t1 = cJSON_GetArrayItem(sn, 3);
+    cr_expect_str_eq(jstr(o1, "test"), "omnibus");
+    cr_expect_str_eq(jstr(t1, "test"), "t");
+    cr_expect(fabs(jnum(o1, "stat") - jnum(t1, "stat") * jnum(t1, "stat")) <= 1e-9 * (1 + jnum(o1, "stat")),
+              "S %g vs t^2 %g", jnum(o1, "stat"), jnum(t1, "stat") * jnum(t1, "stat"));
+    cJSON_Delete(root);
+    EXPECT_FAIL_CQ(2, NEEDLES("--omega"), "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "IPB52300S", "--omega", "0.2");
+    EXPECT_FAIL_CQ(2, NEEDLES("--omega"), "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "IPB52300S", "--selfnorm",
+                   "--omega", "1");
+}

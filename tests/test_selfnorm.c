@@ -7,10 +7,13 @@
  * table and its CSV, p-values, and the error paths. */
 #include <criterion/criterion.h>
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cqboot/cq.h"
 #include "cqboot/selfnorm.h"
@@ -714,4 +717,100 @@ Test(selfnorm, bad_inputs)
     so.cancel = &stop;
     cr_expect_eq(cqb_sn_simulate(1, &om_ok, 1, &so, sim, &err), (int)CQB_EUSAGE);
     cr_expect(strstr(err.msg, "interrupted") != NULL);
+}
+
+/* ---- The command line ------------------------------------------------- */
+
+/* Runs CQB_CLI with args (NULL-terminated, after argv[0]), stdout and
+ * stderr to out_path; returns the exit status. */
+static int run_cli(const char *const *args, const char *out_path)
+{
+    char *argv[32];
+    int n = 0;
+    argv[n++] = (char *)CQB_CLI;
+    for (; args[n - 1] && n < 31; ++n) argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd < 0) _exit(127);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        execv(CQB_CLI, argv);
+        _exit(127);
+    }
+    int status = 0;
+    cr_assert_eq(waitpid(pid, &status, 0), pid);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "cannot open %s", path);
+    fseek(f, 0, SEEK_END);
+    long sz = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)sz + 1);
+    cr_assert_not_null(buf);
+    cr_assert_eq(fread(buf, 1, (size_t)sz, f), (size_t)sz);
+    buf[sz] = 0;
+    fclose(f);
+    *len = (size_t)sz;
+    return buf;
+}
+
+Test(selfnorm, cli_sncv)
+{
+    char dir[] = "/tmp/cqb_sncv_XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char out[256], c1[256], c2[256], js[256];
+    snprintf(out, sizeof out, "%s/stdout", dir);
+    snprintf(c1, sizeof c1, "%s/t1.csv", dir);
+    snprintf(c2, sizeof c2, "%s/t2.csv", dir);
+    snprintf(js, sizeof js, "%s/t.json", dir);
+    const char *a1[] = {"sncv", "--paths", "500", "--steps", "60", "--pmax", "2", "--omega", "0.1,0", "--threads", "1",
+                        "--progress", "none", "--csv", c1, NULL};
+    cr_assert_eq(run_cli(a1, out), 0);
+    size_t n1, n2, no;
+    char *so = slurp(out, &no);
+    cr_expect(strstr(so, "| p | w=0: 90% | 95% | 99% | w=0.1: 90% | 95% | 99% |") != NULL, "%s", so);
+    cr_expect(strstr(so, "| abs(t) for PCQ") != NULL);
+    free(so);
+    const char *a2[] = {"sncv", "--paths", "500", "--steps", "60", "--pmax", "2", "--omega", "0,0.1", "--threads", "2",
+                        "--progress", "none", "--csv", c2, "--json", js, NULL};
+    cr_assert_eq(run_cli(a2, out), 0);
+    char *t1 = slurp(c1, &n1), *t2 = slurp(c2, &n2);
+    cr_expect(n1 == n2 && memcmp(t1, t2, n1) == 0, "the CSV depends on the thread count");
+    size_t lines = 0;
+    for (size_t i = 0; i < n1; ++i) lines += t1[i] == '\n';
+    cr_expect_eq(lines, 1 + 2 * 3 * CQB_SN_NLEVELS);
+    /* the library's simulation gives the CSV's numbers */
+    const double om[2] = {0.0, 0.1};
+    double *d = simulate(2, om, 2, 500, 60, 2016, 0);
+    qsort(d + 1 * 500, 500, sizeof *d, cmp_d); /* omega 0, p = 2 */
+    char want[64];
+    snprintf(want, sizeof want, "S,0,2,0.95,%.10g,500,60,2016\n", cqb_quantile_sorted(CQB_Q_R7_LE, d + 500, 500, 0.95));
+    cr_expect(strstr(t1, want) != NULL, "missing CSV row %s", want);
+    free(d);
+    free(t1);
+    free(t2);
+    /* usage errors: exit 2, no output file */
+    const char *bad[][8] = {{"sncv", "--omega", "1", NULL},
+                            {"sncv", "--omega", "-0.1", NULL},
+                            {"sncv", "--pmax", "0", NULL},
+                            {"sncv", "--pmax", "33", NULL},
+                            {"sncv", "--paths", "0", NULL},
+                            {"sncv", "--steps", "1", NULL},
+                            {"sncv", "--c-array", js, "--pmax", "3", NULL},
+                            {"sncv", "--bogus", NULL}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) cr_expect_eq(run_cli(bad[i], out), 2, "case %zu", i);
+    const char *help[] = {"sncv", "--help", NULL};
+    cr_expect_eq(run_cli(help, out), 0);
+    unlink(c1);
+    unlink(c2);
+    unlink(js);
+    unlink(out);
+    rmdir(dir);
 }

@@ -9,6 +9,7 @@
 #include "cmds.h"
 #include "cqboot/cq_boot.h"
 #include "cqboot/cqreg.h"
+#include "cqboot/selfnorm.h"
 #include "cqboot/version.h"
 #include "cqboot/span.h"
 
@@ -40,6 +41,9 @@ static const char *const CQ_HELP =
     "  --lags K|A-B|LIST   lags 1..K, A..B, or a comma list (default 1-12)\n"
     "  --quantile NAME     r7_le (R quantilogram, default), type1_lt (the paper),\n"
     "                      higher_lt_sub (the Python package)\n"
+    ;
+/* split: ISO C limits a string literal to 4095 characters */
+static const char *const CQ_HELP2 =
     "Bootstrap:\n"
     "  --boot B            replicates (default 1000)\n"
     "  --gamma G|auto      block restart probability in (0,1], mean block 1/G;\n"
@@ -57,17 +61,24 @@ static const char *const CQ_HELP =
     "  --step S            move windows by S rows (or years with\n"
     "                      --window-years); default 1\n"
     "  --recursive         expanding windows from the first row instead\n"
+    ;
+static const char *const CQ_HELP3 =
+    "  --gridwide          tests over the whole grid: sup-Q over the quantile\n"
+    "                      grid, and Romano-Wolf (step-down max-|t|), Holm and\n"
+    "                      Benjamini-Hochberg adjusted p-values for every cell\n"
+    "  --mem-limit MIB     memory for stored replicates before the exact\n"
+    "                      two-pass selection is used (default 256)\n"
     "Conditional quantiles (quantile regression; Q tests and controls not offered):\n"
     "  --y-regressors LIST regressors of y's quantile regression: COL or COL:LAG\n"
     "                      (at t - LAG; LAG 0 by default), comma-separated\n"
     "  --x-regressors LIST the same for x (at the row of x, t - k)\n"
     "  --qreg-tie RULE     eps (default: residuals within 1e-10 x scale of zero are\n"
     "                      on the quantile, R's result on its example) or exact\n"
-    "  --gridwide          tests over the whole grid: sup-Q over the quantile\n"
-    "                      grid, and Romano-Wolf (step-down max-|t|), Holm and\n"
-    "                      Benjamini-Hochberg adjusted p-values for every cell\n"
-    "  --mem-limit MIB     memory for stored replicates before the exact\n"
-    "                      two-pass selection is used (default 256)\n"
+    "Self-normalised tests (HLOW 3.1.2; no bootstrap needed for them):\n"
+    "  --selfnorm          the omnibus test of rho(1..p) = 0 for every p and the\n"
+    "                      t-test of each lag (of the partial CQ with controls),\n"
+    "                      with simulated critical values (cqboot sncv)\n"
+    "  --omega W           trimming of the recursive estimates (default 0.1)\n"
     "Execution:\n"
     "  --backend NAME      auto (default), cpu or cuda\n"
     "  --threads N         CPU threads (default: all cores)\n"
@@ -85,7 +96,7 @@ static const char *const CQ_HELP =
 enum {
     OPT_DATA = 256, OPT_Y, OPT_X, OPT_CONTROL, OPT_TRANSFORM, OPT_FROM, OPT_TO, OPT_ALPHA, OPT_ALPHA_Y,
     OPT_ALPHA_X, OPT_LAGS, OPT_QUANTILE, OPT_BOOT, OPT_GAMMA, OPT_GAMMA_FLOOR1, OPT_LEVEL, OPT_SEED,
-    OPT_INDEP, OPT_NOQ, OPT_GRIDWIDE, OPT_YREG, OPT_XREG, OPT_QTIE, OPT_WINDOW, OPT_WINDOW_YEARS, OPT_STEP, OPT_RECURSIVE, OPT_MEM, OPT_BACKEND, OPT_THREADS, OPT_PROGRESS, OPT_QUIET, OPT_JSON, OPT_CSV, OPT_HELP
+    OPT_INDEP, OPT_NOQ, OPT_GRIDWIDE, OPT_YREG, OPT_XREG, OPT_QTIE, OPT_SELFNORM, OPT_OMEGA, OPT_WINDOW, OPT_WINDOW_YEARS, OPT_STEP, OPT_RECURSIVE, OPT_MEM, OPT_BACKEND, OPT_THREADS, OPT_PROGRESS, OPT_QUIET, OPT_JSON, OPT_CSV, OPT_HELP
 };
 
 static const struct option CQ_OPTS[] = {
@@ -101,6 +112,7 @@ static const struct option CQ_OPTS[] = {
     {"no-qtests", no_argument, 0, OPT_NOQ},         {"gridwide", no_argument, 0, OPT_GRIDWIDE},
     {"y-regressors", required_argument, 0, OPT_YREG}, {"x-regressors", required_argument, 0, OPT_XREG},
     {"qreg-tie", required_argument, 0, OPT_QTIE},
+    {"selfnorm", no_argument, 0, OPT_SELFNORM},     {"omega", required_argument, 0, OPT_OMEGA},
     {"window", required_argument, 0, OPT_WINDOW},   {"window-years", required_argument, 0, OPT_WINDOW_YEARS},
     {"step", required_argument, 0, OPT_STEP},       {"recursive", no_argument, 0, OPT_RECURSIVE},         {"mem-limit", required_argument, 0, OPT_MEM},
     {"backend", required_argument, 0, OPT_BACKEND}, {"threads", required_argument, 0, OPT_THREADS},
@@ -128,6 +140,8 @@ typedef struct cq_args {
     long window, window_years, step;
     const char *yreg, *xreg;
     cqb_cqreg_tie qtie;
+    int selfnorm, omega_given;
+    double omega;
     double level;
     uint64_t mem_mib;
     cqb_backend_kind backend;
@@ -226,6 +240,12 @@ static int parse_args(cq_args *a, int argc, char **argv)
         case OPT_INDEP: a->indep = 1; break;
         case OPT_NOQ: a->noq = 1; break;
         case OPT_GRIDWIDE: a->gridwide = 1; break;
+        case OPT_SELFNORM: a->selfnorm = 1; break;
+        case OPT_OMEGA:
+            if (cli_parse_double(optarg, &a->omega) || !(a->omega >= 0.0 && a->omega < 1.0))
+                rc = cli_usage_error("cq", "--omega: '%s' is not in [0,1)", optarg);
+            a->omega_given = 1;
+            break;
         case OPT_YREG: a->yreg = optarg; break;
         case OPT_XREG: a->xreg = optarg; break;
         case OPT_QTIE:
@@ -262,7 +282,11 @@ static int parse_args(cq_args *a, int argc, char **argv)
         case OPT_QUIET: a->quiet = 1; break;
         case OPT_JSON: a->json = optarg; break;
         case OPT_CSV: a->csv = optarg; break;
-        case OPT_HELP: fputs(CQ_HELP, stdout); return -1;
+        case OPT_HELP:
+            fputs(CQ_HELP, stdout);
+            fputs(CQ_HELP2, stdout);
+            fputs(CQ_HELP3, stdout);
+            return -1;
         default: rc = cli_getopt_error("cq", c, argv); break;
         }
         if (rc) return rc;
@@ -293,6 +317,9 @@ static int parse_args(cq_args *a, int argc, char **argv)
     if (a->quiet) a->progress = 0;
     if (a->json && a->csv && !strcmp(a->json, a->csv) && strcmp(a->json, "-"))
         return cli_usage_error("cq", "--json and --csv name the same file");
+    if (a->omega_given && !a->selfnorm) return cli_usage_error("cq", "--omega needs --selfnorm");
+    if (a->selfnorm && a->yreg) return cli_usage_error("cq", "--selfnorm: not with --y-regressors/--x-regressors");
+    if (!a->omega_given) a->omega = 0.1;
     if (!a->yreg != !a->xreg)
         return cli_usage_error("cq", "--y-regressors and --x-regressors go together (each equation needs a regressor)");
     if (a->yreg && (a->nctl || a->gridwide || a->window || a->window_years || a->indep == 2))
@@ -628,7 +655,7 @@ int cmd_cq(int argc, char **argv)
     memset(&be, 0, sizeof be);
     cqb_cq_result res;
     memset(&res, 0, sizeof res);
-    cJSON *input = NULL, *options = NULL, *rolling = NULL;
+    cJSON *input = NULL, *options = NULL, *rolling = NULL, *snj = NULL;
     cqb_span *win = NULL;
     size_t nwin = 0;
     cqb_cq_result *wres = NULL;
@@ -708,6 +735,63 @@ int cmd_cq(int argc, char **argv)
     }
     if (st != CQB_OK) goto fail;
 
+    if (a.selfnorm) {
+        /* the omnibus test for p = 1..P (lags 1..p) and the t-test of each
+         * requested lag >= 1, per (alpha_y, alpha_x) */
+        cqb_sn_opts so;
+        cqb_sn_opts_default(&so);
+        so.omega = a.omega;
+        so.sim.threads = (int)a.threads;
+        /* the shipped table covers p <= 10; beyond it the reference would
+         * be simulated at length (cqboot sncv) */
+        size_t P = a.lags[a.nlags - 1];
+        if (P > 10) P = 10;
+        snj = cJSON_CreateArray();
+        for (size_t iy = 0; iy < a.ny && st == CQB_OK; ++iy) {
+            for (size_t ix = 0; ix < a.nx && st == CQB_OK; ++ix) {
+                for (size_t p = 1; p <= P && st == CQB_OK; ++p) {
+                    cqb_sn_result r;
+                    st = cqb_sn_test(&spec.in, a.ay[iy], a.ax[ix], p, &so, &r, &err);
+                    if (st == CQB_EDATA) st = CQB_OK; /* singular V_hat: reported as null */
+                    if (st != CQB_OK) break;
+                    cJSON *o2 = cJSON_CreateObject();
+                    cJSON_AddStringToObject(o2, "test", "omnibus");
+                    cJSON_AddItemToObject(o2, "alpha_y", cli_json_num(a.ay[iy]));
+                    cJSON_AddItemToObject(o2, "alpha_x", cli_json_num(a.ax[ix]));
+                    cJSON_AddNumberToObject(o2, "p", (double)p);
+                    cJSON_AddItemToObject(o2, "stat", cli_json_num(r.stat));
+                    cJSON_AddItemToObject(o2, "cv90", cli_json_num(r.cv[0]));
+                    cJSON_AddItemToObject(o2, "cv95", cli_json_num(r.cv[1]));
+                    cJSON_AddItemToObject(o2, "cv99", cli_json_num(r.cv[2]));
+                    cJSON_AddItemToObject(o2, "p_value", cli_json_num(r.pvalue));
+                    cJSON_AddBoolToObject(o2, "p_value_is_bound", r.pvalue_bound);
+                    cJSON_AddStringToObject(o2, "reference", r.source == CQB_SN_TABLE ? "table" : "simulated");
+                    cJSON_AddItemToArray(snj, o2);
+                }
+                for (size_t li = 0; li < a.nlags && st == CQB_OK; ++li) {
+                    if (a.lags[li] < 1) continue;
+                    cqb_sn_result r;
+                    st = cqb_sn_ttest(&spec.in, a.ay[iy], a.ax[ix], a.lags[li], &so, &r, &err);
+                    if (st == CQB_EDATA) st = CQB_OK;
+                    if (st != CQB_OK) break;
+                    cJSON *o2 = cJSON_CreateObject();
+                    cJSON_AddStringToObject(o2, "test", a.nctl ? "t_partial" : "t");
+                    cJSON_AddItemToObject(o2, "alpha_y", cli_json_num(a.ay[iy]));
+                    cJSON_AddItemToObject(o2, "alpha_x", cli_json_num(a.ax[ix]));
+                    cJSON_AddNumberToObject(o2, "lag", (double)a.lags[li]);
+                    cJSON_AddItemToObject(o2, "stat", cli_json_num(r.stat));
+                    cJSON_AddItemToObject(o2, "cv90", cli_json_num(r.cv[0]));
+                    cJSON_AddItemToObject(o2, "cv95", cli_json_num(r.cv[1]));
+                    cJSON_AddItemToObject(o2, "cv99", cli_json_num(r.cv[2]));
+                    cJSON_AddItemToObject(o2, "p_value", cli_json_num(r.pvalue));
+                    cJSON_AddBoolToObject(o2, "p_value_is_bound", r.pvalue_bound);
+                    cJSON_AddStringToObject(o2, "reference", r.source == CQB_SN_TABLE ? "table" : "simulated");
+                    cJSON_AddItemToArray(snj, o2);
+                }
+            }
+        }
+        if (st != CQB_OK) goto fail;
+    }
     if (a.window || a.window_years) {
         if (a.window) {
             st = cqb_spans_rows(d.set.T, (size_t)a.window, (size_t)a.step, a.recursive, &win, &nwin, &err);
@@ -790,6 +874,7 @@ int cmd_cq(int argc, char **argv)
     cJSON_AddRawToObject(options, "seed", seedbuf); /* exact for any 64-bit seed */
     cJSON_AddBoolToObject(options, "share_resamples_across_quantiles", !a.indep);
     cJSON_AddBoolToObject(options, "gridwide", a.gridwide);
+    if (a.selfnorm) cJSON_AddItemToObject(options, "omega", cli_json_num(a.omega));
     cJSON_AddBoolToObject(options, "qtests", spec.qtests);
     cJSON_AddStringToObject(options, "backend", be.name);
     cJSON_AddStringToObject(options, "device", be.device);
@@ -832,6 +917,10 @@ int cmd_cq(int argc, char **argv)
     if (a.json) {
         cJSON *root = results_json(&a, &res, input, options, rolling, total);
         rolling = NULL; /* owned by root now */
+        if (snj) {
+            cJSON_AddItemToObject(root, "selfnorm", snj);
+            snj = NULL;
+        }
         char *txt = cJSON_Print(root);
         cJSON_Delete(root);
         if (!txt) {
@@ -879,6 +968,7 @@ int cmd_cq(int argc, char **argv)
     cJSON_Delete(input);
     cJSON_Delete(options);
     cJSON_Delete(rolling);
+    cJSON_Delete(snj);
     for (size_t w = 0; wres && w < nwin; ++w) cqb_cq_result_free(&wres[w]);
     free(wres);
     free(win);
@@ -894,6 +984,7 @@ fail:
     cJSON_Delete(input);
     cJSON_Delete(options);
     cJSON_Delete(rolling);
+    cJSON_Delete(snj);
     for (size_t w = 0; wres && w < nwin; ++w) cqb_cq_result_free(&wres[w]);
     free(wres);
     free(win);

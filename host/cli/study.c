@@ -80,6 +80,8 @@ static const keydef CQ_KEYS[] = {
     {"y_regressors", K_STR, 0, 0, 0, NULL, "--y-regressors"},
     {"x_regressors", K_STR, 0, 0, 0, NULL, "--x-regressors"},
     {"qreg_tie", K_ENUM, 0, 0, 0, QTIES, "--qreg-tie"},
+    {"selfnorm", K_BOOL, 0, 0, 0, NULL, "--selfnorm"},
+    {"omega", K_NUM, 0, 1, 0, NULL, "--omega"},
     {NULL, K_STR, 0, 0, 0, NULL, NULL}};
 
 static const keydef BL_KEYS[] = {

@@ -60,6 +60,10 @@
  *     S     = n W_n' Sigma^{-1} W_n
  * (the Riemann sum (1/n) sum_j over j >= ceil(n omega) of the spec's V with
  * B(j/n) = W_j / sqrt(n)); leading blocks come from one Cholesky factor.
+ * Sigma is summed from j = n downwards in pairs (n, n-1), (n-2, n-3), ...
+ * with one expression per element, so a path's S for (p, omega) is
+ * bit-identical whatever pmax and the other omegas are. Cost: about 200 us
+ * of one core per path for pmax = 10, n = 2000 (normals ~60%).
  *
  * Random numbers: Philox4x32-10 (cqboot/philox.h), counter-based. Path i
  * (< 2^32), component d: subsequence = i + 2^32 * tag(d), with
