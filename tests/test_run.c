@@ -118,7 +118,9 @@ static char *write_study(const char *name, int boot)
              "   \"gridwide\": true, \"figures\": {\"lags\": [1, 2], \"mark\": \"rw\"}},\n"
              "  {\"name\": \"bl\", \"kind\": \"blocklen\", \"cols\": [\"GPRC_CHN\", \"IPB52300S\"], \"lag\": 1},\n"
              "  {\"name\": \"roll\", \"kind\": \"cq\", \"y\": \"GPRC_CHN\", \"x\": \"IPB52300S\", \"alpha\": [0.5],\n"
-             "   \"lags\": 1, \"window_years\": 10, \"step\": 5}\n"
+             "   \"lags\": 1, \"window_years\": 10, \"step\": 5},\n"
+             "  {\"name\": \"sim\", \"kind\": \"simulate\", \"T\": 120, \"alpha\": [0.5], \"lags\": \"1\",\n"
+             "   \"reps\": 20, \"boot\": 49}\n"
              " ]}\n",
              name, US_CHINA, boot);
     spit(path, text);
@@ -228,12 +230,13 @@ Test(run, study_matches_single_commands_reruns_identically_and_draws)
     char *a = stable_results(out1), *b = stable_results(out2);
     cJSON *ja = cJSON_Parse(a), *jb = cJSON_Parse(b);
     const cJSON *an = cJSON_GetObjectItemCaseSensitive(ja, "analyses"), *bn = cJSON_GetObjectItemCaseSensitive(jb, "analyses");
-    cr_assert_eq(cJSON_GetArraySize(an), 3);
-    for (int i = 0; i < 3; ++i) {
+    cr_assert_eq(cJSON_GetArraySize(an), 4);
+    for (int i = 0; i < 4; ++i) {
+        const char *rk = i == 3 ? "cells" : "results";
         const cJSON *ra = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(an, i), "result");
         const cJSON *rb = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(bn, i), "result");
-        char *pa = cJSON_Print(cJSON_GetObjectItemCaseSensitive(ra, "results"));
-        char *pb = cJSON_Print(cJSON_GetObjectItemCaseSensitive(rb, "results"));
+        char *pa = cJSON_Print(cJSON_GetObjectItemCaseSensitive(ra, rk));
+        char *pb = cJSON_Print(cJSON_GetObjectItemCaseSensitive(rb, rk));
         cr_expect_str_eq(pa, pb, "analysis %d differs between runs", i);
         free(pa);
         free(pb);
@@ -282,7 +285,7 @@ Test(run, study_matches_single_commands_reruns_identically_and_draws)
     free(rs);
 
     /* outputs: CSVs, report, figures (PNG signature, SVG document) */
-    const char *files[] = {"pcq.csv", "bl.csv", "roll.csv", "report.md", "index.html", "pcq_heatmap_lag1.png",
+    const char *files[] = {"pcq.csv", "bl.csv", "roll.csv", "sim.csv", "report.md", "index.html", "pcq_heatmap_lag1.png",
                            "pcq_heatmap_lag1.svg", "pcq_heatmap_lag2.png", "pcq_lags_0.5_0.5.png",
                            "pcq_qtest_0.5_0.5.png", "roll_rolling_0.5_0.5.png"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; ++i) {

@@ -236,18 +236,21 @@ int cmd_run(int argc, char **argv)
             av[ac++] = "--json";
             av[ac++] = tmpjson;
             const int is_cq = !strcmp(a->kind, "cq"), is_bl = !strcmp(a->kind, "blocklen");
+            const int is_sim = !strcmp(a->kind, "simulate");
             if (!is_bl) {
                 av[ac++] = "--csv";
                 av[ac++] = csv;
             }
-            if (is_cq) {
+            if (is_cq || is_sim) {
+                /* long runs: their own progress (cq and simulate take the same modes) */
                 av[ac++] = "--progress";
                 av[ac++] = pmode == 2 ? "plain" : pmode == 1 ? "bar" : "none";
             } else if (!is_bl) {
                 av[ac++] = "--quiet";
             }
             av[ac] = NULL;
-            int sub = is_cq ? cmd_cq(ac, av) : is_bl ? cmd_blocklen(ac, av) : cmd_wavelet(ac, av);
+            int sub = is_cq ? cmd_cq(ac, av) : is_bl ? cmd_blocklen(ac, av) : is_sim ? cmd_simulate(ac, av)
+                                                                                      : cmd_wavelet(ac, av);
             if (sub != 0) {
                 unlink(tmpjson);
                 fprintf(stderr, "cqboot run: analysis '%s' (analyses[%zu]) failed; finished analyses are kept for --resume\n",

@@ -773,6 +773,33 @@ static void blocklen_table(sbuf *md, sbuf *html, const cJSON *res)
     sb_printf(html, "</table>\n<p>Implied gamma = min(1, mean(1/b_SB)) = %.6g.</p>\n", num(res, "gamma"));
 }
 
+static void simulate_table(sbuf *md, sbuf *html, const cJSON *res)
+{
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(res, "options");
+    const cJSON *dgp = cJSON_GetObjectItemCaseSensitive(opts, "dgp");
+    sb_printf(md, "Monte Carlo: DGP `%s`, T = %g, R = %g replications, B = %g; empirical rejection rates at %.0f%% "
+                  "(Monte Carlo SE in brackets).\n\n",
+              str(dgp, "name"), num(opts, "T"), num(opts, "reps"), num(opts, "boot"), 100 * (1 - num(opts, "level")));
+    sb_printf(html, "<p>Monte Carlo: DGP <code>%s</code>, T = %g, R = %g replications, B = %g; empirical rejection "
+                    "rates at %.0f%% (Monte Carlo SE in brackets).</p>\n",
+              str(dgp, "name"), num(opts, "T"), num(opts, "reps"), num(opts, "boot"), 100 * (1 - num(opts, "level")));
+    sb_printf(md, "| alpha_y | alpha_x | lag | band rule | p-value rule | mean rho |\n|---|---|---|---|---|---|\n");
+    sb_printf(html, "<table><tr><th>alpha_y</th><th>alpha_x</th><th>lag</th><th>band rule</th><th>p-value rule</th>"
+                    "<th>mean rho</th></tr>\n");
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(res, "cells"))
+    {
+        sb_printf(md, "| %g | %g | %g | %.3f (%.3f) | %.3f (%.3f) | %.4f |\n", num(c, "alpha_y"), num(c, "alpha_x"),
+                  num(c, "lag"), num(c, "rate_band"), num(c, "se_band"), num(c, "rate_pval"), num(c, "se_pval"),
+                  num(c, "rho_mean"));
+        sb_printf(html, "<tr><td>%g</td><td>%g</td><td>%g</td><td>%.3f (%.3f)</td><td>%.3f (%.3f)</td><td>%.4f</td></tr>\n",
+                  num(c, "alpha_y"), num(c, "alpha_x"), num(c, "lag"), num(c, "rate_band"), num(c, "se_band"),
+                  num(c, "rate_pval"), num(c, "se_pval"), num(c, "rho_mean"));
+    }
+    sb_printf(md, "\n");
+    sb_printf(html, "</table>\n");
+}
+
 /* ------------------------------------------------------------- report -- */
 
 static cqb_status write_file(const char *path, const sbuf *b, cqb_error *err)
@@ -798,7 +825,7 @@ cqb_status report_write(const char *outdir, cJSON *results, cqb_error *err)
     {
         const char *k = str(entry, "kind");
         if (!strcmp(k, "cq")) st = cq_figures(outdir, entry, err);
-        else if (strcmp(k, "blocklen")) st = wavelet_figures(outdir, entry, err);
+        else if (strcmp(k, "blocklen") && strcmp(k, "simulate")) st = wavelet_figures(outdir, entry, err);
         if (st != CQB_OK) return st;
     }
     sbuf md = {0}, html = {0};
@@ -851,6 +878,8 @@ cqb_status report_write(const char *outdir, cJSON *results, cqb_error *err)
                      cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(opts, "controls")) ? "Partial CQ of " : "CQ of ",
                      str(opts, "y"), str(opts, "x"), str(in, "first"), str(in, "last"), num(in, "rows"),
                      num(opts, "boot"), num(opts, "seed"), str(opts, "quantile"), str(opts, "backend"));
+        } else if (!strcmp(str(entry, "kind"), "simulate")) {
+            snprintf(what, sizeof what, "Monte Carlo size and power of the bootstrap tests.");
         } else if (!strcmp(str(entry, "kind"), "blocklen")) {
             snprintf(what, sizeof what, "Politis-White block lengths, %s .. %s.", str(in, "first"), str(in, "last"));
         } else {
@@ -866,6 +895,7 @@ cqb_status report_write(const char *outdir, cJSON *results, cqb_error *err)
         sb_printf(&html, " Results: <a href=\"%s\">%s</a>.</p>\n", str(entry, "csv"), str(entry, "csv"));
         if (!strcmp(str(entry, "kind"), "cq")) cq_table(&md, &html, res);
         else if (!strcmp(str(entry, "kind"), "blocklen")) blocklen_table(&md, &html, res);
+        else if (!strcmp(str(entry, "kind"), "simulate")) simulate_table(&md, &html, res);
         else wavelet_table(&md, &html, res, str(entry, "kind"));
         const cJSON *f;
         cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(entry, "figures"))

@@ -42,7 +42,8 @@ typedef struct keydef {
     const char *flag; /* the subcommand option; NULL: not passed */
 } keydef;
 
-static const char *const KINDS[] = {"cq", "blocklen", "modwt", "wmc", "wmcc", "wlmc", "wlmcc", NULL};
+static const char *const KINDS[] = {"cq", "blocklen", "modwt", "wmc", "wmcc", "wlmc", "wlmcc", "simulate", NULL};
+static const char *const DGPS[] = {"null", "tail", "var", NULL};
 static const char *const WAVELETS[] = {"haar", "d4", "d6", "d8", "la8", "la16", "la20", NULL};
 static const char *const BOUNDARIES[] = {"periodic", "reflection", NULL};
 static const char *const WMODES[] = {"compat", "corrected", NULL};
@@ -112,6 +113,26 @@ static const keydef W_KEYS[] = {
     {"figures", K_FIGURES, 0, 0, 0, NULL, NULL},
     {NULL, K_STR, 0, 0, 0, NULL, NULL}};
 
+/* simulate: a Monte Carlo study of the tests (no data set) */
+static const keydef SIM_KEYS[] = {
+    {"dgp", K_ENUM, 0, 0, 0, DGPS, "--dgp"},
+    {"T", K_INT, 8, 1e8, 0, NULL, "--T"},
+    {"alpha", K_NUMS, 0, 1, 1, NULL, "--alpha"},
+    {"alpha_y", K_NUMS, 0, 1, 1, NULL, "--alpha-y"},
+    {"alpha_x", K_NUMS, 0, 1, 1, NULL, "--alpha-x"},
+    {"lags", K_LAGS, 0, 65535, 0, NULL, "--lags"},
+    {"reps", K_INT, 1, 4294967295.0, 0, NULL, "--reps"},
+    {"boot", K_INT, 1, 4294967295.0, 0, NULL, "--boot"},
+    {"gamma", K_GAMMA, 0, 1, 0, NULL, "--gamma"},
+    {"level", K_NUM, 0, 1, 1, NULL, "--level"},
+    {"seed", K_INT, 0, 9007199254740991.0, 0, NULL, "--seed"},
+    {"threads", K_INT, 0, 4096, 0, NULL, "--threads"},
+    {"strength", K_NUM, -1e9, 1e9, 0, NULL, "--strength"},
+    {"tail_lag", K_INT, 1, 65535, 0, NULL, "--tail-lag"},
+    {"tail_alpha", K_NUM, 0, 0.5, 0, NULL, "--tail-alpha"},
+    {"qtests", K_BOOL, 0, 0, 0, NULL, NULL},
+    {NULL, K_STR, 0, 0, 0, NULL, NULL}};
+
 static const keydef DEFAULT_KEYS[] = {
     {"seed", K_INT, 0, 9007199254740991.0, 0, NULL, "--seed"},
     {"boot", K_INT, 1, 4294967295.0, 0, NULL, "--boot"},
@@ -167,7 +188,7 @@ static const char *range_text(const keydef *k, char *buf, size_t n)
     return buf;
 }
 
-static const char *KIND_NAMES_TEXT = "cq, blocklen, modwt, wmc, wmcc, wlmc, wlmcc";
+static const char *KIND_NAMES_TEXT = "cq, blocklen, modwt, wmc, wmcc, wlmc, wlmcc, simulate";
 
 /* Validates one value against its key definition (columns are checked
  * later against the dataset). */
@@ -601,7 +622,13 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
         a->kind = kind->valuestring;
         snprintf(p2, sizeof p2, "%s.dataset", p);
         a->dataset = -1;
-        if (!cJSON_IsString(dsn)) {
+        const int is_sim = !strcmp(a->kind, "simulate");
+        if (is_sim && dsn) {
+            st = fault(err, path, p2, "a simulate analysis uses no data set");
+            break;
+        }
+        if (is_sim) a->dataset = 0; /* only for the bookkeeping below; no data are read */
+        else if (!cJSON_IsString(dsn)) {
             if (!dsn && s->nds == 1) a->dataset = 0;
             else {
                 st = fault(err, path, p2, "must name one of the datasets");
@@ -616,16 +643,16 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
             }
         }
         const int is_cq = !strcmp(a->kind, "cq"), is_bl = !strcmp(a->kind, "blocklen");
-        const int is_wav = !is_cq && !is_bl, is_local = !strcmp(a->kind, "wlmc") || !strcmp(a->kind, "wlmcc");
-        const keydef *tab = is_cq ? CQ_KEYS : is_bl ? BL_KEYS : W_KEYS;
+        const int is_wav = !is_cq && !is_bl && !is_sim, is_local = !strcmp(a->kind, "wlmc") || !strcmp(a->kind, "wlmcc");
+        const keydef *tab = is_cq ? CQ_KEYS : is_bl ? BL_KEYS : is_sim ? SIM_KEYS : W_KEYS;
         static const char *const COMMON[] = {"name", "kind", "dataset", NULL};
         if ((st = check_object(path, p, v, tab, COMMON, err)) != CQB_OK) break;
         const cqb_frame *fr = frames[a->dataset];
         const char *dsfile = s->ds[a->dataset].path;
         /* required keys and column names */
         const char *const need_cq[] = {"y", "x", NULL}, *const need_bl[] = {"cols", NULL};
-        const char *const need_loc[] = {"cols", "M", NULL};
-        for (const char *const *k = is_cq ? need_cq : is_local ? need_loc : need_bl; *k; ++k) {
+        const char *const need_loc[] = {"cols", "M", NULL}, *const need_none[] = {NULL};
+        for (const char *const *k = is_cq ? need_cq : is_local ? need_loc : is_sim ? need_none : need_bl; *k; ++k) {
             snprintf(p2, sizeof p2, "%s.%s", p, *k);
             const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, *k);
             if (!c) {
@@ -674,8 +701,9 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
 
         /* argv: subcommand, data and dataset settings, defaults, then the
          * analysis's own keys (which override the defaults) */
-        int bad = push(a, a->kind) || push(a, "--data") || push(a, dsfile);
-        const cJSON *dspec = s->ds[a->dataset].spec;
+        int bad = push(a, a->kind);
+        if (!is_sim) bad |= push(a, "--data") || push(a, dsfile);
+        const cJSON *dspec = is_sim ? NULL : s->ds[a->dataset].spec;
         const cJSON *t;
         cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(dspec, "transforms"))
         {
@@ -695,6 +723,7 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
                 if (cJSON_GetObjectItemCaseSensitive(v, k->key)) continue;
                 /* the wavelet commands take seed, boot, gamma, threads, level */
                 if (is_wav && (!find_key(W_KEYS, k->key) || !strcmp(a->kind, "modwt"))) continue;
+                if (is_sim && !find_key(SIM_KEYS, k->key)) continue;
                 if (!strcmp(k->key, "threads") && threads) continue;
                 if (!strcmp(k->key, "backend") && backend) continue;
                 const cJSON *dv = defaults ? cJSON_GetObjectItemCaseSensitive(defaults, k->key) : NULL;
@@ -704,6 +733,10 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
                 bad |= push(a, "--threads") || push(a, threads);
             if (backend && is_cq && !cJSON_GetObjectItemCaseSensitive(v, "backend"))
                 bad |= push(a, "--backend") || push(a, backend);
+            if (is_sim) {
+                const cJSON *q = cJSON_GetObjectItemCaseSensitive(v, "qtests");
+                if (q && cJSON_IsFalse(q)) bad |= push(a, "--no-qtests");
+            }
         }
         const cJSON *f;
         cJSON_ArrayForEach(f, v)
