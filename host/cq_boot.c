@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "cqboot/blocklen.h"
+#include "cqboot/cqreduce.h"
 #include "cqboot/philox.h"
 #include "cqboot/qselect.h"
 
@@ -52,63 +53,16 @@ cqb_status cqb_auto_gamma(const double *const *cols, int ncol, size_t N, int flo
 
 /* ------------------------------------------------------------ one plan -- */
 
-/* How plan statistics become the values whose quantiles we need. The
- * values form groups computed together from one replicate's statistics:
- * a band group is one cell, d = rho* - rho_hat; a Q group is one cell's
- * 2P cumulative statistics Q*_BP(p), Q*_LB(p), p = 1..P. */
-typedef struct derive {
-    int kind;            /* 0: band; 1: Q tests */
-    size_t nvar;         /* values per replicate = ngroup * gsize */
-    size_t ngroup, gsize;
-    const double *ref;   /* band: rho_hat per cell; Q: rho_hat [k-1][cell] */
-    size_t P, ncell;
-    double T;
-} derive;
+/* How plan statistics become the values whose quantiles we need: groups of
+ * values computed together from one replicate's statistics (cqb_derive and
+ * cqb_derive_rep() of cqboot/cqreduce.h, shared with the device reduction). */
+typedef cqb_derive derive;
 
 /* Values of group g for nb replicates: out[i * nb + r] is value i of the
  * group (variable g * gsize + i) for replicate r. */
 static void derive_group(const derive *d, size_t g, const double *st, size_t nstat, size_t nb, double *out)
 {
-    if (d->kind == 0) {
-        const double ref = d->ref[g];
-        for (size_t r = 0; r < nb; ++r) out[r] = st[r * nstat + g] - ref;
-        return;
-    }
-    const double T = d->T;
-    if (g == d->ncell) {
-        /* the sup group: max over cells of Q*_BP(p) and Q*_LB(p) */
-        for (size_t r = 0; r < nb; ++r) {
-            const double *s = st + r * nstat;
-            for (size_t i = 0; i < 2 * d->P; ++i) out[i * nb + r] = -INFINITY;
-            for (size_t c = 0; c < d->ncell; ++c) {
-                double sbp = 0.0, slb = 0.0;
-                for (size_t k = 1; k <= d->P; ++k) {
-                    double e = s[(k - 1) * d->ncell + c] - d->ref[(k - 1) * d->ncell + c];
-                    double e2 = e * e;
-                    sbp += e2;
-                    slb += e2 / (T - (double)k);
-                    double qb = T * sbp, ql = T * (T + 2.0) * slb;
-                    double *ob = &out[(k - 1) * nb + r], *ol = &out[(d->P + k - 1) * nb + r];
-                    /* NaN (singular replicate) propagates: the replicate is invalid */
-                    if (qb > *ob || isnan(qb)) *ob = isnan(*ob) ? *ob : qb;
-                    if (ql > *ol || isnan(ql)) *ol = isnan(*ol) ? *ol : ql;
-                }
-            }
-        }
-        return;
-    }
-    for (size_t r = 0; r < nb; ++r) {
-        const double *s = st + r * nstat;
-        double sbp = 0.0, slb = 0.0;
-        for (size_t k = 1; k <= d->P; ++k) {
-            double e = s[(k - 1) * d->ncell + g] - d->ref[(k - 1) * d->ncell + g];
-            double e2 = e * e;
-            sbp += e2;
-            slb += e2 / (T - (double)k);
-            out[(k - 1) * nb + r] = T * sbp;
-            out[(d->P + k - 1) * nb + r] = T * (T + 2.0) * slb;
-        }
-    }
+    for (size_t r = 0; r < nb; ++r) cqb_derive_rep(d, g, st + r * nstat, out + r, nb);
 }
 
 typedef struct progress_state {
@@ -122,6 +76,102 @@ static void tick(progress_state *ps, double n)
     if (ps->o->progress && ps->total > 0) ps->o->progress(ps->done / ps->total, ps->o->progress_user);
 }
 
+/* run_plan() on a backend that reduces where it computes (be->reduce, e.g.
+ * the CUDA device): pass 1 returns the exceedance counts, the valid counts
+ * and a histogram per value (range from the first chunk, as qselect's
+ * two-pass mode); the selector picks the target bins; pass 2 returns only
+ * the values in them; the exact selection is qselect's. The counts are the
+ * host's integers and the order statistics are exact, so the results are
+ * the host reduction's, bit for bit. */
+static cqb_status run_plan_reduce(const cqb_plan *plan, const cqb_boot_opts *o, const derive *d,
+                                  const double *probs, int nprob, const double *pv_ref, int pv_abs,
+                                  size_t *pv_count, const double *et_ref, size_t *et_lo, size_t *et_hi,
+                                  cqb_qsel **sel_out, progress_state *ps, size_t *peak, int *two_pass,
+                                  cqb_error *err)
+{
+    const cqb_backend *be = o->backend;
+    const size_t nv = d->nvar, nbin = (size_t)CQB_QSEL_BINS + 2;
+    cqb_qsel *sel = NULL;
+    cqb_status st = cqb_qsel_create_two_pass(nv, o->B, probs, nprob, &sel, err);
+    if (st != CQB_OK) return st;
+    *two_pass = 1;
+    const size_t n = nv ? nv : 1;
+    size_t *valid = malloc(n * sizeof *valid), *cap = malloc(n * sizeof *cap);
+    double *lo = malloc(n * sizeof *lo), *width = malloc(n * sizeof *width), *coll = NULL;
+    uint32_t *hist = malloc(n * nbin * sizeof *hist), *tbin = malloc(n * CQB_QSEL_MAX_TARGETS * sizeof *tbin);
+    int *ntarget = malloc(n * sizeof *ntarget);
+    size_t ncoll = 0;
+    if (!valid || !cap || !lo || !width || !hist || !tbin || !ntarget) {
+        st = cqb_error_set(err, CQB_ENOMEM, "out of memory for the bootstrap reduction (%zu statistics)", nv);
+        goto done;
+    }
+    cqb_reduce_io io;
+    memset(&io, 0, sizeof io);
+    io.d = d;
+    io.B = o->B;
+    io.pv_ref = pv_ref;
+    io.pv_abs = pv_abs;
+    io.et_ref = et_ref;
+    io.pv_count = pv_count;
+    io.et_lo = et_lo;
+    io.et_hi = et_hi;
+    io.valid = valid;
+    io.lo = lo;
+    io.width = width;
+    io.hist = hist;
+    if (o->cancel && *o->cancel) {
+        st = cqb_error_set(err, CQB_EUSAGE, "interrupted");
+        goto done;
+    }
+    io.pass = 1;
+    if ((st = be->reduce(be, plan, &io, err)) != CQB_OK) goto done;
+    tick(ps, 0.5 * (double)o->B); /* two passes */
+    for (size_t j = 0; j < nv; ++j) cqb_qsel_import_pass1(sel, j, lo[j], width[j], hist + j * nbin, valid[j]);
+    if ((st = cqb_qsel_end_pass(sel, 1, be->threads, err)) != CQB_OK) goto done;
+    for (size_t j = 0; j < nv; ++j) {
+        ntarget[j] = cqb_qsel_targets(sel, j, tbin + j * CQB_QSEL_MAX_TARGETS);
+        cap[j] = 0;
+        for (int t = 0; t < ntarget[j]; ++t) cap[j] += hist[j * nbin + tbin[j * CQB_QSEL_MAX_TARGETS + t]];
+        ncoll += cap[j];
+    }
+    coll = malloc((ncoll ? ncoll : 1) * sizeof *coll);
+    if (!coll) {
+        st = cqb_error_set(err, CQB_ENOMEM, "out of memory for %zu collected bootstrap values", ncoll);
+        goto done;
+    }
+    if (o->cancel && *o->cancel) {
+        st = cqb_error_set(err, CQB_EUSAGE, "interrupted");
+        goto done;
+    }
+    io.pass = 2;
+    io.tbin = tbin;
+    io.ntarget = ntarget;
+    io.cap = cap;
+    io.coll = coll;
+    if ((st = be->reduce(be, plan, &io, err)) != CQB_OK) goto done;
+    tick(ps, 0.5 * (double)o->B); /* two passes */
+    for (size_t j = 0, off = 0; j < nv; off += cap[j], ++j) {
+        if (cqb_qsel_push(sel, 2, j, coll + off, cap[j])) {
+            st = cqb_error_set(err, CQB_ENOMEM, "out of memory selecting bootstrap quantiles");
+            goto done;
+        }
+    }
+    if ((st = cqb_qsel_advance(sel, o->B, err)) != CQB_OK) goto done;
+    if ((st = cqb_qsel_end_pass(sel, 2, be->threads, err)) != CQB_OK) goto done;
+    {
+        size_t bytes = cqb_qsel_bytes(sel) + n * (nbin * sizeof *hist + 4 * sizeof(double)) + ncoll * sizeof *coll;
+        if (bytes > *peak) *peak = bytes;
+    }
+done:
+    free(valid); free(cap); free(lo); free(width); free(hist); free(tbin); free(ntarget); free(coll);
+    if (st != CQB_OK) {
+        cqb_qsel_free(sel);
+        sel = NULL;
+    }
+    *sel_out = sel;
+    return st;
+}
+
 /* Runs B replicates of a plan through the backend in chunks, feeding the
  * selector (all passes) and counting p-value exceedances (pass 1): value
  * (absolute if pv_abs) >= pv_ref[j]; with et_ref, also the two tails
@@ -132,6 +182,9 @@ static cqb_status run_plan(const cqb_plan *plan, const cqb_boot_opts *o, const d
                            cqb_qsel **sel_out, progress_state *ps, size_t *peak,
                            int *two_pass, cqb_error *err)
 {
+    if (o->backend && o->backend->reduce)
+        return run_plan_reduce(plan, o, d, probs, nprob, pv_ref, pv_abs, pv_count, et_ref, et_lo, et_hi, sel_out,
+                               ps, peak, two_pass, err);
     cqb_status st;
     cqb_qsel *sel = NULL;
     st = cqb_qsel_create(d->nvar, o->B, probs, nprob, o->mem_limit, &sel, err);

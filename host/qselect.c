@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cqboot/cqreduce.h"
 #include "cqboot/quantile.h"
 
 #define NB CQB_QSEL_BINS
@@ -38,8 +39,8 @@ struct cqb_qsel {
     var_state *vs; /* two-pass mode */
 };
 
-cqb_status cqb_qsel_create(size_t nvar, size_t B, const double *probs, int nprob, size_t mem_limit,
-                           cqb_qsel **out, cqb_error *err)
+static cqb_status create(size_t nvar, size_t B, const double *probs, int nprob, size_t mem_limit, int force2,
+                         cqb_qsel **out, cqb_error *err)
 {
     *out = NULL;
     if (nprob < 1 || nprob > CQB_QSEL_MAX_PROBS || B > UINT32_MAX)
@@ -51,7 +52,7 @@ cqb_status cqb_qsel_create(size_t nvar, size_t B, const double *probs, int nprob
     q->B = B;
     q->nprob = nprob;
     memcpy(q->probs, probs, (size_t)nprob * sizeof *probs);
-    if (nvar == 0 || B <= mem_limit / sizeof(double) / nvar) {
+    if (!force2 && (nvar == 0 || B <= mem_limit / sizeof(double) / nvar)) {
         q->npass = 1;
         q->store = malloc((B ? B : 1) * (nvar ? nvar : 1) * sizeof(double));
         if (!q->store) goto nomem;
@@ -69,6 +70,35 @@ cqb_status cqb_qsel_create(size_t nvar, size_t B, const double *probs, int nprob
 nomem:
     cqb_qsel_free(q);
     return cqb_error_set(err, CQB_ENOMEM, "out of memory for the bootstrap quantiles (%zu statistics)", nvar);
+}
+
+cqb_status cqb_qsel_create(size_t nvar, size_t B, const double *probs, int nprob, size_t mem_limit,
+                           cqb_qsel **out, cqb_error *err)
+{
+    return create(nvar, B, probs, nprob, mem_limit, 0, out, err);
+}
+
+cqb_status cqb_qsel_create_two_pass(size_t nvar, size_t B, const double *probs, int nprob, cqb_qsel **out,
+                                    cqb_error *err)
+{
+    return create(nvar, B, probs, nprob, 0, 1, out, err);
+}
+
+void cqb_qsel_import_pass1(cqb_qsel *q, size_t var, double lo, double width, const uint32_t *hist, size_t valid)
+{
+    var_state *s = &q->vs[var];
+    s->lo = lo;
+    s->width = width;
+    s->ranged = 1;
+    memcpy(s->hist, hist, (NB + 2) * sizeof *hist);
+    s->valid = valid;
+}
+
+int cqb_qsel_targets(const cqb_qsel *q, size_t var, uint32_t *tbin)
+{
+    const var_state *s = &q->vs[var];
+    for (int t = 0; t < s->ntarget; ++t) tbin[t] = s->tbin[t];
+    return s->ntarget;
 }
 
 void cqb_qsel_free(cqb_qsel *q)
@@ -89,13 +119,7 @@ void cqb_qsel_free(cqb_qsel *q)
 
 int cqb_qsel_npass(const cqb_qsel *q) { return q->npass; }
 
-static uint32_t bin_of(const var_state *s, double x)
-{
-    if (x < s->lo) return 0;
-    double f = (x - s->lo) / s->width;
-    if (!(f < (double)NB)) return NB + 1;
-    return 1 + (uint32_t)f;
-}
+static uint32_t bin_of(const var_state *s, double x) { return cqb_qsel_bin_hd(s->lo, s->width, x); }
 
 static int cmp_run(const void *a, const void *b)
 {
@@ -144,11 +168,7 @@ static void set_range(var_state *s, const double *x, size_t n)
             if (x[r] > mx) mx = x[r];
         }
     }
-    if (!(mn <= mx)) mn = mx = 0.0;
-    double span = mx - mn;
-    if (!(span > 0.0)) span = fabs(mn) > 1.0 ? fabs(mn) * 1e-3 : 1e-3;
-    s->lo = mn - 0.5 * span;
-    s->width = 2.0 * span / NB;
+    cqb_qsel_range_hd(mn, mx, &s->lo, &s->width);
     s->ranged = 1;
 }
 

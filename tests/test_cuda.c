@@ -10,6 +10,11 @@
  *   select  backend selection: `auto` falls back to the CPU (with a notice
  *           when CUDA was built), `cuda` fails with CQB_EBACKEND = exit 4,
  *           in the library and in the CLI.
+ *   red     the device reduction (backend.h `reduce`): device/redkern.h's
+ *           derive/range/count/collect bodies, compiled as C and driven
+ *           chunk by chunk as device/backend_cuda.cu drives them (threads
+ *           emulated as loops: they interact only through atomics), must
+ *           give cqb_cq_boot() results identical to the host reduction.
  * With a usable GPU, the gpu tests compare the CUDA backend with the CPU
  * backend: the device self-test, per-replicate statistics (==, NaN = NaN)
  * for several seeds, the three quantile conventions, grids, lags, PCQ with 1
@@ -41,6 +46,7 @@ struct cqb_kemu {
     pthread_barrier_t bar;
 };
 #include "../device/sbkern.h"
+#include "../device/redkern.h"
 
 #ifdef CQB_HAVE_CUDA
 #include "../device/backend_cuda.h"
@@ -613,3 +619,191 @@ Test(gpu, boot_identity_controls, .init = boot_open, .fini = boot_close, .timeou
     boot_compare(CQB_Q_R7_LE, 1, 1, 2000, 3);
     boot_compare(CQB_Q_R7_LE, 2, 1, 1001, 4);
 }
+
+/* ------------------------------------------- device reduction (emulated) -- */
+
+#define RED_CHUNK 37 /* replicates per emulated launch: divides no B used here */
+#define RED_NTHR 5   /* emulated threads per statistic */
+
+static cqb_status emu_reduce(const cqb_backend *b, const cqb_plan *plan, cqb_reduce_io *io, cqb_error *err)
+{
+    const cqb_derive *d = io->d;
+    const size_t nv = d->nvar, B = io->B, nbin = (size_t)CQB_QSEL_BINS + 2;
+    if (io->pass == 1) {
+        memset(io->pv_count, 0, nv * sizeof *io->pv_count);
+        memset(io->valid, 0, nv * sizeof *io->valid);
+        if (io->et_ref) {
+            memset(io->et_lo, 0, nv * sizeof *io->et_lo);
+            memset(io->et_hi, 0, nv * sizeof *io->et_hi);
+        }
+        memset(io->hist, 0, nv * nbin * sizeof *io->hist);
+    }
+    double *st = malloc(RED_CHUNK * plan->nstat * sizeof *st), *vals = malloc(RED_CHUNK * nv * sizeof *vals);
+    unsigned long long *acc = calloc(nv * CQB_RK_NACC, sizeof *acc);
+    uint32_t *fill = calloc(nv, sizeof *fill), *cap32 = malloc(nv * sizeof *cap32);
+    size_t *off = malloc(nv * sizeof *off);
+    cr_assert(st && vals && acc && fill && cap32 && off);
+    size_t total = 0;
+    if (io->pass == 2)
+        for (size_t j = 0; j < nv; ++j) {
+            cap32[j] = (uint32_t)io->cap[j];
+            off[j] = total;
+            total += io->cap[j];
+        }
+    for (size_t done = 0; done < B; done += RED_CHUNK) {
+        const size_t n = B - done < RED_CHUNK ? B - done : RED_CHUNK;
+        cqb_status s = cqb_plan_run_cpu(plan, (uint32_t)done, n, st, b->threads, err);
+        if (s != CQB_OK) return s;
+        for (size_t i = 0; i < n * nv; ++i) vals[i] = -777.0; /* every value must be written */
+        /* derive: work items in reverse order (any order must do) */
+        for (size_t i = d->ngroup * n; i-- > 0;) cqb_rk_derive(d, st, plan->nstat, n, vals, i);
+        if (io->pass == 1 && done == 0) {
+            double mn[7], mx[7];
+            for (size_t j = 0; j < nv; ++j) {
+                for (size_t t = 0; t < 7; ++t) cqb_rk_minmax(vals + j * n, n, t, 7, &mn[t], &mx[t]);
+                cqb_rk_range(mn, mx, 7, &io->lo[j], &io->width[j]);
+            }
+        }
+        for (size_t j = 0; j < nv; ++j)
+            for (size_t t = RED_NTHR; t-- > 0;) {
+                if (io->pass == 1)
+                    cqb_rk_count(vals + j * n, n, t, RED_NTHR, io->pv_ref[j], io->pv_abs, io->et_ref != NULL,
+                                 io->et_ref ? io->et_ref[j] : 0.0, io->lo[j], io->width[j], io->hist + j * nbin,
+                                 acc + j * CQB_RK_NACC);
+                else if (io->ntarget[j] > 0)
+                    cqb_rk_collect(vals + j * n, n, t, RED_NTHR, io->lo[j], io->width[j],
+                                   io->tbin + j * CQB_QSEL_MAX_TARGETS, io->ntarget[j], &fill[j], cap32[j],
+                                   io->coll + off[j]);
+            }
+    }
+    for (size_t j = 0; j < nv; ++j) {
+        if (io->pass == 1) {
+            io->pv_count[j] = (size_t)acc[j * CQB_RK_NACC + CQB_RK_PV];
+            io->valid[j] = (size_t)acc[j * CQB_RK_NACC + CQB_RK_VALID];
+            if (io->et_ref) {
+                io->et_lo[j] = (size_t)acc[j * CQB_RK_NACC + CQB_RK_ETLO];
+                io->et_hi[j] = (size_t)acc[j * CQB_RK_NACC + CQB_RK_ETHI];
+            }
+        } else {
+            cr_assert_eq(fill[j], cap32[j], "statistic %zu: %u collected, %u expected", j, fill[j], cap32[j]);
+        }
+    }
+    free(st); free(vals); free(acc); free(fill); free(cap32); free(off);
+    return CQB_OK;
+}
+
+static size_t g_reduce_calls;
+
+static cqb_status emu_reduce_counted(const cqb_backend *b, const cqb_plan *plan, cqb_reduce_io *io, cqb_error *err)
+{
+    ++g_reduce_calls;
+    return emu_reduce(b, plan, io, err);
+}
+
+typedef struct red_case {
+    size_t nctl;
+    int share, gridwide;
+    size_t B;
+    uint64_t seed;
+    size_t mem_limit; /* host selector budget (small: the host runs two passes too) */
+    cqb_qconv conv;
+} red_case;
+
+static void red_compare(const red_case *rc_)
+{
+    load_sysrisk();
+    const double ay[3] = {0.05, 0.5, 0.95}, ax[2] = {0.1, 0.9};
+    const size_t lags[3] = {1, 2, 5};
+    cqb_control ctl[2] = {{dvix, 0.5, -1}, {dvol, 0.7, 1}};
+    cqb_cq_spec s;
+    memset(&s, 0, sizeof s);
+    s.in = (cqb_cq_input){jpm, mkt, T, ctl, rc_->nctl, rc_->conv};
+    s.alpha_y = ay;
+    s.ny = 3;
+    s.alpha_x = ax;
+    s.nx = 2;
+    s.lags = lags;
+    s.nlags = 3;
+    s.qtests = 1;
+    cqb_boot_opts o;
+    cqb_boot_opts_default(&o);
+    o.seed = rc_->seed;
+    o.B = rc_->B;
+    o.gamma = 0.0;
+    o.share_grid = rc_->share;
+    o.gridwide = rc_->gridwide;
+    o.mem_limit = rc_->mem_limit;
+    cqb_backend cpu, red;
+    cqb_error err;
+    cr_assert_eq(cqb_backend_open(CQB_BACKEND_CPU, 2, &cpu, NULL, 0, &err), CQB_OK);
+    red = cpu;
+    red.reduce = emu_reduce_counted;
+    cqb_cq_result ra, rb;
+    o.backend = &cpu;
+    cr_assert_eq(cqb_cq_boot(&s, &o, &ra, &err), CQB_OK, "%s", err.msg);
+    g_reduce_calls = 0;
+    o.backend = &red;
+    cr_assert_eq(cqb_cq_boot(&s, &o, &rb, &err), CQB_OK, "%s", err.msg);
+    cr_assert(g_reduce_calls > 0);
+    cr_assert_eq(ra.ncells, rb.ncells);
+    cr_assert_eq(ra.nqtests, rb.nqtests);
+    cr_assert_eq(ra.nsupq, rb.nsupq);
+    cr_assert_eq(ra.singular, rb.singular);
+    cr_assert_eq(ra.rw_valid, rb.rw_valid);
+    for (size_t i = 0; i < ra.ncells; ++i) {
+        const cqb_cq_cell *a = &ra.cells[i], *b = &rb.cells[i];
+        SAME(a->band_lo, b->band_lo, "band_lo", i);
+        SAME(a->band_hi, b->band_hi, "band_hi", i);
+        SAME(a->ci_lo, b->ci_lo, "ci_lo", i);
+        SAME(a->ci_hi, b->ci_hi, "ci_hi", i);
+        SAME(a->p_value, b->p_value, "p_value", i);
+        SAME(a->p_value_et, b->p_value_et, "p_value_et", i);
+        SAME(a->p_rw, b->p_rw, "p_rw", i);
+        SAME(a->p_holm, b->p_holm, "p_holm", i);
+        SAME(a->p_bh, b->p_bh, "p_bh", i);
+        SAME(a->gamma, b->gamma, "gamma", i);
+        cr_assert_eq(a->boot_valid, b->boot_valid, "boot_valid %zu", i);
+    }
+    for (size_t i = 0; i < ra.nqtests; ++i) {
+        const cqb_cq_qtest *a = &ra.qtests[i], *b = &rb.qtests[i];
+        SAME(a->cv_bp, b->cv_bp, "cv_bp", i);
+        SAME(a->cv_lb, b->cv_lb, "cv_lb", i);
+        SAME(a->p_bp, b->p_bp, "p_bp", i);
+        SAME(a->p_lb, b->p_lb, "p_lb", i);
+        SAME(a->gamma, b->gamma, "qgamma", i);
+        cr_assert_eq(a->boot_valid, b->boot_valid, "qtest boot_valid %zu", i);
+    }
+    for (size_t i = 0; i < ra.nsupq; ++i) {
+        const cqb_cq_supq *a = &ra.supq[i], *b = &rb.supq[i];
+        SAME(a->q_bp, b->q_bp, "supq q_bp", i);
+        SAME(a->q_lb, b->q_lb, "supq q_lb", i);
+        SAME(a->cv_bp, b->cv_bp, "supq cv_bp", i);
+        SAME(a->cv_lb, b->cv_lb, "supq cv_lb", i);
+        SAME(a->p_bp, b->p_bp, "supq p_bp", i);
+        SAME(a->p_lb, b->p_lb, "supq p_lb", i);
+        cr_assert_eq(a->boot_valid, b->boot_valid, "supq boot_valid %zu", i);
+    }
+    cr_assert(rb.two_pass);
+    cqb_cq_result_free(&ra);
+    cqb_cq_result_free(&rb);
+    cqb_backend_close(&cpu);
+    free(jpm);
+    free(mkt);
+    free(dvix);
+    free(dvol);
+}
+
+Test(red, plain, .timeout = 600) { red_compare(&(red_case){0, 1, 0, 400, 1, 0, CQB_Q_R7_LE}); }
+Test(red, controls, .timeout = 600)
+{
+    red_compare(&(red_case){1, 1, 0, 301, 3, 0, CQB_Q_R7_LE});
+    red_compare(&(red_case){2, 1, 0, 257, 4, 0, CQB_Q_TYPE1_LT});
+}
+Test(red, gridwide, .timeout = 600) { red_compare(&(red_case){0, 1, 1, 333, 5, 0, CQB_Q_R7_LE}); }
+Test(red, independent_cells, .timeout = 600) { red_compare(&(red_case){0, 0, 0, 211, 42, 0, CQB_Q_HIGHER_LT_SUB}); }
+Test(red, host_two_pass, .timeout = 600)
+{
+    /* a tiny host budget: both sides run the two-pass selection */
+    red_compare(&(red_case){1, 1, 1, 500, 6, 4096, CQB_Q_R7_LE});
+}
+Test(red, b_below_chunk, .timeout = 600) { red_compare(&(red_case){0, 1, 1, 23, 7, 0, CQB_Q_R7_LE}); }

@@ -17,6 +17,43 @@
 extern "C" {
 #endif
 
+struct cqb_wplan; /* cqboot/wnull.h */
+struct cqb_derive; /* cqboot/cqreduce.h */
+
+/* One pass of a device-side reduction of a plan's B replicates (the optional
+ * `reduce` entry below; host/cq_boot.c run_plan() drives it). Values are
+ * cqb_derive_rep() of the replicate statistics (nvar = d->nvar per replicate).
+ *   pass 1: per value j, the exceedance counts pv_count[j] = #{(pv_abs ?
+ *     |v| : v) >= pv_ref[j]}, and with et_ref, et_lo[j] = #{v <= et_ref[j]},
+ *     et_hi[j] = #{v >= et_ref[j]}; valid[j] = #{finite v}; the histogram
+ *     range lo[j], width[j] = cqb_qsel_range_hd() of the min and max of the
+ *     finite values of the FIRST chunk of replicates (any chunk: the
+ *     selection is exact whatever the range) and hist[j * (CQB_QSEL_BINS+2)
+ *     + b] = #{finite v: cqb_qsel_bin_hd(lo[j], width[j], v) == b}.
+ *   pass 2: with lo, width as returned by pass 1, ntarget[j] target bins
+ *     tbin[j * CQB_QSEL_MAX_TARGETS + t] and cap[j] = the number of finite
+ *     values in them (from the histogram): every finite value of statistic j
+ *     in a target bin, in any order, to coll[off[j] .. off[j] + cap[j]),
+ *     off[j] = cap[0] + .. + cap[j-1]. A count that differs from cap[j] is
+ *     CQB_EINTERNAL. */
+typedef struct cqb_reduce_io {
+    const struct cqb_derive *d;
+    size_t B;                 /* replicates 0 .. B-1 */
+    int pass;                 /* 1 or 2 */
+    const double *pv_ref;     /* nvar */
+    int pv_abs;
+    const double *et_ref;     /* nvar, or NULL: no equal-tailed counts */
+    /* pass 1 out */
+    size_t *pv_count, *et_lo, *et_hi, *valid; /* nvar each (et_*: when et_ref) */
+    double *lo, *width;       /* nvar each (pass 2: in) */
+    uint32_t *hist;           /* nvar x (CQB_QSEL_BINS + 2) */
+    /* pass 2 in/out */
+    const uint32_t *tbin;     /* nvar x CQB_QSEL_MAX_TARGETS */
+    const int *ntarget;       /* nvar */
+    const size_t *cap;        /* nvar */
+    double *coll;             /* sum of cap */
+} cqb_reduce_io;
+
 typedef enum cqb_backend_kind {
     CQB_BACKEND_AUTO = 0, /* CUDA when a device is usable, else the CPU */
     CQB_BACKEND_CPU = 1,
@@ -32,6 +69,19 @@ typedef struct cqb_backend {
     cqb_status (*run)(const struct cqb_backend *b, const cqb_plan *plan, uint32_t rep0, size_t nrep,
                       double *out, cqb_error *err);
     void *ctx;              /* backend-private state */
+    /* Optional (NULL: cqb_wtest() runs its replicates on the CPU): the values
+     * of wavelet resampling replicates rep0 .. rep0+nrep-1 of a plan
+     * (cqboot/wnull.h) into out (nrep x plan->ncell), exactly as
+     * cqb_wplan_eval_cpu(). Called with nrep = 0 and out = NULL it only says
+     * whether it covers the plan: CQB_OK, or CQB_EBACKEND with the reason. */
+    cqb_status (*wavelet_eval)(const struct cqb_backend *b, const struct cqb_wplan *plan, uint32_t rep0,
+                               size_t nrep, double *out, cqb_error *err);
+    void *wctx;             /* wavelet_eval's private state */
+    /* Optional (NULL, the CPU: host/cq_boot.c reduces the statistics that
+     * `run` returns, chunk by chunk): one pass of the reduction of a plan's
+     * replicates where they are computed (cqb_reduce_io above), so that
+     * kilobytes to megabytes come back instead of every replicate. */
+    cqb_status (*reduce)(const struct cqb_backend *b, const cqb_plan *plan, cqb_reduce_io *io, cqb_error *err);
 } cqb_backend;
 
 /*! cqb_backend_parse() : "auto", "cpu" or "cuda"; 0 on success, -1 else. */

@@ -15,6 +15,7 @@
 #define CQBOOT_QSELECT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cqboot/error.h"
 
@@ -33,6 +34,21 @@ typedef struct cqb_qsel cqb_qsel;
 cqb_status cqb_qsel_create(size_t nvar, size_t B, const double *probs, int nprob, size_t mem_limit,
                            cqb_qsel **out, cqb_error *err);
 void cqb_qsel_free(cqb_qsel *q);
+
+/* A selector fed by an external reduction (the CUDA backend's reduce entry,
+ * cqboot/backend.h): always two passes, pass 1 imported per statistic, pass 2
+ * fed with cqb_qsel_push() + cqb_qsel_advance() as usual. */
+#define CQB_QSEL_MAX_TARGETS (2 * CQB_QSEL_MAX_PROBS)
+cqb_status cqb_qsel_create_two_pass(size_t nvar, size_t B, const double *probs, int nprob, cqb_qsel **out,
+                                    cqb_error *err);
+/*! cqb_qsel_import_pass1() : the result of pass 1 for statistic var: its
+ *  histogram range (cqb_qsel_range_hd() of cqboot/cqreduce.h), its
+ *  CQB_QSEL_BINS + 2 bin counts (cqb_qsel_bin_hd()) and its finite values.
+ *  Then cqb_qsel_end_pass(q, 1, ...) as usual. */
+void cqb_qsel_import_pass1(cqb_qsel *q, size_t var, double lo, double width, const uint32_t *hist, size_t valid);
+/*! cqb_qsel_targets() : after pass 1, the distinct bins (at most
+ *  CQB_QSEL_MAX_TARGETS) whose values pass 2 must collect for statistic var. */
+int cqb_qsel_targets(const cqb_qsel *q, size_t var, uint32_t *tbin);
 
 /*! cqb_qsel_npass() : 1 (values stored) or 2 (histogram, then collection). */
 int cqb_qsel_npass(const cqb_qsel *q);
