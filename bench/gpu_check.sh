@@ -21,14 +21,25 @@
 #              are left out. Option sets cover the three quantile
 #              conventions, a 9x9 grid with 12 lags, one and two controls,
 #              independent cells, a fixed gamma and a 64-bit seed.
+#   wid:NAME   the same `cqboot wlmc` / `cqboot wmc` with --backend cuda and
+#              --backend cpu (B = CQB_CHECK_WB resampling replicates): the JSON
+#              "levels" arrays (values, intervals, p_boot, p_fw, cv_fw) must
+#              agree within 1e-12 (numbers compared as numbers, everything
+#              else as text; the count of lines that are not byte-identical
+#              is reported). Bootstrap, rotation, joint and phase schemes.
 #   test_cuda  the Criterion suite's gpu and emu tests, when the bundle has it
+#   test_wavelet_cuda  likewise for the wavelet kernels, when in the bundle
 #   bench:*    bench_cq --backend cuda (W1, W2) at B = 1e5, bench_cq
 #              --backend cpu at B = 1e4, then, while the time budget lasts,
 #              --backend cuda at B = 1e6 (--reps 1; cut off at the budget +
 #              60 s, which is then a SKIP)
+#   bench:wavelet_*  bench_wavelet W3 (one WLMC; B = 1e4 bootstrap null on the
+#              CPU and on the GPU) and W4 (one WLMC at T = 16,384, d = 8), when
+#              the bundle has bench_wavelet
 #
 # Environment:
 #   CQB_CHECK_B=100000           replicates of each identity check
+#   CQB_CHECK_WB=2000            replicates of each wavelet identity check
 #   CQB_BENCH_B=1000000          replicates of the large GPU benchmark (0: skip)
 #   CQB_BENCH_SMALL_B=100000     replicates of the first GPU benchmark
 #   CQB_BENCH_CPU_B=10000        replicates of the CPU benchmark
@@ -48,6 +59,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 DIR=${1:-build-gpu}
 case "$DIR" in /*) ;; *) DIR="$ROOT/$DIR" ;; esac
 B=${CQB_CHECK_B:-100000}
+WB=${CQB_CHECK_WB:-2000}
 BENCH_B=${CQB_BENCH_B:-1000000}
 SMALL_B=${CQB_BENCH_SMALL_B:-100000}
 CPU_B=${CQB_BENCH_CPU_B:-10000}
@@ -225,6 +237,92 @@ GRID9=0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9
         --alpha 0.05,0.5 --lags 1-2
 }
 
+# ------------------------------------------------ wavelet identity ----
+# wextract FILE: the "levels" array of a cqboot wavelet JSON (up to, not
+# including, "timing")
+wextract() {
+    sed -n "/^${TAB}\"levels\":/,/^${TAB}\"timing\":/p" "$1" | grep -v "^${TAB}\"timing\":"
+}
+# wcompare A B: prints "ndiff_lines maxabs bad" comparing two extracts line by
+# line: tokens that are numbers in both must agree within 1e-12, all other
+# tokens must be equal; bad counts the violations
+wcompare() {
+    awk -v other="$2" '
+        function isnum(s) { return s ~ /^-?[0-9.]+([eE][-+]?[0-9]+)?$/ }
+        {
+            if ((getline o < other) <= 0) { bad++; next }
+            if ($0 == o) next
+            nd++
+            na = split($0, ta, /[][, \t:]+/)
+            nb = split(o, tb, /[][, \t:]+/)
+            if (na != nb) { bad++; next }
+            for (i = 1; i <= na; ++i) {
+                if (ta[i] == tb[i]) continue
+                if (isnum(ta[i]) && isnum(tb[i])) {
+                    e = ta[i] - tb[i]; if (e < 0) e = -e
+                    if (e > mx) mx = e
+                    if (e > 1e-12) bad++
+                } else bad++
+            }
+        }
+        END { if ((getline o < other) > 0) bad++; printf "%d %.3g %d\n", nd, mx, bad }' "$1"
+}
+
+wid() { # NAME COMMAND ARGS...
+    name=$1
+    shift
+    if [ -z "$GPUB" ]; then
+        record SKIP "wid:$name" "no GPU backend"
+        return
+    fi
+    c="$LOGDIR/wid_${name}_cpu.json"
+    g="$LOGDIR/wid_${name}_gpu.json"
+    t0=$(date +%s)
+    run_t 200 "$CQ" "$@" --boot "$WB" --quiet --backend cpu --json "$c" >/dev/null 2>"$LOGDIR/wid_${name}_cpu.err"
+    rc1=$?
+    t1=$(date +%s)
+    run_t 200 "$CQ" "$@" --boot "$WB" --backend "$GPUB" --json "$g" >/dev/null 2>"$LOGDIR/wid_${name}_gpu.err"
+    rc2=$?
+    t2=$(date +%s)
+    if [ $rc1 -ne 0 ] || [ $rc2 -ne 0 ]; then
+        record FAIL "wid:$name" "exit cpu $rc1, $GPUB $rc2: $(cat "$LOGDIR/wid_${name}_cpu.err" "$LOGDIR/wid_${name}_gpu.err" | head -2 | tr '\n' ' ')"
+        return
+    fi
+    if [ "$INJECT" = 1 ] && [ "$name" = wlmc_boot ]; then
+        awk '!done && /"p_boot":/ { sub(/"p_boot":\t\[/, "\"p_boot\":\t[0.123456789, "); done = 1 } { print }' "$g" >"$g.tmp" &&
+            mv "$g.tmp" "$g"
+    fi
+    wextract "$c" >"$c.res"
+    wextract "$g" >"$g.res"
+    nlev=$(grep -c '"level":' "$c.res")
+    if [ "$nlev" -eq 0 ]; then
+        record FAIL "wid:$name" "no levels found in $c"
+        return
+    fi
+    if [ "$GPUB" = cuda ] && ! grep -q "\"backend\":${TAB}\"cuda\"" "$g"; then
+        record FAIL "wid:$name" "the replicates did not run on the cuda backend: $(head -1 "$LOGDIR/wid_${name}_gpu.err")"
+        return
+    fi
+    set -- $(wcompare "$c.res" "$g.res")
+    if [ "$3" -eq 0 ]; then
+        record PASS "wid:$name" "$nlev levels agree within 1e-12 (B = $WB; $1 lines not byte-identical, max |diff| $2; cpu $((t1 - t0)) s, $GPUB $((t2 - t1)) s)"
+    else
+        record FAIL "wid:$name" "$3 values differ by more than 1e-12 or in text (max |diff| $2); see $c.res and $g.res"
+    fi
+}
+
+W3ARGS="--data $US --cols IPB52300S,GPRC_CHN,GPR,EPU_US --transform IPB52300S=logdiff --transform GPRC_CHN=logdiff \
+--transform GPR=logdiff --from 1996-01 --to 2023-12 --levels 4"
+# shellcheck disable=SC2086
+{
+    wid wlmc_boot wlmc $W3ARGS --M 24 --null bootstrap
+    wid wlmc_rot_corr wlmc $W3ARGS --M 12 --window uniform --mode corrected --boundary reflection --null rotation \
+        --seed 18446744073709551557
+    wid wlmc_phase wlmc $W3ARGS --M 24 --window epanechnikov --null phase
+    wid wmc_joint wmc $W3ARGS --null joint --gamma 0.1 --level 0.9
+    wid wmc_boot_ymaxr wmc $W3ARGS --null bootstrap --ymaxr EPU_US --levels 5
+}
+
 # --------------------------------------------------------- test suite --
 if [ -x "$DIR/test_cuda" ]; then
     if over_budget; then
@@ -244,6 +342,25 @@ if [ -x "$DIR/test_cuda" ]; then
     fi
 else
     record SKIP test_cuda "not in the bundle (Criterion was not installed where it was built)"
+fi
+if [ -x "$DIR/test_wavelet_cuda" ]; then
+    if over_budget; then
+        record SKIP test_wavelet_cuda "time budget spent"
+    else
+        ok=1
+        detail=""
+        for f in 'gpu/*' 'emu/*'; do
+            log="$LOGDIR/test_wavelet_cuda_${f%/*}.log"
+            run_t 240 "$DIR/test_wavelet_cuda" --jobs 1 --verbose --filter "$f" >"$log" 2>&1 || ok=0
+            syn=$(grep 'Synthesis' "$log" | sed 's/.*Synthesis: //' | tail -1)
+            nskip=$(grep '^\[SKIP\]' "$log" | grep -vc 'Test is disabled')
+            why=$(grep '^\[SKIP\]' "$log" | grep -v 'Test is disabled' | head -1 | sed 's/^[^:]*::[^:]*: //')
+            detail="$detail ${f%/*}: ${syn:-no result}, skipped $nskip${why:+ ($why)};"
+        done
+        if [ $ok -eq 1 ]; then record PASS test_wavelet_cuda "$detail"; else record FAIL test_wavelet_cuda "$detail see $LOGDIR/test_wavelet_cuda_*.log"; fi
+    fi
+else
+    record SKIP test_wavelet_cuda "not in the bundle (add it to bench/make_gpu_bundle.sh)"
 fi
 
 # ---------------------------------------------------------- benchmarks --
@@ -290,6 +407,27 @@ if [ -n "$GPUB" ] && [ "$BENCH_B" -gt 0 ] 2>/dev/null; then
             bench "gpu_${w}_big" $((BUDGET + 60 - $(elapsed))) 1 --backend "$GPUB" --boot "$BENCH_B" --reps 1 --only "$w"
         fi
     done
+fi
+
+# wavelet benchmarks: W3 (B = 1e4 on the CPU and the GPU) and W4
+if [ -x "$DIR/bench_wavelet" ]; then
+    for w in W3 W4; do
+        log="$LOGDIR/bench_wavelet_$w.log"
+        if over_budget; then
+            record SKIP "bench:wavelet_$w" "time budget spent"
+            continue
+        fi
+        run_t 180 "$DIR/bench_wavelet" --only "$w" --backend "${GPUB:-cpu}" >"$log" 2>&1
+        rc=$?
+        res=$(grep '^RESULT' "$log" | sed 's/^RESULT //')
+        if [ $rc -eq 0 ] && [ -n "$res" ]; then
+            record PASS "bench:wavelet_$w" "$res"
+        else
+            record FAIL "bench:wavelet_$w" "exit $rc; $res $(grep -m1 'error' "$log")"
+        fi
+    done
+else
+    record SKIP bench:wavelet "bench_wavelet not in the bundle (add it to bench/make_gpu_bundle.sh)"
 fi
 
 # -------------------------------------------------------------- summary --

@@ -22,10 +22,10 @@ case "$OUTDIR" in /*) ;; *) OUTDIR="$ROOT/$OUTDIR" ;; esac
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 TESTS=OFF
-TARGETS="cqboot-cli bench_cq"
+TARGETS="cqboot-cli bench_cq bench_wavelet"
 if [ -e /usr/include/criterion/criterion.h ] || [ -e /usr/local/include/criterion/criterion.h ]; then
     TESTS=ON
-    TARGETS="$TARGETS test_cuda"
+    TARGETS="$TARGETS test_cuda test_wavelet_cuda"
 fi
 
 # The CMake build lives beside the bundle (DIR-cmake); DIR gets only what
@@ -43,12 +43,14 @@ cmake --build "$BUILD" -j"$JOBS" --target $TARGETS
 
 rm -rf "$OUTDIR"
 mkdir -p "$OUTDIR"
-cp "$BUILD/cqboot" "$BUILD/bench_cq" "$OUTDIR/"
-EXES="$OUTDIR/cqboot $OUTDIR/bench_cq"
-if [ "$TESTS" = ON ] && [ -x "$BUILD/test_cuda" ]; then
-    cp "$BUILD/test_cuda" "$OUTDIR/"
-    EXES="$EXES $OUTDIR/test_cuda"
-fi
+cp "$BUILD/cqboot" "$BUILD/bench_cq" "$BUILD/bench_wavelet" "$OUTDIR/"
+EXES="$OUTDIR/cqboot $OUTDIR/bench_cq $OUTDIR/bench_wavelet"
+for t in test_cuda test_wavelet_cuda; do
+    if [ "$TESTS" = ON ] && [ -x "$BUILD/$t" ]; then
+        cp "$BUILD/$t" "$OUTDIR/"
+        EXES="$EXES $OUTDIR/$t"
+    fi
+done
 
 # Shared libraries to carry: everything ldd resolves except glibc's own
 # libraries, the dynamic loader and the driver.

@@ -9,6 +9,9 @@
 /* device/backend_cuda.cu */
 cqb_status cqb_cuda_open(cqb_backend *out, cqb_error *err);
 void cqb_cuda_close(cqb_backend *b);
+/* device/wavelet_cuda.cu: the optional wavelet_eval entry */
+cqb_status cqb_cuda_wavelet_open(cqb_backend *b, cqb_error *err);
+void cqb_cuda_wavelet_close(cqb_backend *b);
 #endif
 
 int cqb_backend_parse(const char *s, cqb_backend_kind *out)
@@ -61,6 +64,12 @@ cqb_status cqb_backend_open(cqb_backend_kind want, int threads, cqb_backend *out
         /* host threads for the work around the device: derivation, counts
          * and selection of the statistics the device returns */
         out->threads = threads > 0 ? threads : omp_get_max_threads();
+        /* the wavelet replicates (cqb_wtest); without it they run on the CPU */
+        cqb_error werr;
+        if (cqb_cuda_wavelet_open(out, &werr) != CQB_OK) {
+            out->wavelet_eval = NULL;
+            out->wctx = NULL;
+        }
         return CQB_OK;
     }
     if (want == CQB_BACKEND_CUDA)
@@ -81,7 +90,10 @@ cqb_status cqb_backend_open(cqb_backend_kind want, int threads, cqb_backend *out
 void cqb_backend_close(cqb_backend *b)
 {
 #ifdef CQB_HAVE_CUDA
-    if (b->kind == CQB_BACKEND_CUDA) cqb_cuda_close(b);
+    if (b->kind == CQB_BACKEND_CUDA) {
+        cqb_cuda_wavelet_close(b);
+        cqb_cuda_close(b);
+    }
 #endif
     memset(b, 0, sizeof *b);
 }

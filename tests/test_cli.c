@@ -206,7 +206,9 @@ static run_t run_args(const char *const *args)
     r.err = track(read_file(errp, NULL));
     /* A CUDA build on a machine without a usable GPU prints the documented
      * one-line fallback notice for --backend auto; it is not an error. */
-    if (!strncmp(r.err, "cqboot cq: no usable CUDA device", 32) || !strncmp(r.err, "cqboot run: no usable CUDA device", 33)) {
+    const char *nl0 = strchr(r.err, '\n');
+    const char *hit = strstr(r.err, ": no usable CUDA device");
+    if (!strncmp(r.err, "cqboot ", 7) && hit && nl0 && hit < nl0) {
         char *nl = strchr(r.err, '\n');
         if (nl) r.err = nl + 1;
     }

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cmds.h"
+#include "cqboot/backend.h"
 #include "cqboot/version.h"
 #include "cqboot/wavelet.h"
 #include "cqboot/wlmc.h"
@@ -70,21 +71,25 @@ static void help(int kind)
                "                      (joint bootstrap intervals; wmc and wmcc only)\n"
                "  --gamma G|auto      restart probability of the bootstrap schemes\n"
                "  --seed S            64-bit seed (default 1)\n"
-               "  --threads N         CPU threads (default: all cores)\n");
+               "  --threads N         CPU threads (default: all cores)\n"
+               "  --backend NAME      where the replicates run: auto (default: CUDA when\n"
+               "                      usable), cpu or cuda (wmc and wlmc; the lagged\n"
+               "                      statistics always run on the CPU)\n");
     }
     printf("Output (without --json/--csv a table is printed):\n"
            "  --json FILE         results as JSON ('-' for stdout)\n"
            "  --csv FILE          one row per level%s ('-' for stdout)\n"
            "  --quiet             no notices\n"
            "  --help              this help\n\n"
-           "Exit status: 0 ok, 2 usage, 3 data or file, 5 out of memory.\n",
+           "Exit status: 0 ok, 2 usage, 3 data or file, 4 backend unavailable,\n"
+           "5 out of memory.\n",
            kind >= W_WLMC ? ", time" : "");
 }
 
 enum {
     O_DATA = 256, O_COLS, O_TRANSFORM, O_FROM, O_TO, O_WAVELET, O_LEVELS, O_BOUNDARY, O_DT, O_ALIGN, O_MODE,
     O_LEVEL, O_YMAXR, O_LAGMAX, O_WINDOW, O_M, O_BOOT, O_NULL, O_GAMMA, O_SEED, O_THREADS, O_JSON, O_CSV, O_QUIET,
-    O_HELP
+    O_HELP, O_BACKEND
 };
 
 static const struct option OPTS[] = {
@@ -100,7 +105,8 @@ static const struct option OPTS[] = {
     {"gamma", required_argument, 0, O_GAMMA},       {"seed", required_argument, 0, O_SEED},
     {"threads", required_argument, 0, O_THREADS},   {"json", required_argument, 0, O_JSON},
     {"csv", required_argument, 0, O_CSV},           {"quiet", no_argument, 0, O_QUIET},
-    {"help", no_argument, 0, O_HELP},               {0, 0, 0, 0}};
+    {"help", no_argument, 0, O_HELP},               {"backend", required_argument, 0, O_BACKEND},
+    {0, 0, 0, 0}};
 
 typedef struct wargs {
     const char *data, *from, *to, *json, *csv, *ymaxr;
@@ -119,6 +125,7 @@ typedef struct wargs {
     cqb_wnull null;
     double gamma;
     long threads;
+    cqb_backend_kind backend;
 } wargs;
 
 static int parse(int kind, wargs *a, int argc, char **argv)
@@ -131,6 +138,7 @@ static int parse(int kind, wargs *a, int argc, char **argv)
     a->dt = 1.0;
     a->level = 0.95;
     a->seed = 1;
+    a->backend = CQB_BACKEND_AUTO;
     cqb_wmc_opts_default(&a->o);
     int c, levels_given = 0;
     cqb_error err;
@@ -213,6 +221,10 @@ static int parse(int kind, wargs *a, int argc, char **argv)
         case O_THREADS:
             if (cli_parse_int(optarg, 1, 4096, &a->threads)) rc = cli_usage_error(cmd, "--threads: '%s' is not a thread count", optarg);
             break;
+        case O_BACKEND:
+            if (cqb_backend_parse(optarg, &a->backend))
+                rc = cli_usage_error(cmd, "--backend: unknown backend '%s' (auto, cpu, cuda)", optarg);
+            break;
         case O_JSON: a->json = optarg; break;
         case O_CSV: a->csv = optarg; break;
         case O_QUIET: a->quiet = 1; break;
@@ -272,6 +284,9 @@ int cmd_wavelet(int argc, char **argv)
     int *dep = NULL;
     cqb_wtest_result wt;
     memset(&wt, 0, sizeof wt);
+    cqb_backend be;
+    memset(&be, 0, sizeof be);
+    int be_open = 0;
     cJSON *root = NULL;
     if (a.json && strcmp(a.json, "-") && (st = cli_out_open(&oj, a.json, "--json", &err)) != CQB_OK) goto fail;
     if (a.csv && strcmp(a.csv, "-") && (st = cli_out_open(&oc, a.csv, "--csv", &err)) != CQB_OK) goto fail;
@@ -383,13 +398,21 @@ int cmd_wavelet(int argc, char **argv)
             ws.gamma = a.gamma;
             ws.level = a.level;
             ws.threads = (int)a.threads;
+            char notice[256];
+            if ((st = cqb_backend_open(a.backend, (int)a.threads, &be, notice, sizeof notice, &err)) != CQB_OK) goto fail;
+            be_open = 1;
+            if (notice[0] && !a.quiet) fprintf(stderr, "cqboot %s: %s\n", cmd, notice);
+            ws.backend = &be;
             if ((st = cqb_wtest(&ws, &wt, &err)) != CQB_OK) goto fail;
+            if (wt.note[0] && !a.quiet && be.kind != CQB_BACKEND_CPU) fprintf(stderr, "cqboot %s: %s\n", cmd, wt.note);
             cJSON_AddStringToObject(opt, "null", cqb_wnull_name(a.null));
             char sb[32];
             snprintf(sb, sizeof sb, "%llu", (unsigned long long)a.seed);
             cJSON_AddRawToObject(opt, "seed", sb);
             if (a.null == CQB_WNULL_BOOTSTRAP || a.null == CQB_WNULL_JOINT) cJSON_AddItemToObject(opt, "gamma", cli_json_num(wt.gamma));
             cJSON_AddNumberToObject(opt, "threads", a.threads);
+            cJSON_AddStringToObject(opt, "backend", wt.backend);
+            if (strcmp(wt.backend, "cpu")) cJSON_AddStringToObject(opt, "device", be.device);
         }
     }
 
@@ -538,6 +561,7 @@ fail:
 done:
     cJSON_Delete(root);
     cqb_wtest_result_free(&wt);
+    if (be_open) cqb_backend_close(&be);
     if (val != coef) free(val);
     free(coef);
     free(lo);

@@ -111,6 +111,7 @@ static const keydef W_KEYS[] = {
     {"seed", K_INT, 0, 9007199254740991.0, 0, NULL, "--seed"},
     {"threads", K_INT, 0, 4096, 0, NULL, "--threads"},
     {"figures", K_FIGURES, 0, 0, 0, NULL, NULL},
+    {"backend", K_ENUM, 0, 0, 0, BACKENDS, "--backend"},
     {NULL, K_STR, 0, 0, 0, NULL, NULL}};
 
 /* simulate: a Monte Carlo study of the tests (no data set) */
@@ -731,7 +732,7 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
             }
             if (threads && !cJSON_GetObjectItemCaseSensitive(v, "threads") && strcmp(a->kind, "modwt"))
                 bad |= push(a, "--threads") || push(a, threads);
-            if (backend && is_cq && !cJSON_GetObjectItemCaseSensitive(v, "backend"))
+            if (backend && (is_cq || (is_wav && strcmp(a->kind, "modwt"))) && !cJSON_GetObjectItemCaseSensitive(v, "backend"))
                 bad |= push(a, "--backend") || push(a, backend);
             if (is_sim) {
                 const cJSON *q = cJSON_GetObjectItemCaseSensitive(v, "qtests");
