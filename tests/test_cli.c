@@ -206,9 +206,11 @@ static run_t run_args(const char *const *args)
     r.err = track(read_file(errp, NULL));
     /* A CUDA build on a machine without a usable GPU prints the documented
      * one-line fallback notice for --backend auto; it is not an error. */
-    const char *nl0 = strchr(r.err, '\n');
-    const char *hit = strstr(r.err, ": no usable CUDA device");
-    if (!strncmp(r.err, "cqboot ", 7) && hit && nl0 && hit < nl0) {
+    /* the notice is "cqboot CMD: no usable CUDA device ..." (an error for
+     * --backend cuda reads "cqboot CMD: --backend cuda: no usable ...") */
+    const char *nl0 = strchr(r.err, '\n'), *sep = strstr(r.err, ": ");
+    if (!strncmp(r.err, "cqboot ", 7) && sep && nl0 && sep < nl0 &&
+        !strncmp(sep + 2, "no usable CUDA device", 21)) {
         char *nl = strchr(r.err, '\n');
         if (nl) r.err = nl + 1;
     }
