@@ -14,6 +14,7 @@
  * RSS is getrusage(RUSAGE_SELF).ru_maxrss, i.e. process-wide: use --only to
  * measure one workload per process. See bench/README.md.
  */
+#include "bench_util.h"
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -68,31 +69,14 @@ static void usage(FILE *f)
             "lags 1-20, B=10,000), MEM (T=335, 5x5, lags 1-12, B=1,000,000; opt-in).\n");
 }
 
-/* "--name V" or "--name=V": returns V and advances *i, or NULL if argv[*i]
- * is not this option. Exits with a usage error when the value is missing. */
 static const char *opt_value(int argc, char **argv, int *i, const char *name)
 {
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0) return NULL;
-    if (argv[*i][n] == '=') return argv[*i] + n + 1;
-    if (argv[*i][n] != 0) return NULL;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "bench_cq: %s needs a value\n", name);
-        exit(2);
-    }
-    return argv[++*i];
+    return bench_opt_value("bench_cq", argc, argv, i, name);
 }
 
 static unsigned long long parse_count(const char *name, const char *s, unsigned long long lo)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || s[0] == '-' || v < lo) {
-        fprintf(stderr, "bench_cq: %s: expected an integer >= %llu, got '%s'\n", name, lo, s);
-        exit(2);
-    }
-    return v;
+    return bench_parse_count("bench_cq", name, s, lo);
 }
 
 static void parse_args(int argc, char **argv, bench_args *a)

@@ -30,6 +30,7 @@
  * Debian. The last line of each workload is `RESULT workload=... key=value
  * ...` for scripts (bench/gpu_check.sh parses it).
  */
+#include "bench_util.h"
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -77,27 +78,12 @@ static void usage(FILE *f)
 
 static const char *opt_value(int argc, char **argv, int *i, const char *name)
 {
-    size_t n = strlen(name);
-    if (strncmp(argv[*i], name, n) != 0) return NULL;
-    if (argv[*i][n] == '=') return argv[*i] + n + 1;
-    if (argv[*i][n] != 0) return NULL;
-    if (*i + 1 >= argc) {
-        fprintf(stderr, "bench_wavelet: %s needs a value\n", name);
-        exit(2);
-    }
-    return argv[++*i];
+    return bench_opt_value("bench_wavelet", argc, argv, i, name);
 }
 
 static unsigned long long parse_count(const char *name, const char *s, unsigned long long lo)
 {
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || s[0] == '-' || v < lo) {
-        fprintf(stderr, "bench_wavelet: %s: expected an integer >= %llu, got '%s'\n", name, lo, s);
-        exit(2);
-    }
-    return v;
+    return bench_parse_count("bench_wavelet", name, s, lo);
 }
 
 static void parse_args(int argc, char **argv, bench_args *a)
