@@ -126,88 +126,12 @@ static void parse_args(int argc, char **argv, bench_args *a)
 
 /* ------------------------------------------------------------- helpers -- */
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* "%.Nf" of v, or "NA" when v < 0 (not measured). */
 static const char *num_or_na(char *buf, size_t n, double v, int prec)
 {
     if (v < 0.0) snprintf(buf, n, "NA");
     else snprintf(buf, n, "%.*f", prec, v);
     return buf;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
-static void command_line(const char *cmd, char *out, size_t n)
-{
-    out[0] = 0;
-    FILE *p = popen(cmd, "r");
-    if (!p) return;
-    if (!fgets(out, (int)n, p)) out[0] = 0;
-    pclose(p);
-    size_t l = strlen(out);
-    while (l && isspace((unsigned char)out[l - 1])) out[--l] = 0;
-}
-
-static void git_describe(char *out, size_t n)
-{
-    char sha[64], dirty[32];
-    command_line("git -C '" CQB_SOURCE_DIR "' rev-parse --short HEAD 2>/dev/null", sha, sizeof sha);
-    if (!sha[0]) {
-        snprintf(out, n, "unknown");
-        return;
-    }
-    command_line("git -C '" CQB_SOURCE_DIR "' status --porcelain --untracked-files=no 2>/dev/null | wc -l", dirty,
-                 sizeof dirty);
-    snprintf(out, n, "%s%s", sha, atoi(dirty) > 0 ? " (uncommitted changes)" : "");
-}
-
-static const char *build_type(void)
-{
-#if defined(__SANITIZE_ADDRESS__)
-    return "sanitizer build (ASan): timings are not representative";
-#elif defined(__OPTIMIZE__) && defined(NDEBUG)
-    return "optimised, NDEBUG (Release / RelWithDebInfo)";
-#elif defined(__OPTIMIZE__)
-    return "optimised, assertions on";
-#else
-    return "unoptimised (Debug): timings are not representative";
-#endif
-}
-
-static void cpu_model(char *out, size_t n)
-{
-    snprintf(out, n, "unknown CPU");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f) return;
-    char line[512];
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "model name", 10) != 0) continue;
-        const char *p = strchr(line, ':');
-        if (!p) continue;
-        ++p;
-        while (*p == ' ' || *p == '\t') ++p;
-        snprintf(out, n, "%s", p);
-        size_t l = strlen(out);
-        while (l && isspace((unsigned char)out[l - 1])) out[--l] = 0;
-        break;
-    }
-    fclose(f);
 }
 
 /* 1-minute load average, or -1. */
