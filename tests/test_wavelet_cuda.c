@@ -48,7 +48,7 @@
 #include "cqboot/wlmc.h"
 #include "cqboot/wmc.h"
 #include "cqboot/wnull.h"
-#include "../host/wmc_internal.h" /* cqbw_mulcor(): the reference of the device copy */
+#include "../host/wavelet/wmc_internal.h" /* cqbw_mulcor(): the reference of the device copy */
 
 /* the kernels, compiled for the host emulator */
 struct cqb_kemu {
