@@ -3,7 +3,7 @@
  *
  * The per-replicate work is cqb_k_replicate() of device/sbkern.h, the same
  * source that the host emulator of tests/test_cuda.c runs against
- * host/sbplan.c. Here: one thread block of kThreads threads per replicate,
+ * host/boot/sbplan.c. Here: one thread block of kThreads threads per replicate,
  * a persistent grid (blocks loop over the replicates of a launch), the
  * block's scratch in dynamic shared memory when it fits and otherwise in a
  * global slice per block (sized from the grid, so any N runs).
@@ -16,7 +16,7 @@
  * cqb_error message (CQB_EBACKEND; CQB_ENOMEM for allocations).
  *
  * Two entries: `run` copies the per-replicate statistics back (kilobytes
- * per replicate); `reduce` (host/cq_boot.c run_plan() uses it) keeps them on
+ * per replicate); `reduce` (host/cq/cq_boot.c run_plan() uses it) keeps them on
  * the device, derives the values, counts exceedances, builds the pass-1
  * histograms and collects the pass-2 target-bin values there (redkern.h),
  * and copies back only counts, histograms and the collected values.

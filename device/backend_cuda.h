@@ -1,6 +1,6 @@
 /* device/backend_cuda.h — entry points of the CUDA backend (the .cu files of device/).
  *
- * Only host/backend.c and the tests call these; everything else goes through
+ * Only host/boot/backend.c and the tests call these; everything else goes through
  * cqb_backend (include/cqboot/backend.h). Compiled only with CQB_HAVE_CUDA.
  *
  * Environment (read at every run; for tests and diagnosis, not for users):

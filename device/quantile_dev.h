@@ -1,5 +1,5 @@
 /* device/quantile_dev.h — device copies of the quantile index rules of
- * host/quantile.c (cqb_r7_index, cqb_r7_interp, cqb_order_rank).
+ * host/boot/quantile.c (cqb_r7_index, cqb_r7_interp, cqb_order_rank).
  *
  * The bootstrap kernel evaluates cqb_dev_r7_interp() per replicate, level and
  * column; the index rules depend only on N and the level, so the plan carries
@@ -10,11 +10,11 @@
  * device every multiply and add is an explicit round-to-nearest intrinsic
  * (__dmul_rn, __dadd_rn, __dsub_rn), which nvcc never contracts into an FMA,
  * whatever -fmad says. On the host (the host pass of nvcc, and the C kernel
- * emulator of tests/test_cuda.c) the code is that of host/quantile.c, with
+ * emulator of tests/test_cuda.c) the code is that of host/boot/quantile.c, with
  * volatile stores that keep any compiler from fusing.
  *
  * C11 and CUDA C++ compatible; tests/test_cuda.c checks the host path against
- * host/quantile.c and the device self-test (device/selftest.cu) checks the
+ * host/boot/quantile.c and the device self-test (device/selftest.cu) checks the
  * device path against it on the GPU.
  */
 #ifndef CQBOOT_DEVICE_QUANTILE_DEV_H

@@ -5,7 +5,7 @@
  * Per chunk of nb replicates whose statistics (nb x nstat) are in device
  * memory (cqb_k_replicate()), the reduction of backend.h's cqb_reduce_io:
  *   derive   one work item per (group, replicate): cqb_derive_rep() of
- *            cqboot/cqreduce.h, the function host/cq_boot.c runs, into
+ *            cqboot/cqreduce.h, the function host/cq/cq_boot.c runs, into
  *            vals[j * nb + r] (statistic-major, as the host's buffer);
  *   range    (first chunk of pass 1) per statistic, per-thread min/max of
  *            the finite values, combined by one thread (min and max are
@@ -16,7 +16,7 @@
  *            cannot change them;
  *   collect  (pass 2) per statistic, each finite value in a target bin to
  *            dst[atomic fill++]: the set is exact, its order is not (the host
- *            sorts it, host/qselect.c compress()).
+ *            sorts it, host/boot/qselect.c compress()).
  * A "thread" here is (tid, nthr) over one statistic's nb values: on the
  * device, a 2-D grid's x-threads; in the emulator, a loop.
  */

@@ -4,7 +4,7 @@
  * cqb_k_replicate() computes the statistics of one replicate of a plan with
  * nthr cooperating threads (a CUDA thread block; on the host, nthr POSIX
  * threads with a barrier: tests/test_cuda.c). It reproduces run_one() of
- * host/sbplan.c bit for bit:
+ * host/boot/sbplan.c bit for bit:
  *
  *   1. multiplicities: each thread takes a 4-aligned run of positions, finds
  *      its last block start (flag word < thr, position 0 always starts), a

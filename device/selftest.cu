@@ -8,7 +8,7 @@
  *     cqb_curand_word();
  *   - the device compilation of philox.h (cqb_philox_block, and
  *     cqb_sb_start_row with __umul64hi) equals the host's;
- *   - the device quantile-index copies (quantile_dev.h) equal host/quantile.c;
+ *   - the device quantile-index copies (quantile_dev.h) equal host/boot/quantile.c;
  *   - the count epilogues of cq.h (cqb_cq_from_counts, cqb_partial_from_gram)
  *     give the host's bits.
  * The expected values are computed on the host by the library itself; the

@@ -5,20 +5,20 @@
  * A replicate is: a resample (stationary-bootstrap indices of each series or
  * of all rows jointly, a phase-randomised surrogate, or circular rotations of
  * the observed coefficients), the MODWT pyramid with brick.wall and
- * phase.shift (wavelets.md §1; as host/wavelet.c and cqb_wlevels_prepare()),
+ * phase.shift (wavelets.md §1; as host/wavelet/wavelet.c and cqb_wlevels_prepare()),
  * the validity checks of cqb_wlevels_prepare() and cqbw_check_levels(), and
  * the statistic values: WMC (uncentred correlation per level, then the solve
  * and argmax of cqbw_mulcor()) or WLMC (local weighted moments with the
  * window kernel, then the same solve, per level and time). Everything
- * reproduces host/wnull.c's CPU path operation for operation: the same
+ * reproduces host/wavelet/wnull.c's CPU path operation for operation: the same
  * Philox streams (tags CQB_WTAG_* of cqboot/wnull.h), the same IEEE
  * operations in the same order (sums over the window in increasing lag, as
- * window_conv()/window_extend() of host/wlmc.c; global moments in increasing
- * time, as global_moments() of host/wmc.c), so with -fmad=false on the
+ * window_conv()/window_extend() of host/wavelet/wlmc.c; global moments in increasing
+ * time, as global_moments() of host/wavelet/wmc.c), so with -fmad=false on the
  * device and -ffp-contract=off on the host the values are the same bits.
  * The only exception is the phase scheme on the device: its random phases
  * go through the device's cos() and sin() (2 ulp), where the CPU uses
- * glibc's; the FFT itself (host/fft.c's radix-2 and Bluestein arithmetic,
+ * glibc's; the FFT itself (host/wavelet/fft.c's radix-2 and Bluestein arithmetic,
  * with the host's tables) is the same.
  *
  * Work decomposition (wavelets.md §6.3): a replicate's work is a fixed
@@ -44,7 +44,7 @@
  *
  * Supported here: WMC and WLMC (every window, both modes, both boundaries)
  * with the bootstrap, joint, rotation and phase schemes, d <= CQB_WK_MAXD,
- * J + 1 <= CQB_WK_MAXLEV. Not here (cqb_wk_supported() says why; host/wnull.c
+ * J + 1 <= CQB_WK_MAXLEV. Not here (cqb_wk_supported() says why; host/wavelet/wnull.c
  * then runs the CPU path): WMCC and WLMCC (the lagged regressions), and
  * WLMC's uniform running-sum fast path (opts.fast, a different summation
  * order).
@@ -95,9 +95,9 @@ void cqb_kemu_sync(cqb_wkctx *ctx);
 #define CQB_WK_MAXL 20                                   /* filter length */
 #define CQB_WK_MAXSTEPS (8 + CQB_WK_MAXLEV)
 #define CQB_WK_ALIGN ((size_t)16)
-#define CQB_WK_PI 3.14159265358979323846 /* M_PI, as host/fft.c and host/wnull.c */
+#define CQB_WK_PI 3.14159265358979323846 /* M_PI, as host/wavelet/fft.c and host/wavelet/wnull.c */
 
-/* QR rank tolerance and d = 2 tie rule of host/wmc_internal.h */
+/* QR rank tolerance and d = 2 tie rule of host/wavelet/wmc_internal.h */
 #define CQB_WK_QR_TOL 1e-7
 #define CQB_WK_TIE_TOL 1e-12
 enum { CQB_WK_MC_OK = 0, CQB_WK_MC_NAN = 1, CQB_WK_MC_RANK = 2 };
@@ -141,7 +141,7 @@ typedef struct cqb_wkplan {
     const double *coef0;    /* rotation: observed coefficients */
     const uint32_t *span;   /* rotation: valid span [a, e) of each (level, series) */
     const double *v, *vcum; /* WLMC: weights v(z) and their cumulative sums, len each */
-    const double *tw, *chirp, *bfft; /* phase: host/fft.c's tables */
+    const double *tw, *chirp, *bfft; /* phase: host/wavelet/fft.c's tables */
     /* per-replicate scratch: byte offsets */
     size_t s_idx, s_xb, s_va, s_vb, s_coef, s_mask, s_flag, s_mom, s_fa, s_fb;
     uint32_t nflag;
@@ -185,7 +185,7 @@ static inline int cqb_wk_supported(const cqb_wplan *wp, char *why, size_t nwhy)
 
 static inline int cqb_wk_is_pow2(size_t n) { return n && !(n & (n - 1)); }
 
-/* host/fft.c's fft2() (sequential; the cooperative version below performs
+/* host/wavelet/fft.c's fft2() (sequential; the cooperative version below performs
  * the same butterflies): the radix-2 FFT of size m with the twiddles of an
  * m_plan-point table. */
 static inline void cqb_wk_fft2_host(const double *tw, size_t m_plan, double *x, size_t m, int sign)
@@ -264,7 +264,7 @@ static inline size_t cqb_wkplan_pack(const cqb_wplan *wp, unsigned char *buf, ui
         kp->nj[i] = (uint32_t)cqb_modwt_boundary_count(s->wf, i < J ? (int)i + 1 : (int)J, tlen);
         kp->nu[i] = wp->align ? (uint32_t)cqb_modwt_shift(s->wf, (int)J, (int)i + 1, tlen) : 0u;
     }
-    /* WLMC window (local_setup() of host/wlmc.c) */
+    /* WLMC window (local_setup() of host/wavelet/wlmc.c) */
     int pw = 0;
     if (s->stat == CQB_WSTAT_WLMC) {
         pw = s->opts.weight_power ? s->opts.weight_power : (s->opts.mode == CQB_WMC_COMPAT ? 2 : 1);
@@ -427,7 +427,7 @@ static inline int cqb_wk_steps(const cqb_wkplan *P, cqb_wkstep *st)
 }
 
 /* ------------------------------------------------------ small linear algebra
- * Device copies of host/wmc_math.c: cqbw_qr_rank(), inv_diag(),
+ * Device copies of host/wavelet/wmc_math.c: cqbw_qr_rank(), inv_diag(),
  * inv_diag_spd(), cqbw_mulcor(); the same operations in the same order.
  * tests/test_wavelet_cuda.c checks them against the library bit for bit
  * (a change in wmc_math.c must be mirrored here). */
@@ -665,7 +665,7 @@ CQB_WKFN int *cqb_wk_flags(const cqb_wkplan *P, unsigned char *rs) { return (int
  * cqb_wlevels_prepare() (finite, non-constant resampled series) and of
  * cqbw_check_levels() (a complete row and energy in every series at every
  * level). On the CPU a failure is an error of the statistic, and the
- * replicate counts as NaN everywhere (host/wnull.c). */
+ * replicate counts as NaN everywhere (host/wavelet/wnull.c). */
 CQB_WKFN int cqb_wk_valid(const cqb_wkplan *P, const int *f)
 {
     if (f[CQB_WK_F_BAD]) return 0;
@@ -745,7 +745,7 @@ CQB_WKFN void cqb_wk_sb_indices(const cqb_wkplan *P, uint32_t rep, uint32_t tag,
     }
 }
 
-/* The radix-2 FFT of host/fft.c (fft2) on m complex values with nthr
+/* The radix-2 FFT of host/wavelet/fft.c (fft2) on m complex values with nthr
  * threads: the bit-reversal swaps (disjoint pairs), then one stage at a time
  * its m/2 independent butterflies. The same operations per value. */
 CQB_WKFN uint32_t cqb_wk_bitrev(uint32_t i, uint32_t m)
@@ -828,7 +828,7 @@ CQB_WKFN void cqb_wk_fft(const cqb_wkplan *P, double *x, int sign, double *a, in
 }
 
 /* Phase-randomised surrogate of series k of replicate rep (phase_surrogate()
- * of host/wnull.c) into xb. */
+ * of host/wavelet/wnull.c) into xb. */
 CQB_WKFN void cqb_wk_phase(const cqb_wkplan *P, unsigned char *rs, uint32_t rep, uint32_t k, int tid, int nthr,
                            cqb_wkctx *ctx)
 {
@@ -894,7 +894,7 @@ CQB_WKFN void cqb_wk_coop(const cqb_wkplan *P, int kind, unsigned char *scr, uin
 
 /* ------------------------------------------------------ element functions -- */
 
-/* Rotation (host/wnull.c): element (level i, series k, position p) of the
+/* Rotation (host/wavelet/wnull.c): element (level i, series k, position p) of the
  * rotated coefficients; within the valid span [a, e) position p takes the
  * observed value at a + (p - a - off) mod (e - a). */
 CQB_WKFN void cqb_wk_rotate(const cqb_wkplan *P, unsigned char *rs, uint32_t rep, uint64_t e)
@@ -1007,7 +1007,7 @@ CQB_WKFN void cqb_wk_mask(const cqb_wkplan *P, unsigned char *rs, uint64_t e)
     }
 }
 
-/* WLMC at level i, time s (level_lag0() and write_lag0() of host/wlmc.c):
+/* WLMC at level i, time s (level_lag0() and write_lag0() of host/wavelet/wlmc.c):
  * the window sums S_kl(s) = sum_z v(|z|) p_kl[s+z] and sum_z v(|z|) m[s+z],
  * as v(0) p[s] + sum_{z=1}^{r(s)} v(z) (p[s-z] + p[s+z]) in increasing z with
  * p = 0 outside 0..len-1 and on incomplete rows; r(s) = Kv for compact

@@ -8,8 +8,8 @@
  *           cooperative steps by the whole team with a barrier for
  *           __syncthreads, a barrier between steps for the kernel
  *           boundaries), on the same packed plan and scratch layout. Checked
- *           against the CPU (host/wnull.c, host/wavelet.c, host/wmc.c,
- *           host/wlmc.c): the bootstrap and joint indices (exactly), the FFT
+ *           against the CPU (host/wavelet/wnull.c, host/wavelet/wavelet.c, host/wavelet/wmc.c,
+ *           host/wavelet/wlmc.c): the bootstrap and joint indices (exactly), the FFT
  *           and the phase surrogates (bit for bit), the prepared
  *           coefficients (bit for bit, NaN positions included), and the
  *           statistic values of every replicate of WMC and WLMC (Gaussian,
@@ -604,7 +604,7 @@ Test(emu, fft_matches_host_fft)
     }
 }
 
-/* phase_surrogate() of host/wnull.c, from its definition with the public
+/* phase_surrogate() of host/wavelet/wnull.c, from its definition with the public
  * FFT: the CPU's surrogate of series k of replicate rep. */
 static void cpu_phase_surrogate(const double *x, size_t n, uint64_t seed, uint32_t rep, size_t k, double *out)
 {
@@ -635,7 +635,7 @@ static void cpu_phase_surrogate(const double *x, size_t n, uint64_t seed, uint32
     cqb_fft_free(plan);
 }
 
-/* The rotation of host/wnull.c, from its definition. */
+/* The rotation of host/wavelet/wnull.c, from its definition. */
 static void cpu_rotation(const cqb_wplan *wp, uint32_t rep, double *coef)
 {
     const cqb_wtest_spec *s = wp->spec;

@@ -99,7 +99,7 @@ static size_t level_index(double level)
     return 0;
 }
 
-/* The C initialiser of host/selfnorm.c, between its BEGIN/END markers. */
+/* The C initialiser of host/cq/selfnorm.c, between its BEGIN/END markers. */
 static void write_c_array(FILE *f, const sn_col *cols, size_t pmax, const double *om, size_t nom, size_t paths,
                           size_t steps, uint64_t seed)
 {

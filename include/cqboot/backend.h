@@ -21,7 +21,7 @@ struct cqb_wplan; /* cqboot/wnull.h */
 struct cqb_derive; /* cqboot/cqreduce.h */
 
 /* One pass of a device-side reduction of a plan's B replicates (the optional
- * `reduce` entry below; host/cq_boot.c run_plan() drives it). Values are
+ * `reduce` entry below; host/cq/cq_boot.c run_plan() drives it). Values are
  * cqb_derive_rep() of the replicate statistics (nvar = d->nvar per replicate).
  *   pass 1: per value j, the exceedance counts pv_count[j] = #{(pv_abs ?
  *     |v| : v) >= pv_ref[j]}, and with et_ref, et_lo[j] = #{v <= et_ref[j]},
@@ -77,7 +77,7 @@ typedef struct cqb_backend {
     cqb_status (*wavelet_eval)(const struct cqb_backend *b, const struct cqb_wplan *plan, uint32_t rep0,
                                size_t nrep, double *out, cqb_error *err);
     void *wctx;             /* wavelet_eval's private state */
-    /* Optional (NULL, the CPU: host/cq_boot.c reduces the statistics that
+    /* Optional (NULL, the CPU: host/cq/cq_boot.c reduces the statistics that
      * `run` returns, chunk by chunk): one pass of the reduction of a plan's
      * replicates where they are computed (cqb_reduce_io above), so that
      * kilobytes to megabytes come back instead of every replicate. */

@@ -1,5 +1,5 @@
 /* cqboot/cqreduce.h — the arithmetic of the bootstrap reduction, shared by the
- * host (host/cq_boot.c, host/qselect.c) and the CUDA device reduction
+ * host (host/cq/cq_boot.c, host/boot/qselect.c) and the CUDA device reduction
  * (device/redkern.h, device/backend_cuda.cu), so that both run the same
  * operations in the same order (with -ffp-contract=off / -fmad=false).
  *

@@ -23,8 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cqboot/cq.h"
 #include "cqboot/error.h"
+#include "cqboot/gram.h"
 #include "cqboot/quantile.h"
 
 #ifdef __cplusplus

@@ -64,7 +64,7 @@ struct cqb_fft;     /* cqboot/fft.h */
 
 /* Philox stream tags of the schemes: cqb_sb_tag(CQB_FAMILY_WAVELET, series,
  * CQB_WTAG_*) (the series in the lag field, the scheme in the cell field);
- * shared by host/wnull.c and device/wavelet_kern.h. */
+ * shared by host/wavelet/wnull.c and device/wavelet_kern.h. */
 enum { CQB_WTAG_BOOT = 0, CQB_WTAG_JOINT = 1, CQB_WTAG_PHASE = 2, CQB_WTAG_ROTATE = 3 };
 
 typedef enum cqb_wnull {
