@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 declare -A owner=(
-  [error.h]=base [hd.h]=base [version.h]=base
+  [error.h]=base [hd.h]=base [version.h]=base [runtime.h]=base
   [frame.h]=io [transform.h]=io [hash.h]=io [output.h]=io
   [philox.h]=boot [sbresample.h]=boot [blocklen.h]=boot [qselect.h]=boot
   [quantile.h]=boot [backend.h]=boot [sbplan.h]=boot [cqreduce.h]=boot [gram.h]=boot

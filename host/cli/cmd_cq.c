@@ -879,6 +879,8 @@ int cmd_cq(int argc, char **argv)
     cJSON_AddStringToObject(options, "backend", be.name);
     cJSON_AddStringToObject(options, "device", be.device);
     cJSON_AddNumberToObject(options, "threads", be.threads);
+    /* idle threads sleep (passive) unless the user chose otherwise (main.c) */
+    cJSON_AddStringToObject(options, "wait_policy", getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "default");
     if (a.from) cJSON_AddStringToObject(options, "from", a.from);
     if (a.to) cJSON_AddStringToObject(options, "to", a.to);
     if (a.window || a.window_years) {
