@@ -15,7 +15,7 @@ declare -A owner=(
   [cq.h]=cq [cq_boot.h]=cq [cqreg.h]=cq [qreg.h]=cq [selfnorm.h]=cq [span.h]=cq
   [wavelet.h]=wavelet [wmc.h]=wavelet [wlmc.h]=wavelet [wnull.h]=wavelet [fft.h]=wavelet
   [dgp.h]=sim [simulate.h]=sim
-  [plot.h]=plot [plot_cq.h]=plot
+  [plot.h]=plot [plot_cq.h]=plot [plot_module.h]=plot
 )
 # What each domain may include (besides itself).
 declare -A allowed=(

@@ -686,7 +686,10 @@ int cmd_cq(int argc, char **argv)
     if ((st = cli_load(a.data, cols, ncols, &a.tr, a.from, a.to, &d, &err)) != CQB_OK) goto fail;
 
     char notice[256];
-    if ((st = cqb_backend_open(a.backend, (int)a.threads, &be, notice, sizeof notice, &err)) != CQB_OK) goto fail;
+    /* small jobs never probe for a GPU (a CUDA context costs more than they do) */
+    const double work = (double)a.B * (double)a.ny * (double)a.nx * (double)(a.nlags + 1) * (double)d.set.T;
+    if ((st = cqb_backend_open_sized(a.backend, (int)a.threads, work, &be, notice, sizeof notice, &err)) != CQB_OK)
+        goto fail;
     if (notice[0] && !a.quiet) fprintf(stderr, "cqboot cq: %s\n", notice);
 
     const size_t T = d.set.T;
