@@ -57,12 +57,14 @@ static const char *const CQ_HELP2 =
     "                      as R; default: one resample shared by the grid\n"
     "  --no-qtests         skip the portmanteau tests\n"
     "Calibrated test of no predictability (docs/calibrated.md; plain CQ):\n"
-    "  --null-scheme S     sb (default): y and x resampled by independent\n"
-    "                      stationary bootstraps (per-series Politis-White\n"
-    "                      block length unless --gamma), each resample keeping\n"
-    "                      the sample's hit counts; rotation: every circular\n"
-    "                      shift of x's hits against y's. p_null = two-sided\n"
-    "                      mid-p of |rho_hat| against the null law of |rho*|\n"
+    "  --null-scheme S     rotation (default): every circular shift m..N-m of\n"
+    "                      x's hits against y's (no random numbers; keeps each\n"
+    "                      series' own dependence); sb: y and x resampled by\n"
+    "                      independent stationary bootstraps (B resamples,\n"
+    "                      per-series Politis-White block length unless\n"
+    "                      --gamma), each keeping the sample's hit counts.\n"
+    "                      p_null = two-sided mid-p of |rho_hat| against the\n"
+    "                      null law of |rho*|\n"
     "  --rotation-margin M shifts m..N-m with --null-scheme rotation (default 10)\n"
     "  --mark RULE         what '*' (table, figures, report) means: null (default:\n"
     "                      p_null < 1 - level), p (bootstrap p_value < 1 - level)\n"
@@ -238,6 +240,7 @@ static int parse_args(cq_args *a, int argc, char **argv)
     a->backend = CQB_BACKEND_AUTO;
     a->mark = MARK_NULL;
     a->rot_margin = 10;
+    a->null_scheme = CQB_NULL_ROTATION;
     const char *alpha = NULL, *alpha_y = NULL, *alpha_x = NULL, *lags = "1-12", *progress = "auto";
     int c, mark_given = 0;
     optind = 1;

@@ -48,8 +48,8 @@ static const char *const SIM_HELP =
     "                      np::b.star rule on each replication's data)\n"
     "  --gamma-floor1      with auto: floor each b at 1 before averaging\n"
     "  --level P           confidence level (default 0.95; tests at 1 - P)\n"
-    "  --null-scheme S     the calibrated test counted beside R's rules: sb\n"
-    "                      (default), rotation, or off (docs/calibrated.md);\n"
+    "  --null-scheme S     the calibrated test counted beside R's rules:\n"
+    "                      rotation (default), sb, or off (docs/calibrated.md);\n"
     "                      given explicitly, --csv also gets its rows\n"
     "  --rotation-margin M shifts m..N-m with rotation (default 10)\n"
     "Monte Carlo:\n"
@@ -167,6 +167,7 @@ static int parse_args(sim_args *a, int argc, char **argv)
     a->level = 0.95;
     a->null_on = 1;
     a->rot_margin = 10;
+    a->null_scheme = CQB_NULL_ROTATION;
     cqb_dgp_kind kind = CQB_DGP_NULL;
     /* parameters as given; defaults filled in once --dgp is known */
     double phi = NAN, omega = NAN, ga = NAN, gb = NAN, df = NAN, strength = NAN, tail_alpha = NAN;

@@ -23,7 +23,7 @@ void cqb_boot_opts_default(cqb_boot_opts *o)
     o->gamma = 0.0;
     o->level = 0.95;
     o->share_grid = 1;
-    o->null_scheme = CQB_NULL_SB;
+    o->null_scheme = CQB_NULL_ROTATION;
     o->rot_margin = 10;
 }
 

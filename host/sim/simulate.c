@@ -34,7 +34,7 @@ void cqb_sim_opts_default(cqb_sim_opts *o)
     o->level = 0.95;
     o->threads = 0;
     o->null_test = 1;
-    o->null_scheme = 0;
+    o->null_scheme = 1; /* CQB_NULL_ROTATION (docs/calibrated.md) */
     o->rot_margin = 10;
 }
 

@@ -51,7 +51,7 @@ typedef struct cqb_boot_opts {
      * docs/calibrated.md): p_null from a null-imposing resample. Plain CQ
      * only (with controls the fields stay NaN). */
     int null_test;     /* 1: compute p_null (default 0 in the library; the CLI sets 1) */
-    int null_scheme;   /* cqb_null_scheme: 0 = exact-count SB, 1 = rotation */
+    int null_scheme;   /* cqb_null_scheme: 0 = exact-count SB, 1 = rotation (default) */
     size_t rot_margin; /* rotation margin m (default 10) */
 } cqb_boot_opts;
 
