@@ -1390,16 +1390,23 @@ Test(cli, calibrated_keys_and_marks)
     for (int i = 0; i < 16; ++i) cr_assert(band[0][i] == band[1][i] && band[1][i] == band[2][i]);
 }
 
-Test(cli, calibrated_with_controls_falls_back_with_a_notice)
+Test(cli, calibrated_with_controls)
 {
+    /* the partial CQ's calibrated test: rotation within the control strata */
     run_t r = run_args((const char *const[]){"cq", "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "GPRC_USA",
-                                             "--control", "GPR", "--alpha", "0.5", "--lags", "1-2", "--boot", "50",
-                                             "--json", g_json, "--progress", "none", NULL});
-    cr_assert_eq(r.rc, 0, "stderr %s", r.err);
-    cr_assert_not_null(strstr(r.err, "band rule"), "notice: %s", r.err);
+                                             "--control", "GPR", "--alpha", "0.1,0.5", "--lags", "1-2", "--boot", "50",
+                                             "--json", g_json, "--quiet", NULL});
+    expect_ok(&r);
     cJSON *j = load_json(g_json);
-    cr_assert_str_eq(jget(jget(j, "options"), "mark_applied")->valuestring, "band");
+    cr_assert_str_eq(jget(jget(j, "options"), "mark_applied")->valuestring, "null");
+    cr_assert_str_eq(jget(jget(j, "options"), "null_scheme")->valuestring, "stratified_rotation");
     const cJSON *o;
-    cJSON_ArrayForEach(o, jget(j, "results")) cr_assert(cJSON_IsNull(jget(o, "p_null")));
+    cJSON_ArrayForEach(o, jget(j, "results"))
+    {
+        double p = jnum(o, "p_null");
+        cr_assert(p > 0 && p <= 1 && jnum(o, "null_valid") > 100);
+        cr_assert_eq(jnum(o, "marked"), p < 0.05);
+    }
+    cJSON_ArrayForEach(o, jget(j, "qtests")) cr_assert(jnum(o, "p_null") > 0);
     cJSON_Delete(j);
 }

@@ -419,3 +419,121 @@ Test(nullboot, size_in_binomial_interval, .timeout = 300)
                       scheme, c, rej[c], R, lo, hi);
     }
 }
+
+/* ---------------------------------------------------- partial CQ null -- */
+
+static int cmp_dbl(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+Test(nullboot, partial_p_null_equals_brute_force_on_materialised_rotations)
+{
+    /* x's values are rotated within the strata of the control hits on the
+     * aligned rows; the full column keeps its values, so its quantiles and
+     * the counts with the control are unchanged: cqb_cq_compute on the
+     * materialised x* must give every rho* bit for bit. */
+    const size_t T = 120, m = 5;
+    static const size_t lags[2] = {1, 2};
+    double y[120], x[120], z[120], xs[120], zs[120];
+    g_rng = 99;
+    ar1(z, T, 0.7, 0);
+    ar1(y, T, 0.3, 2.0);
+    ar1(x, T, 0.3, 0);
+    for (size_t t = 1; t < T; ++t) {
+        y[t] += z[t - 1] < 0 ? 1.0 : 0.0; /* one control drives both */
+        x[t] += z[t] < 0 ? 1.0 : 0.0;
+    }
+    cqb_control ctl = {z, 0.5, -1};
+    cqb_cq_spec s;
+    memset(&s, 0, sizeof s);
+    s.in = (cqb_cq_input){y, x, T, &ctl, 1, CQB_Q_R7_LE};
+    s.alpha_y = LEV;
+    s.ny = 3;
+    s.alpha_x = LEV;
+    s.nx = 3;
+    s.lags = lags;
+    s.nlags = 2;
+    s.qtests = 1;
+    cqb_boot_opts o;
+    cqb_boot_opts_default(&o);
+    o.B = 49;
+    o.null_test = 1;
+    o.null_partial = 1;
+    o.rot_margin = m;
+    cqb_cq_result r;
+    cqb_error err;
+    cr_assert_eq(cqb_cq_boot(&s, &o, &r, &err), CQB_OK, "%s", err.msg);
+    memcpy(zs, z, sizeof zs);
+    qsort(zs, T, sizeof *zs, cmp_dbl);
+    const double qz = cqb_quantile_sorted(CQB_Q_R7_LE, zs, T, 0.5);
+    double *rs[2];
+    size_t Mk[2];
+    for (size_t li = 0; li < 2; ++li) {
+        const size_t k = lags[li], N = T - k;
+        /* strata of the aligned rows t = 0..N-1 (x row t, control row t) */
+        size_t L[2][120], n[2] = {0, 0};
+        for (size_t t = 0; t < N; ++t) {
+            int g = z[t] <= qz;
+            L[g][n[g]++] = t;
+        }
+        const size_t nmin = n[0] < n[1] ? n[0] : n[1];
+        cr_assert(nmin >= 2 * m + 1 && nmin < 120);
+        Mk[li] = nmin - 2 * m + 1;
+        rs[li] = malloc(120 * 9 * sizeof *rs[li]);
+        for (size_t rep = 0; rep < Mk[li]; ++rep) {
+            memcpy(xs, x, sizeof xs);
+            for (int g = 0; g < 2; ++g)
+                for (size_t i = 0; i < n[g]; ++i) xs[L[g][i]] = x[L[g][(i + m + rep) % n[g]]];
+            cqb_cq_input in2 = {y, xs, T, &ctl, 1, CQB_Q_R7_LE};
+            for (int a = 0; a < 3; ++a)
+                for (int b = 0; b < 3; ++b) {
+                    cqb_cq_point pt;
+                    cqb_status st = cqb_cq_compute(&in2, LEV[a], LEV[b], k, &pt, &err);
+                    rs[li][rep * 9 + (size_t)(a * 3 + b)] = st == CQB_OK ? pt.rho_partial : NAN;
+                }
+        }
+    }
+    for (int c = 0; c < 9; ++c) {
+        for (size_t li = 0; li < 2; ++li) {
+            const cqb_cq_cell *cl = &r.cells[(size_t)c * 2 + li];
+            size_t gt = 0, eq = 0, va = 0;
+            for (size_t rep = 0; rep < Mk[li]; ++rep) {
+                double v = rs[li][rep * 9 + (size_t)c];
+                if (isnan(v)) continue;
+                ++va;
+                if (fabs(fabs(v) - fabs(cl->rho_partial)) <= 1e-12) ++eq;
+                else if (fabs(v) > fabs(cl->rho_partial)) ++gt;
+            }
+            cr_assert_eq(cl->null_valid, va, "cell %d lag %zu", c, lags[li]);
+            cr_assert(cl->p_null == (gt + 0.5 * (1.0 + eq)) / (va + 1.0), "cell %d lag %zu: %.17g", c, lags[li],
+                      cl->p_null);
+        }
+        /* Ljung-Box over lags 1..2 on the common shifts */
+        const size_t Mq = Mk[0] < Mk[1] ? Mk[0] : Mk[1];
+        for (size_t pp = 1; pp <= 2; ++pp) {
+            const cqb_cq_qtest *q = &r.qtests[(size_t)c * 2 + pp - 1];
+            size_t gt = 0, eq = 0, va = 0;
+            for (size_t rep = 0; rep < Mq; ++rep) {
+                double sl = 0.0;
+                int ok = 1;
+                for (size_t k = 1; k <= pp; ++k) {
+                    double v = rs[k - 1][rep * 9 + (size_t)c];
+                    ok &= !isnan(v);
+                    sl += v * v / ((double)T - (double)k);
+                }
+                if (!ok) continue;
+                double qlb = (double)T * ((double)T + 2.0) * sl;
+                ++va;
+                if (fabs(qlb - q->q_lb) <= 1e-12 * fmax(1.0, q->q_lb)) ++eq;
+                else if (qlb > q->q_lb) ++gt;
+            }
+            cr_assert_eq(q->null_valid, va);
+            cr_assert(q->p_null_lb == (gt + 0.5 * (1.0 + eq)) / (va + 1.0), "Q cell %d p %zu", c, pp);
+        }
+    }
+    free(rs[0]);
+    free(rs[1]);
+    cqb_cq_result_free(&r);
+}

@@ -69,9 +69,11 @@ static const char *const CQ_HELP2 =
     "  --mark RULE         what '*' (table, figures, report) means: null (default:\n"
     "                      p_null < 1 - level), p (bootstrap p_value < 1 - level)\n"
     "                      or band (outside R's band). The band and CI stay in the\n"
-    "                      output as confidence intervals. With controls or\n"
-    "                      --y/x-regressors the calibrated test is not offered\n"
-    "                      and null falls back to band (with a notice)\n"
+    "                      output as confidence intervals. With controls the\n"
+    "                      null is y independent of x given the control hits:\n"
+    "                      x's hits rotate within the strata of the control\n"
+    "                      hits. With --y/x-regressors the calibrated test is\n"
+    "                      not offered and null falls back to band (a notice)\n"
     "  --no-null           skip the calibrated test (p_null keys are null)\n"
     "Windows (each analysed like a --from/--to run; JSON key 'rolling'):\n"
     "  --window N          rolling windows of N rows (months for monthly data)\n"
@@ -390,7 +392,7 @@ static int parse_args(cq_args *a, int argc, char **argv)
     if (!a->step) a->step = 1;
     if (a->no_null && a->mark == MARK_NULL && mark_given)
         return cli_usage_error("cq", "--mark null needs the calibrated test (not --no-null)");
-    a->null_on = !a->no_null && !a->nctl && !a->yreg;
+    a->null_on = !a->no_null && !a->yreg;
     a->mark_eff = a->mark == MARK_NULL && !a->null_on ? MARK_BAND : a->mark;
     if (a->gridwide && (a->indep || a->noq || a->lags[a->nlags - 1] < 1))
         return cli_usage_error("cq", "--gridwide needs the shared resample (no --independent-cells), the Q tests "
@@ -565,10 +567,13 @@ static void write_table(FILE *f, const cq_args *a, const cqb_cq_result *r, const
     else fprintf(f, "gamma: automatic per lag (column 'gamma' of --csv/--json)\n");
     const double sig = 1 - a->level;
     if (a->mark_eff == MARK_NULL)
-        fprintf(f, "'*' = calibrated test rejects rho = 0 at %.3g (p_null < %.3g; null-imposing %s resample);\n"
+        fprintf(f, "'*' = calibrated test rejects rho = 0 at %.3g (p_null < %.3g; null-imposing %s);\n"
                    "%.0f%% band and CI of R's rule shown as intervals; 's' = sparse cell (expected joint\n"
                    "tail hits < 5: few attainable p-values)\n\n",
-                sig, sig, cqb_null_scheme_name(a->null_scheme), 100 * a->level);
+                sig, sig,
+                partial ? "rotation within control strata"
+                        : a->null_scheme == CQB_NULL_SB ? "exact-count stationary bootstrap" : "rotation",
+                100 * a->level);
     else if (a->mark_eff == MARK_P)
         fprintf(f, "'*' = bootstrap p_value < %.3g (R's rule, centred at rho_hat: not a calibrated test in\n"
                    "the tails); 's' = sparse cell\n\n", sig);
@@ -827,6 +832,7 @@ int cmd_cq(int argc, char **argv)
     o.gridwide = a.gridwide;
     o.mem_limit = (size_t)a.mem_mib << 20;
     o.null_test = a.null_on;
+    o.null_partial = a.null_on && a.nctl > 0;
     o.null_scheme = (int)a.null_scheme;
     o.rot_margin = (size_t)a.rot_margin;
     o.backend = &be;
@@ -847,10 +853,12 @@ int cmd_cq(int argc, char **argv)
     }
     if (st != CQB_OK) goto fail;
     if (a.mark == MARK_NULL && a.mark_eff != MARK_NULL && !a.no_null && !a.quiet)
-        fprintf(stderr, "cqboot cq: notice: the calibrated test (p_null) is for the plain CQ; with %s the "
-                        "marks use R's band rule, which over-rejects in the tails of short samples "
-                        "(docs/calibrated.md)\n",
-                a.nctl ? "controls" : "--y/x-regressors");
+        fprintf(stderr, "cqboot cq: notice: the calibrated test (p_null) is not offered with --y/x-regressors; "
+                        "the marks use R's band rule, which over-rejects in the tails of short samples "
+                        "(docs/calibrated.md)\n");
+    if (a.null_on && a.nctl && a.null_scheme == CQB_NULL_SB && !a.quiet)
+        fprintf(stderr, "cqboot cq: notice: with controls the calibrated test rotates x's hits within the "
+                        "strata of the control hits (--null-scheme sb is for the plain CQ)\n");
 
     if (a.selfnorm) {
         /* the omnibus test for p = 1..P (lags 1..p) and the t-test of each
@@ -992,7 +1000,8 @@ int cmd_cq(int argc, char **argv)
     cJSON_AddBoolToObject(options, "share_resamples_across_quantiles", !a.indep);
     cJSON_AddBoolToObject(options, "gridwide", a.gridwide);
     cJSON_AddBoolToObject(options, "null_test", a.null_on);
-    cJSON_AddStringToObject(options, "null_scheme", cqb_null_scheme_name(a.null_scheme));
+    cJSON_AddStringToObject(options, "null_scheme",
+                            a.nctl ? "stratified_rotation" : cqb_null_scheme_name(a.null_scheme));
     if (a.null_scheme == CQB_NULL_ROTATION) cJSON_AddNumberToObject(options, "rotation_margin", (double)a.rot_margin);
     cJSON_AddStringToObject(options, "mark", MARK_NAMES[a.mark]);
     cJSON_AddStringToObject(options, "mark_applied", MARK_NAMES[a.mark_eff]);

@@ -569,7 +569,8 @@ static void tally(double v, double ref, size_t *gt, size_t *eq)
 static cqb_status run_null(const cqb_cq_spec *s, const cqb_boot_opts *o, const double *qrho, cqb_cq_result *res,
                            progress_state *ps, cqb_error *err)
 {
-    if (s->in.nctl > 0) return CQB_OK; /* PCQ: today's rule (docs/calibrated.md) */
+    const int partial = s->in.nctl > 0;
+    if (partial && !o->null_partial) return CQB_OK; /* PCQ: today's rule (docs/calibrated.md §7) */
     const size_t ny = s->ny, nx = s->nx, nl = s->nlags, ncellg = ny * nx;
     const size_t P = s->qtests ? s->lags[nl - 1] : 0;
     const int sup = o->gridwide && P && res->supq;
@@ -608,9 +609,11 @@ static cqb_status run_null(const cqb_cq_spec *s, const cqb_boot_opts *o, const d
             ql[p - 1] = b;
         }
     }
-    if ((st = cqb_null_plan_build(&plan, &s->in, s->alpha_y, (int)ny, s->alpha_x, (int)nx, lags, nlag,
-                                  (cqb_null_scheme)o->null_scheme, o->seed, o->B, o->gamma, o->gamma_floor1,
-                                  o->rot_margin, err)) != CQB_OK)
+    if ((st = partial ? cqb_null_plan_build_partial(&plan, &s->in, s->alpha_y, (int)ny, s->alpha_x, (int)nx, lags,
+                                                    nlag, o->rot_margin, err)
+                      : cqb_null_plan_build(&plan, &s->in, s->alpha_y, (int)ny, s->alpha_x, (int)nx, lags, nlag,
+                                            (cqb_null_scheme)o->null_scheme, o->seed, o->B, o->gamma,
+                                            o->gamma_floor1, o->rot_margin, err)) != CQB_OK)
         goto out;
     const size_t nrep = plan.nrep, nstat = plan.nstat;
     /* counters: cells (gt, eq, valid), Q tests (BP gt, eq; LB gt, eq; valid),
@@ -652,7 +655,8 @@ static cqb_status run_null(const cqb_cq_spec *s, const cqb_boot_opts *o, const d
                             const double v = x[cl[li] * ncellg + c];
                             if (!isfinite(v)) continue;
                             ++cva[j];
-                            tally(fabs(v), fabs(res->cells[j].rho), &cgt[j], &ceq[j]);
+                            tally(fabs(v), fabs(partial ? res->cells[j].rho_partial : res->cells[j].rho), &cgt[j],
+                                  &ceq[j]);
                         }
                     }
                 }

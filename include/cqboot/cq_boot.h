@@ -53,6 +53,8 @@ typedef struct cqb_boot_opts {
     int null_test;     /* 1: compute p_null (default 0 in the library; the CLI sets 1) */
     int null_scheme;   /* cqb_null_scheme: 0 = exact-count SB, 1 = rotation (default) */
     size_t rot_margin; /* rotation margin m (default 10) */
+    int null_partial;  /* with controls: 1 = the partial CQ's calibrated test by
+                          residual rotation (docs/calibrated.md §7); 0 = none */
 } cqb_boot_opts;
 
 /*! cqb_boot_opts_default() : seed 1, B 1000, automatic gamma, level 0.95,

@@ -37,7 +37,11 @@
 extern "C" {
 #endif
 
-typedef enum cqb_null_scheme { CQB_NULL_SB = 0, CQB_NULL_ROTATION = 1 } cqb_null_scheme;
+typedef enum cqb_null_scheme {
+    CQB_NULL_SB = 0,
+    CQB_NULL_ROTATION = 1,
+    CQB_NULL_STRAT_ROTATION = 2 /* partial CQ: rotation within control strata (set by the builder) */
+} cqb_null_scheme;
 
 /* Stream families of the null-imposing resample (philox.h tag layout:
  * family in bits 1..3; 0-2 are the band, Q-test and wavelet families). */
@@ -72,6 +76,17 @@ typedef struct cqb_null_plan {
     size_t *off;             /* offsets of lag li in the per-lag arrays */
     size_t nrep;             /* SB: B; rotation: the most shifts of any lag */
     size_t nstat;            /* nlag * ny * nx */
+    /* partial CQ (CQB_NULL_STRAT_ROTATION): per lag li, the rows grouped by
+     * their pattern of control hits (stratum g = bit j set when control j
+     * hits): grow[off[li] + goff[li * (2^nz + 1) + g] ...] in time order; M[li]
+     * shifts; cz = the sample's counts with the controls, per lag
+     * (ny + nx + nz) x nz: y level l with control j at [l * nz + j], x level
+     * l at [(ny + l) * nz + j], control i with j at [(ny + nx + i) * nz + j] */
+    int nz;
+    double az[8];
+    size_t *M, *goff;
+    uint32_t *grow;
+    double *cz;
 } cqb_null_plan;
 
 /*! cqb_null_plan_build() : the plan for the plain CQ of in (no controls) at
@@ -83,6 +98,17 @@ cqb_status cqb_null_plan_build(cqb_null_plan *p, const cqb_cq_input *in, const d
                                cqb_null_scheme scheme, uint64_t seed, size_t B, double gamma, int floor1,
                                size_t margin, cqb_error *err);
 void cqb_null_plan_free(cqb_null_plan *p);
+
+/*! cqb_null_plan_build_partial() : the null of the partial CQ of in (1 to
+ *  8 controls): y independent of x given the controls' hits. The rows of a
+ *  lag are grouped by their pattern of control hits; x's hit codes are
+ *  rotated circularly by s = m + r within every stratum (r < M, the shifts
+ *  valid in the smallest non-empty stratum), which keeps n1, n2 and every
+ *  count with the controls; rho* = the partial CQ of the Gram matrix with
+ *  the new joint count, by cqb_partial_from_gram() as rho_partial. */
+cqb_status cqb_null_plan_build_partial(cqb_null_plan *p, const cqb_cq_input *in, const double *ay, int ny,
+                                       const double *ax, int nx, const size_t *lags, size_t nlag, size_t margin,
+                                       cqb_error *err);
 
 /*! cqb_null_rotations() : number of shifts of lag index li (rotation). */
 size_t cqb_null_rotations(const cqb_null_plan *p, size_t li);
