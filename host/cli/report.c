@@ -743,7 +743,7 @@ static void cq_table(sbuf *md, sbuf *html, const cJSON *res, const char *mark)
         const char *sch = str(opts, "null_scheme");
         sb_printf(md,
                   "Which rule answers which question. **p_null** is the calibrated test of no directional "
-                  "predictability in the cell (H0: y_t independent of x_{t-k}): |rho_hat| against the law of "
+                  "predictability in the cell (H0: y_t independent of x_{t-k}%s): |rho_hat| against the law of "
                   "|rho| when the null is imposed (%s: %s), as a two-sided mid-p value; it marks the cells (`*`) "
                   "and orders this table. The **band** and the **p-value** columns are R quantilogram's rule "
                   "(rows resampled jointly, centred at rho_hat): the band is kept as a confidence interval for "
@@ -752,9 +752,11 @@ static void cq_table(sbuf *md, sbuf *html, const cJSON *res, const char *mark)
                   "and rejects 4-9 times too often there (docs/simulation.md, docs/calibrated.md). Cells "
                   "flagged *sparse* (expected joint tail hits N min(a_y,1-a_y) min(a_x,1-a_x) < 5, hatched in the "
                   "heat maps) have few attainable p-values: read p_null there with its conservative companion.\n\n",
-                  sch, !strcmp(sch, "sb") ? "y and x resampled by independent stationary bootstraps, each "
-                                            "keeping the sample's hit counts"
-                                          : "every circular shift of x's hits against y's");
+                  partial ? ", given the controls' hits" : "", sch,
+                  !strcmp(sch, "sb")                    ? "y and x resampled by independent stationary bootstraps, each "
+                                                          "keeping the sample's hit counts"
+                  : !strcmp(sch, "stratified_rotation") ? "x's hits rotated within the strata of the control hits"
+                                                        : "every circular shift of x's hits against y's");
         sb_printf(html, "<p>p_null: the calibrated test (null imposed by %s, mid-p); band and p-value: R's rule, "
                         "kept as a confidence interval, not a test in the tails of short samples; sparse cells have "
                         "fewer than 5 expected joint tail hits.</p>\n",
