@@ -309,6 +309,8 @@ Test(nullboot, thread_and_chunk_invariant)
                 cr_assert(r.cells[i].p_null == ref.cells[i].p_null, "scheme %d cell %zu", scheme, i);
                 cr_assert(r.cells[i].p_null_cons == ref.cells[i].p_null_cons);
                 cr_assert(r.cells[i].p_null_bh == ref.cells[i].p_null_bh);
+                cr_assert(r.cells[i].p_null_rw == ref.cells[i].p_null_rw);
+                cr_assert(r.cells[i].p_null_rw >= r.cells[i].p_null_cons - 1e-12 || r.cells[i].lag == 0);
                 cr_assert(r.cells[i].band_lo == ref.cells[i].band_lo);
             }
             for (size_t i = 0; i < r.nqtests; ++i) {

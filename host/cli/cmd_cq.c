@@ -85,7 +85,9 @@ static const char *const CQ_HELP2 =
 static const char *const CQ_HELP3 =
     "  --gridwide          tests over the whole grid: sup-Q over the quantile\n"
     "                      grid, and Romano-Wolf (step-down max-|t|), Holm and\n"
-    "                      Benjamini-Hochberg adjusted p-values for every cell\n"
+    "                      Benjamini-Hochberg adjusted p-values for every cell;\n"
+    "                      with the calibrated test also from the null values\n"
+    "                      (p_null_rw, p_null_holm, p_null_bh, supq p_null_*)\n"
     "  --mem-limit MIB     memory for stored replicates before the exact\n"
     "                      two-pass selection is used (default 256)\n"
     "Conditional quantiles (quantile regression; Q tests and controls not offered):\n"
@@ -433,6 +435,7 @@ static void add_result_arrays(cJSON *root, const cq_args *a, const cqb_cq_result
             cJSON_AddItemToObject(o, "p_bh", cli_json_num(c->p_bh));
             cJSON_AddItemToObject(o, "p_null_holm", cli_json_num(a->null_on ? c->p_null_holm : NAN));
             cJSON_AddItemToObject(o, "p_null_bh", cli_json_num(a->null_on ? c->p_null_bh : NAN));
+            cJSON_AddItemToObject(o, "p_null_rw", cli_json_num(a->null_on ? c->p_null_rw : NAN));
         }
         cJSON_AddNumberToObject(o, "boot_valid", (double)c->boot_valid);
         cJSON_AddItemToObject(o, "gamma", cli_json_num(c->gamma));
@@ -509,7 +512,7 @@ static void write_csv(FILE *f, const cq_args *a, const cqb_cq_result *r, int hea
         fprintf(f, "%salpha_y,alpha_x,lag,n,rho,%sband_lo,band_hi,ci_lo,ci_hi,p_value,p_value_et,boot_valid,gamma,"
                    "p_null,p_null_conservative,null_valid,sparse,marked%s\n",
                 win ? "window_first,window_last," : "", partial ? "rho_partial," : "",
-                a->gridwide ? ",p_rw,p_holm,p_bh,p_null_holm,p_null_bh" : "");
+                a->gridwide ? ",p_rw,p_holm,p_bh,p_null_holm,p_null_bh,p_null_rw" : "");
     char b[11][40];
     for (size_t i = 0; i < r->ncells; ++i) {
         const cqb_cq_cell *c = &r->cells[i];
@@ -536,13 +539,14 @@ static void write_csv(FILE *f, const cq_args *a, const cqb_cq_result *r, int hea
                     cell_marked(a, c));
         }
         if (a->gridwide) {
-            char g[5][40];
+            char g[6][40];
             cli_fmt_num(g[0], 40, c->p_rw);
             cli_fmt_num(g[1], 40, c->p_holm);
             cli_fmt_num(g[2], 40, c->p_bh);
             cli_fmt_num(g[3], 40, a->null_on ? c->p_null_holm : NAN);
             cli_fmt_num(g[4], 40, a->null_on ? c->p_null_bh : NAN);
-            fprintf(f, ",%s,%s,%s,%s,%s", g[0], g[1], g[2], g[3], g[4]);
+            cli_fmt_num(g[5], 40, a->null_on ? c->p_null_rw : NAN);
+            fprintf(f, ",%s,%s,%s,%s,%s,%s", g[0], g[1], g[2], g[3], g[4], g[5]);
         }
         fputc('\n', f);
     }

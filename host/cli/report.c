@@ -131,6 +131,7 @@ static int marked(const cJSON *cell, const char *mark, double level, int partial
 static const char *mark_text(const char *mark)
 {
     if (!strcmp(mark, "null")) return "calibrated test: p_null < 1 - level";
+    if (!strcmp(mark, "null_rw")) return "Romano-Wolf (null values) p_null < 1 - level";
     if (!strcmp(mark, "null_holm")) return "Holm-adjusted p_null < 1 - level";
     if (!strcmp(mark, "null_bh")) return "Benjamini-Hochberg-adjusted p_null < 1 - level";
     if (!strcmp(mark, "p")) return "bootstrap p_value < 1 - level (R rule, not calibrated)";
@@ -157,7 +158,8 @@ static const char *cq_mark(const cJSON *spec, const cJSON *opts)
     const char *mark = cJSON_IsString(m) ? m->valuestring : def;
     const int gw = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(opts, "gridwide"));
     if ((!strcmp(mark, "rw") || !strcmp(mark, "holm") || !strcmp(mark, "bh")) && !gw) mark = def;
-    if ((!strcmp(mark, "null_holm") || !strcmp(mark, "null_bh")) && (!gw || !has_null(opts))) mark = def;
+    if ((!strcmp(mark, "null_holm") || !strcmp(mark, "null_bh") || !strcmp(mark, "null_rw")) && (!gw || !has_null(opts)))
+        mark = def;
     if (!strcmp(mark, "null") && !has_null(opts)) mark = "band";
     return mark;
 }
@@ -771,20 +773,23 @@ static void cq_table(sbuf *md, sbuf *html, const cJSON *res, const char *mark)
     sb_printf(md, "%s\n\n", n <= 30 ? "All cells, by p-value:" : "The cells with the smallest p-values:");
     sb_printf(md, "| alpha_y | alpha_x | lag | n | rho |%s band | p-value |%s%s\n", partial ? " partial |" : "",
               nul ? " p_null | p_null cons. | sparse | mark |" : " mark |",
-              gw ? (nul ? " Romano-Wolf p | Holm p | BH p | Holm p_null | BH p_null |" : " Romano-Wolf p | Holm p | BH p |")
+              gw ? (nul ? " Romano-Wolf p | Holm p | BH p | RW p_null | Holm p_null | BH p_null |"
+                        : " Romano-Wolf p | Holm p | BH p |")
                  : "");
     sb_printf(md, "|---|---|---|---|---|%s---|---|%s%s\n", partial ? "---|" : "", nul ? "---|---|---|---|" : "---|",
-              gw ? (nul ? "---|---|---|---|---|" : "---|---|---|") : "");
+              gw ? (nul ? "---|---|---|---|---|---|" : "---|---|---|") : "");
     sb_printf(html, "<table><tr><th>alpha_y</th><th>alpha_x</th><th>lag</th><th>n</th><th>rho</th>%s<th>band</th>"
                     "<th>p-value</th>%s%s</tr>\n",
               partial ? "<th>partial</th>" : "",
               nul ? "<th>p_null</th><th>p_null cons.</th><th>sparse</th><th>mark</th>" : "<th>mark</th>",
-              gw ? (nul ? "<th>Romano-Wolf p</th><th>Holm p</th><th>BH p</th><th>Holm p_null</th><th>BH p_null</th>"
+              gw ? (nul ? "<th>Romano-Wolf p</th><th>Holm p</th><th>BH p</th><th>RW p_null</th><th>Holm p_null</th>"
+                          "<th>BH p_null</th>"
                         : "<th>Romano-Wolf p</th><th>Holm p</th><th>BH p</th>")
                  : "");
     for (size_t i = 0; i < show; ++i) {
         const cJSON *c = ord[i];
-        char r[32], pr[32], bl[32], bh[32], p[32], rw[32], ho[32], bhq[32], pn[32], pc[32], hn[32], bn[32];
+        char r[32], pr[32], bl[32], bh[32], p[32], rw[32], ho[32], bhq[32], pn[32], pc[32], hn[32], bn[32], rn[32];
+        fmt_p(rn, sizeof rn, num(c, "p_null_rw"), B);
         fmt_p(hn, sizeof hn, num(c, "p_null_holm"), B);
         fmt_p(bn, sizeof bn, num(c, "p_null_bh"), B);
         fmt(r, sizeof r, num(c, "rho"), 4);
@@ -805,7 +810,7 @@ static void cq_table(sbuf *md, sbuf *html, const cJSON *res, const char *mark)
         if (nul) sb_printf(md, " %s | %s | %s |", pn, pc, sp);
         sb_printf(md, " %s |", mk);
         if (gw) sb_printf(md, " %s | %s | %s |", rw, ho, bhq);
-        if (gw && nul) sb_printf(md, " %s | %s |", hn, bn);
+        if (gw && nul) sb_printf(md, " %s | %s | %s |", rn, hn, bn);
         sb_printf(md, "\n");
         sb_printf(html, "<tr><td>%g</td><td>%g</td><td>%g</td><td>%g</td><td>%s</td>", num(c, "alpha_y"),
                   num(c, "alpha_x"), num(c, "lag"), num(c, "n"), r);
@@ -831,6 +836,8 @@ static void cq_table(sbuf *md, sbuf *html, const cJSON *res, const char *mark)
             sb_printf(html, "</td>");
             if (nul) {
                 sb_printf(html, "<td>");
+                sb_html(html, rn);
+                sb_printf(html, "</td><td>");
                 sb_html(html, hn);
                 sb_printf(html, "</td><td>");
                 sb_html(html, bn);

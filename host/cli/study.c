@@ -30,7 +30,7 @@ typedef enum ktype {
     K_GAMMA,     /* "auto" or a number in (0,1] */
     K_DATE,      /* YYYY-MM, YYYY-MM-DD or DD/MM/YYYY */
     K_CONTROLS,  /* [{column, level?, lag?}] */
-    K_FIGURES    /* {"lags": [..], "mark": "null"|"band"|"p"|"rw"|"holm"|"bh"|"null_holm"|"null_bh"} */
+    K_FIGURES    /* {"lags": [..], "mark": "null"|"band"|"p"|"rw"|"holm"|"bh"|"null_rw"|"null_holm"|"null_bh"} */
 } ktype;
 
 typedef struct keydef {
@@ -333,10 +333,11 @@ static cqb_status check_value(const char *file, const char *path, const keydef *
                 cqb_status st = check_value(file, p3, &lk, f, err);
                 if (st != CQB_OK) return st;
             } else if (!strcmp(f->string, "mark")) {
-                static const char *const marks[] = {"null", "band", "p", "rw", "holm", "bh", "null_holm", "null_bh",
-                                                    NULL};
+                static const char *const marks[] = {"null", "band", "p", "rw", "holm", "bh", "null_rw", "null_holm",
+                                                    "null_bh", NULL};
                 if (!cJSON_IsString(f) || !in_enum(marks, f->valuestring))
-                    return fault(err, file, p3, "must be one of null, band, p, rw, holm, bh, null_holm, null_bh");
+                    return fault(err, file, p3,
+                                 "must be one of null, band, p, rw, holm, bh, null_rw, null_holm, null_bh");
             } else {
                 return fault(err, file, p3, "unknown key (lags, mark)");
             }

@@ -560,6 +560,92 @@ static void tally(double v, double ref, size_t *gt, size_t *eq)
     else if (v > ref) ++*gt;
 }
 
+/* Romano-Wolf step-down on the null values (grid-wide, calibrated): members
+ * are the cells with lag >= 1; t_j = |rho_hat_j| / sd0_j with sd0_j the SD
+ * of rho*_j over the null values, t*_j = |rho*_j| / sd0_j; a replicate with
+ * a non-finite member (a rotation shift beyond some lag's last) is left
+ * out. Two more passes over the (deterministic) null replicates;
+ * p_null_rw = (1 + #{max over the step-down set of t* >= t_j}) / (n + 1),
+ * made monotone along the step-down. Memory: per member only. */
+static cqb_status null_romano_wolf(const cqb_null_plan *plan, const cqb_cq_spec *s, const cqb_boot_opts *o,
+                                   const size_t *cl, int partial, double *stats, size_t chunk, cqb_cq_result *res,
+                                   cqb_error *err)
+{
+    const size_t ncellg = s->ny * s->nx, nl = s->nlags, nrep = plan->nrep, nstat = plan->nstat;
+    size_t m = 0;
+    for (size_t li = 0; li < nl; ++li) m += s->lags[li] >= 1 ? ncellg : 0;
+    if (!m) return CQB_OK;
+    rw_member *mem = calloc(m, sizeof *mem);
+    double *sum = calloc(m, sizeof *sum), *ssq = calloc(m, sizeof *ssq);
+    size_t *exc = calloc(m, sizeof *exc);
+    cqb_status rc = CQB_OK;
+    if (!mem || !sum || !ssq || !exc) {
+        rc = cqb_error_set(err, CQB_ENOMEM, "out of memory for the calibrated Romano-Wolf procedure");
+        goto out;
+    }
+    m = 0;
+    for (size_t c = 0; c < ncellg; ++c)
+        for (size_t li = 0; li < nl; ++li) {
+            if (s->lags[li] < 1) continue;
+            mem[m].cell = c * nl + li;
+            mem[m].stat = cl[li] * ncellg + c;
+            const cqb_cq_cell *cc = &res->cells[c * nl + li];
+            mem[m].ref = partial ? cc->rho_partial : cc->rho;
+            ++m;
+        }
+    const int threads = o->backend ? o->backend->threads : 0;
+    size_t nvalid = 0;
+    for (int pass = 0; pass < 2; ++pass) {
+        for (size_t b0 = 0; b0 < nrep; b0 += chunk) {
+            if (o->cancel && *o->cancel) {
+                rc = cqb_error_set(err, CQB_EUSAGE, "interrupted");
+                goto out;
+            }
+            const size_t nb = nrep - b0 < chunk ? nrep - b0 : chunk;
+            if ((rc = cqb_null_run_cpu(plan, (uint32_t)b0, nb, stats, threads, err)) != CQB_OK) goto out;
+            for (size_t r = 0; r < nb; ++r) {
+                const double *x = stats + r * nstat;
+                int ok = 1;
+                for (size_t j = 0; j < m && ok; ++j) ok = isfinite(x[mem[j].stat]) != 0;
+                if (!ok) continue;
+                if (pass == 0) {
+                    ++nvalid;
+                    for (size_t j = 0; j < m; ++j) {
+                        const double v = x[mem[j].stat];
+                        sum[j] += v;
+                        ssq[j] += v * v;
+                    }
+                } else {
+                    double mx = -INFINITY;
+                    for (size_t j = m; j-- > 0;) {
+                        const double t = fabs(x[mem[j].stat]) / mem[j].se;
+                        if (t > mx) mx = t;
+                        exc[j] += mx >= mem[j].t - CQB_NULL_TIE_TOL * fmax(1.0, mem[j].t);
+                    }
+                }
+            }
+        }
+        if (pass == 0) {
+            for (size_t j = 0; j < m; ++j) {
+                const double mean = nvalid ? sum[j] / (double)nvalid : 0.0;
+                const double var = nvalid > 1 ? (ssq[j] - (double)nvalid * mean * mean) / (double)(nvalid - 1) : 0.0;
+                mem[j].se = var > 0.0 ? sqrt(var) : 1.0;
+                mem[j].t = fabs(mem[j].ref) / mem[j].se;
+            }
+            qsort(mem, m, sizeof *mem, cmp_member);
+        }
+    }
+    double run = 0.0;
+    for (size_t j = 0; j < m; ++j) {
+        const double p = nvalid ? (1.0 + (double)exc[j]) / ((double)nvalid + 1.0) : NAN;
+        run = j == 0 ? p : fmax(run, p);
+        res->cells[mem[j].cell].p_null_rw = run;
+    }
+out:
+    free(mem); free(sum); free(ssq); free(exc);
+    return rc;
+}
+
 /* The calibrated test (cqboot/nullboot.h): one null-imposing resample shared
  * by every lag of the cells and of the Q tests and by the quantile grid;
  * per cell the mid-p and conservative p of |rho_hat| against |rho*|; per Q
@@ -729,6 +815,7 @@ static cqb_status run_null(const cqb_cq_spec *s, const cqb_boot_opts *o, const d
             q->cv_null_lb = cqb_qsel_result(sel, c * 2 * P + P + p - 1, 0);
         }
     }
+    if (o->gridwide && (st = null_romano_wolf(&plan, s, o, cl, partial, stats, chunk, res, err)) != CQB_OK) goto out;
     for (size_t p = 1; sup && p <= P; ++p) {
         cqb_cq_supq *q = &res->supq[p - 1];
         const size_t *ss = sc + 5 * (p - 1);
@@ -788,7 +875,7 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
                 c->rho = pt.rho;
                 c->rho_partial = partial ? pt.rho_partial : NAN;
                 c->p_rw = c->p_holm = c->p_bh = NAN;
-                c->p_null = c->p_null_cons = c->p_null_holm = c->p_null_bh = NAN;
+                c->p_null = c->p_null_cons = c->p_null_holm = c->p_null_bh = c->p_null_rw = NAN;
                 {
                     double my = fmin(c->alpha_y, 1.0 - c->alpha_y), mx = fmin(c->alpha_x, 1.0 - c->alpha_x);
                     c->sparse = (double)pt.n * my * mx < 5.0;

@@ -94,6 +94,7 @@ typedef struct cqb_cq_cell {
     size_t null_valid;      /* B0: null replicates (resamples or shifts) used */
     int sparse;             /* N min(a_y, 1-a_y) min(a_x, 1-a_x) < 5 */
     double p_null_holm, p_null_bh; /* Holm / BH of p_null (opts.gridwide) */
+    double p_null_rw;       /* Romano-Wolf step-down on the null values (opts.gridwide) */
 } cqb_cq_cell;
 
 typedef struct cqb_cq_qtest {
