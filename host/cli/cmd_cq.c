@@ -609,11 +609,13 @@ static void write_table(FILE *f, const cq_args *a, const cqb_cq_result *r, const
             int rej = a->mark_eff == MARK_NULL ? q->p_null_lb < 1 - a->level
                       : a->mark_eff == MARK_P  ? q->p_lb < 1 - a->level
                                                : q->q_lb > q->cv_lb;
-            char pv[24];
-            cli_fmt_pvalue(pv, sizeof pv, a->null_on ? q->p_null_lb : NAN, a->B);
-            fprintf(f, "%7g %7g %4zu %10.4f %10.4f %7.4f %10.4f %10.4f %7.4f %10.4f %7s%s\n", q->alpha_y, q->alpha_x,
-                    q->p, q->q_bp, q->cv_bp, q->p_bp, q->q_lb, q->cv_lb, q->p_lb, a->null_on ? q->cv_null_lb : NAN,
-                    pv, rej ? " *" : "");
+            char pv[3][24];
+            cli_fmt_pvalue(pv[0], sizeof pv[0], a->null_on ? q->p_null_lb : NAN, a->B);
+            cli_fmt_pvalue(pv[1], sizeof pv[1], q->p_bp, a->B);
+            cli_fmt_pvalue(pv[2], sizeof pv[2], q->p_lb, a->B);
+            fprintf(f, "%7g %7g %4zu %10.4f %10.4f %7s %10.4f %10.4f %7s %10.4f %7s%s\n", q->alpha_y, q->alpha_x, q->p,
+                    q->q_bp, q->cv_bp, pv[1], q->q_lb, q->cv_lb, pv[2], a->null_on ? q->cv_null_lb : NAN, pv[0],
+                    rej ? " *" : "");
         }
     }
     if (r->singular)
@@ -1079,15 +1081,18 @@ int cmd_cq(int argc, char **argv)
             const int partial = a.nctl > 0;
             printf("\n%s windows (%zu); '*' = marked by the --mark rule (%s)\n", a.recursive ? "Recursive" : "Rolling",
                    nwin, MARK_NAMES[a.mark_eff]);
-            printf("%-10s %-10s %7s %7s %4s %9s %9s %9s %8s\n", "first", "last", "alpha_y", "alpha_x", "lag",
-                   partial ? "rho_part" : "rho", "band_lo", "band_hi", "p_value");
+            printf("%-10s %-10s %7s %7s %4s %9s %9s %9s %8s %8s\n", "first", "last", "alpha_y", "alpha_x", "lag",
+                   partial ? "rho_part" : "rho", "band_lo", "band_hi", "p_value", "p_null");
             for (size_t w = 0; w < nwin; ++w) {
                 for (size_t i = 0; i < wres[w].ncells; ++i) {
                     const cqb_cq_cell *c = &wres[w].cells[i];
                     double v = partial ? c->rho_partial : c->rho;
-                    printf("%-10s %-10s %7g %7g %4zu %9.5f %9.5f %9.5f %8.4f%s\n", d.set.labels[win[w].begin],
+                    char pv[2][24];
+                    cli_fmt_pvalue(pv[0], sizeof pv[0], c->p_value, a.B);
+                    cli_fmt_pvalue(pv[1], sizeof pv[1], a.null_on ? c->p_null : NAN, a.B);
+                    printf("%-10s %-10s %7g %7g %4zu %9.5f %9.5f %9.5f %8s %8s%s\n", d.set.labels[win[w].begin],
                            d.set.labels[win[w].end - 1], c->alpha_y, c->alpha_x, c->lag, v, c->band_lo, c->band_hi,
-                           c->p_value, cell_marked(&a, c) ? " *" : "");
+                           pv[0], pv[1], cell_marked(&a, c) ? " *" : "");
                 }
             }
         }

@@ -394,7 +394,12 @@ static cqb_status cq_figures(const char *outdir, cJSON *entry, cqb_error *err)
             for (size_t ix = 0; ix < nx; ++ix) {
                 if (ay[iy] != ax[ix] && ny * nx > 1) continue;
                 double *x = malloc(nw * 4 * sizeof *x);
-                if (!x) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+                unsigned char *rmk = calloc(nw, 1);
+                if (!x || !rmk) {
+                    free(x);
+                    free(rmk);
+                    return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+                }
                 double *y = x + nw, *bl = y + nw, *bh = bl + nw;
                 size_t n = 0;
                 const cJSON *w;
@@ -409,6 +414,7 @@ static cqb_status cq_figures(const char *outdir, cJSON *entry, cqb_error *err)
                         y[n] = num(c, partial ? "rho_partial" : "rho");
                         bl[n] = num(c, "band_lo");
                         bh[n] = num(c, "band_hi");
+                        rmk[n] = (unsigned char)marked(c, mark, level, partial);
                         ++n;
                     }
                 }
@@ -422,6 +428,8 @@ static cqb_status cq_figures(const char *outdir, cJSON *entry, cqb_error *err)
                 b.style = CQB_STYLE_POINTS;
                 b.y_name = stat;
                 b.band_name = "bootstrap null band";
+                b.mark = rmk;
+                b.mark_label = mark_text(mark);
                 cqb_fig_opts_default(&fo);
                 snprintf(title, sizeof title, "%s over time, lag %g, (alpha_y, alpha_x) = (%g, %g)", stat, lags[0],
                          ay[iy], ax[ix]);
@@ -438,6 +446,7 @@ static cqb_status cq_figures(const char *outdir, cJSON *entry, cqb_error *err)
                 snprintf(path, sizeof path, "%s/%s", outdir, base);
                 st = n ? cqb_plot_series_band(path, &fo, &b, err) : CQB_OK;
                 free(x);
+                free(rmk);
                 if (st != CQB_OK) return st;
                 snprintf(cap, sizeof cap, "%s over rolling windows at lag %g, (%g, %g), with the bootstrap band", stat,
                          lags[0], ay[iy], ax[ix]);
