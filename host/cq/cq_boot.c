@@ -347,6 +347,10 @@ static cqb_status validate(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_err
         return cqb_error_set(err, CQB_EUSAGE,
                              "grid-wide tests need the resample shared by the grid (not --independent-cells), "
                              "the Q tests and a lag >= 1");
+    if (o->null_test && o->null_scheme != CQB_NULL_SB && o->null_scheme != CQB_NULL_ROTATION)
+        return cqb_error_set(err, CQB_EUSAGE, "--null-scheme: unknown scheme %d (sb, rotation)", o->null_scheme);
+    if (o->null_test && o->null_scheme == CQB_NULL_ROTATION && o->rot_margin < 1)
+        return cqb_error_set(err, CQB_EUSAGE, "--rotation-margin: must be at least 1");
     if (!o->share_grid && s->ny * s->nx > CQB_TAG_MAX_CELL)
         return cqb_error_set(err, CQB_EUSAGE, "independent resamples per cell: at most %u cells",
                              CQB_TAG_MAX_CELL);
