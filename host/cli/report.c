@@ -576,6 +576,7 @@ static cqb_status wavelet_figures(const char *outdir, cJSON *entry, cqb_error *e
         unsigned char *sg = calloc((size_t)nl * nt, 1);
         const char **tl = calloc(nt ? nt : 1, sizeof *tl);
         int lag0 = 0, anysig = 0;
+        const double edge_m = isfinite(num(opts, "M")) ? ceil(num(opts, "M")) : 0.0;
         if (cross) lag0 = cJSON_GetArraySize(arr_at(l0, "lag")) / 2;
         if (!z || !sg || !tl) {
             st = cqb_error_set(err, CQB_ENOMEM, "out of memory");
@@ -594,7 +595,11 @@ static cqb_status wavelet_figures(const char *outdir, cJSON *entry, cqb_error *e
                     if (ps) {
                         const cJSON *pt = cJSON_GetArrayItem(ps, (int)t);
                         double p = cross ? item(pt, lag0) : (cJSON_IsNumber(pt) ? pt->valuedouble : NAN);
-                        sg[(size_t)i * nt + t] = !isnan(p) && p < 1 - level;
+                        /* family-wise marks: the M rows at each edge are masked
+                         * (under independence nearly all false marks are there;
+                         * docs/calibrated.md §10) */
+                        const int edge = pfw && ((double)t < edge_m || (double)(nt - 1 - t) < edge_m);
+                        sg[(size_t)i * nt + t] = !edge && !isnan(p) && p < 1 - level;
                         anysig = 1;
                     }
                 }
@@ -610,8 +615,9 @@ static cqb_status wavelet_figures(const char *outdir, cJSON *entry, cqb_error *e
             tm.zmin = 0;
             tm.zmax = 1;
             tm.cmap = CQB_CMAP_SEQUENTIAL;
-            tm.sig_label = cJSON_GetObjectItemCaseSensitive(l0, "p_fw") ? "family-wise significant (max over time)"
-                                                                         : "pointwise significant";
+            tm.sig_label = cJSON_GetObjectItemCaseSensitive(l0, "p_fw")
+                               ? "family-wise significant (max over time; M rows at each edge masked)"
+                               : "pointwise significant";
             cqb_fig_opts_default(&fo);
             snprintf(title, sizeof title, "Wavelet local multiple correlation%s", cross ? " at lag 0" : "");
             snprintf(sub, sizeof sub, "%s; %s, J = %g, %s window, M = %g", series, str(opts, "wavelet"),
@@ -643,8 +649,12 @@ static void wavelet_table(sbuf *md, sbuf *html, const cJSON *res, const char *ki
     const double level = num(cJSON_GetObjectItemCaseSensitive(res, "options"), "level");
     const int local = !strcmp(kind, "wlmc") || !strcmp(kind, "wlmcc");
     if (!strcmp(kind, "modwt")) return;
+    if (local)
+        sb_printf(md, "Family-wise marks (max over time) in the M rows at each edge of the sample are masked here "
+                      "and in the figure: with independent series nearly all of them fall there, a boundary effect "
+                      "of the local window (docs/calibrated.md section 10); the JSON keeps every p_fw.\n\n");
     sb_printf(md, "| level | band | %s |\n|---|---|---|\n",
-              local ? "mean value | share of times significant" : "value | interval | dependent | resampling p");
+              local ? "mean value | share of interior times significant" : "value | interval | dependent | resampling p");
     sb_printf(html, "<table><tr><th>level</th><th>band</th>%s</tr>\n",
               local ? "<th>mean value</th><th>share of times significant</th>"
                     : "<th>value</th><th>interval</th><th>dependent</th><th>resampling p</th>");
@@ -663,10 +673,16 @@ static void wavelet_table(sbuf *md, sbuf *html, const cJSON *res, const char *ki
                     ++n;
                 }
             }
+            const double edge_m = ceil(num(cJSON_GetObjectItemCaseSensitive(res, "options"), "M"));
+            const int ntp = cJSON_GetArraySize(p);
+            int ti = 0;
             cJSON_ArrayForEach(e, p)
             {
                 double x = cJSON_IsArray(e) ? item(e, cJSON_GetArraySize(e) / 2) : (cJSON_IsNumber(e) ? e->valuedouble : NAN);
-                if (!isnan(x)) {
+                /* the M rows at each edge are masked (docs/calibrated.md §10) */
+                const int edge = isfinite(edge_m) && ((double)ti < edge_m || (double)(ntp - 1 - ti) < edge_m);
+                ++ti;
+                if (!isnan(x) && !edge) {
                     ++np;
                     sig += x < 1 - level;
                 }
