@@ -155,6 +155,9 @@ static const char *cq_mark(const cJSON *spec, const cJSON *opts)
     const cJSON *figs = cJSON_GetObjectItemCaseSensitive(spec, "figures");
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(figs, "mark");
     const char *def = has_null(opts) ? "null" : "band";
+    /* the analysis' own --mark (the result's options.mark) when the figures do not say */
+    const cJSON *am = cJSON_GetObjectItemCaseSensitive(opts, "mark");
+    if (cJSON_IsString(am) && (!strcmp(am->valuestring, "band") || !strcmp(am->valuestring, "p"))) def = am->valuestring;
     const char *mark = cJSON_IsString(m) ? m->valuestring : def;
     const int gw = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(opts, "gridwide"));
     if ((!strcmp(mark, "rw") || !strcmp(mark, "holm") || !strcmp(mark, "bh")) && !gw) mark = def;
