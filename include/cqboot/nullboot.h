@@ -3,7 +3,7 @@
  *
  * Under H0 (y independent of x) the CQ rho*(k) of a pair built from
  * independently resampled y and x has the null law of rho_hat(k); p-values
- * come from rho* itself (not centred at rho_hat). Two schemes:
+ * come from rho* itself (not centred at rho_hat). Schemes:
  *
  *  - CQB_NULL_SB (exact-count stationary bootstrap): per replicate b, two
  *    independent stationary-bootstrap index sequences over the full series
@@ -18,6 +18,8 @@
  *    rows rotated circularly against y's by s = m .. N_k - m (replicate r is
  *    shift m + r); no random numbers. Replicates beyond a lag's last shift
  *    are NaN for that lag (so the Q tests use the common shifts m..N_P - m).
+ *  - CQB_NULL_STRAT_ROTATION (partial CQ, cqb_null_plan_build_partial()):
+ *    the rotation of x's hit codes within the strata of the control hits.
  *
  * Replicate b is a pure function of (seed, b): results do not depend on
  * threads or chunking. Per replicate the statistics are rho*[lag][iy][ix]
