@@ -1410,3 +1410,30 @@ Test(cli, calibrated_with_controls)
     cJSON_ArrayForEach(o, jget(j, "qtests")) cr_assert(jnum(o, "p_null") > 0);
     cJSON_Delete(j);
 }
+
+Test(cli, calibrated_table_marks_and_zero_p_values)
+{
+    /* the table: p_null column, '*' by the calibrated rule, sparse cells
+     * flagged 's', and a zero bootstrap p-value printed as < 1/(B+1) */
+    run_t r = run_args((const char *const[]){"cq", "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "IPB52300S",
+                                             "--transform", "GPRC_CHN=logdiff", "--transform", "IPB52300S=logdiff",
+                                             "--alpha", "0.05,0.5", "--lags", "1-2", "--boot", "99", "--quiet",
+                                             NULL});
+    expect_ok(&r);
+    cr_assert_not_null(strstr(r.out, "p_null"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "calibrated test"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "<0.01"), "a zero p_value shows as <1/(B+1): %s", r.out);
+    cr_assert_not_null(strstr(r.out, " s\n"), "sparse flag: %s", r.out);
+}
+
+Test(cli, calibrated_options_in_help)
+{
+    run_t r = run_args((const char *const[]){"cq", "--help", NULL});
+    cr_assert_eq(r.rc, 0);
+    const char *opts[] = {"--null-scheme", "--rotation-margin", "--mark", "--no-null", NULL};
+    for (int i = 0; opts[i]; ++i) cr_assert_not_null(strstr(r.out, opts[i]), "cq --help lacks %s", opts[i]);
+    r = run_args((const char *const[]){"simulate", "--help", NULL});
+    cr_assert_eq(r.rc, 0);
+    cr_assert_not_null(strstr(r.out, "--null-scheme"));
+    cr_assert_not_null(strstr(r.out, "--rotation-margin"));
+}
