@@ -15,6 +15,8 @@
 #include "cqboot/philox.h"
 #include "cqboot/sbresample.h"
 
+#include "../device/nullkern.h"
+
 /* ---------------------------------------------------------------- data -- */
 
 static uint64_t g_rng;
@@ -538,4 +540,65 @@ Test(nullboot, partial_p_null_equals_brute_force_on_materialised_rotations)
     free(rs[0]);
     free(rs[1]);
     cqb_cq_result_free(&r);
+}
+
+/* --------------------------------------------- the device kernel, as C -- */
+
+/* device/nullkern.h compiled as C (one thread per replicate on the device):
+ * bit for bit the replicates of cqb_null_run_cpu, both schemes, with ties. */
+Test(nullboot, device_kernel_emulated_matches_cpu)
+{
+    const size_t T = 140;
+    double y[140], x[140];
+    g_rng = 31;
+    ar1(y, T, 0.5, 2.0);
+    ar1(x, T, 0.4, 0);
+    cqb_cq_input in = {y, x, T, NULL, 0, CQB_Q_R7_LE};
+    for (int scheme = 0; scheme < 2; ++scheme) {
+        cqb_null_plan p;
+        cqb_error err;
+        cr_assert_eq(cqb_null_plan_build(&p, &in, LEV, 3, LEV, 3, LAGS, 3, (cqb_null_scheme)scheme, 17, 60, 0.0, 0,
+                                         10, &err),
+                     CQB_OK);
+        cqb_nkplan k;
+        memset(&k, 0, sizeof k);
+        k.scheme = scheme;
+        k.ny = p.ny;
+        k.nx = p.nx;
+        k.seed = p.seed;
+        k.thr_y = p.thr_y;
+        k.thr_x = p.thr_x;
+        k.tag_y = cqb_sb_tag(CQB_FAMILY_NULL_Y, 0, 0);
+        k.tag_x = cqb_sb_tag(CQB_FAMILY_NULL_X, 0, 0);
+        k.T = p.T;
+        k.margin = p.margin;
+        k.nlag = p.nlag;
+        k.nstat = p.nstat;
+        k.lag = p.lag;
+        k.r0 = p.r0;
+        k.N = p.N;
+        k.off = p.off;
+        k.n1 = p.n1;
+        k.n2 = p.n2;
+        k.rank_y = p.rank_y;
+        k.rank_x = p.rank_x;
+        k.pcode_y = p.pcode_y;
+        k.pcode_x = p.pcode_x;
+        k.code_y = p.code_y;
+        k.code_x = p.code_x;
+        memcpy(k.ay, p.ay, sizeof k.ay);
+        memcpy(k.ax, p.ax, sizeof k.ax);
+        const size_t nrep = p.nrep;
+        double *cpu = malloc(nrep * p.nstat * sizeof *cpu), *dev = malloc(nrep * p.nstat * sizeof *dev);
+        unsigned char *scr = malloc(cqb_nk_scratch_bytes(T, p.ny, p.nx));
+        cr_assert_eq(cqb_null_run_cpu(&p, 0, nrep, cpu, 2, &err), CQB_OK);
+        for (size_t r = 0; r < nrep; ++r) cqb_nk_replicate(&k, (uint32_t)r, scr, dev + r * p.nstat);
+        for (size_t i = 0; i < nrep * p.nstat; ++i)
+            cr_assert(!memcmp(&cpu[i], &dev[i], sizeof(double)), "scheme %d value %zu: %.17g vs %.17g", scheme, i,
+                      cpu[i], dev[i]);
+        free(cpu);
+        free(dev);
+        free(scr);
+        cqb_null_plan_free(&p);
+    }
 }
