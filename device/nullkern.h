@@ -48,7 +48,7 @@ typedef struct cqb_nkplan {
 } cqb_nkplan;
 
 /* Scratch of one replicate: 3 T uint32, 2 T bytes, (ny+1)(nx+1) uint32. */
-CQB_NKFN size_t cqb_nk_scratch_bytes(size_t T, int ny, int nx)
+CQB_HD size_t cqb_nk_scratch_bytes(size_t T, int ny, int nx)
 {
     size_t b = 3 * T * sizeof(uint32_t) + (size_t)(ny + 1) * (size_t)(nx + 1) * sizeof(uint32_t);
     b += 2 * T;

@@ -544,6 +544,37 @@ Test(nullboot, partial_p_null_equals_brute_force_on_materialised_rotations)
 
 /* --------------------------------------------- the device kernel, as C -- */
 
+static void pack_nk(const cqb_null_plan *p, cqb_nkplan *k)
+{
+    memset(k, 0, sizeof *k);
+    k->scheme = (int)p->scheme;
+    k->ny = p->ny;
+    k->nx = p->nx;
+    k->seed = p->seed;
+    k->thr_y = p->thr_y;
+    k->thr_x = p->thr_x;
+    k->tag_y = cqb_sb_tag(CQB_FAMILY_NULL_Y, 0, 0);
+    k->tag_x = cqb_sb_tag(CQB_FAMILY_NULL_X, 0, 0);
+    k->T = p->T;
+    k->margin = p->margin;
+    k->nlag = p->nlag;
+    k->nstat = p->nstat;
+    k->lag = p->lag;
+    k->r0 = p->r0;
+    k->N = p->N;
+    k->off = p->off;
+    k->n1 = p->n1;
+    k->n2 = p->n2;
+    k->rank_y = p->rank_y;
+    k->rank_x = p->rank_x;
+    k->pcode_y = p->pcode_y;
+    k->pcode_x = p->pcode_x;
+    k->code_y = p->code_y;
+    k->code_x = p->code_x;
+    memcpy(k->ay, p->ay, sizeof k->ay);
+    memcpy(k->ax, p->ax, sizeof k->ax);
+}
+
 /* device/nullkern.h compiled as C (one thread per replicate on the device):
  * bit for bit the replicates of cqb_null_run_cpu, both schemes, with ties. */
 Test(nullboot, device_kernel_emulated_matches_cpu)
@@ -561,33 +592,7 @@ Test(nullboot, device_kernel_emulated_matches_cpu)
                                          10, &err),
                      CQB_OK);
         cqb_nkplan k;
-        memset(&k, 0, sizeof k);
-        k.scheme = scheme;
-        k.ny = p.ny;
-        k.nx = p.nx;
-        k.seed = p.seed;
-        k.thr_y = p.thr_y;
-        k.thr_x = p.thr_x;
-        k.tag_y = cqb_sb_tag(CQB_FAMILY_NULL_Y, 0, 0);
-        k.tag_x = cqb_sb_tag(CQB_FAMILY_NULL_X, 0, 0);
-        k.T = p.T;
-        k.margin = p.margin;
-        k.nlag = p.nlag;
-        k.nstat = p.nstat;
-        k.lag = p.lag;
-        k.r0 = p.r0;
-        k.N = p.N;
-        k.off = p.off;
-        k.n1 = p.n1;
-        k.n2 = p.n2;
-        k.rank_y = p.rank_y;
-        k.rank_x = p.rank_x;
-        k.pcode_y = p.pcode_y;
-        k.pcode_x = p.pcode_x;
-        k.code_y = p.code_y;
-        k.code_x = p.code_x;
-        memcpy(k.ay, p.ay, sizeof k.ay);
-        memcpy(k.ax, p.ax, sizeof k.ax);
+        pack_nk(&p, &k);
         const size_t nrep = p.nrep;
         double *cpu = malloc(nrep * p.nstat * sizeof *cpu), *dev = malloc(nrep * p.nstat * sizeof *dev);
         unsigned char *scr = malloc(cqb_nk_scratch_bytes(T, p.ny, p.nx));
@@ -600,5 +605,71 @@ Test(nullboot, device_kernel_emulated_matches_cpu)
         free(dev);
         free(scr);
         cqb_null_plan_free(&p);
+    }
+}
+
+/* A backend whose null_eval runs the kernel function (as the CUDA entry
+ * does, one replicate at a time): cqb_cq_boot dispatches to it for the
+ * plain-CQ schemes, and every p_null is the host's, bit for bit. */
+static int g_emu_calls;
+static cqb_status emu_null_eval(const cqb_backend *b, const struct cqb_null_plan *p, uint32_t rep0, size_t nrep,
+                                double *out, cqb_error *err)
+{
+    (void)b;
+    (void)err;
+    cqb_nkplan k;
+    pack_nk(p, &k);
+    unsigned char *scr = malloc(cqb_nk_scratch_bytes(p->T, p->ny, p->nx));
+    for (size_t r = 0; r < nrep; ++r) cqb_nk_replicate(&k, rep0 + (uint32_t)r, scr, out + r * p->nstat);
+    free(scr);
+    ++g_emu_calls;
+    return CQB_OK;
+}
+
+Test(nullboot, backend_null_eval_dispatch_is_bit_identical)
+{
+    const size_t T = 160;
+    double y[160], x[160];
+    g_rng = 12;
+    ar1(y, T, 0.5, 3.0);
+    ar1(x, T, 0.3, 0);
+    cqb_cq_spec s;
+    memset(&s, 0, sizeof s);
+    s.in = (cqb_cq_input){y, x, T, NULL, 0, CQB_Q_R7_LE};
+    s.alpha_y = LEV;
+    s.ny = 3;
+    s.alpha_x = LEV;
+    s.nx = 3;
+    s.lags = LAGS;
+    s.nlags = 3;
+    s.qtests = 1;
+    for (int scheme = 0; scheme < 2; ++scheme) {
+        cqb_backend be;
+        char notice[128];
+        cqb_error err;
+        cr_assert_eq(cqb_backend_open(CQB_BACKEND_CPU, 2, &be, notice, sizeof notice, &err), CQB_OK);
+        cqb_boot_opts o;
+        cqb_boot_opts_default(&o);
+        o.B = 80;
+        o.null_test = 1;
+        o.null_scheme = scheme;
+        o.gridwide = 1;
+        o.chunk = 30;
+        o.backend = &be;
+        cqb_cq_result a, b;
+        cr_assert_eq(cqb_cq_boot(&s, &o, &a, &err), CQB_OK, "%s", err.msg);
+        be.null_eval = emu_null_eval;
+        g_emu_calls = 0;
+        cr_assert_eq(cqb_cq_boot(&s, &o, &b, &err), CQB_OK, "%s", err.msg);
+        cr_assert_gt(g_emu_calls, 0, "null_eval was not used");
+        for (size_t i = 0; i < a.ncells; ++i) {
+            cr_assert(a.cells[i].p_null == b.cells[i].p_null && a.cells[i].p_null_rw == b.cells[i].p_null_rw);
+            cr_assert(a.cells[i].p_null_cons == b.cells[i].p_null_cons);
+        }
+        for (size_t i = 0; i < a.nqtests; ++i)
+            cr_assert(a.qtests[i].p_null_lb == b.qtests[i].p_null_lb && a.qtests[i].cv_null_lb == b.qtests[i].cv_null_lb);
+        cqb_cq_result_free(&a);
+        cqb_cq_result_free(&b);
+        cqb_backend_close(&be);
     }
 }

@@ -564,6 +564,17 @@ static void tally(double v, double ref, size_t *gt, size_t *eq)
     else if (v > ref) ++*gt;
 }
 
+/* Null replicates rep0 .. rep0+nb-1 of a plan: on the backend's device when
+ * it has a null_eval entry (plain-CQ schemes), else on the host threads. */
+static cqb_status null_values(const cqb_null_plan *plan, const cqb_boot_opts *o, uint32_t rep0, size_t nb,
+                              double *stats, cqb_error *err)
+{
+    const cqb_backend *be = o->backend;
+    if (be && be->null_eval && plan->scheme != CQB_NULL_STRAT_ROTATION)
+        return be->null_eval(be, plan, rep0, nb, stats, err);
+    return cqb_null_run_cpu(plan, rep0, nb, stats, be ? be->threads : 0, err);
+}
+
 /* Romano-Wolf step-down on the null values (grid-wide, calibrated): members
  * are the cells with lag >= 1; t_j = |rho_hat_j| / sd0_j with sd0_j the SD
  * of rho*_j over the null values, t*_j = |rho*_j| / sd0_j; a replicate with
@@ -597,7 +608,6 @@ static cqb_status null_romano_wolf(const cqb_null_plan *plan, const cqb_cq_spec 
             mem[m].ref = partial ? cc->rho_partial : cc->rho;
             ++m;
         }
-    const int threads = o->backend ? o->backend->threads : 0;
     size_t nvalid = 0;
     for (int pass = 0; pass < 2; ++pass) {
         for (size_t b0 = 0; b0 < nrep; b0 += chunk) {
@@ -606,7 +616,7 @@ static cqb_status null_romano_wolf(const cqb_null_plan *plan, const cqb_cq_spec 
                 goto out;
             }
             const size_t nb = nrep - b0 < chunk ? nrep - b0 : chunk;
-            if ((rc = cqb_null_run_cpu(plan, (uint32_t)b0, nb, stats, threads, err)) != CQB_OK) goto out;
+            if ((rc = null_values(plan, o, (uint32_t)b0, nb, stats, err)) != CQB_OK) goto out;
             for (size_t r = 0; r < nb; ++r) {
                 const double *x = stats + r * nstat;
                 int ok = 1;
@@ -735,7 +745,7 @@ static cqb_status run_null(const cqb_cq_spec *s, const cqb_boot_opts *o, const d
                 goto out;
             }
             const size_t nb = nrep - b0 < chunk ? nrep - b0 : chunk;
-            if ((st = cqb_null_run_cpu(&plan, (uint32_t)b0, nb, stats, threads, err)) != CQB_OK) goto out;
+            if ((st = null_values(&plan, o, (uint32_t)b0, nb, stats, err)) != CQB_OK) goto out;
             for (size_t r = 0; r < nb; ++r) {
                 const double *x = stats + r * nstat;
                 if (pass == 1) {
