@@ -161,7 +161,9 @@ static cqb_status cuda_null_eval(const cqb_backend *b, const cqb_null_plan *p, u
                 st = nk_cuda_err(err, e, "allocating the replicates' memory");
                 goto done;
             }
-            if (nthr > NK_THREADS) nthr /= 2;
+            /* keep whole blocks: every launched thread owns a scratch slot */
+            if (nthr > NK_THREADS) nthr = nthr / 2 / NK_THREADS * NK_THREADS;
+            if (nthr < NK_THREADS) nthr = NK_THREADS;
             if (chunk > 1) chunk /= 2;
         }
         for (size_t done = 0; done < nrep && st == CQB_OK; done += chunk) {
