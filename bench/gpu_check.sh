@@ -551,12 +551,15 @@ bench_w() { # W SIDE-ARGS...
 }
 
 if want bench; then
-    if [ -n "$GPUB" ]; then
-        bench_cq gpu_W1W2 150 0 gpu --backend "$GPUB" --boot "$SMALL_B" --reps 3
-    else
-        record FAIL bench:gpu_W1W2 "no GPU backend"
-    fi
-    bench_cq cpu_W1W2 120 0 cpu --backend cpu --boot "$CPU_B" --reps 3
+    # one workload per process (--only: other default workloads stay out)
+    for w in W1 W2; do
+        if [ -n "$GPUB" ]; then
+            bench_cq "gpu_$w" 100 0 gpu --backend "$GPUB" --boot "$SMALL_B" --reps 3 --only "$w"
+        else
+            record FAIL "bench:gpu_$w" "no GPU backend"
+        fi
+        bench_cq "cpu_$w" 100 0 cpu --backend cpu --boot "$CPU_B" --reps 3 --only "$w"
+    done
     if [ -n "$GPUB" ]; then
         bench_w W3 --boot "$W3B" --reps 20
         bench_w W4 --boot4 "$W4B"
