@@ -332,7 +332,7 @@ pair() {
     if [ "$HANG" = 1 ] && [ $NPAIR -eq 1 ]; then
         run_t 90 sleep 100000
     else
-        run_t 90 "$CQ" "$@" --quiet --backend "$GPUB" --json "$g" >/dev/null 2>"$WORK/${kind}_${name}_gpu.err"
+        run_t 90 "$CQ" "$@" --backend "$GPUB" --json "$g" >/dev/null 2>"$WORK/${kind}_${name}_gpu.err"
     fi
     rc2=$?
     t2=$(date +%s)
@@ -346,7 +346,7 @@ pair() {
         return
     fi
     if [ "$GPUB" = cuda ] && ! grep -q "\"backend\":${TAB}\"cuda\"" "$g"; then
-        record FAIL "$tag" "the GPU run did not use the cuda backend"
+        record FAIL "$tag" "the GPU run did not use the cuda backend: $(head -1 "$WORK/${kind}_${name}_gpu.err")"
         return
     fi
     if [ "$INJECT" = 1 ]; then
@@ -498,7 +498,9 @@ bench_cq() { # NAME SECONDS OPTIONAL SIDE ARGS...
             if (kv[1] == "B") b = kv[2];
         }
         printf "%s %s %s %s %s\n", w, r, c, t, b }')
-    if [ $rc -eq 0 ] && [ -n "$res" ]; then
+    if [ $rc -eq 0 ] && grep -q 'DIFFERS between reps' "$log"; then
+        record FAIL "bench:$name" "the checksum of the results differs between repetitions (see bench_$name.log)"
+    elif [ $rc -eq 0 ] && [ -n "$res" ]; then
         echo "$res" | while read -r w r c t b; do perf "$w" "$side" "$r" "$c" "$b" "${name}"; done
         record PASS "bench:$name" "$(echo "$res" | awk '{ printf "%s %.3g rep/s %.3g cells/s (%ss, B = %s); ", $1, $2, $3, $4, $5 }')"
     elif timed_out $rc && [ "$optional" = 1 ]; then
@@ -541,6 +543,11 @@ bench_w() { # W SIDE-ARGS...
         [ -n "$tc" ] || tc=$(kv "$res" rep_cpu_s)
         [ -n "$td" ] || td=$(kv "$res" rep_dev_s)
         detail="B = $nb: cpu $tc s ($(kv "$res" threads4) threads), $GPUB ${td} s; max |diff| $(kv "$res" maxdiff)"
+        nbit=$(kv "$res" notbitid)
+        if [ "$(kv "$res" backend)" = cuda ] && { [ "${nbit:-0}" != 0 ] || [ "$(kv "$res" maxdiff)" != 0 ]; }; then
+            record FAIL "bench:$w" "$nbit device values not bit-identical to the CPU's (bootstrap null); $detail"
+            return
+        fi
     fi
     perf "$w" cpu "$(awk -v b="$nb" -v t="$tc" 'BEGIN { if (t > 0) printf "%.6g", b / t; else print "na" }')" na "$nb" bench
     case "$td" in
