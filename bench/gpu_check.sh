@@ -75,6 +75,8 @@
 #   CQB_CHECK_INJECT_HANG=1      the GPU side of the first CQ identity check
 #                                hangs (sleep): it must FAIL by its timeout and
 #                                the script still end within CQB_CHECK_TOTAL
+#   CQB_CHECK_NO_TIMEOUT=1       use the script's own watchdog in place of
+#                                timeout(1) (for machines without it; tests it)
 #   OUT                          the logs go to $OUT/gpu_check: summary.txt
 #                                (written as the steps end) and, at exit,
 #                                logs.tar.gz with every log and JSON (two
@@ -135,7 +137,7 @@ record() {
 # run_t SECONDS CMD...: CMD with a time limit of SECONDS, cut to what is left
 # of CQB_CHECK_TOTAL; status 124 (or 137) when it timed out, 125 when no time
 # was left to start it
-if command -v timeout >/dev/null 2>&1; then HAVE_TIMEOUT=1; else HAVE_TIMEOUT=0; fi
+if command -v timeout >/dev/null 2>&1 && [ "${CQB_CHECK_NO_TIMEOUT:-0}" != 1 ]; then HAVE_TIMEOUT=1; else HAVE_TIMEOUT=0; fi
 run_t() {
     t=$1
     shift
@@ -153,7 +155,7 @@ run_t() {
         kill -TERM "$rt_pid" 2>/dev/null
         sleep 5
         kill -KILL "$rt_pid" 2>/dev/null
-    ) &
+    ) >/dev/null 2>&1 &
     rt_dog=$!
     wait "$rt_pid"
     rt_rc=$?
