@@ -58,7 +58,7 @@
 
 typedef struct bench_args {
     int threads;
-    size_t boot;
+    size_t boot, boot4;
     int reps, reps4;
     const char *only;
     cqb_backend_kind backend;
@@ -71,6 +71,8 @@ static void usage(FILE *f)
                "  --boot B       W3 replicates (default 10000)\n"
                "  --reps N       W3 single-evaluation repetitions (default 200; median reported)\n"
                "  --reps4 N      W4 CPU evaluation repetitions (default 1)\n"
+               "  --boot4 B      W4 replicates timed as a batch on the CPU (all threads) and\n"
+               "                 the device (default 1: the single replicate only)\n"
                "  --only NAME    W3 or W4\n"
                "  --backend K    auto (default), cpu or cuda: the device runs besides the CPU runs\n"
                "  --help         this text\n");
@@ -93,6 +95,7 @@ static void parse_args(int argc, char **argv, bench_args *a)
     a->boot = 10000;
     a->reps = 200;
     a->reps4 = 1;
+    a->boot4 = 1;
     for (int i = 1; i < argc; ++i) {
         const char *v;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
@@ -100,6 +103,8 @@ static void parse_args(int argc, char **argv, bench_args *a)
             exit(0);
         } else if ((v = opt_value(argc, argv, &i, "--threads"))) {
             a->threads = (int)parse_count("--threads", v, 1);
+        } else if ((v = opt_value(argc, argv, &i, "--boot4"))) {
+            a->boot4 = (size_t)parse_count("--boot4", v, 1);
         } else if ((v = opt_value(argc, argv, &i, "--boot"))) {
             a->boot = (size_t)parse_count("--boot", v, 1);
         } else if ((v = opt_value(argc, argv, &i, "--reps4"))) {
@@ -478,6 +483,7 @@ static int run_w4(const bench_args *a)
     double *v1 = malloc(L1 * len * sizeof *v1), *v2 = malloc(L1 * len * sizeof *v2);
     int *dep = malloc(L1 * len * sizeof *dep);
     double *tm = malloc((size_t)a->reps4 * sizeof *tm);
+    double *bv1 = NULL, *bv2 = NULL; /* --boot4 batches: CPU and device values */
     cqb_wmc_workspace *ws = cqb_wmc_workspace_alloc(len, d, &err);
     cqb_backend be;
     int dev = 0;
@@ -518,7 +524,7 @@ static int run_w4(const bench_args *a)
     s.opts = o;
     s.stat = CQB_WSTAT_WLMC;
     s.null = CQB_WNULL_BOOTSTRAP;
-    s.B = 1;
+    s.B = a->boot4;
     s.seed = 1;
     s.gamma = 0.02;
     s.level = 0.95;
@@ -575,16 +581,66 @@ static int run_w4(const bench_args *a)
     } else {
         printf("  rep gpu   not run: %s\n", why);
     }
+    /* a batch of replicates: throughput on all CPU threads and on the device */
+    double b4_cpu = -1.0, b4_dev = -1.0;
+    const int nthr4 = a->threads > 0 ? a->threads : omp_get_max_threads();
+    if (a->boot4 > 1) {
+        const size_t nb4 = a->boot4;
+        bv1 = malloc(nb4 * wp.ncell * sizeof *bv1);
+        bv2 = dev ? malloc(nb4 * wp.ncell * sizeof *bv2) : NULL;
+        if (!bv1 || (dev && !bv2)) {
+            printf("  error: out of memory for %zu W4 replicates\n", nb4);
+            rc = 1;
+            goto done;
+        }
+        t0 = now_s();
+        if (cqb_wplan_eval_cpu(&wp, 0, nb4, bv1, a->threads, &err) != CQB_OK) {
+            printf("  error: %s\n", err.msg);
+            rc = 1;
+            goto done;
+        }
+        b4_cpu = now_s() - t0;
+        printf("  batch cpu B = %zu replicates: %.3f s on %d thread%s (%.3g replicates/s)\n", nb4, b4_cpu, nthr4,
+               nthr4 == 1 ? "" : "s", (double)nb4 / b4_cpu);
+        if (dev) {
+            t0 = now_s();
+            if (be.wavelet_eval(&be, &wp, 0, (uint32_t)nb4, bv2, &err) != CQB_OK) {
+                printf("  error: %s\n", err.msg);
+                rc = 1;
+                goto done;
+            }
+            b4_dev = now_s() - t0;
+            double md = 0.0;
+            size_t nb = 0;
+            for (size_t c = 0; c < nb4 * wp.ncell; ++c) {
+                if (isnan(bv1[c]) != isnan(bv2[c])) {
+                    md = INFINITY;
+                    continue;
+                }
+                if (isnan(bv1[c])) continue;
+                const double e = fabs(bv1[c] - bv2[c]);
+                if (e > md) md = e;
+                nb += memcmp(&bv1[c], &bv2[c], sizeof bv1[c]) != 0;
+            }
+            printf("  batch %-4s B = %zu replicates: %.3f s (%.3g replicates/s), %.1fx the CPU batch; max |diff| %.3g, "
+                   "%zu values not bit-identical\n",
+                   be.name, nb4, b4_dev, (double)nb4 / b4_dev, b4_cpu / b4_dev, md, nb);
+            if (md > maxdiff || isnan(maxdiff)) maxdiff = md;
+            nbit += nb;
+        }
+    }
     /* R: wavelets.md §6.1, 2.4 s at N = 1024, d = 3, J = 6, cost O(N^2 d^2 (J+1)) */
     const double r_extra = 2.4 * (16384.0 / 1024.0) * (16384.0 / 1024.0) * (8.0 / 3.0) * (8.0 / 3.0) * (9.0 / 7.0);
     printf("  R         not timed at this size; extrapolated from wavelets.md §6.1 (2.4 s at N = 1024, d = 3, J = 6; "
            "O(N^2 d^2 (J+1))): ~%.0f s per WLMC, %.0fx the CPU evaluation\n",
            r_extra, r_extra / e_cpu);
-    char nb[32];
+    char nb[32], nb4c[32], nb4d[32];
     printf("RESULT workload=W4 T=%zu d=%zu J=%d M=%g eval_cpu_s=%.4f rep_cpu_s=%.4f rep_dev_s=%s backend=%s "
-           "maxdiff=%.3g notbitid=%zu ratio_r_extrapolated=%.0f load=%.2f\n",
+           "maxdiff=%.3g notbitid=%zu ratio_r_extrapolated=%.0f load=%.2f B4=%zu boot4_cpu_s=%s boot4_dev_s=%s "
+           "threads4=%d\n",
            n, d, J, M, e_cpu, rep_cpu, num_or_na(nb, sizeof nb, rep_dev, 5), dev ? be.name : "cpu", maxdiff, nbit,
-           r_extra / e_cpu, load_avg());
+           r_extra / e_cpu, load_avg(), a->boot4, num_or_na(nb4c, sizeof nb4c, a->boot4 > 1 ? b4_cpu : rep_cpu, 5),
+           num_or_na(nb4d, sizeof nb4d, a->boot4 > 1 ? b4_dev : rep_dev, 5), a->boot4 > 1 ? nthr4 : 1);
 done:
     fflush(stdout);
     if (dev) cqb_backend_close(&be);
@@ -597,6 +653,8 @@ done:
     free(v1);
     free(v2);
     free(dep);
+    free(bv1);
+    free(bv2);
     free(tm);
     return rc;
 }
