@@ -76,7 +76,9 @@ for page in "${pages[@]}"; do
             fi ;;
         *.out)
             if [ -z "$last_out" ]; then echo "check_docs: $name: output block without a command"; fail=$((fail + 1)); continue; fi
-            if awk 'NR == FNR { if ($0 != "..." && $0 != "") want[++n] = $0; next }
+            # (trailing blanks are ignored: editors strip them from Markdown)
+            if awk '{ sub(/[ \t]+$/, "") }
+                    NR == FNR { if ($0 != "..." && $0 != "") want[++n] = $0; next }
                     i < n && $0 == want[i + 1] { i++ }
                     END { if (i < n) { print "  missing or out of order: " want[i + 1]; exit 1 } }' \
                    "$blk" "$last_out"; then
