@@ -300,90 +300,89 @@ cJSON *cli_input_json(const cli_data *d, const char *const *cols, size_t ncols, 
 
 cqb_status cli_out_open(cli_out *o, const char *path, const char *what, cqb_error *err)
 {
-    memset(o, 0, sizeof *o);
-    o->path = strdup(path);
-    size_t n = strlen(path) + 16;
-    o->tmp = malloc(n);
-    if (!o->path || !o->tmp) {
-        cli_out_abort(o);
-        return cqb_error_set(err, CQB_ENOMEM, "out of memory");
-    }
-    /* a directory cannot be replaced by a file: say so before the work */
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        cli_out_abort(o);
-        return cqb_error_set(err, CQB_EIO, "%s %s: is a directory", what, path);
-    }
-    snprintf(o->tmp, n, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(o->tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(o->tmp);
-        o->tmp = NULL;
-        cli_out_abort(o);
-        return cqb_error_set(err, CQB_EIO, "%s %s: cannot create: %s", what, path, strerror(e));
-    }
-    /* mkstemp creates mode 0600; give the output the mode a plain
-     * fopen(path, "w") would (0666 less the umask) */
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0) {
-        int e = errno;
-        close(fd);
-        cli_out_abort(o);
-        return cqb_error_set(err, CQB_EIO, "%s %s: cannot set the file mode: %s", what, path, strerror(e));
-    }
-    o->f = fdopen(fd, "w");
-    if (!o->f) {
-        close(fd);
-        cli_out_abort(o);
-        return cqb_error_set(err, CQB_EIO, "%s %s: cannot open", what, path);
-    }
-    return CQB_OK;
+    return cqb_output_open(o, path, what, err);
 }
 
 cqb_status cli_out_finish(cli_out *o, cqb_error *err)
 {
-    if (!o->f) return CQB_OK;
-    errno = 0;
-    int bad = ferror(o->f);
-    bad |= fflush(o->f) != 0;
-    bad |= fsync(fileno(o->f)) != 0;
-    bad |= fclose(o->f) != 0;
-    o->f = NULL;
-    if (bad) {
-        int e = errno;
-        cqb_error_set(err, CQB_EIO, "%s: write failed: %s", o->path, e ? strerror(e) : "I/O error");
-        cli_out_abort(o);
-        return CQB_EIO;
+    if (cli_interrupted && o->kind != CQB_OUTPUT_NONE) {
+        cqb_output_abort(o);
+        return cqb_error_set(err, CQB_EUSAGE, "interrupted");
     }
-    return CQB_OK;
+    return cqb_output_finish(o, err);
 }
 
 cqb_status cli_out_commit(cli_out *o, cqb_error *err)
 {
-    if (!o->tmp) return CQB_OK; /* never opened, or already committed */
-    cqb_status st = cli_out_finish(o, err);
-    if (st != CQB_OK) return st;
-    if (rename(o->tmp, o->path) != 0) {
-        int e = errno;
-        cqb_error_set(err, CQB_EIO, "%s: write failed: %s", o->path, strerror(e));
-        cli_out_abort(o);
-        return CQB_EIO;
+    if (cli_interrupted && o->kind != CQB_OUTPUT_NONE) {
+        cqb_output_abort(o);
+        return cqb_error_set(err, CQB_EUSAGE, "interrupted");
     }
-    free(o->tmp);
-    free(o->path);
-    o->tmp = o->path = NULL;
-    return CQB_OK;
+    return cqb_output_commit(o, err);
 }
 
-void cli_out_abort(cli_out *o)
+void cli_out_abort(cli_out *o) { cqb_output_abort(o); }
+
+/* 1 when path is a regular file, or names nothing yet (an output that will
+ * be created): the kinds of file an output can destroy. */
+static int replaceable(const char *path)
 {
-    if (o->f) fclose(o->f);
-    if (o->tmp) unlink(o->tmp);
-    free(o->tmp);
-    free(o->path);
-    memset(o, 0, sizeof *o);
+    struct stat st;
+    if (!path || !strcmp(path, "-")) return 0;
+    if (stat(path, &st) != 0) return errno == ENOENT;
+    return S_ISREG(st.st_mode);
+}
+
+int cli_check_outputs(const char *cmd, const char *const *in, const char *const *in_opt, size_t nin,
+                      const char *const *out, const char *const *out_opt, size_t nout)
+{
+    for (size_t i = 0; i < nout; ++i) {
+        if (!out[i] || !replaceable(out[i])) continue;
+        for (size_t j = 0; j < nin; ++j) {
+            struct stat st;
+            if (!in[j] || stat(in[j], &st) != 0 || !S_ISREG(st.st_mode)) continue;
+            if (cqb_same_file(out[i], in[j]))
+                return cli_usage_error(cmd, "%s %s is the same file as the input %s %s (refusing to replace it)",
+                                       out_opt[i], out[i], in_opt[j], in[j]);
+        }
+        for (size_t j = 0; j < i; ++j) {
+            if (out[j] && replaceable(out[j]) && cqb_same_file(out[i], out[j]))
+                return cli_usage_error(cmd, "%s and %s name the same file '%s'", out_opt[j], out_opt[i], out[i]);
+        }
+    }
+    for (size_t j = 0; j < nin; ++j)
+        if (in[j] && cqb_output_protect(in[j]) != 0) {
+            fprintf(stderr, "cqboot %s: out of memory\n", cmd);
+            return 5;
+        }
+    return 0;
+}
+
+uint64_t cli_max_input = CLI_MAX_INPUT_DEFAULT;
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+    if (!s || !isdigit((unsigned char)*s)) return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno == ERANGE || !isfinite(v) || v < 0) return -1;
+    double mul = 1;
+    switch (*end) {
+    case 0: break;
+    case 'k': case 'K': mul = 1024.0; ++end; break;
+    case 'm': case 'M': mul = 1024.0 * 1024.0; ++end; break;
+    case 'g': case 'G': mul = 1024.0 * 1024.0 * 1024.0; ++end; break;
+    case 't': case 'T': mul = 1024.0 * 1024.0 * 1024.0 * 1024.0; ++end; break;
+    default: return -1;
+    }
+    if (*end == 'i' && mul > 1) ++end;
+    if (*end == 'B' || *end == 'b') ++end;
+    if (*end) return -1;
+    v *= mul;
+    if (v < 1 || v > 9.0e18) return -1;
+    *out = (uint64_t)v;
+    return 0;
 }
 
 int cli_progress_mode(const char *s, int *mode)

@@ -10,6 +10,7 @@
 
 #include "cqboot/error.h"
 #include "cqboot/frame.h"
+#include "cqboot/output.h"
 
 #define CLI_MAX_TRANSFORMS 64
 
@@ -56,21 +57,32 @@ void cli_data_free(cli_data *d);
 /* The JSON "input" object of a loaded data set. */
 cJSON *cli_input_json(const cli_data *d, const char *const *cols, size_t ncols, const cli_transforms *tr);
 
-/* Atomic output files: a temporary file in the target's directory, renamed
- * over the target only when everything succeeded. */
-typedef struct cli_out {
-    char *path;
-    char *tmp;
-    FILE *f;
-} cli_out;
+/* Output files (cqboot/output.h, docs/safety.md): "-" is stdout, a regular
+ * file is replaced atomically, a symlink's target likewise, a device, FIFO or
+ * socket is written in place; a protected input is never replaced. */
+typedef cqb_output cli_out;
 cqb_status cli_out_open(cli_out *o, const char *path, const char *what, cqb_error *err);
 /* cli_out_finish flushes, syncs and closes the temporary file (no-op once
  * closed); cli_out_commit finishes it if needed and renames it over the
- * target. Finish every output before committing any, so that a write
- * error leaves no output at all. Both abort the output on failure. */
+ * target (or writes the collected bytes). Finish every output before
+ * committing any, so that a write error leaves no output at all. Both abort
+ * the output on failure; nothing is committed once interrupted. */
 cqb_status cli_out_finish(cli_out *o, cqb_error *err);
 cqb_status cli_out_commit(cli_out *o, cqb_error *err);
 void cli_out_abort(cli_out *o); /* removes the temporary file; safe to repeat */
+
+/* Refuses (usage error, exit 2) an output that is the same file as an input
+ * (same device and inode, or the same resolved path) or as another output;
+ * then registers the inputs so no later output replaces them. NULL entries
+ * are skipped; returns 0 or the exit code. */
+int cli_check_outputs(const char *cmd, const char *const *in, const char *const *in_opt, size_t nin,
+                      const char *const *out, const char *const *out_opt, size_t nout);
+
+/* Largest input read (--max-input, a global option of every command; bytes). */
+extern uint64_t cli_max_input;
+#define CLI_MAX_INPUT_DEFAULT ((uint64_t)1 << 30)
+/* "1G", "512M", "100k", "12345" -> bytes; -1 if not a size. */
+int cli_parse_size(const char *s, uint64_t *out);
 
 /* Progress on stderr: "auto" (a bar when stderr is a terminal), "plain"
  * (a line every 10%), "none". */

@@ -88,7 +88,11 @@ int cmd_blocklen(int argc, char **argv)
     cJSON *root = NULL;
     if (rc) goto done;
     cqb_status st = CQB_OK;
-    if (json && strcmp(json, "-") && (st = cli_out_open(&out, json, "--json", &err)) != CQB_OK) goto fail;
+    {
+        const char *in[] = {data}, *in_opt[] = {"--data"}, *outp[] = {json}, *out_opt[] = {"--json"};
+        if ((rc = cli_check_outputs("blocklen", in, in_opt, 1, outp, out_opt, 1)) != 0) goto done;
+    }
+    if (json && (st = cli_out_open(&out, json, "--json", &err)) != CQB_OK) goto fail;
     if ((st = cli_load(data, cols, ncols, &tr, from, to, &d, &err)) != CQB_OK) goto fail;
     const size_t T = d.set.T;
     if ((size_t)lag + 2 > T) {
@@ -137,7 +141,7 @@ int cmd_blocklen(int argc, char **argv)
             st = cqb_error_set(&err, CQB_ENOMEM, "out of memory");
             goto fail;
         }
-        FILE *f = strcmp(json, "-") ? out.f : stdout;
+        FILE *f = out.f;
         fputs(txt, f);
         fputc('\n', f);
         free(txt);

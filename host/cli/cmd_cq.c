@@ -681,8 +681,15 @@ int cmd_cq(int argc, char **argv)
         for (size_t j = 0; j < nxr; ++j) cols[ncols++] = xrc[j];
     }
     /* Output files first, so an unwritable path fails before the work. */
-    if (a.json && strcmp(a.json, "-") && (st = cli_out_open(&oj, a.json, "--json", &err)) != CQB_OK) goto fail;
-    if (a.csv && strcmp(a.csv, "-") && (st = cli_out_open(&oc, a.csv, "--csv", &err)) != CQB_OK) goto fail;
+    {
+        const char *in[] = {a.data}, *in_opt[] = {"--data"}, *out[] = {a.json, a.csv}, *out_opt[] = {"--json", "--csv"};
+        if ((rc = cli_check_outputs("cq", in, in_opt, 1, out, out_opt, 2)) != 0) {
+            args_free(&a);
+            return rc;
+        }
+    }
+    if (a.json && (st = cli_out_open(&oj, a.json, "--json", &err)) != CQB_OK) goto fail;
+    if (a.csv && (st = cli_out_open(&oc, a.csv, "--csv", &err)) != CQB_OK) goto fail;
     if ((st = cli_load(a.data, cols, ncols, &a.tr, a.from, a.to, &d, &err)) != CQB_OK) goto fail;
 
     char notice[256];
@@ -927,13 +934,13 @@ int cmd_cq(int argc, char **argv)
             st = cqb_error_set(&err, CQB_ENOMEM, "out of memory writing JSON");
             goto fail;
         }
-        FILE *f = strcmp(a.json, "-") ? oj.f : stdout;
+        FILE *f = oj.f;
         fputs(txt, f);
         fputc('\n', f);
         free(txt);
     }
     if (a.csv) {
-        FILE *f = strcmp(a.csv, "-") ? oc.f : stdout;
+        FILE *f = oc.f;
         write_csv(f, &a, &res, 1, d.set.first_label, d.set.last_label);
         for (size_t w = 0; w < nwin; ++w)
             write_csv(f, &a, &wres[w], 0, d.set.labels[win[w].begin], d.set.labels[win[w].end - 1]);

@@ -528,8 +528,15 @@ int cmd_simulate(int argc, char **argv)
     cqb_sim_result res;
     memset(&res, 0, sizeof res);
     cqb_status st;
-    if (a.json && strcmp(a.json, "-") && (st = cli_out_open(&oj, a.json, "--json", &err)) != CQB_OK) goto fail;
-    if (a.csv && strcmp(a.csv, "-") && (st = cli_out_open(&oc, a.csv, "--csv", &err)) != CQB_OK) goto fail;
+    {
+        const char *out[] = {a.json, a.csv}, *out_opt[] = {"--json", "--csv"};
+        if ((rc = cli_check_outputs("simulate", NULL, NULL, 0, out, out_opt, 2)) != 0) {
+            args_free(&a);
+            return rc;
+        }
+    }
+    if (a.json && (st = cli_out_open(&oj, a.json, "--json", &err)) != CQB_OK) goto fail;
+    if (a.csv && (st = cli_out_open(&oc, a.csv, "--csv", &err)) != CQB_OK) goto fail;
 
     cqb_sim_spec spec;
     memset(&spec, 0, sizeof spec);
@@ -570,12 +577,12 @@ int cmd_simulate(int argc, char **argv)
             st = cqb_error_set(&err, CQB_ENOMEM, "out of memory writing JSON");
             goto fail;
         }
-        FILE *f = strcmp(a.json, "-") ? oj.f : stdout;
+        FILE *f = oj.f;
         fputs(txt, f);
         fputc('\n', f);
         free(txt);
     }
-    if (a.csv) write_csv(strcmp(a.csv, "-") ? oc.f : stdout, &res);
+    if (a.csv) write_csv(oc.f, &res);
     if (!a.json && !a.csv) write_table(stdout, &a, &res);
     if (cli_stdout_check(&err)) {
         st = err.status;

@@ -202,8 +202,12 @@ int cmd_sncv(int argc, char **argv)
     cJSON *root = NULL;
     if (rc) goto done;
     const size_t P = (size_t)pmax, ncols = nom * (P + 1);
-    if (json && strcmp(json, "-") && (st = cli_out_open(&oj, json, "--json", &err)) != CQB_OK) goto fail;
-    if (csv && strcmp(csv, "-") && (st = cli_out_open(&oc, csv, "--csv", &err)) != CQB_OK) goto fail;
+    {
+        const char *out[] = {json, csv, carray}, *out_opt[] = {"--json", "--csv", "--c-array"};
+        if ((rc = cli_check_outputs("sncv", NULL, NULL, 0, out, out_opt, 3)) != 0) goto done;
+    }
+    if (json && (st = cli_out_open(&oj, json, "--json", &err)) != CQB_OK) goto fail;
+    if (csv && (st = cli_out_open(&oc, csv, "--csv", &err)) != CQB_OK) goto fail;
     if (carray && (st = cli_out_open(&oa, carray, "--c-array", &err)) != CQB_OK) goto fail;
     if (paths > SIZE_MAX / sizeof(double) / (nom * P)) {
         st = cqb_error_set(&err, CQB_ENOMEM, "--paths %llu: too many draws to hold", (unsigned long long)paths);
@@ -280,13 +284,13 @@ int cmd_sncv(int argc, char **argv)
             st = cqb_error_set(&err, CQB_ENOMEM, "out of memory writing JSON");
             goto fail;
         }
-        FILE *f = strcmp(json, "-") ? oj.f : stdout;
+        FILE *f = oj.f;
         fputs(txt, f);
         fputc('\n', f);
         free(txt);
     }
     if (csv) {
-        FILE *f = strcmp(csv, "-") ? oc.f : stdout;
+        FILE *f = oc.f;
         const double *lv = cqb_sn_table_levels();
         fprintf(f, "statistic,omega,p,level,value,paths,steps,seed\n");
         for (size_t w = 0; w < nom; ++w)

@@ -288,8 +288,12 @@ int cmd_wavelet(int argc, char **argv)
     memset(&be, 0, sizeof be);
     int be_open = 0;
     cJSON *root = NULL;
-    if (a.json && strcmp(a.json, "-") && (st = cli_out_open(&oj, a.json, "--json", &err)) != CQB_OK) goto fail;
-    if (a.csv && strcmp(a.csv, "-") && (st = cli_out_open(&oc, a.csv, "--csv", &err)) != CQB_OK) goto fail;
+    {
+        const char *in[] = {a.data}, *in_opt[] = {"--data"}, *out[] = {a.json, a.csv}, *out_opt[] = {"--json", "--csv"};
+        if ((rc = cli_check_outputs(cmd, in, in_opt, 1, out, out_opt, 2)) != 0) goto done;
+    }
+    if (a.json && (st = cli_out_open(&oj, a.json, "--json", &err)) != CQB_OK) goto fail;
+    if (a.csv && (st = cli_out_open(&oc, a.csv, "--csv", &err)) != CQB_OK) goto fail;
     if ((st = cli_load(a.data, a.cols, a.ncols, &a.tr, a.from, a.to, &d, &err)) != CQB_OK) goto fail;
     const size_t n = d.set.T, dd = a.ncols;
     const int J = a.J;
@@ -492,13 +496,13 @@ int cmd_wavelet(int argc, char **argv)
             st = cqb_error_set(&err, CQB_ENOMEM, "out of memory");
             goto fail;
         }
-        FILE *f = strcmp(a.json, "-") ? oj.f : stdout;
+        FILE *f = oj.f;
         fputs(txt, f);
         fputc('\n', f);
         free(txt);
     }
     if (a.csv || !a.json) {
-        FILE *f = a.csv ? (strcmp(a.csv, "-") ? oc.f : stdout) : stdout;
+        FILE *f = a.csv ? oc.f : stdout;
         const int table = !a.csv;
         if (kind == W_MODWT) {
             fprintf(f, table ? "%-8s %-10s %s\n" : "%s,%s,%s\n", "level", "date", "coef");
