@@ -20,8 +20,15 @@ volatile int cli_interrupted = 0;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    cli_interrupted = 1;
+    /* the first signal asks every loop to stop (they poll cli_interrupted
+     * and the process exits 128 + sig with no output); a second one ends
+     * the process at once */
+    if (cli_interrupted) {
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    cli_interrupted = sig;
 }
 
 void cli_install_signals(void)
@@ -43,8 +50,17 @@ double cli_now(void)
 
 int cli_fail(const char *cmd, const cqb_error *err)
 {
+    if (cli_interrupted) {
+        fprintf(stderr, "cqboot %s: interrupted by %s; nothing written\n", cmd,
+                cli_interrupted == SIGTERM ? "SIGTERM" : "SIGINT");
+        return 128 + cli_interrupted;
+    }
+    if (err->status == CQB_ENOMEM) {
+        fprintf(stderr, "cqboot %s: %s (lower --mem-limit or --threads, or allow the process more memory)\n", cmd,
+                err->msg);
+        return cqb_status_exit_code(err->status);
+    }
     fprintf(stderr, "cqboot %s: %s\n", cmd, err->msg);
-    if (cli_interrupted) return 130;
     return cqb_status_exit_code(err->status);
 }
 
@@ -246,7 +262,7 @@ cqb_status cli_load(const char *path, const char *const *cols, size_t ncols, con
                     const char *from, const char *to, cli_data *out, cqb_error *err)
 {
     memset(out, 0, sizeof *out);
-    cqb_status st = cqb_frame_read(path, &out->frame, err);
+    cqb_status st = cqb_frame_read_limited(path, cli_max_input, &cli_interrupted, &out->frame, err);
     if (st != CQB_OK) return st;
     for (size_t i = 0; i < tr->n; ++i) {
         if (cqb_frame_find_col(out->frame, tr->col[i]) < 0) {

@@ -14,7 +14,7 @@
 
 #define CLI_MAX_TRANSFORMS 64
 
-extern volatile int cli_interrupted; /* set by SIGINT/SIGTERM */
+extern volatile int cli_interrupted; /* the signal (SIGINT/SIGTERM) that asked to stop, or 0 */
 
 /* Prints "cqboot CMD: message" on stderr and returns the status's exit code. */
 int cli_fail(const char *cmd, const cqb_error *err);

@@ -79,17 +79,20 @@ static void help(int kind)
     printf("Output (without --json/--csv a table is printed):\n"
            "  --json FILE         results as JSON ('-' for stdout)\n"
            "  --csv FILE          one row per level%s ('-' for stdout)\n"
-           "  --quiet             no notices\n"
+           "  --progress MODE     of the resampling: auto (default: a bar if stderr is\n"
+           "                      a terminal), bar, plain, none\n"
+           "  --quiet             no progress and no notices\n"
            "  --help              this help\n\n"
            "Exit status: 0 ok, 2 usage, 3 data or file, 4 backend unavailable,\n"
-           "5 out of memory.\n",
+           "5 out of memory, 130 interrupted (SIGINT), 143 terminated (SIGTERM);\n"
+           "docs/safety.md.\n",
            kind >= W_WLMC ? ", time" : "");
 }
 
 enum {
     O_DATA = 256, O_COLS, O_TRANSFORM, O_FROM, O_TO, O_WAVELET, O_LEVELS, O_BOUNDARY, O_DT, O_ALIGN, O_MODE,
     O_LEVEL, O_YMAXR, O_LAGMAX, O_WINDOW, O_M, O_BOOT, O_NULL, O_GAMMA, O_SEED, O_THREADS, O_JSON, O_CSV, O_QUIET,
-    O_HELP, O_BACKEND
+    O_HELP, O_BACKEND, O_PROGRESS
 };
 
 static const struct option OPTS[] = {
@@ -106,7 +109,7 @@ static const struct option OPTS[] = {
     {"threads", required_argument, 0, O_THREADS},   {"json", required_argument, 0, O_JSON},
     {"csv", required_argument, 0, O_CSV},           {"quiet", no_argument, 0, O_QUIET},
     {"help", no_argument, 0, O_HELP},               {"backend", required_argument, 0, O_BACKEND},
-    {0, 0, 0, 0}};
+    {"progress", required_argument, 0, O_PROGRESS}, {0, 0, 0, 0}};
 
 typedef struct wargs {
     const char *data, *from, *to, *json, *csv, *ymaxr;
@@ -118,7 +121,7 @@ typedef struct wargs {
     int J;
     cqb_boundary bnd;
     double dt;
-    int align, quiet;
+    int align, quiet, progress;
     cqb_wmc_opts o;
     double level;
     uint64_t B, seed;
@@ -140,7 +143,7 @@ static int parse(int kind, wargs *a, int argc, char **argv)
     a->seed = 1;
     a->backend = CQB_BACKEND_AUTO;
     cqb_wmc_opts_default(&a->o);
-    int c, levels_given = 0;
+    int c, levels_given = 0, progress_given = 0;
     cqb_error err;
     optind = 1;
     opterr = 0;
@@ -228,6 +231,11 @@ static int parse(int kind, wargs *a, int argc, char **argv)
         case O_JSON: a->json = optarg; break;
         case O_CSV: a->csv = optarg; break;
         case O_QUIET: a->quiet = 1; break;
+        case O_PROGRESS:
+            if (cli_progress_mode(optarg, &a->progress))
+                rc = cli_usage_error(cmd, "--progress: unknown mode '%s' (auto, bar, plain, none)", optarg);
+            progress_given = 1;
+            break;
         case O_HELP: help(kind); return -1;
         default: rc = cli_getopt_error(cmd, c, argv); break;
         }
@@ -242,6 +250,8 @@ static int parse(int kind, wargs *a, int argc, char **argv)
     if (a->B && a->null == CQB_WNULL_JOINT && (kind == W_WLMC || kind == W_WLMCC))
         return cli_usage_error(cmd, "--null joint: joint-bootstrap intervals are for wmc and wmcc only");
     a->o.p = 1.0 - (1.0 - a->level) / 2.0;
+    if (!progress_given) cli_progress_mode("auto", &a->progress);
+    if (a->quiet) a->progress = 0;
     (void)levels_given;
     return 0;
 }
@@ -407,7 +417,16 @@ int cmd_wavelet(int argc, char **argv)
             be_open = 1;
             if (notice[0] && !a.quiet) fprintf(stderr, "cqboot %s: %s\n", cmd, notice);
             ws.backend = &be;
-            if ((st = cqb_wtest(&ws, &wt, &err)) != CQB_OK) goto fail;
+            ws.cancel = &cli_interrupted;
+            cli_progress prog;
+            char label[32];
+            snprintf(label, sizeof label, "cqboot %s", cmd);
+            cli_progress_init(&prog, a.progress, label);
+            ws.progress = cli_progress_cb;
+            ws.progress_user = &prog;
+            st = cqb_wtest(&ws, &wt, &err);
+            cli_progress_done(&prog);
+            if (st != CQB_OK) goto fail;
             if (wt.note[0] && !a.quiet && be.kind != CQB_BACKEND_CPU) fprintf(stderr, "cqboot %s: %s\n", cmd, wt.note);
             cJSON_AddStringToObject(opt, "null", cqb_wnull_name(a.null));
             char sb[32];
