@@ -210,7 +210,7 @@ Test(run, schema_faults_name_their_json_path)
                        "\"gamma\": 0}]}"),
                  2, "analyses[0].gamma: must be \"auto\" or a number in (0,1]");
     expect_fault(STUDY("\"analyses\": [], \"colour\": 1}"), 2, "colour: unknown key");
-    expect_fault("{\"name\": \"s\",\n \"datasets\": {}\n \"analyses\": []}", 3, "bad.json:3:");
+    expect_fault("{\"name\": \"s\",\n \"datasets\": {}\n \"analyses\": []}", 2, "bad.json:3:"); /* invalid JSON: 2, as run --help says */
 }
 
 /* ---------------------------------------------------------- end to end -- */

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <math.h>
 #include <signal.h>
@@ -39,6 +40,72 @@ void cli_install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+char *cli_read_text(const char *path, size_t *len, cqb_error *err)
+{
+    const int is_stdin = !strcmp(path, "-");
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        cqb_error_set(err, CQB_EDATA, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (cli_interrupted) {
+            cqb_error_set(err, CQB_EUSAGE, "interrupted");
+            break;
+        }
+        if ((uint64_t)n > cli_max_input) {
+            cqb_error_set(err, CQB_EDATA, "%s: larger than the input limit of %llu bytes (--max-input)", path,
+                          (unsigned long long)cli_max_input);
+            break;
+        }
+        if (cap - n < 65536 + 1) {
+            size_t nc = cap ? 2 * cap : 65536 * 2;
+            char *nb = realloc(buf, nc);
+            if (!nb) {
+                cqb_error_set(err, CQB_ENOMEM, "%s: out of memory while reading", path);
+                break;
+            }
+            buf = nb;
+            cap = nc;
+        }
+        ssize_t got = read(fd, buf + n, cap - n - 1);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            cqb_error_set(err, CQB_EDATA, "%s: read error: %s", path, strerror(errno));
+            break;
+        }
+        if (got == 0) {
+            if (!is_stdin) close(fd);
+            buf[n] = 0;
+            *len = n;
+            return buf;
+        }
+        n += (size_t)got;
+    }
+    if (!is_stdin) close(fd);
+    free(buf);
+    return NULL;
+}
+
+int cli_quiet = 0;
+
+void cli_backend_notice(const char *cmd, const char *notice, int quiet)
+{
+    static int shown;
+    if (!notice || !notice[0] || quiet || cli_quiet || shown) return;
+    shown = 1;
+    /* "no usable CUDA device (long reason); using the CPU" -> the clauses
+     * without the reason */
+    const char *paren = strstr(notice, " (");
+    const char *semi = strrchr(notice, ';');
+    if (paren && semi && semi > paren)
+        fprintf(stderr, "cqboot %s: %.*s%s\n", cmd, (int)(paren - notice), notice, semi);
+    else
+        fprintf(stderr, "cqboot %s: %s\n", cmd, notice);
 }
 
 double cli_now(void)

@@ -106,6 +106,18 @@ int cli_stdout_check(cqb_error *err);
 /* CSV/table number formatting with 17 significant digits ("NA" if NaN). */
 void cli_fmt_num(char *buf, size_t n, double v);
 
+/* Reads a whole text file (or "-", stdin) of at most cli_max_input bytes,
+ * polling the interrupt; malloc'd and NUL-terminated, its length in *len.
+ * NULL with err set (CQB_EDATA cannot open / too large, CQB_ENOMEM,
+ * CQB_EUSAGE interrupted). */
+char *cli_read_text(const char *path, size_t *len, cqb_error *err);
+
+/* --quiet of `cqboot run`: no notices from the analyses it runs. */
+extern int cli_quiet;
+/* The backend's notice (a CUDA fallback): printed at most once per process,
+ * shortened to its first clause, never when quiet or cli_quiet. */
+void cli_backend_notice(const char *cmd, const char *notice, int quiet);
+
 double cli_now(void);
 void cli_install_signals(void);
 

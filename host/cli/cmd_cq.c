@@ -694,7 +694,7 @@ int cmd_cq(int argc, char **argv)
 
     char notice[256];
     if ((st = cqb_backend_open(a.backend, (int)a.threads, &be, notice, sizeof notice, &err)) != CQB_OK) goto fail;
-    if (notice[0] && !a.quiet) fprintf(stderr, "cqboot cq: %s\n", notice);
+    cli_backend_notice("cq", notice, a.quiet);
 
     const size_t T = d.set.T;
     if ((st = check_rows(&a, &d, &err)) != CQB_OK) goto fail;

@@ -415,7 +415,7 @@ int cmd_wavelet(int argc, char **argv)
             char notice[256];
             if ((st = cqb_backend_open(a.backend, (int)a.threads, &be, notice, sizeof notice, &err)) != CQB_OK) goto fail;
             be_open = 1;
-            if (notice[0] && !a.quiet) fprintf(stderr, "cqboot %s: %s\n", cmd, notice);
+            cli_backend_notice(cmd, notice, a.quiet);
             ws.backend = &be;
             ws.cancel = &cli_interrupted;
             cli_progress prog;
@@ -427,7 +427,7 @@ int cmd_wavelet(int argc, char **argv)
             st = cqb_wtest(&ws, &wt, &err);
             cli_progress_done(&prog);
             if (st != CQB_OK) goto fail;
-            if (wt.note[0] && !a.quiet && be.kind != CQB_BACKEND_CPU) fprintf(stderr, "cqboot %s: %s\n", cmd, wt.note);
+            if (be.kind != CQB_BACKEND_CPU) cli_backend_notice(cmd, wt.note, a.quiet);
             cJSON_AddStringToObject(opt, "null", cqb_wnull_name(a.null));
             char sb[32];
             snprintf(sb, sizeof sb, "%llu", (unsigned long long)a.seed);

@@ -433,19 +433,10 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
 {
     memset(s, 0, sizeof *s);
     cqb_status st = CQB_OK;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return cqb_error_set(err, CQB_EDATA, "%s: cannot open", path);
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *text = malloc((size_t)(len > 0 ? len : 0) + 1);
-    if (!text) {
-        fclose(fp);
-        return cqb_error_set(err, CQB_ENOMEM, "out of memory");
-    }
-    size_t got = fread(text, 1, (size_t)(len > 0 ? len : 0), fp);
-    fclose(fp);
-    text[got] = 0;
+    /* bounded (--max-input) and interruptible: a pipe or a device works */
+    size_t got = 0;
+    char *text = cli_read_text(path, &got, err);
+    if (!text) return err ? err->status : CQB_EDATA;
     s->root = cJSON_ParseWithLength(text, got);
     if (!s->root) {
         const char *at = cJSON_GetErrorPtr();
@@ -459,7 +450,8 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
             }
         }
         free(text);
-        return cqb_error_set(err, CQB_EDATA, "%s:%d:%d: not valid JSON", path, line, col);
+        /* an invalid study is a usage error (exit 2), as `run --help` says */
+        return cqb_error_set(err, CQB_EUSAGE, "%s:%d:%d: not valid JSON", path, line, col);
     }
     free(text);
     s->path = strdup(path);
