@@ -408,7 +408,7 @@ void cli_out_abort(cli_out *o) { cqb_output_abort(o); }
 
 /* 1 when path is a regular file, or names nothing yet (an output that will
  * be created): the kinds of file an output can destroy. */
-static int replaceable(const char *path)
+int cli_replaceable(const char *path)
 {
     struct stat st;
     if (!path || !strcmp(path, "-")) return 0;
@@ -420,7 +420,7 @@ int cli_check_outputs(const char *cmd, const char *const *in, const char *const 
                       const char *const *out, const char *const *out_opt, size_t nout)
 {
     for (size_t i = 0; i < nout; ++i) {
-        if (!out[i] || !replaceable(out[i])) continue;
+        if (!out[i] || !cli_replaceable(out[i])) continue;
         for (size_t j = 0; j < nin; ++j) {
             struct stat st;
             if (!in[j] || stat(in[j], &st) != 0 || !S_ISREG(st.st_mode)) continue;
@@ -429,7 +429,7 @@ int cli_check_outputs(const char *cmd, const char *const *in, const char *const 
                                        out_opt[i], out[i], in_opt[j], in[j]);
         }
         for (size_t j = 0; j < i; ++j) {
-            if (out[j] && replaceable(out[j]) && cqb_same_file(out[i], out[j]))
+            if (out[j] && cli_replaceable(out[j]) && cqb_same_file(out[i], out[j]))
                 return cli_usage_error(cmd, "%s and %s name the same file '%s'", out_opt[j], out_opt[i], out[i]);
         }
     }

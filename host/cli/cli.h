@@ -78,6 +78,11 @@ void cli_out_abort(cli_out *o); /* removes the temporary file; safe to repeat */
 int cli_check_outputs(const char *cmd, const char *const *in, const char *const *in_opt, size_t nin,
                       const char *const *out, const char *const *out_opt, size_t nout);
 
+/* 1 when an output at path would replace a file (a regular file, or none
+ * yet): not "-", a device, a FIFO or a socket, which any number of outputs
+ * may share. */
+int cli_replaceable(const char *path);
+
 /* Largest input read (--max-input, a global option of every command; bytes). */
 extern uint64_t cli_max_input;
 #define CLI_MAX_INPUT_DEFAULT ((uint64_t)1 << 30)

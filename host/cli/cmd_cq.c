@@ -315,7 +315,7 @@ static int parse_args(cq_args *a, int argc, char **argv)
     if (cli_progress_mode(progress, &a->progress))
         return cli_usage_error("cq", "--progress: unknown mode '%s' (auto, plain, none)", progress);
     if (a->quiet) a->progress = 0;
-    if (a->json && a->csv && !strcmp(a->json, a->csv) && strcmp(a->json, "-"))
+    if (a->json && a->csv && !strcmp(a->json, a->csv) && cli_replaceable(a->json))
         return cli_usage_error("cq", "--json and --csv name the same file");
     if (a->omega_given && !a->selfnorm) return cli_usage_error("cq", "--omega needs --selfnorm");
     if (a->selfnorm && a->yreg) return cli_usage_error("cq", "--selfnorm: not with --y-regressors/--x-regressors");

@@ -316,7 +316,7 @@ static int parse_args(sim_args *a, int argc, char **argv)
     if (cli_progress_mode(progress, &a->progress))
         return bad("--progress", progress, "a mode (auto, plain, none)");
     if (a->quiet) a->progress = 0;
-    if (a->json && a->csv && !strcmp(a->json, a->csv) && strcmp(a->json, "-"))
+    if (a->json && a->csv && !strcmp(a->json, a->csv) && cli_replaceable(a->json))
         return cli_usage_error("simulate", "--json and --csv name the same file");
     return 0;
 }

@@ -185,7 +185,7 @@ int cmd_sncv(int argc, char **argv)
     const char *names[3] = {json, csv, carray};
     for (int i = 0; !rc && i < 3; ++i)
         for (int j = i + 1; !rc && j < 3; ++j)
-            if (names[i] && names[j] && !strcmp(names[i], names[j]) && strcmp(names[i], "-"))
+            if (names[i] && names[j] && !strcmp(names[i], names[j]) && cli_replaceable(names[i]))
                 rc = cli_usage_error("sncv", "two outputs name the same file '%s'", names[i]);
     if (!rc && json && csv && !strcmp(json, "-") && !strcmp(csv, "-"))
         rc = cli_usage_error("sncv", "--json and --csv cannot both be '-'");
