@@ -697,3 +697,62 @@ Test(safety, out_of_memory_is_exit_5)
     free(err);
 #endif
 }
+
+/* ------------------------------------------------------------------------- */
+/* Progress and notices                                                       */
+/* ------------------------------------------------------------------------- */
+
+static int count_of(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)) != NULL; p += strlen(needle)) ++n;
+    return n;
+}
+
+Test(safety, progress_shows_time_windows_and_resampling)
+{
+    result r = RUN("cq", "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "IPB52300S", "--transform", "GPRC_CHN=logdiff",
+                   "--transform", "IPB52300S=logdiff", "--alpha", "0.5", "--lags", "1", "--boot", "200", "--window",
+                   "200", "--step", "60", "--progress", "plain", "--json", P("w.json"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "window 1/3") && strstr(r.err, "window 3/3"), "%s", r.err);
+    cr_assert(strstr(r.err, "elapsed") && strstr(r.err, "ETA"), "%s", r.err);
+    r = RUN("wlmc", "--data", US_CHINA, "--cols", "GPRC_CHN,IPB52300S", "--M", "24", "--levels", "2", "--boot", "100",
+            "--progress", "plain", "--json", P("l.json"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "cqboot wlmc: 100%") != NULL, "%s", r.err);
+    r = RUN("wmc", "--data", US_CHINA, "--cols", "GPRC_CHN,IPB52300S", "--levels", "2", "--boot", "100", "--quiet",
+            "--json", P("m.json"));
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_assert_str_eq(r.err, "", "--quiet printed: %s", r.err);
+    /* run: per-analysis and total time */
+    const char *s = study("s.json", "s", US_CHINA, "pcq", 30);
+    r = RUN("run", s, "--out", P("out"), "--progress", "plain");
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_assert(strstr(r.err, "pcq: done in") && strstr(r.err, "run: done in"), "%s", r.err);
+}
+
+/* Where CUDA is built but no device is usable, the fallback notice comes once
+ * per process (a study with several analyses) and never with run --quiet. */
+Test(safety, cuda_fallback_notice_once_and_quiet)
+{
+    if (!cqb_backend_cuda_built()) cr_skip_test("the CUDA backend is not built: no fallback notice");
+    const char *path = P("two.json");
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"name\": \"s\", \"datasets\": {\"m\": {\"file\": \"%s\"}},\n"
+             " \"defaults\": {\"seed\": 5, \"boot\": 20},\n"
+             " \"analyses\": [{\"name\": \"a\", \"kind\": \"cq\", \"y\": \"GPRC_CHN\", \"x\": \"IPB52300S\", \"lags\": 1},\n"
+             "  {\"name\": \"b\", \"kind\": \"cq\", \"y\": \"IPB52300S\", \"x\": \"GPRC_CHN\", \"lags\": 1}]}\n",
+             US_CHINA);
+    spit(path, text);
+    result r = RUN("run", path, "--out", P("o1"), "--progress", "none");
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    const int n = count_of(r.err, "no usable CUDA device");
+    if (n == 0) cr_skip_test("a CUDA device is usable here: nothing falls back");
+    cr_assert_eq(n, 1, "the notice came %d times: %s", n, r.err);
+    cr_assert_lt(strlen(strstr(r.err, "no usable CUDA device")), 160, "a long notice: %s", r.err);
+    r = RUN("run", path, "--out", P("o2"), "--quiet");
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    cr_assert_eq(count_of(r.err, "CUDA"), 0, "run --quiet printed: %s", r.err);
+}

@@ -480,29 +480,64 @@ int cli_progress_mode(const char *s, int *mode)
 
 void cli_progress_init(cli_progress *p, int mode, const char *label)
 {
+    memset(p, 0, sizeof *p);
     p->mode = mode;
     p->label = label;
-    p->last_t = cli_now();
+    p->t0 = p->last_t = cli_now();
     p->last_pct = -1;
+}
+
+void cli_progress_parts(cli_progress *p, const char *part_name, size_t nparts)
+{
+    p->part_name = part_name;
+    p->nparts = nparts;
+    p->part = 0;
+}
+
+void cli_progress_part(cli_progress *p, size_t part) { p->part = part; }
+
+/* "12 s", "3:07", "1:02:03" */
+static void fmt_dur(char *buf, size_t n, double s)
+{
+    if (!(s >= 0) || s > 1e7) {
+        snprintf(buf, n, "?");
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t < 60) snprintf(buf, n, "%ld s", t);
+    else if (t < 3600) snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
+    else snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
 }
 
 void cli_progress_cb(double fraction, void *user)
 {
     cli_progress *p = user;
     if (!p || p->mode == 0) return;
-    int pct = (int)floor(100.0 * (fraction > 1.0 ? 1.0 : fraction));
-    double t = cli_now();
+    if (fraction > 1.0) fraction = 1.0;
+    if (!(fraction >= 0.0)) fraction = 0.0;
+    const double part_f = fraction;
+    if (p->nparts) fraction = ((double)p->part + fraction) / (double)p->nparts;
+    int pct = (int)floor(100.0 * fraction);
+    double t = cli_now(), el = t - p->t0;
+    char els[32], eta[32], part[64] = "";
+    fmt_dur(els, sizeof els, el);
+    if (fraction > 0.005 && fraction < 1.0) fmt_dur(eta, sizeof eta, el * (1.0 - fraction) / fraction);
+    else snprintf(eta, sizeof eta, fraction >= 1.0 ? "0 s" : "?");
+    if (p->nparts) snprintf(part, sizeof part, " %s %zu/%zu", p->part_name, p->part + 1, p->nparts);
     if (p->mode == 1) {
-        if (pct == p->last_pct || (t - p->last_t < 0.1 && pct < 100)) return;
+        /* redraw at most 10 times a second (and on every new window) */
+        if (t - p->last_t < 0.1 && pct < 100 && !(p->nparts && part_f == 0.0)) return;
         int w = 30, fill = pct * w / 100;
         char bar[64];
         for (int i = 0; i < w; ++i) bar[i] = i < fill ? '#' : '.';
         bar[w] = 0;
-        fprintf(stderr, "\r%s [%s] %3d%%", p->label, bar, pct);
+        int n = fprintf(stderr, "\r%s%s [%s] %3d%%  %s elapsed, ETA %s ", p->label, part, bar, pct, els, eta);
+        if (n > 0 && n - 1 < p->width) fprintf(stderr, "%*s", p->width - (n - 1), "");
+        if (n > 0 && n - 1 > p->width) p->width = n - 1;
         fflush(stderr);
     } else {
         if (pct / 10 == p->last_pct / 10 && p->last_pct >= 0) return;
-        fprintf(stderr, "%s: %d%%\n", p->label, pct / 10 * 10);
+        fprintf(stderr, "%s:%s %d%% (%s elapsed, ETA %s)\n", p->label, part, pct / 10 * 10, els, eta);
     }
     p->last_pct = pct;
     p->last_t = t;
@@ -510,7 +545,9 @@ void cli_progress_cb(double fraction, void *user)
 
 void cli_progress_done(cli_progress *p)
 {
-    if (p->mode == 1 && p->last_pct >= 0) fprintf(stderr, "\r%*s\r", 50 + (int)strlen(p->label), "");
+    if (p->mode == 1 && p->last_pct >= 0) fprintf(stderr, "\r%*s\r", p->width + 1, "");
+    p->last_pct = -1;
+    p->width = 0;
 }
 
 cJSON *cli_json_num(double v)

@@ -96,11 +96,20 @@ typedef struct cli_progress {
     const char *label;
     double last_t;
     int last_pct;
+    double t0;            /* start: elapsed time and ETA */
+    size_t part, nparts;  /* parts of the work ("window part+1/nparts"): the
+                             callback's fraction is of the current part */
+    const char *part_name;
+    int width;            /* of the last bar line (to clear it) */
 } cli_progress;
 int cli_progress_mode(const char *s, int *mode);
 void cli_progress_init(cli_progress *p, int mode, const char *label);
 void cli_progress_cb(double fraction, void *user);
 void cli_progress_done(cli_progress *p);
+/* Work in nparts parts named part_name ("window"): progress then shows
+ * "window k/N" and the fraction of the whole. */
+void cli_progress_parts(cli_progress *p, const char *part_name, size_t nparts);
+void cli_progress_part(cli_progress *p, size_t part); /* 0-based */
 
 /* JSON number that is null when not finite, written with the shortest text
  * that reads back to the same double (cJSON's own printing may not). */

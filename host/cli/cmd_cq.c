@@ -819,9 +819,13 @@ int cmd_cq(int argc, char **argv)
             st = cqb_error_set(&err, CQB_ENOMEM, "out of memory");
             goto fail;
         }
+        cli_progress_init(&prog, a.progress, "cqboot cq");
+        cli_progress_parts(&prog, "window", nwin);
         for (size_t w = 0; w < nwin; ++w) {
             /* each window is the analysis of its sub-sample, exactly as a
              * --from/--to run over the same rows */
+            cli_progress_part(&prog, w);
+            cli_progress_cb(0.0, &prog);
             cqb_cq_spec ws = spec;
             cqb_control wctl[MAX_CTL];
             const size_t b = win[w].begin;
