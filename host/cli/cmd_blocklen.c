@@ -26,9 +26,11 @@ static const char *const BL_HELP =
     "                      restrict the rows (inclusive)\n"
     "  --floor1            floor each b at 1 before averaging (deviation from R)\n"
     "  --json FILE         write the results as JSON ('-' for stdout)\n"
+    "  --max-input SIZE    read at most SIZE bytes of input (default 1G)\n"
     "  --help              this help\n"
     "\n"
-    "Exit status: 0 ok, 2 usage, 3 data or file, 5 out of memory.\n";
+    "Exit status: 0 ok, 2 usage, 3 data or file, 5 out of memory,\n"
+    "130 interrupted (SIGINT), 143 terminated (SIGTERM); docs/safety.md.\n";
 
 enum { OPT_DATA = 256, OPT_COLS, OPT_LAG, OPT_TRANSFORM, OPT_FROM, OPT_TO, OPT_FLOOR1, OPT_JSON, OPT_HELP };
 

@@ -91,7 +91,10 @@ static const char *const CQ_HELP3 =
     "  --help              this help\n"
     "\n"
     "Exit status: 0 ok, 2 usage, 3 data or file, 4 backend unavailable,\n"
-    "5 out of memory, 130 interrupted.\n";
+    "5 out of memory, 130 interrupted (SIGINT), 143 terminated (SIGTERM).\n"
+    "--max-input SIZE bounds what is read (default 1G). Outputs that are\n"
+    "devices or FIFOs are written in place, never replaced; an output that is\n"
+    "the input is refused (docs/safety.md).\n";
 
 enum {
     OPT_DATA = 256, OPT_Y, OPT_X, OPT_CONTROL, OPT_TRANSFORM, OPT_FROM, OPT_TO, OPT_ALPHA, OPT_ALPHA_Y,

@@ -38,12 +38,13 @@ static const char *const RUN_HELP =
     "  --threads N         CPU threads for every analysis (overrides the study)\n"
     "  --backend NAME      auto, cpu or cuda (overrides the study)\n"
     "  --progress MODE     auto (a bar if stderr is a terminal), plain, none\n"
-    "  --quiet             no progress\n"
+    "  --quiet             no progress and no notices\n"
     "  --help              this help\n"
     "\n"
     "Exit status: 0 ok, 2 usage or invalid study (the message names the JSON\n"
     "path), 3 data or file, 4 backend unavailable, 5 out of memory,\n"
-    "130 interrupted.\n";
+    "130 interrupted (SIGINT), 143 terminated (SIGTERM). One run at a time per\n"
+    "--out (a lock); --max-input SIZE bounds what is read (docs/safety.md).\n";
 
 enum { OPT_OUT = 256, OPT_RESUME, OPT_THREADS, OPT_BACKEND, OPT_PROGRESS, OPT_QUIET, OPT_HELP };
 

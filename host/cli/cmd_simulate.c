@@ -65,7 +65,8 @@ static const char *const SIM_HELP =
     "Rejection rules at 1 - P: band (rho_hat outside the bootstrap null band),\n"
     "pval (bootstrap p-value < 1 - P), Q_LB and Q_BP (Q(p) > critical value).\n"
     "\n"
-    "Exit status: 0 ok, 2 usage, 3 file, 5 out of memory, 130 interrupted.\n";
+    "Exit status: 0 ok, 2 usage, 3 file, 5 out of memory, 130 interrupted\n"
+    "(SIGINT), 143 terminated (SIGTERM); docs/safety.md.\n";
 
 enum {
     OPT_DGP = 256, OPT_T, OPT_BURN, OPT_PHI, OPT_OMEGA, OPT_GA, OPT_GB, OPT_DF, OPT_STRENGTH, OPT_TAIL_LAG,

@@ -41,7 +41,8 @@ static const char *const SN_HELP =
     "Without --json - or --csv -, prints the 90/95/99% table of S (reject if S\n"
     "exceeds the value) and of |t| (two-sided 10/5/1%).\n"
     "\n"
-    "Exit status: 0 ok, 2 usage, 3 file, 5 out of memory, 130 interrupted.\n";
+    "Exit status: 0 ok, 2 usage, 3 file, 5 out of memory, 130 interrupted\n"
+    "(SIGINT), 143 terminated (SIGTERM); docs/safety.md.\n";
 
 enum {
     OPT_PATHS = 256,
