@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -634,6 +635,30 @@ Test(safety, sigint_wlmc_phase_null)
                                        NULL},
                  SIGINT, 1.0);
 }
+/* the local cross statistic itself (no resampling) on a long series */
+Test(safety, sigterm_wlmcc_statistic)
+{
+    const char *big = P("big.csv");
+    FILE *f = fopen(big, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "i,a,b,c\n");
+    uint64_t z = 88172645463325252ull;
+    for (int t = 0; t < 20000; ++t) {
+        double v[3];
+        for (int k = 0; k < 3; ++k) {
+            z ^= z << 13;
+            z ^= z >> 7;
+            z ^= z << 17;
+            v[k] = (double)(z >> 11) / 9007199254740992.0;
+        }
+        fprintf(f, "%d,%.6f,%.6f,%.6f\n", t, v[0], v[1], v[2]);
+    }
+    fclose(f);
+    check_signal((const char *const[]){"wlmcc", "--data", big, "--cols", "a,b,c", "--M", "48", "--levels", "4", SIG_OUT,
+                                       NULL},
+                 SIGTERM, 1.0);
+}
+
 Test(safety, sigint_blocklen_reading)
 {
     const char *fifo = P("in.fifo");

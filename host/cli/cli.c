@@ -84,7 +84,15 @@ char *cli_read_text(const char *path, size_t *len, cqb_error *err)
             *len = n;
             return buf;
         }
+        /* no text file holds a NUL byte: stop there (an endless /dev/zero) */
+        const int nul = memchr(buf + n, 0, (size_t)got) != NULL;
         n += (size_t)got;
+        if (nul) {
+            if (!is_stdin) close(fd);
+            buf[n] = 0;
+            *len = n;
+            return buf;
+        }
     }
     if (!is_stdin) close(fd);
     free(buf);

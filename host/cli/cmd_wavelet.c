@@ -376,6 +376,7 @@ int cmd_wavelet(int argc, char **argv)
             goto fail;
         }
         cqb_wmc_out o = {val, lo, up, dep, pv, ns};
+        a.o.cancel = &cli_interrupted; /* the local statistics poll it */
         switch (kind) {
         case W_WMC: st = cqb_wmc(&in, &a.o, NULL, &o, &err); break;
         case W_WMCC: st = cqb_wmcc(&in, &a.o, NULL, &o, &err); break;

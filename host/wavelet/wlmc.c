@@ -594,6 +594,10 @@ cqb_status cqb_wlmc(const cqb_wlevels *in, const cqb_wmc_opts *opts, cqb_wmc_wor
     const size_t n = in->n;
     if (out)
         for (int i = 0; i <= in->J; ++i) {
+            if (c.o.cancel && *c.o.cancel) {
+                cqb_wmc_workspace_free(own);
+                return cqb_error_set(err, CQB_EUSAGE, "interrupted");
+            }
             level_lag0(&c, i);
             for (size_t s = 0; s < n; ++s) {
                 size_t e = (size_t)i * n + s;
@@ -627,6 +631,10 @@ cqb_status cqb_wlmcc(const cqb_wlevels *in, const cqb_wmc_opts *opts, cqb_wmc_wo
                 for (long L = -lm; L <= lm; ++L)
                     w->lagcnt[L + lm] = lag_count(w->mask, n, L);
             for (size_t s = 0; s < n; ++s) {
+                if (c.o.cancel && *c.o.cancel) {
+                    cqb_wmc_workspace_free(own);
+                    return cqb_error_set(err, CQB_EUSAGE, "interrupted");
+                }
                 size_t row = (size_t)i * n + s;
                 unsigned char sc = w->st[s];
                 write_lag0(&c, s, out, row * ncol + (size_t)lm);
