@@ -386,6 +386,9 @@ Test(safety, output_equal_to_input_is_refused)
                 outs[i]);
         cr_assert_eq(r.rc, 2, "wlmc --json %s: exit %d: %s", outs[i], r.rc, r.err);
     }
+    /* standard input redirected from the output file */
+    result r0 = run_in(in, (const char *const[]){"blocklen", "--data", "-", "--cols", "GPRC_CHN", "--json", in, NULL});
+    cr_assert_eq(r0.rc, 2, "stdin from the output: exit %d: %s", r0.rc, r0.err);
     char *after = slurp(in);
     cr_assert_str_eq(before, after, "the data file changed");
     free(before);

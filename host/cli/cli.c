@@ -431,8 +431,10 @@ int cli_check_outputs(const char *cmd, const char *const *in, const char *const 
         if (!out[i] || !cli_replaceable(out[i])) continue;
         for (size_t j = 0; j < nin; ++j) {
             struct stat st;
-            if (!in[j] || stat(in[j], &st) != 0 || !S_ISREG(st.st_mode)) continue;
-            if (cqb_same_file(out[i], in[j]))
+            /* "-": standard input, which may be redirected from the output */
+            const char *ip = in[j] && !strcmp(in[j], "-") ? "/dev/stdin" : in[j];
+            if (!ip || stat(ip, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+            if (cqb_same_file(out[i], ip))
                 return cli_usage_error(cmd, "%s %s is the same file as the input %s %s (refusing to replace it)",
                                        out_opt[i], out[i], in_opt[j], in[j]);
         }
@@ -442,7 +444,7 @@ int cli_check_outputs(const char *cmd, const char *const *in, const char *const 
         }
     }
     for (size_t j = 0; j < nin; ++j)
-        if (in[j] && cqb_output_protect(in[j]) != 0) {
+        if (in[j] && cqb_output_protect(strcmp(in[j], "-") ? in[j] : "/dev/stdin") != 0) {
             fprintf(stderr, "cqboot %s: out of memory\n", cmd);
             return 5;
         }
