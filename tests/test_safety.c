@@ -547,6 +547,33 @@ Test(safety, endless_inputs_are_bounded)
     cr_assert_eq(r.rc, 2, "%s", r.err);
 }
 
+/* Private zero and full devices (mknod): endless inputs for a command and
+ * for a study's data set; a full device as output fails (exit 3) and stays
+ * a device. */
+Test(safety, private_zero_and_full_devices)
+{
+    const char *zero = P("zero"), *full = P("full");
+    if (mknod(zero, S_IFCHR | 0666, makedev(1, 5)) != 0 || mknod(full, S_IFCHR | 0666, makedev(1, 7)) != 0)
+        cr_skip_test("mknod needs root (%s)", strerror(errno));
+    const char *const cmds[][8] = {{"cq", "--data", zero, "--y", "a", "--x", "b", NULL},
+                                   {"wmc", "--data", full, "--cols", "a,b", NULL},
+                                   {"modwt", "--data", zero, "--cols", "a", NULL}};
+    for (int i = 0; i < 3; ++i) {
+        child c = spawn_v(NULL, 0, cmds[i]);
+        double took;
+        int rc = wait_child_for(&c, 20.0, &took);
+        cr_assert_eq(rc, 3, "%s --data %s: exit %d after %.1f s", cmds[i][0], cmds[i][2], rc, took);
+    }
+    const char *s = study("dev.json", "s", full, "pcq", 20);
+    child c = spawn_v(NULL, 0, (const char *const[]){"run", s, "--out", P("o"), "--quiet", NULL});
+    double took;
+    int rc = wait_child_for(&c, 20.0, &took);
+    cr_assert_eq(rc, 3, "run with a data set %s: exit %d after %.1f s", full, rc, took);
+    result r = RUN(BL_ARGS, "--json", full);
+    cr_assert_eq(r.rc, 3, "--json to a full device: exit %d: %s", r.rc, r.err);
+    cr_assert(is_kind(full, S_IFCHR) && is_kind(zero, S_IFCHR), "a device node was replaced");
+}
+
 Test(safety, stdin_and_pipes_within_the_bound)
 {
     result r = run_in(US_CHINA, (const char *const[]){"blocklen", "--data", "-", "--cols", "GPRC_CHN", NULL});

@@ -548,8 +548,6 @@ cqb_status cqb_frame_read_limited(const char *path, uint64_t max_bytes, volatile
     const char *name = is_stdin ? "standard input" : path;
     int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return cqb_error_set(err, CQB_EDATA, "%s: cannot open: %s", path, strerror(errno));
-    cqb_sha256_ctx h;
-    cqb_sha256_init(&h);
     char *data = NULL;
     size_t len = 0, cap = 0;
     cqb_status st = CQB_OK;
@@ -579,7 +577,6 @@ cqb_status cqb_frame_read_limited(const char *path, uint64_t max_bytes, volatile
             break;
         }
         if (got == 0) break;
-        cqb_sha256_update(&h, data + len, (size_t)got);
         const int nul = memchr(data + len, 0, (size_t)got) != NULL;
         len += (size_t)got;
         if (nul) break; /* not a text file: the parser says where */
@@ -589,10 +586,9 @@ cqb_status cqb_frame_read_limited(const char *path, uint64_t max_bytes, volatile
         free(data);
         return st;
     }
-    unsigned char d[CQB_SHA256_DIGEST_LEN];
+    /* hashed once read: an input over the bound costs no hashing */
     char sha[CQB_SHA256_HEX_SIZE];
-    cqb_sha256_final(&h, d);
-    cqb_sha256_hex(d, sha);
+    cqb_sha256_string(data ? data : "", len, sha);
     st = parse_buffer(path, data ? data : "", len, sha, out, err);
     free(data);
     return st;
