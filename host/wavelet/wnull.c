@@ -414,9 +414,10 @@ static cqb_status run_backend(const cqb_backend *be, const cqb_wplan *p, const d
     const size_t row = (ncell ? ncell : 1) * sizeof(double);
     size_t chunk = ((size_t)64 << 20) / row; /* 64 MiB of values per call */
     if (chunk < 1) chunk = 1;
-    /* at most a twentieth of the replicates per call (at least 256): the
-     * interrupt is polled and progress reported between calls */
-    if (chunk > 256 && chunk > B / 20) chunk = B / 20 > 256 ? B / 20 : 256;
+    /* at most a twentieth of the replicates per call (at least 1024, enough
+     * to fill a device): the interrupt is polled and progress reported
+     * between calls; the values do not depend on the chunking */
+    if (chunk > 1024 && chunk > B / 20) chunk = B / 20 > 1024 ? B / 20 : 1024;
     if (chunk > B) chunk = B;
     const int nthr = n_threads(s);
     double *vals = malloc(chunk * row);
