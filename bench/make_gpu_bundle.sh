@@ -44,7 +44,10 @@ cmake --build "$BUILD" -j"$JOBS" --target $TARGETS
 rm -rf "$OUTDIR"
 mkdir -p "$OUTDIR"
 cp "$BUILD/cqboot" "$BUILD/bench_cq" "$BUILD/bench_wavelet" "$OUTDIR/"
-EXES="$OUTDIR/cqboot $OUTDIR/bench_cq $OUTDIR/bench_wavelet"
+# the figure module that `cqboot run` loads beside the executable (its
+# libraries, cairo's, are carried with the others below)
+cp "$BUILD/libcqboot_plot.so" "$OUTDIR/"
+EXES="$OUTDIR/cqboot $OUTDIR/bench_cq $OUTDIR/bench_wavelet $OUTDIR/libcqboot_plot.so"
 for t in test_cuda test_wavelet_cuda; do
     if [ "$TESTS" = ON ] && [ -x "$BUILD/$t" ]; then
         cp "$BUILD/$t" "$OUTDIR/"

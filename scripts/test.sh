@@ -14,9 +14,16 @@ if [ "${CQB_SKIP_CHROMIUM:-0}" != "1" ] && ! command -v chromium >/dev/null 2>&1
         echo "cqboot: chromium could not be installed; the report-rendering test will skip" >&2
 fi
 jobs="$(nproc)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+# CQB_TESTS/CQB_CUDA explicit: the folder may have been set up by quickstart.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCQB_TESTS=ON -DCQB_CUDA=AUTO >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs")
+# The main command on the build just tested (set CQB_SKIP_QUICKSTART=1 to skip).
+if [ "${CQB_SKIP_QUICKSTART:-0}" != "1" ]; then
+    scripts/quickstart.sh --quiet >/dev/null
+    test -s out/study-ree/index.html
+    echo "quickstart: the seed study's report out/study-ree/index.html was written"
+fi
 if [ "${CQB_SKIP_SANITIZE:-0}" != "1" ]; then
     cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCQB_SANITIZE=ON -DCQB_CUDA=OFF >/dev/null
     cmake --build build-asan -j"$jobs"

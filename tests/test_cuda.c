@@ -379,10 +379,29 @@ Test(select, cli_exit_codes, .timeout = 120)
     const char *cuda[] = CLI_ARGS("cuda");
     cr_expect_eq(run_cli(cuda, errbuf, sizeof errbuf), 4, "stderr: %s", errbuf);
     cr_expect(strstr(errbuf, "--backend cuda") != NULL, "stderr: %s", errbuf);
+    /* a small job under auto never probes for a device: no notice */
     const char *autob[] = CLI_ARGS("auto");
     cr_expect_eq(run_cli(autob, errbuf, sizeof errbuf), 0, "stderr: %s", errbuf);
-    if (cqb_backend_cuda_built())
-        cr_expect(strstr(errbuf, "no usable CUDA device") != NULL, "stderr: %s", errbuf);
+    cr_expect(strstr(errbuf, "CUDA") == NULL, "stderr: %s", errbuf);
+}
+
+/* Auto probes for a device only for jobs of CQB_GPU_MIN_WORK or more; a big
+ * one without a usable device falls back to the CPU with the notice. */
+Test(select, auto_probes_only_big_jobs)
+{
+    char why[CQB_ERROR_MAX];
+    if (gpu_usable(why, sizeof why)) cr_skip_test("a CUDA device is usable here: nothing falls back");
+    cqb_backend b;
+    cqb_error err;
+    char notice[256];
+    cr_assert_eq(cqb_backend_open_sized(CQB_BACKEND_AUTO, 1, 1e6, &b, notice, sizeof notice, &err), CQB_OK);
+    cr_expect_eq(b.kind, CQB_BACKEND_CPU);
+    cr_expect_str_empty(notice);
+    cqb_backend_close(&b);
+    cr_assert_eq(cqb_backend_open_sized(CQB_BACKEND_AUTO, 1, 1e12, &b, notice, sizeof notice, &err), CQB_OK);
+    cr_expect_eq(b.kind, CQB_BACKEND_CPU);
+    if (cqb_backend_cuda_built()) cr_expect(strstr(notice, "no usable CUDA device") != NULL, "notice: %s", notice);
+    cqb_backend_close(&b);
 }
 
 /* ------------------------------------------------------------------ GPU -- */

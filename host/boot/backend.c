@@ -87,6 +87,17 @@ cqb_status cqb_backend_open(cqb_backend_kind want, int threads, cqb_backend *out
 #endif
 }
 
+cqb_status cqb_backend_open_sized(cqb_backend_kind want, int threads, double work, cqb_backend *out,
+                                  char *notice, size_t notice_size, cqb_error *err)
+{
+    if (want == CQB_BACKEND_AUTO && work < CQB_GPU_MIN_WORK) {
+        if (notice && notice_size) notice[0] = 0;
+        open_cpu(threads, out);
+        return CQB_OK;
+    }
+    return cqb_backend_open(want, threads, out, notice, notice_size, err);
+}
+
 void cqb_backend_close(cqb_backend *b)
 {
 #ifdef CQB_HAVE_CUDA

@@ -696,7 +696,10 @@ int cmd_cq(int argc, char **argv)
     if ((st = cli_load(a.data, cols, ncols, &a.tr, a.from, a.to, &d, &err)) != CQB_OK) goto fail;
 
     char notice[256];
-    if ((st = cqb_backend_open(a.backend, (int)a.threads, &be, notice, sizeof notice, &err)) != CQB_OK) goto fail;
+    /* small jobs never probe for a GPU (a CUDA context costs more than they do) */
+    const double work = (double)a.B * (double)a.ny * (double)a.nx * (double)(a.nlags + 1) * (double)d.set.T;
+    if ((st = cqb_backend_open_sized(a.backend, (int)a.threads, work, &be, notice, sizeof notice, &err)) != CQB_OK)
+        goto fail;
     cli_backend_notice("cq", notice, a.quiet);
 
     const size_t T = d.set.T;
@@ -893,6 +896,8 @@ int cmd_cq(int argc, char **argv)
     cJSON_AddStringToObject(options, "backend", be.name);
     cJSON_AddStringToObject(options, "device", be.device);
     cJSON_AddNumberToObject(options, "threads", be.threads);
+    /* idle threads sleep (passive) unless the user chose otherwise (main.c) */
+    cJSON_AddStringToObject(options, "wait_policy", getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "default");
     if (a.from) cJSON_AddStringToObject(options, "from", a.from);
     if (a.to) cJSON_AddStringToObject(options, "to", a.to);
     if (a.window || a.window_years) {

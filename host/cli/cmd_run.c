@@ -27,7 +27,7 @@
 static const char *const RUN_HELP =
     "Usage: cqboot run STUDY.json [OPTION]...\n"
     "Runs every analysis of a study file (data sets, defaults and a list of cq,\n"
-    "blocklen, modwt, wmc, wmcc, wlmc and wlmcc analyses; schema in the README and\n"
+    "blocklen, modwt, wmc, wmcc, wlmc and wlmcc analyses; schema in docs/studies.md and\n"
     "data/study.schema.json) and\n"
     "writes results.json, one CSV per analysis, figures (PNG and SVG), report.md\n"
     "and index.html into the output directory.\n"

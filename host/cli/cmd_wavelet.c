@@ -52,7 +52,7 @@ static void help(int kind)
     } else {
         printf("Statistic:\n"
                "  --mode MODE         compat (default: wavemulcor 3.1.2 exactly, quirks\n"
-               "                      included) or corrected (see the README)\n"
+               "                      included) or corrected (docs/cli.md)\n"
                "  --level P           confidence level of the Fisher-z intervals and of the\n"
                "                      family-wise critical values (default 0.95)\n"
                "  --ymaxr COL         fix the dependent variable (name or 1-based index);\n"

@@ -1,4 +1,5 @@
 /* main.c — the cqboot command line: dispatch to a subcommand. */
+#include <omp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include "cli.h"
 #include "cmds.h"
 #include "cqboot/backend.h"
+#include "cqboot/runtime.h"
 #include "cqboot/version.h"
 
 static const char *const MAIN_HELP =
@@ -115,6 +117,42 @@ const char *__lsan_default_options(void);
 const char *__lsan_default_options(void) { return "print_suppressions=0"; }
 #endif
 
+/* The value of option `name` ("--boot 0" or "--boot=0"), or NULL. */
+static const char *opt_value(int argc, char **argv, const char *name)
+{
+    size_t l = strlen(name);
+    const char *v = NULL;
+    for (int i = 2; i < argc; ++i) {
+        if (!strcmp(argv[i], "--")) break;
+        if (!strncmp(argv[i], name, l)) {
+            if (argv[i][l] == '=') v = argv[i] + l + 1;
+            else if (argv[i][l] == 0 && i + 1 < argc) v = argv[i + 1];
+        }
+    }
+    return v;
+}
+
+/* Whether the command will run parallel work long enough for idle threads'
+ * waiting to matter: not for help, one thread, a MODWT, or statistics
+ * without resampling (those start in a few milliseconds, and a re-exec
+ * would double that). */
+static int runs_parallel_work(int argc, char **argv, const char *cmd)
+{
+    for (int i = 2; i < argc; ++i) {
+        if (!strcmp(argv[i], "--")) break;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 0;
+    }
+    const char *t = opt_value(argc, argv, "--threads");
+    if (t && !strcmp(t, "1")) return 0;
+    if (!strcmp(cmd, "modwt")) return 0;
+    const char *b = opt_value(argc, argv, "--boot");
+    int noboot = b && strspn(b, "0") == strlen(b) && *b;
+    if (!strcmp(cmd, "cq")) return !noboot;
+    if (!strcmp(cmd, "wmc") || !strcmp(cmd, "wmcc") || !strcmp(cmd, "wlmc") || !strcmp(cmd, "wlmcc"))
+        return b && !noboot; /* no resampling unless --boot B > 0 */
+    return strcmp(cmd, "blocklen") != 0;
+}
+
 static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
@@ -130,6 +168,13 @@ static int dispatch(int argc, char **argv)
         printf("cqboot %s (CUDA backend: %s)\n", CQB_VERSION, cqb_backend_cuda_built() ? "built" : "not built");
         return 0;
     }
+    /* Idle threads sleep rather than spin (cqboot/runtime.h): re-executes
+     * once with OMP_WAIT_POLICY=passive unless the user set a policy (with
+     * the arguments as given: before the global options are taken out). */
+    if (runs_parallel_work(argc, argv, cmd)) cqb_passive_wait(argv);
+    /* Threads default to the CPUs this process may use (affinity and cgroup
+     * quota), unless the user set OMP_NUM_THREADS. */
+    if (!getenv("OMP_NUM_THREADS")) omp_set_num_threads(cqb_usable_cpus());
     g_cmd = cmd;
     int grc = take_global_options(&argc, argv, cmd);
     if (grc) return grc;

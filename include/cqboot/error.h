@@ -40,7 +40,7 @@ cqb_status cqb_error_set(cqb_error *err, cqb_status status, const char *fmt, ...
 /*! cqb_status_name() : a short constant name for a status ("data error", ...). */
 const char *cqb_status_name(cqb_status status);
 
-/*! cqb_status_exit_code() : the CLI exit code documented in the README:
+/*! cqb_status_exit_code() : the CLI exit code documented in docs/cli.md:
  *  0 ok, 1 internal, 2 usage, 3 data or file, 4 backend, 5 resources. */
 int cqb_status_exit_code(cqb_status status);
 
