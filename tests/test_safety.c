@@ -462,6 +462,18 @@ Test(safety, run_names_are_confined_and_data_protected)
     cr_assert_str_eq(before, after, "the data set was replaced");
     free(before);
     free(after);
+    /* a data set named like a figure of the study, in --out */
+    const char *o3 = P("o3");
+    mkdir(o3, 0755);
+    char fig[600];
+    snprintf(fig, sizeof fig, "%s/pcq_lags_0.1_0.1.png", o3);
+    copy_file(US_CHINA, fig);
+    s = study("fig.json", "s", fig, "pcq", 20);
+    r = RUN("run", s, "--out", o3, "--quiet");
+    cr_assert_eq(r.rc, 2, "exit %d: %s", r.rc, r.err);
+    char *figdata = slurp(fig);
+    cr_assert(figdata && !strncmp(figdata, "date,", 5), "the data set was replaced by a figure");
+    free(figdata);
     /* names with '..' or a leading '.' */
     s = study("bad.json", "s", US_CHINA, "a..b", 20);
     r = RUN("run", s, "--out", P("o2"), "--quiet");
