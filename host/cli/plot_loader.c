@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "cqboot/output.h"
 #include "cqboot/plot_module.h"
 
@@ -76,6 +77,8 @@ static const cqb_plot_module_table *module(cqb_error *err)
  * against the program's registry here, before the module writes them. */
 static cqb_status guard(const char *path_noext, cqb_error *err)
 {
+    /* a study's figures take a while: stop between them when interrupted */
+    if (cli_interrupted) return cqb_error_set(err, CQB_EUSAGE, "interrupted");
     if (!path_noext) return CQB_OK;
     static const char *const ext[] = {".png", ".svg"};
     for (int i = 0; i < 2; ++i) {
