@@ -25,7 +25,11 @@ static void on_signal(int sig)
      * and the process exits 128 + sig with no output); a second one ends
      * the process at once */
     if (cli_interrupted) {
-        signal(sig, SIG_DFL);
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
+        sigaction(sig, &dfl, NULL);
         raise(sig);
         return;
     }
