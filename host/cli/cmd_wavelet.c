@@ -443,7 +443,12 @@ int cmd_wavelet(int argc, char **argv)
     /* JSON levels */
     const size_t w = 2 * (size_t)lm + 1;
     cJSON *levels = cJSON_AddArrayToObject(root, "levels");
-    for (size_t i = 0; i < L1; ++i) {
+    for (size_t i = 0; a.json && i < L1; ++i) { /* only --json prints them */
+        /* long series make long outputs: stop between levels when asked */
+        if (cli_interrupted) {
+            st = cqb_error_set(&err, CQB_EUSAGE, "interrupted");
+            goto fail;
+        }
         cJSON *lv = cJSON_CreateObject();
         char nm[16], bd[64];
         level_name((int)i, J, nm, sizeof nm);
@@ -470,6 +475,11 @@ int cmd_wavelet(int argc, char **argv)
         const double *src[] = {val, lo, up, pv, wt.p, wt.p_fw, wt.lo, wt.hi};
         for (int kx = 0; kx < 8; ++kx) {
             if (!src[kx]) continue;
+            if (cli_interrupted) {
+                cJSON_Delete(lv);
+                st = cqb_error_set(&err, CQB_EUSAGE, "interrupted");
+                goto fail;
+            }
             if (!local) {
                 if (!cross) {
                     cJSON_AddItemToObject(lv, keys[kx], cli_json_num(src[kx][i]));
@@ -511,7 +521,12 @@ int cmd_wavelet(int argc, char **argv)
     cJSON_AddItemToObject(tm, "total_s", cli_json_num(cli_now() - t0));
 
     if (a.json) {
-        char *txt = cJSON_Print(root);
+        char *txt = cli_interrupted ? NULL : cJSON_Print(root);
+        if (cli_interrupted) {
+            free(txt);
+            st = cqb_error_set(&err, CQB_EUSAGE, "interrupted");
+            goto fail;
+        }
         if (!txt) {
             st = cqb_error_set(&err, CQB_ENOMEM, "out of memory");
             goto fail;
@@ -536,6 +551,10 @@ int cmd_wavelet(int argc, char **argv)
             band((int)i, J, a.dt, bd, sizeof bd);
             const size_t nt = (kind == W_MODWT || local) ? len : 1;
             for (size_t t = 0; t < nt; ++t) {
+                if ((t & 1023) == 0 && cli_interrupted) {
+                    st = cqb_error_set(&err, CQB_EUSAGE, "interrupted");
+                    goto fail;
+                }
                 const char *date = (kind == W_MODWT || local) ? (t < n ? d.set.labels[t] : "NA") : "";
                 if (kind == W_MODWT) {
                     char v[40];

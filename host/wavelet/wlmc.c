@@ -244,6 +244,7 @@ static void level_lag0(local_ctx *c, int i)
     } else {
         const size_t R0 = c->gauss ? (c->Kv < R ? c->Kv : R) : R;
         for (size_t q = 0; q < P1; ++q) {
+            if (c->o.cancel && *c->o.cancel) return; /* the caller reports it */
             window_conv(w->prod + q * stride + R, w->v, R0, n, sacc + q * n);
             if (R0 < R) window_extend(w->prod + q * stride + R, w->v, R0, w->reach, c->Kv, n,
                                       sacc + q * n);
@@ -599,6 +600,10 @@ cqb_status cqb_wlmc(const cqb_wlevels *in, const cqb_wmc_opts *opts, cqb_wmc_wor
                 return cqb_error_set(err, CQB_EUSAGE, "interrupted");
             }
             level_lag0(&c, i);
+            if (c.o.cancel && *c.o.cancel) {
+                cqb_wmc_workspace_free(own);
+                return cqb_error_set(err, CQB_EUSAGE, "interrupted");
+            }
             for (size_t s = 0; s < n; ++s) {
                 size_t e = (size_t)i * n + s;
                 write_lag0(&c, s, out, e);
