@@ -5,6 +5,9 @@
  *        9 x 9 alpha grid, lags 1-12, B = 10,000, bands + Q tests, gamma 0.1
  *   W2   T = 5,505 daily (JPM log return, Market return), alpha (0.05, 0.05),
  *        lags 1-20, B = 10,000, bands + Q tests, gamma 0.1
+ *   W1N, W1S  W1 with the calibrated test on (issue #10: p_null per cell and
+ *        per Q test; null scheme rotation, the default, and sb with B null
+ *        resamples); the wall time is reported as a ratio to W1's
  *   MEM  W1 data, 5 x 5 grid, lags 1-12, B = 1,000,000, default options
  *        (automatic gamma, default mem_limit: the Q-test selection needs the
  *        exact two-pass mode); peak RSS checked against 1 GiB. Opt-in.
@@ -60,12 +63,13 @@ static void usage(FILE *f)
             "  --threads N    CPU (OpenMP) threads (default: all)\n"
             "  --boot B       replicates per run, overriding each workload's B\n"
             "  --reps N       timed repetitions (default 3; MEM: 1); median/min/max reported\n"
-            "  --only NAME    run one workload: W1, W2 or MEM (peak RSS is process-wide,\n"
+            "  --only NAME    run one workload: W1, W1N, W1S, W2 or MEM (peak RSS is process-wide,\n"
             "                 so measure memory with one workload per process)\n"
             "  --mem          also run MEM after W1 and W2 (B = 1,000,000; slow on few cores)\n"
             "  --backend K    auto, cpu or cuda (default auto: CUDA if built and usable)\n"
             "  --help         this text\n"
-            "Workloads: W1 (T=335, 9x9 grid, lags 1-12, B=10,000), W2 (T=5,505, 1x1,\n"
+            "Workloads: W1 (T=335, 9x9 grid, lags 1-12, B=10,000), W1N and W1S (W1 with the\n"
+            "calibrated test, rotation and sb null; ratio to W1), W2 (T=5,505, 1x1,\n"
             "lags 1-20, B=10,000), MEM (T=335, 5x5, lags 1-12, B=1,000,000; opt-in).\n");
 }
 
@@ -97,8 +101,8 @@ static void parse_args(int argc, char **argv, bench_args *a)
         } else if ((v = opt_value(argc, argv, &i, "--reps"))) {
             a->reps = (int)parse_count("--reps", v, 1);
         } else if ((v = opt_value(argc, argv, &i, "--only"))) {
-            if (strcmp(v, "W1") && strcmp(v, "W2") && strcmp(v, "MEM")) {
-                fprintf(stderr, "bench_cq: --only: expected W1, W2 or MEM, got '%s'\n", v);
+            if (strcmp(v, "W1") && strcmp(v, "W1N") && strcmp(v, "W1S") && strcmp(v, "W2") && strcmp(v, "MEM")) {
+                fprintf(stderr, "bench_cq: --only: expected W1, W1N, W1S, W2 or MEM, got '%s'\n", v);
                 exit(2);
             }
             a->only = v;
@@ -262,22 +266,32 @@ typedef struct workload {
     size_t B;
     double gamma;       /* > 0 fixed; 0 automatic (MEM: default options) */
     int mem;            /* MEM: no warm-up, 1 rep, progress, 1 GiB check */
+    int null_scheme;    /* -1: no calibrated test (today's W1); else cqb_null_scheme */
 } workload;
+
+static double g_w1_wall = 0.0; /* W1's median wall time, for the calibrated workloads' ratio */
 
 static const double grid9[9] = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
 static const double grid5[5] = {0.1, 0.3, 0.5, 0.7, 0.9};
 static const double a005[1] = {0.05};
 
-static const workload workloads[3] = {
+#define NWORKLOADS 5
+static const workload workloads[NWORKLOADS] = {
     {"W1", "monthly US-China, 9x9 grid, lags 1-12",
      CQB_SOURCE_DIR "/data/us_china_monthly.csv", {"GPRC_CHN", "IPB52300S"},
-     {CQB_TR_LOGDIFF, CQB_TR_LOGDIFF}, "1996-01", "2023-12", grid9, 9, grid9, 9, 12, 10000, 0.1, 0},
+     {CQB_TR_LOGDIFF, CQB_TR_LOGDIFF}, "1996-01", "2023-12", grid9, 9, grid9, 9, 12, 10000, 0.1, 0, -1},
+    {"W1N", "W1 with the calibrated test on (null scheme rotation, the default)",
+     CQB_SOURCE_DIR "/data/us_china_monthly.csv", {"GPRC_CHN", "IPB52300S"},
+     {CQB_TR_LOGDIFF, CQB_TR_LOGDIFF}, "1996-01", "2023-12", grid9, 9, grid9, 9, 12, 10000, 0.1, 0, 1},
+    {"W1S", "W1 with the calibrated test on (null scheme sb, B null resamples)",
+     CQB_SOURCE_DIR "/data/us_china_monthly.csv", {"GPRC_CHN", "IPB52300S"},
+     {CQB_TR_LOGDIFF, CQB_TR_LOGDIFF}, "1996-01", "2023-12", grid9, 9, grid9, 9, 12, 10000, 0.1, 0, 0},
     {"W2", "daily JPM vs Market, alpha (0.05, 0.05), lags 1-20",
      CQB_SOURCE_DIR "/tests/data/quantilogram_sys_risk.csv", {"JPM", "Market"},
-     {CQB_TR_LOGDIFF, CQB_TR_LEVEL}, NULL, NULL, a005, 1, a005, 1, 20, 10000, 0.1, 0},
+     {CQB_TR_LOGDIFF, CQB_TR_LEVEL}, NULL, NULL, a005, 1, a005, 1, 20, 10000, 0.1, 0, -1},
     {"MEM", "monthly US-China, 5x5 grid, lags 1-12, B = 1e6, default options",
      CQB_SOURCE_DIR "/data/us_china_monthly.csv", {"GPRC_CHN", "IPB52300S"},
-     {CQB_TR_LOGDIFF, CQB_TR_LOGDIFF}, "1996-01", "2023-12", grid5, 5, grid5, 5, 12, 1000000, 0.0, 1},
+     {CQB_TR_LOGDIFF, CQB_TR_LOGDIFF}, "1996-01", "2023-12", grid5, 5, grid5, 5, 12, 1000000, 0.0, 1, -1},
 };
 
 /* Times the automatic gamma rule on exactly the columns of the plans the
@@ -371,6 +385,10 @@ static int run_workload(const workload *w, const bench_args *a, int first)
     o.seed = 1;
     o.gamma = w->gamma;
     o.backend = &be;
+    if (w->null_scheme >= 0) {
+        o.null_test = 1;
+        o.null_scheme = w->null_scheme;
+    }
     int last_pct = 0;
     if (w->mem) {
         o.progress = mem_progress;
@@ -451,6 +469,7 @@ static int run_workload(const workload *w, const bench_args *a, int first)
     const double wmed = median(wall, reps), tp = median(tpt, reps), tb = median(tbt, reps);
     free(wall);
     const double rep_s = (double)B / wmed, repcells_s = (double)B * (double)cells / wmed;
+    if (!strcmp(w->name, "W1")) g_w1_wall = wmed;
 
     char r1[32], r2[32];
     printf("  wall      median %.3f s, min %.3f s, max %.3f s (%d rep%s%s)\n", wmed, wmin, wmax, reps,
@@ -507,6 +526,9 @@ static int run_workload(const workload *w, const bench_args *a, int first)
         printf("  ratio     %.0fx the quoted R figure (quoted, not measured here)\n", ratio);
     }
 
+    if (w->null_scheme >= 0 && g_w1_wall > 0.0)
+        printf("  calibrated %.2fx the wall time of W1 (target <= 1.5x); cell (%.2f, %.2f, k=%zu): p_null %.4f\n",
+               wmed / g_w1_wall, c0.alpha_y, c0.alpha_x, c0.lag, c0.p_null);
     printf("RESULT workload=%s T=%zu B=%zu cells=%zu wall_s=%.4f rep_per_s=%.1f repcells_per_s=%.1f "
            "peak_mib=%.1f wall_min_s=%.4f wall_max_s=%.4f reps=%d threads=%d backend=%s two_pass=%d "
            "ratio_r=%.1f%s%s\n",
@@ -554,7 +576,7 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     int rc = 0, first = 1;
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < NWORKLOADS; ++i) {
         const workload *w = &workloads[i];
         if (a.only ? strcmp(a.only, w->name) != 0 : (w->mem && !a.mem)) continue;
         rc |= run_workload(w, &a, first);

@@ -226,8 +226,12 @@ static double r_measure_wlmc(const double *x, size_t T, size_t d, int J, double 
     double e = -1.0;
     FILE *p = popen(cmd, "r");
     if (p) {
-        while (fgets(line, sizeof line, p))
-            if (sscanf(line, "CQB_R_ELAPSED %lf", &e) == 1) break;
+        /* wavemulcor prints its progress ("lev:1234...") without a newline,
+         * so the marker can follow it on the same line */
+        while (fgets(line, sizeof line, p)) {
+            const char *m = strstr(line, "CQB_R_ELAPSED");
+            if (m && sscanf(m, "CQB_R_ELAPSED %lf", &e) == 1) break;
+        }
         pclose(p);
     }
     unlink(dpath);

@@ -12,7 +12,7 @@ declare -A owner=(
   [frame.h]=io [transform.h]=io [hash.h]=io [output.h]=io
   [philox.h]=boot [sbresample.h]=boot [blocklen.h]=boot [qselect.h]=boot
   [quantile.h]=boot [backend.h]=boot [sbplan.h]=boot [cqreduce.h]=boot [gram.h]=boot
-  [cq.h]=cq [cq_boot.h]=cq [cqreg.h]=cq [qreg.h]=cq [selfnorm.h]=cq [span.h]=cq
+  [cq.h]=cq [cq_boot.h]=cq [nullboot.h]=cq [cqreg.h]=cq [qreg.h]=cq [selfnorm.h]=cq [span.h]=cq
   [wavelet.h]=wavelet [wmc.h]=wavelet [wlmc.h]=wavelet [wnull.h]=wavelet [fft.h]=wavelet
   [dgp.h]=sim [simulate.h]=sim
   [plot.h]=plot [plot_cq.h]=plot [plot_module.h]=plot

@@ -1338,3 +1338,106 @@ Test(cli, selfnorm_outputs)
     EXPECT_FAIL_CQ(2, NEEDLES("--omega"), "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "IPB52300S", "--selfnorm",
                    "--omega", "1");
 }
+
+/* -------------------------------------------------------------------------- */
+/* Calibrated test options (issue #10)                                        */
+/* -------------------------------------------------------------------------- */
+
+Test(cli, calibrated_bad_values_exit_2_with_one_line)
+{
+    EXPECT_FAIL_CQ(2, NEEDLES("--null-scheme", "foo"), "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "GPRC_USA",
+                   "--null-scheme", "foo", SMALL);
+    EXPECT_FAIL_CQ(2, NEEDLES("--mark", "'x'"), "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "GPRC_USA", "--mark",
+                   "x", SMALL);
+    EXPECT_FAIL_CQ(2, NEEDLES("--rotation-margin"), "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "GPRC_USA",
+                   "--rotation-margin", "0", SMALL);
+}
+
+Test(cli, calibrated_keys_and_marks)
+{
+    /* p_null, p_null_conservative, sparse per cell; '*' (JSON 'marked')
+     * follows --mark; qtests[].p_null; the R band is the same with any rule */
+    double band[3][16];
+    const char *marks[3] = {"null", "band", "p"};
+    for (int m = 0; m < 3; ++m) {
+        unlink(g_json);
+        run_t r = run_args((const char *const[]){"cq", "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "GPRC_USA",
+                                                 "--alpha", "0.05,0.5", "--lags", "1-4", "--boot", "199", "--quiet",
+                                                 "--mark", marks[m], "--json", g_json, NULL});
+        expect_ok(&r);
+        cJSON *j = load_json(g_json);
+        const cJSON *o;
+        int i = 0;
+        cJSON_ArrayForEach(o, jget(j, "results"))
+        {
+            double p = jnum(o, "p_null"), pc = jnum(o, "p_null_conservative"), n = jnum(o, "n");
+            double ay = jnum(o, "alpha_y"), ax = jnum(o, "alpha_x");
+            cr_assert(p > 0 && p <= 1 && pc >= p && pc <= 1, "p_null %g, conservative %g", p, pc);
+            cr_assert_eq(jnum(o, "null_valid"), n - 2 * 10 + 1, "rotation: shifts 10..N-10");
+            int sparse = n * fmin(ay, 1 - ay) * fmin(ax, 1 - ax) < 5;
+            cr_assert_eq(jnum(o, "sparse"), sparse);
+            double rho = jnum(o, "rho"), lo = jnum(o, "band_lo"), hi = jnum(o, "band_hi");
+            int want = m == 0 ? p < 0.05 : m == 1 ? (rho < lo || rho > hi) : jnum(o, "p_value") < 0.05;
+            cr_assert_eq(jnum(o, "marked"), want, "rule %s cell %d", marks[m], i);
+            band[m][i] = lo;
+            ++i;
+        }
+        cJSON_ArrayForEach(o, jget(j, "qtests"))
+        {
+            double p = jnum(o, "p_null");
+            cr_assert(p > 0 && p <= 1);
+            cr_assert(jnum(o, "cv_null_lb") > 0);
+        }
+        cr_assert_str_eq(jget(jget(j, "options"), "mark")->valuestring, marks[m]);
+        cJSON_Delete(j);
+    }
+    for (int i = 0; i < 16; ++i) cr_assert(band[0][i] == band[1][i] && band[1][i] == band[2][i]);
+}
+
+Test(cli, calibrated_with_controls)
+{
+    /* the partial CQ's calibrated test: rotation within the control strata */
+    run_t r = run_args((const char *const[]){"cq", "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "GPRC_USA",
+                                             "--control", "GPR", "--alpha", "0.1,0.5", "--lags", "1-2", "--boot", "50",
+                                             "--json", g_json, "--quiet", NULL});
+    expect_ok(&r);
+    cJSON *j = load_json(g_json);
+    cr_assert_str_eq(jget(jget(j, "options"), "mark_applied")->valuestring, "null");
+    cr_assert_str_eq(jget(jget(j, "options"), "null_scheme")->valuestring, "stratified_rotation");
+    const cJSON *o;
+    cJSON_ArrayForEach(o, jget(j, "results"))
+    {
+        double p = jnum(o, "p_null");
+        cr_assert(p > 0 && p <= 1 && jnum(o, "null_valid") > 100);
+        cr_assert_eq(jnum(o, "marked"), p < 0.05);
+    }
+    cJSON_ArrayForEach(o, jget(j, "qtests")) cr_assert(jnum(o, "p_null") > 0);
+    cJSON_Delete(j);
+}
+
+Test(cli, calibrated_table_marks_and_zero_p_values)
+{
+    /* the table: p_null column, '*' by the calibrated rule, sparse cells
+     * flagged 's', and a zero bootstrap p-value printed as < 1/(B+1) */
+    run_t r = run_args((const char *const[]){"cq", "--data", US_CHINA, "--y", "GPRC_CHN", "--x", "IPB52300S",
+                                             "--transform", "GPRC_CHN=logdiff", "--transform", "IPB52300S=logdiff",
+                                             "--alpha", "0.05,0.5", "--lags", "1-2", "--boot", "99", "--quiet",
+                                             NULL});
+    expect_ok(&r);
+    cr_assert_not_null(strstr(r.out, "p_null"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "calibrated test"), "%s", r.out);
+    cr_assert_not_null(strstr(r.out, "<0.01"), "a zero p_value shows as <1/(B+1): %s", r.out);
+    cr_assert_not_null(strstr(r.out, " s\n"), "sparse flag: %s", r.out);
+}
+
+Test(cli, calibrated_options_in_help)
+{
+    run_t r = run_args((const char *const[]){"cq", "--help", NULL});
+    cr_assert_eq(r.rc, 0);
+    const char *opts[] = {"--null-scheme", "--rotation-margin", "--mark", "--no-null", NULL};
+    for (int i = 0; opts[i]; ++i) cr_assert_not_null(strstr(r.out, opts[i]), "cq --help lacks %s", opts[i]);
+    r = run_args((const char *const[]){"simulate", "--help", NULL});
+    cr_assert_eq(r.rc, 0);
+    cr_assert_not_null(strstr(r.out, "--null-scheme"));
+    cr_assert_not_null(strstr(r.out, "--rotation-margin"));
+}

@@ -678,3 +678,41 @@ Test(simulate_cli, outputs, .init = mkdir_tmp, .fini = rm_tmp, .timeout = 60)
     cr_assert(b1 && b2);
     cr_expect_str_eq(b1, b2);
 }
+
+/* The calibrated rule (issue #10): counted per cell and per Q test, thread
+ * invariant for both schemes, equal to the p_null of the replications' own
+ * analyses, and near its nominal size at the median. */
+Test(simulate, calibrated_rule_counts, .timeout = 120)
+{
+    const double a[2] = {0.1, 0.5};
+    for (int scheme = 0; scheme < 2; ++scheme) {
+        study s;
+        study_init(&s, CQB_DGP_NULL, 200, a, 2, 2);
+        s.opts.seed = 77;
+        s.opts.reps = 40;
+        s.opts.B = 49;
+        s.opts.null_scheme = scheme;
+        cqb_sim_result r1, r2;
+        s.opts.threads = 1;
+        run_study(&s, &r1);
+        s.opts.threads = 2;
+        run_study(&s, &r2);
+        for (size_t i = 0; i < r1.ncells; ++i) {
+            cr_expect_eq(r1.cells[i].rej_null, r2.cells[i].rej_null);
+            cr_expect_eq(r1.cells[i].rej_null_cons, r2.cells[i].rej_null_cons);
+            cr_expect_leq(r1.cells[i].rej_null_cons, r1.cells[i].rej_null, "the conservative p is larger");
+            cr_expect_eq(r1.cells[i].rate_null, (double)r1.cells[i].rej_null / (double)r1.cells[i].valid);
+            cr_expect_eq(r1.cells[i].sparse, i < 2); /* only (0.1, 0.1) has < 5 expected joint hits */
+        }
+        for (size_t i = 0; i < r1.nqtests; ++i) cr_expect_eq(r1.qtests[i].rej_null_lb, r2.qtests[i].rej_null_lb);
+        /* off: nothing counted, rates NaN */
+        s.opts.null_test = 0;
+        cqb_sim_result r3;
+        run_study(&s, &r3);
+        cr_expect_eq(r3.cells[0].rej_null, 0u);
+        cr_expect(isnan(r3.cells[0].rate_null));
+        cqb_sim_result_free(&r1);
+        cqb_sim_result_free(&r2);
+        cqb_sim_result_free(&r3);
+    }
+}

@@ -12,6 +12,9 @@ void cqb_cuda_close(cqb_backend *b);
 /* device/wavelet_cuda.cu: the optional wavelet_eval entry */
 cqb_status cqb_cuda_wavelet_open(cqb_backend *b, cqb_error *err);
 void cqb_cuda_wavelet_close(cqb_backend *b);
+/* device/null_cuda.cu: the optional null_eval entry (the calibrated test) */
+cqb_status cqb_cuda_null_open(cqb_backend *b, cqb_error *err);
+void cqb_cuda_null_close(cqb_backend *b);
 #endif
 
 int cqb_backend_parse(const char *s, cqb_backend_kind *out)
@@ -70,6 +73,11 @@ cqb_status cqb_backend_open(cqb_backend_kind want, int threads, cqb_backend *out
             out->wavelet_eval = NULL;
             out->wctx = NULL;
         }
+        /* the calibrated test's null replicates; without it on the CPU */
+        if (cqb_cuda_null_open(out, &werr) != CQB_OK) {
+            out->null_eval = NULL;
+            out->nctx = NULL;
+        }
         return CQB_OK;
     }
     if (want == CQB_BACKEND_CUDA)
@@ -102,6 +110,7 @@ void cqb_backend_close(cqb_backend *b)
 {
 #ifdef CQB_HAVE_CUDA
     if (b->kind == CQB_BACKEND_CUDA) {
+        cqb_cuda_null_close(b);
         cqb_cuda_wavelet_close(b);
         cqb_cuda_close(b);
     }

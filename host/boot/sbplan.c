@@ -333,18 +333,26 @@ static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
         if (un->nz == 0) {
             /* cqb_cq_from_counts() with the diagonal sums hoisted out of the
              * cell loop: the same operations, so the same bits */
-            double s11[MAXL], s22[MAXL];
+            double s11[MAXL], s22[MAXL], mxd[MAXL], axd[MAXL], n12[MAXL];
+            const int nx = p->nx;
             for (int iy = 0; iy < p->ny; ++iy)
                 s11[iy] = cqb_gram_entry(Nd, my[iy], my[iy], my[iy], cy->lev[iy], cy->lev[iy]);
-            for (int ix = 0; ix < p->nx; ++ix)
-                s22[ix] = cqb_gram_entry(Nd, mx[ix], mx[ix], mx[ix], cx->lev[ix], cx->lev[ix]);
+            for (int ix = 0; ix < nx; ++ix) {
+                mxd[ix] = mx[ix];
+                axd[ix] = cx->lev[ix];
+                s22[ix] = cqb_gram_entry(Nd, mxd[ix], mxd[ix], mxd[ix], axd[ix], axd[ix]);
+            }
             for (int iy = 0; iy < p->ny; ++iy) {
-                const double ay = cy->lev[iy], ny1 = my[iy];
-                for (int ix = 0; ix < p->nx; ++ix) {
-                    double n12 = yfirst ? Jyx[iy * MAXL + ix] : Jyx[ix * MAXL + iy];
-                    double s12 = cqb_gram_entry(Nd, ny1, mx[ix], n12, ay, cx->lev[ix]);
-                    o[iy * p->nx + ix] = s12 / sqrt(s11[iy] * s22[ix]);
-                }
+                const double ay = cy->lev[iy], ny1 = my[iy], sy = s11[iy];
+                for (int ix = 0; ix < nx; ++ix) n12[ix] = yfirst ? Jyx[iy * MAXL + ix] : Jyx[ix * MAXL + iy];
+                /* Element-wise over ix with contiguous operands, so the
+                 * compiler runs it in SIMD lanes (sqrt and division are
+                 * correctly rounded in every lane: the same bits as the
+                 * scalar loop; the file is built with -fno-math-errno so that
+                 * sqrt needs no errno branch). */
+                double *restrict orow = o + (size_t)iy * (size_t)nx;
+                for (int ix = 0; ix < nx; ++ix)
+                    orow[ix] = cqb_gram_entry(Nd, ny1, mxd[ix], n12[ix], ay, axd[ix]) / sqrt(sy * s22[ix]);
             }
             continue;
         }

@@ -605,3 +605,10 @@ void cli_fmt_num(char *buf, size_t n, double v)
         if (strtod(buf, NULL) == v) return;
     }
 }
+
+void cli_fmt_pvalue(char *buf, size_t n, double p, uint64_t B)
+{
+    if (isnan(p)) snprintf(buf, n, "NA");
+    else if (p == 0.0) snprintf(buf, n, "<%.2g", 1.0 / ((double)B + 1.0));
+    else snprintf(buf, n, "%.4f", p);
+}

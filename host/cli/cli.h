@@ -119,6 +119,8 @@ cJSON *cli_json_num_array(const double *v, size_t n);
 int cli_stdout_check(cqb_error *err);
 /* CSV/table number formatting with 17 significant digits ("NA" if NaN). */
 void cli_fmt_num(char *buf, size_t n, double v);
+/* A p-value for tables: %.4f, "NA", and "<1/(B+1)" (as a number) for 0. */
+void cli_fmt_pvalue(char *buf, size_t n, double p, uint64_t B);
 
 /* Reads a whole text file (or "-", stdin) of at most cli_max_input bytes,
  * polling the interrupt; malloc'd and NUL-terminated, its length in *len.

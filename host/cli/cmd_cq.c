@@ -9,6 +9,7 @@
 #include "cmds.h"
 #include "cqboot/cq_boot.h"
 #include "cqboot/cqreg.h"
+#include "cqboot/nullboot.h"
 #include "cqboot/selfnorm.h"
 #include "cqboot/version.h"
 #include "cqboot/span.h"
@@ -55,6 +56,25 @@ static const char *const CQ_HELP2 =
     "  --independent-cells an independent resample per (alpha_y, alpha_x) cell,\n"
     "                      as R; default: one resample shared by the grid\n"
     "  --no-qtests         skip the portmanteau tests\n"
+    "Calibrated test of no predictability (docs/calibrated.md; plain CQ):\n"
+    "  --null-scheme S     rotation (default): every circular shift m..N-m of\n"
+    "                      x's hits against y's (no random numbers; keeps each\n"
+    "                      series' own dependence); sb: y and x resampled by\n"
+    "                      independent stationary bootstraps (B resamples,\n"
+    "                      per-series Politis-White block length unless\n"
+    "                      --gamma), each keeping the sample's hit counts.\n"
+    "                      p_null = two-sided mid-p of |rho_hat| against the\n"
+    "                      null law of |rho*|\n"
+    "  --rotation-margin M shifts m..N-m with --null-scheme rotation (default 10)\n"
+    "  --mark RULE         what '*' (table, figures, report) means: null (default:\n"
+    "                      p_null < 1 - level), p (bootstrap p_value < 1 - level)\n"
+    "                      or band (outside R's band). The band and CI stay in the\n"
+    "                      output as confidence intervals. With controls the\n"
+    "                      null is y independent of x given the control hits:\n"
+    "                      x's hits rotate within the strata of the control\n"
+    "                      hits. With --y/x-regressors the calibrated test is\n"
+    "                      not offered and null falls back to band (a notice)\n"
+    "  --no-null           skip the calibrated test (p_null keys are null)\n"
     "Windows (each analysed like a --from/--to run; JSON key 'rolling'):\n"
     "  --window N          rolling windows of N rows (months for monthly data)\n"
     "  --window-years Y    windows of Y whole calendar years (needs dates)\n"
@@ -65,7 +85,9 @@ static const char *const CQ_HELP2 =
 static const char *const CQ_HELP3 =
     "  --gridwide          tests over the whole grid: sup-Q over the quantile\n"
     "                      grid, and Romano-Wolf (step-down max-|t|), Holm and\n"
-    "                      Benjamini-Hochberg adjusted p-values for every cell\n"
+    "                      Benjamini-Hochberg adjusted p-values for every cell;\n"
+    "                      with the calibrated test also from the null values\n"
+    "                      (p_null_rw, p_null_holm, p_null_bh, supq p_null_*)\n"
     "  --mem-limit MIB     memory for stored replicates before the exact\n"
     "                      two-pass selection is used (default 256)\n"
     "Conditional quantiles (quantile regression; Q tests and controls not offered):\n"
@@ -99,7 +121,7 @@ static const char *const CQ_HELP3 =
 enum {
     OPT_DATA = 256, OPT_Y, OPT_X, OPT_CONTROL, OPT_TRANSFORM, OPT_FROM, OPT_TO, OPT_ALPHA, OPT_ALPHA_Y,
     OPT_ALPHA_X, OPT_LAGS, OPT_QUANTILE, OPT_BOOT, OPT_GAMMA, OPT_GAMMA_FLOOR1, OPT_LEVEL, OPT_SEED,
-    OPT_INDEP, OPT_NOQ, OPT_GRIDWIDE, OPT_YREG, OPT_XREG, OPT_QTIE, OPT_SELFNORM, OPT_OMEGA, OPT_WINDOW, OPT_WINDOW_YEARS, OPT_STEP, OPT_RECURSIVE, OPT_MEM, OPT_BACKEND, OPT_THREADS, OPT_PROGRESS, OPT_QUIET, OPT_JSON, OPT_CSV, OPT_HELP
+    OPT_INDEP, OPT_NOQ, OPT_GRIDWIDE, OPT_YREG, OPT_XREG, OPT_QTIE, OPT_SELFNORM, OPT_OMEGA, OPT_WINDOW, OPT_WINDOW_YEARS, OPT_STEP, OPT_RECURSIVE, OPT_MEM, OPT_NULL_SCHEME, OPT_ROT_MARGIN, OPT_MARK, OPT_NO_NULL, OPT_BACKEND, OPT_THREADS, OPT_PROGRESS, OPT_QUIET, OPT_JSON, OPT_CSV, OPT_HELP
 };
 
 static const struct option CQ_OPTS[] = {
@@ -118,6 +140,8 @@ static const struct option CQ_OPTS[] = {
     {"selfnorm", no_argument, 0, OPT_SELFNORM},     {"omega", required_argument, 0, OPT_OMEGA},
     {"window", required_argument, 0, OPT_WINDOW},   {"window-years", required_argument, 0, OPT_WINDOW_YEARS},
     {"step", required_argument, 0, OPT_STEP},       {"recursive", no_argument, 0, OPT_RECURSIVE},         {"mem-limit", required_argument, 0, OPT_MEM},
+    {"null-scheme", required_argument, 0, OPT_NULL_SCHEME}, {"rotation-margin", required_argument, 0, OPT_ROT_MARGIN},
+    {"mark", required_argument, 0, OPT_MARK},       {"no-null", no_argument, 0, OPT_NO_NULL},
     {"backend", required_argument, 0, OPT_BACKEND}, {"threads", required_argument, 0, OPT_THREADS},
     {"progress", required_argument, 0, OPT_PROGRESS}, {"quiet", no_argument, 0, OPT_QUIET},
     {"json", required_argument, 0, OPT_JSON},       {"csv", required_argument, 0, OPT_CSV},
@@ -149,7 +173,28 @@ typedef struct cq_args {
     uint64_t mem_mib;
     cqb_backend_kind backend;
     long threads;
+    cqb_null_scheme null_scheme;
+    long rot_margin;
+    int mark;    /* CLI_MARK_* as asked */
+    int no_null;
+    int null_on; /* the calibrated test runs (plain CQ, not --no-null) */
+    int mark_eff;/* the rule applied */
 } cq_args;
+
+enum { MARK_BAND = 0, MARK_P = 1, MARK_NULL = 2 };
+static const char *const MARK_NAMES[] = {"band", "p", "null"};
+
+/* Whether cell c is marked '*' under the rule in effect. */
+static int cell_marked(const cq_args *a, const cqb_cq_cell *c)
+{
+    const double sig = 1.0 - a->level;
+    const double v = a->nctl > 0 ? c->rho_partial : c->rho;
+    switch (a->mark_eff) {
+    case MARK_P: return c->p_value < sig;
+    case MARK_NULL: return c->p_null < sig;
+    default: return v < c->band_lo || v > c->band_hi;
+    }
+}
 
 static int parse_control(cq_args *a, const char *arg)
 {
@@ -200,8 +245,11 @@ static int parse_args(cq_args *a, int argc, char **argv)
     a->level = 0.95;
     a->mem_mib = 256;
     a->backend = CQB_BACKEND_AUTO;
+    a->mark = MARK_NULL;
+    a->rot_margin = 10;
+    a->null_scheme = CQB_NULL_ROTATION;
     const char *alpha = NULL, *alpha_y = NULL, *alpha_x = NULL, *lags = "1-12", *progress = "auto";
-    int c;
+    int c, mark_given = 0;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", CQ_OPTS, NULL)) != -1) {
@@ -273,6 +321,22 @@ static int parse_args(cq_args *a, int argc, char **argv)
             if (cli_parse_u64(optarg, &a->mem_mib) || a->mem_mib < 1 || a->mem_mib > ((uint64_t)1 << 40))
                 rc = cli_usage_error("cq", "--mem-limit: '%s' is not a size in MiB", optarg);
             break;
+        case OPT_NULL_SCHEME:
+            if (cqb_null_scheme_parse(optarg, &a->null_scheme))
+                rc = cli_usage_error("cq", "--null-scheme: unknown scheme '%s' (sb, rotation)", optarg);
+            break;
+        case OPT_ROT_MARGIN:
+            if (cli_parse_int(optarg, 1, 100000000, &a->rot_margin))
+                rc = cli_usage_error("cq", "--rotation-margin: '%s' is not an integer >= 1", optarg);
+            break;
+        case OPT_MARK:
+            mark_given = 1;
+            if (!strcmp(optarg, "band")) a->mark = MARK_BAND;
+            else if (!strcmp(optarg, "p")) a->mark = MARK_P;
+            else if (!strcmp(optarg, "null")) a->mark = MARK_NULL;
+            else rc = cli_usage_error("cq", "--mark: unknown rule '%s' (band, p, null)", optarg);
+            break;
+        case OPT_NO_NULL: a->no_null = 1; break;
         case OPT_BACKEND:
             if (cqb_backend_parse(optarg, &a->backend))
                 rc = cli_usage_error("cq", "--backend: unknown backend '%s' (auto, cpu, cuda)", optarg);
@@ -331,6 +395,10 @@ static int parse_args(cq_args *a, int argc, char **argv)
     if ((a->step || a->recursive) && !a->window && !a->window_years)
         return cli_usage_error("cq", "--step and --recursive need --window or --window-years");
     if (!a->step) a->step = 1;
+    if (a->no_null && a->mark == MARK_NULL && mark_given)
+        return cli_usage_error("cq", "--mark null needs the calibrated test (not --no-null)");
+    a->null_on = !a->no_null && !a->yreg;
+    a->mark_eff = a->mark == MARK_NULL && !a->null_on ? MARK_BAND : a->mark;
     if (a->gridwide && (a->indep || a->noq || a->lags[a->nlags - 1] < 1))
         return cli_usage_error("cq", "--gridwide needs the shared resample (no --independent-cells), the Q tests "
                                      "(no --no-qtests) and a lag >= 1");
@@ -359,10 +427,18 @@ static void add_result_arrays(cJSON *root, const cq_args *a, const cqb_cq_result
         cJSON_AddItemToObject(o, "ci_hi", cli_json_num(c->ci_hi));
         cJSON_AddItemToObject(o, "p_value", cli_json_num(c->p_value));
         cJSON_AddItemToObject(o, "p_value_et", cli_json_num(c->p_value_et));
+        cJSON_AddItemToObject(o, "p_null", cli_json_num(a->null_on ? c->p_null : NAN));
+        cJSON_AddItemToObject(o, "p_null_conservative", cli_json_num(a->null_on ? c->p_null_cons : NAN));
+        cJSON_AddNumberToObject(o, "null_valid", a->null_on ? (double)c->null_valid : 0.0);
+        cJSON_AddNumberToObject(o, "sparse", (double)c->sparse);
+        cJSON_AddNumberToObject(o, "marked", (double)cell_marked(a, c));
         if (a->gridwide) {
             cJSON_AddItemToObject(o, "p_rw", cli_json_num(c->p_rw));
             cJSON_AddItemToObject(o, "p_holm", cli_json_num(c->p_holm));
             cJSON_AddItemToObject(o, "p_bh", cli_json_num(c->p_bh));
+            cJSON_AddItemToObject(o, "p_null_holm", cli_json_num(a->null_on ? c->p_null_holm : NAN));
+            cJSON_AddItemToObject(o, "p_null_bh", cli_json_num(a->null_on ? c->p_null_bh : NAN));
+            cJSON_AddItemToObject(o, "p_null_rw", cli_json_num(a->null_on ? c->p_null_rw : NAN));
         }
         cJSON_AddNumberToObject(o, "boot_valid", (double)c->boot_valid);
         cJSON_AddItemToObject(o, "gamma", cli_json_num(c->gamma));
@@ -383,6 +459,12 @@ static void add_result_arrays(cJSON *root, const cq_args *a, const cqb_cq_result
         cJSON_AddItemToObject(o, "p_lb", cli_json_num(q->p_lb));
         cJSON_AddNumberToObject(o, "boot_valid", (double)q->boot_valid);
         cJSON_AddItemToObject(o, "gamma", cli_json_num(q->gamma));
+        cJSON_AddItemToObject(o, "p_null", cli_json_num(a->null_on ? q->p_null_lb : NAN));
+        cJSON_AddItemToObject(o, "p_null_bp", cli_json_num(a->null_on ? q->p_null_bp : NAN));
+        cJSON_AddItemToObject(o, "p_null_lb", cli_json_num(a->null_on ? q->p_null_lb : NAN));
+        cJSON_AddItemToObject(o, "cv_null_bp", cli_json_num(a->null_on ? q->cv_null_bp : NAN));
+        cJSON_AddItemToObject(o, "cv_null_lb", cli_json_num(a->null_on ? q->cv_null_lb : NAN));
+        cJSON_AddNumberToObject(o, "null_valid", a->null_on ? (double)q->null_valid : 0.0);
         cJSON_AddItemToArray(qt, o);
     }
     if (a->gridwide) {
@@ -398,6 +480,8 @@ static void add_result_arrays(cJSON *root, const cq_args *a, const cqb_cq_result
             cJSON_AddItemToObject(o, "p_bp", cli_json_num(q->p_bp));
             cJSON_AddItemToObject(o, "p_lb", cli_json_num(q->p_lb));
             cJSON_AddNumberToObject(o, "boot_valid", (double)q->boot_valid);
+            cJSON_AddItemToObject(o, "p_null_bp", cli_json_num(a->null_on ? q->p_null_bp : NAN));
+            cJSON_AddItemToObject(o, "p_null_lb", cli_json_num(a->null_on ? q->p_null_lb : NAN));
             cJSON_AddItemToArray(sq, o);
         }
     }
@@ -428,9 +512,10 @@ static void write_csv(FILE *f, const cq_args *a, const cqb_cq_result *r, int hea
     const int partial = a->nctl > 0;
     const int win = a->window || a->window_years;
     if (header)
-        fprintf(f, "%salpha_y,alpha_x,lag,n,rho,%sband_lo,band_hi,ci_lo,ci_hi,p_value,p_value_et,boot_valid,gamma%s\n",
+        fprintf(f, "%salpha_y,alpha_x,lag,n,rho,%sband_lo,band_hi,ci_lo,ci_hi,p_value,p_value_et,boot_valid,gamma,"
+                   "p_null,p_null_conservative,null_valid,sparse,marked%s\n",
                 win ? "window_first,window_last," : "", partial ? "rho_partial," : "",
-                a->gridwide ? ",p_rw,p_holm,p_bh" : "");
+                a->gridwide ? ",p_rw,p_holm,p_bh,p_null_holm,p_null_bh,p_null_rw" : "");
     char b[11][40];
     for (size_t i = 0; i < r->ncells; ++i) {
         const cqb_cq_cell *c = &r->cells[i];
@@ -449,12 +534,22 @@ static void write_csv(FILE *f, const cq_args *a, const cqb_cq_result *r, int hea
         fprintf(f, "%s,%s,%zu,%zu,%s,", b[0], b[1], c->lag, c->n, b[2]);
         if (partial) fprintf(f, "%s,", b[3]);
         fprintf(f, "%s,%s,%s,%s,%s,%s,%zu,%s", b[4], b[5], b[6], b[7], b[8], b[10], c->boot_valid, b[9]);
+        {
+            char nb[2][40];
+            cli_fmt_num(nb[0], 40, a->null_on ? c->p_null : NAN);
+            cli_fmt_num(nb[1], 40, a->null_on ? c->p_null_cons : NAN);
+            fprintf(f, ",%s,%s,%zu,%d,%d", nb[0], nb[1], a->null_on ? c->null_valid : (size_t)0, c->sparse,
+                    cell_marked(a, c));
+        }
         if (a->gridwide) {
-            char g[3][40];
+            char g[6][40];
             cli_fmt_num(g[0], 40, c->p_rw);
             cli_fmt_num(g[1], 40, c->p_holm);
             cli_fmt_num(g[2], 40, c->p_bh);
-            fprintf(f, ",%s,%s,%s", g[0], g[1], g[2]);
+            cli_fmt_num(g[3], 40, a->null_on ? c->p_null_holm : NAN);
+            cli_fmt_num(g[4], 40, a->null_on ? c->p_null_bh : NAN);
+            cli_fmt_num(g[5], 40, a->null_on ? c->p_null_rw : NAN);
+            fprintf(f, ",%s,%s,%s,%s,%s,%s", g[0], g[1], g[2], g[3], g[4], g[5]);
         }
         fputc('\n', f);
     }
@@ -477,28 +572,53 @@ static void write_table(FILE *f, const cq_args *a, const cqb_cq_result *r, const
     }
     if (gamma_shown > 0) fprintf(f, "gamma %.4g (mean block %.3g)\n", gamma_shown, 1.0 / gamma_shown);
     else fprintf(f, "gamma: automatic per lag (column 'gamma' of --csv/--json)\n");
-    fprintf(f, "%.0f%% band of %s; '*' = outside the band (p-value < %.3g)\n\n", 100 * a->level,
-            partial ? "the partial CQ" : "the CQ", 1 - a->level);
-    fprintf(f, "%7s %7s %4s %6s %9s %s%9s %9s %9s %9s %8s\n", "alpha_y", "alpha_x", "lag", "n", "rho",
-            partial ? "rho_part  " : "", "band_lo", "band_hi", "ci_lo", "ci_hi", "p_value");
+    const double sig = 1 - a->level;
+    if (a->mark_eff == MARK_NULL)
+        fprintf(f, "'*' = calibrated test rejects rho = 0 at %.3g (p_null < %.3g; null-imposing %s);\n"
+                   "%.0f%% band and CI of R's rule shown as intervals; 's' = sparse cell (expected joint\n"
+                   "tail hits < 5: few attainable p-values)\n\n",
+                sig, sig,
+                partial ? "rotation within control strata"
+                        : a->null_scheme == CQB_NULL_SB ? "exact-count stationary bootstrap" : "rotation",
+                100 * a->level);
+    else if (a->mark_eff == MARK_P)
+        fprintf(f, "'*' = bootstrap p_value < %.3g (R's rule, centred at rho_hat: not a calibrated test in\n"
+                   "the tails); 's' = sparse cell\n\n", sig);
+    else
+        fprintf(f, "%.0f%% band of %s; '*' = outside the band (R's rule: not a calibrated test in the tails\n"
+                   "of short samples); 's' = sparse cell\n\n",
+                100 * a->level, partial ? "the partial CQ" : "the CQ");
+    fprintf(f, "%7s %7s %4s %6s %9s %s%9s %9s %9s %9s %8s %8s\n", "alpha_y", "alpha_x", "lag", "n", "rho",
+            partial ? "rho_part  " : "", "band_lo", "band_hi", "ci_lo", "ci_hi", "p_value", "p_null");
     for (size_t i = 0; i < r->ncells; ++i) {
         const cqb_cq_cell *c = &r->cells[i];
-        double stat = partial ? c->rho_partial : c->rho;
-        int sig = stat < c->band_lo || stat > c->band_hi;
+        char pv[2][24];
+        cli_fmt_pvalue(pv[0], sizeof pv[0], c->p_value, a->B);
+        cli_fmt_pvalue(pv[1], sizeof pv[1], a->null_on ? c->p_null : NAN, a->B);
         fprintf(f, "%7g %7g %4zu %6zu %9.5f ", c->alpha_y, c->alpha_x, c->lag, c->n, c->rho);
         if (partial) fprintf(f, "%9.5f ", c->rho_partial);
-        fprintf(f, "%9.5f %9.5f %9.5f %9.5f %8.4f%s\n", c->band_lo, c->band_hi, c->ci_lo, c->ci_hi, c->p_value,
-                sig ? " *" : "");
+        fprintf(f, "%9.5f %9.5f %9.5f %9.5f %8s %8s%s%s\n", c->band_lo, c->band_hi, c->ci_lo, c->ci_hi, pv[0], pv[1],
+                cell_marked(a, c) ? " *" : "  ", c->sparse ? " s" : "");
     }
     if (r->nqtests) {
         fprintf(f, "\nPortmanteau tests of %s over lags 1..p (critical values at %.0f%%; '*' = reject)\n",
                 partial ? "the partial CQ" : "the CQ", 100 * a->level);
-        fprintf(f, "%7s %7s %4s %10s %10s %7s %10s %10s %7s\n", "alpha_y", "alpha_x", "p", "Q_BP", "cv_BP", "p_BP",
-                "Q_LB", "cv_LB", "p_LB");
+        if (a->mark_eff == MARK_NULL)
+            fprintf(f, "'*' on the Ljung-Box p_null (null-imposing resample, mid-p); cv_LB0 its critical value\n");
+        fprintf(f, "%7s %7s %4s %10s %10s %7s %10s %10s %7s %10s %7s\n", "alpha_y", "alpha_x", "p", "Q_BP", "cv_BP",
+                "p_BP", "Q_LB", "cv_LB", "p_LB", "cv_LB0", "p_null");
         for (size_t i = 0; i < r->nqtests; ++i) {
             const cqb_cq_qtest *q = &r->qtests[i];
-            fprintf(f, "%7g %7g %4zu %10.4f %10.4f %7.4f %10.4f %10.4f %7.4f%s\n", q->alpha_y, q->alpha_x, q->p,
-                    q->q_bp, q->cv_bp, q->p_bp, q->q_lb, q->cv_lb, q->p_lb, q->q_lb > q->cv_lb ? " *" : "");
+            int rej = a->mark_eff == MARK_NULL ? q->p_null_lb < 1 - a->level
+                      : a->mark_eff == MARK_P  ? q->p_lb < 1 - a->level
+                                               : q->q_lb > q->cv_lb;
+            char pv[3][24];
+            cli_fmt_pvalue(pv[0], sizeof pv[0], a->null_on ? q->p_null_lb : NAN, a->B);
+            cli_fmt_pvalue(pv[1], sizeof pv[1], q->p_bp, a->B);
+            cli_fmt_pvalue(pv[2], sizeof pv[2], q->p_lb, a->B);
+            fprintf(f, "%7g %7g %4zu %10.4f %10.4f %7s %10.4f %10.4f %7s %10.4f %7s%s\n", q->alpha_y, q->alpha_x, q->p,
+                    q->q_bp, q->cv_bp, pv[1], q->q_lb, q->cv_lb, pv[2], a->null_on ? q->cv_null_lb : NAN, pv[0],
+                    rej ? " *" : "");
         }
     }
     if (r->singular)
@@ -730,6 +850,10 @@ int cmd_cq(int argc, char **argv)
     o.share_grid = !a.indep;
     o.gridwide = a.gridwide;
     o.mem_limit = (size_t)a.mem_mib << 20;
+    o.null_test = a.null_on;
+    o.null_partial = a.null_on && a.nctl > 0;
+    o.null_scheme = (int)a.null_scheme;
+    o.rot_margin = (size_t)a.rot_margin;
     o.backend = &be;
     o.cancel = &cli_interrupted;
     cli_progress prog;
@@ -747,6 +871,13 @@ int cmd_cq(int argc, char **argv)
         cqb_error_set(&err, CQB_EDATA, "%s: %s", a.data, msg);
     }
     if (st != CQB_OK) goto fail;
+    if (a.mark == MARK_NULL && a.mark_eff != MARK_NULL && !a.no_null && !a.quiet)
+        fprintf(stderr, "cqboot cq: notice: the calibrated test (p_null) is not offered with --y/x-regressors; "
+                        "the marks use R's band rule, which over-rejects in the tails of short samples "
+                        "(docs/calibrated.md)\n");
+    if (a.null_on && a.nctl && a.null_scheme == CQB_NULL_SB && !a.quiet)
+        fprintf(stderr, "cqboot cq: notice: with controls the calibrated test rotates x's hits within the "
+                        "strata of the control hits (--null-scheme sb is for the plain CQ)\n");
 
     if (a.selfnorm) {
         /* the omnibus test for p = 1..P (lags 1..p) and the t-test of each
@@ -891,6 +1022,12 @@ int cmd_cq(int argc, char **argv)
     cJSON_AddRawToObject(options, "seed", seedbuf); /* exact for any 64-bit seed */
     cJSON_AddBoolToObject(options, "share_resamples_across_quantiles", !a.indep);
     cJSON_AddBoolToObject(options, "gridwide", a.gridwide);
+    cJSON_AddBoolToObject(options, "null_test", a.null_on);
+    cJSON_AddStringToObject(options, "null_scheme",
+                            a.nctl ? "stratified_rotation" : cqb_null_scheme_name(a.null_scheme));
+    if (a.null_scheme == CQB_NULL_ROTATION) cJSON_AddNumberToObject(options, "rotation_margin", (double)a.rot_margin);
+    cJSON_AddStringToObject(options, "mark", MARK_NAMES[a.mark]);
+    cJSON_AddStringToObject(options, "mark_applied", MARK_NAMES[a.mark_eff]);
     if (a.selfnorm) cJSON_AddItemToObject(options, "omega", cli_json_num(a.omega));
     cJSON_AddBoolToObject(options, "qtests", spec.qtests);
     cJSON_AddStringToObject(options, "backend", be.name);
@@ -961,16 +1098,20 @@ int cmd_cq(int argc, char **argv)
         write_table(stdout, &a, &res, &d, be.device, a.gamma);
         if (nwin) {
             const int partial = a.nctl > 0;
-            printf("\n%s windows (%zu); '*' = outside the band\n", a.recursive ? "Recursive" : "Rolling", nwin);
-            printf("%-10s %-10s %7s %7s %4s %9s %9s %9s %8s\n", "first", "last", "alpha_y", "alpha_x", "lag",
-                   partial ? "rho_part" : "rho", "band_lo", "band_hi", "p_value");
+            printf("\n%s windows (%zu); '*' = marked by the --mark rule (%s)\n", a.recursive ? "Recursive" : "Rolling",
+                   nwin, MARK_NAMES[a.mark_eff]);
+            printf("%-10s %-10s %7s %7s %4s %9s %9s %9s %8s %8s\n", "first", "last", "alpha_y", "alpha_x", "lag",
+                   partial ? "rho_part" : "rho", "band_lo", "band_hi", "p_value", "p_null");
             for (size_t w = 0; w < nwin; ++w) {
                 for (size_t i = 0; i < wres[w].ncells; ++i) {
                     const cqb_cq_cell *c = &wres[w].cells[i];
                     double v = partial ? c->rho_partial : c->rho;
-                    printf("%-10s %-10s %7g %7g %4zu %9.5f %9.5f %9.5f %8.4f%s\n", d.set.labels[win[w].begin],
+                    char pv[2][24];
+                    cli_fmt_pvalue(pv[0], sizeof pv[0], c->p_value, a.B);
+                    cli_fmt_pvalue(pv[1], sizeof pv[1], a.null_on ? c->p_null : NAN, a.B);
+                    printf("%-10s %-10s %7g %7g %4zu %9.5f %9.5f %9.5f %8s %8s%s\n", d.set.labels[win[w].begin],
                            d.set.labels[win[w].end - 1], c->alpha_y, c->alpha_x, c->lag, v, c->band_lo, c->band_hi,
-                           c->p_value, v < c->band_lo || v > c->band_hi ? " *" : "");
+                           pv[0], pv[1], cell_marked(&a, c) ? " *" : "");
                 }
             }
         }

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "cmds.h"
+#include "cqboot/nullboot.h"
 #include "cqboot/sbplan.h"
 #include "cqboot/simulate.h"
 #include "cqboot/version.h"
@@ -47,6 +48,10 @@ static const char *const SIM_HELP =
     "                      np::b.star rule on each replication's data)\n"
     "  --gamma-floor1      with auto: floor each b at 1 before averaging\n"
     "  --level P           confidence level (default 0.95; tests at 1 - P)\n"
+    "  --null-scheme S     the calibrated test counted beside R's rules:\n"
+    "                      rotation (default), sb, or off (docs/calibrated.md);\n"
+    "                      given explicitly, --csv also gets its rows\n"
+    "  --rotation-margin M shifts m..N-m with rotation (default 10)\n"
     "Monte Carlo:\n"
     "  --reps R            replications (default 1000)\n"
     "  --rep0 N            first replication id (default 0): runs with disjoint\n"
@@ -63,7 +68,9 @@ static const char *const SIM_HELP =
     "  --help              this help\n"
     "\n"
     "Rejection rules at 1 - P: band (rho_hat outside the bootstrap null band),\n"
-    "pval (bootstrap p-value < 1 - P), Q_LB and Q_BP (Q(p) > critical value).\n"
+    "pval (bootstrap p-value < 1 - P), Q_LB and Q_BP (Q(p) > critical value);\n"
+    "null (calibrated p_null < 1 - P), null_cons (p_null_conservative < 1 - P),\n"
+    "q_lb_null (Ljung-Box p_null < 1 - P).\n"
     "\n"
     "Exit status: 0 ok, 2 usage, 3 file, 5 out of memory, 130 interrupted\n"
     "(SIGINT), 143 terminated (SIGTERM); docs/safety.md.\n";
@@ -72,7 +79,7 @@ enum {
     OPT_DGP = 256, OPT_T, OPT_BURN, OPT_PHI, OPT_OMEGA, OPT_GA, OPT_GB, OPT_DF, OPT_STRENGTH, OPT_TAIL_LAG,
     OPT_TAIL_ALPHA, OPT_VAR_A, OPT_VAR_LOAD, OPT_ALPHA, OPT_ALPHA_Y, OPT_ALPHA_X, OPT_LAGS, OPT_NOQ, OPT_BOOT,
     OPT_GAMMA, OPT_GAMMA_FLOOR1, OPT_LEVEL, OPT_REPS, OPT_REP0, OPT_SEED, OPT_THREADS, OPT_PROGRESS, OPT_QUIET,
-    OPT_JSON, OPT_CSV, OPT_HELP
+    OPT_JSON, OPT_CSV, OPT_HELP, OPT_NULL_SCHEME, OPT_ROT_MARGIN
 };
 
 static const struct option SIM_OPTS[] = {
@@ -91,6 +98,7 @@ static const struct option SIM_OPTS[] = {
     {"seed", required_argument, 0, OPT_SEED},         {"threads", required_argument, 0, OPT_THREADS},
     {"progress", required_argument, 0, OPT_PROGRESS}, {"quiet", no_argument, 0, OPT_QUIET},
     {"json", required_argument, 0, OPT_JSON},         {"csv", required_argument, 0, OPT_CSV},
+    {"null-scheme", required_argument, 0, OPT_NULL_SCHEME}, {"rotation-margin", required_argument, 0, OPT_ROT_MARGIN},
     {"help", no_argument, 0, OPT_HELP},               {0, 0, 0, 0}};
 
 /* Options that belong to some processes only. */
@@ -108,6 +116,9 @@ typedef struct sim_args {
     uint64_t B, reps, rep0, seed;
     double gamma, level;
     long threads;
+    int null_on, null_given;
+    cqb_null_scheme null_scheme;
+    long rot_margin;
     /* options given, for the check against --dgp */
     const char *given[8];
     int given_for[8];
@@ -155,6 +166,9 @@ static int parse_args(sim_args *a, int argc, char **argv)
     a->reps = 1000;
     a->seed = 1;
     a->level = 0.95;
+    a->null_on = 1;
+    a->rot_margin = 10;
+    a->null_scheme = CQB_NULL_ROTATION;
     cqb_dgp_kind kind = CQB_DGP_NULL;
     /* parameters as given; defaults filled in once --dgp is known */
     double phi = NAN, omega = NAN, ga = NAN, gb = NAN, df = NAN, strength = NAN, tail_alpha = NAN;
@@ -236,6 +250,16 @@ static int parse_args(sim_args *a, int argc, char **argv)
                 rc = bad("--gamma", optarg, "in (0,1] or auto");
             break;
         case OPT_GAMMA_FLOOR1: a->floor1 = 1; break;
+        case OPT_NULL_SCHEME:
+            a->null_given = 1;
+            if (!strcmp(optarg, "off")) a->null_on = 0;
+            else if (cqb_null_scheme_parse(optarg, &a->null_scheme))
+                rc = cli_usage_error("simulate", "--null-scheme: unknown scheme '%s' (sb, rotation, off)", optarg);
+            else a->null_on = 1;
+            break;
+        case OPT_ROT_MARGIN:
+            if (cli_parse_int(optarg, 1, 100000000, &a->rot_margin)) rc = bad("--rotation-margin", optarg, "an integer >= 1");
+            break;
         case OPT_LEVEL:
             if (cli_parse_double(optarg, &a->level) || !(a->level > 0.0 && a->level < 1.0))
                 rc = bad("--level", optarg, "in (0,1)");
@@ -401,7 +425,11 @@ static cJSON *results_json(const sim_args *a, const cqb_sim_result *r, double to
                             "seed of replication r from Philox(seed, r)");
     cJSON_AddStringToObject(op, "rules",
                             "band: rho outside the null band; pval: p_value < 1 - level; "
-                            "q_lb, q_bp: Q(p) > critical value");
+                            "q_lb, q_bp: Q(p) > critical value; null: p_null < 1 - level; "
+                            "null_cons: p_null_conservative < 1 - level; q_lb_null: Ljung-Box p_null < 1 - level");
+    cJSON_AddStringToObject(op, "null_scheme", a->null_on ? cqb_null_scheme_name(a->null_scheme) : "off");
+    if (a->null_on && a->null_scheme == CQB_NULL_ROTATION)
+        cJSON_AddNumberToObject(op, "rotation_margin", (double)a->rot_margin);
     cJSON *cells = cJSON_AddArrayToObject(root, "cells");
     for (size_t i = 0; i < r->ncells; ++i) {
         const cqb_sim_cell *c = &r->cells[i];
@@ -419,6 +447,15 @@ static cJSON *results_json(const sim_args *a, const cqb_sim_result *r, double to
         cJSON_AddItemToObject(o, "rho_mean", cli_json_num(c->rho_mean));
         cJSON_AddItemToObject(o, "rho_sd", cli_json_num(c->rho_sd));
         cJSON_AddItemToObject(o, "gamma_mean", cli_json_num(c->gamma_mean));
+        cJSON_AddNumberToObject(o, "sparse", (double)c->sparse);
+        if (a->null_on) {
+            cJSON_AddNumberToObject(o, "rej_null", (double)c->rej_null);
+            cJSON_AddItemToObject(o, "rate_null", cli_json_num(c->rate_null));
+            cJSON_AddItemToObject(o, "se_null", cli_json_num(c->se_null));
+            cJSON_AddNumberToObject(o, "rej_null_cons", (double)c->rej_null_cons);
+            cJSON_AddItemToObject(o, "rate_null_cons", cli_json_num(c->rate_null_cons));
+            cJSON_AddItemToObject(o, "se_null_cons", cli_json_num(c->se_null_cons));
+        }
         cJSON_AddItemToArray(cells, o);
     }
     cJSON *qt = cJSON_AddArrayToObject(root, "qtests");
@@ -435,6 +472,11 @@ static cJSON *results_json(const sim_args *a, const cqb_sim_result *r, double to
         cJSON_AddNumberToObject(o, "rej_bp", (double)q->rej_bp);
         cJSON_AddItemToObject(o, "rate_bp", cli_json_num(q->rate_bp));
         cJSON_AddItemToObject(o, "se_bp", cli_json_num(q->se_bp));
+        if (a->null_on) {
+            cJSON_AddNumberToObject(o, "rej_null_lb", (double)q->rej_null_lb);
+            cJSON_AddItemToObject(o, "rate_null_lb", cli_json_num(q->rate_null_lb));
+            cJSON_AddItemToObject(o, "se_null_lb", cli_json_num(q->se_null_lb));
+        }
         cJSON_AddItemToArray(qt, o);
     }
     cJSON *tm = cJSON_AddObjectToObject(root, "timing");
@@ -459,8 +501,9 @@ static void csv_row(FILE *f, const char *test, double ay, double ax, size_t lag,
             (unsigned long long)rej, b[2], b[3], b[4], b[5], b[6]);
 }
 
-static void write_csv(FILE *f, const cqb_sim_result *r)
+static void write_csv(FILE *f, const sim_args *a, const cqb_sim_result *r)
 {
+    const int nul = a->null_on && a->null_given;
     fprintf(f, "test,alpha_y,alpha_x,lag,valid,rejections,rate,se,rho_mean,rho_sd,gamma_mean\n");
     for (size_t i = 0; i < r->ncells; ++i) {
         const cqb_sim_cell *c = &r->cells[i];
@@ -468,11 +511,20 @@ static void write_csv(FILE *f, const cqb_sim_result *r)
                 c->rho_mean, c->rho_sd, c->gamma_mean);
         csv_row(f, "pval", c->alpha_y, c->alpha_x, c->lag, c->valid, c->rej_pval, c->rate_pval, c->se_pval,
                 c->rho_mean, c->rho_sd, c->gamma_mean);
+        if (nul) {
+            csv_row(f, "null", c->alpha_y, c->alpha_x, c->lag, c->valid, c->rej_null, c->rate_null, c->se_null,
+                    c->rho_mean, c->rho_sd, c->gamma_mean);
+            csv_row(f, "null_cons", c->alpha_y, c->alpha_x, c->lag, c->valid, c->rej_null_cons, c->rate_null_cons,
+                    c->se_null_cons, c->rho_mean, c->rho_sd, c->gamma_mean);
+        }
     }
     for (size_t i = 0; i < r->nqtests; ++i) {
         const cqb_sim_qtest *q = &r->qtests[i];
         csv_row(f, "q_lb", q->alpha_y, q->alpha_x, q->p, q->valid, q->rej_lb, q->rate_lb, q->se_lb, NAN, NAN, NAN);
         csv_row(f, "q_bp", q->alpha_y, q->alpha_x, q->p, q->valid, q->rej_bp, q->rate_bp, q->se_bp, NAN, NAN, NAN);
+        if (nul)
+            csv_row(f, "q_lb_null", q->alpha_y, q->alpha_x, q->p, q->valid, q->rej_null_lb, q->rate_null_lb,
+                    q->se_null_lb, NAN, NAN, NAN);
     }
 }
 
@@ -490,23 +542,35 @@ static void write_table(FILE *f, const sim_args *a, const cqb_sim_result *r)
             (unsigned long long)(r->rep0 + r->reps - 1), (unsigned long long)a->B, g, a->level,
             (unsigned long long)a->seed, r->threads, r->threads == 1 ? "" : "s", r->seconds);
     fprintf(f, "Rejection rates at %.3g (Monte Carlo standard errors): band = rho outside the null band,\n"
-               "pval = bootstrap p-value < %.3g\n\n",
+               "pval = bootstrap p-value < %.3g",
             1 - a->level, 1 - a->level);
-    fprintf(f, "%7s %7s %4s %7s %17s %17s %9s %8s %7s\n", "alpha_y", "alpha_x", "lag", "valid", "band (se)",
+    if (a->null_on)
+        fprintf(f, ",\nnull = calibrated p_null < %.3g (%s), cons = p_null_conservative; 's' = sparse cell",
+                1 - a->level, cqb_null_scheme_name(a->null_scheme));
+    fprintf(f, "\n\n");
+    fprintf(f, "%7s %7s %4s %7s %17s %17s %9s %8s %7s", "alpha_y", "alpha_x", "lag", "valid", "band (se)",
             "pval (se)", "mean_rho", "sd_rho", "gamma");
+    if (a->null_on) fprintf(f, " %17s %7s", "null (se)", "cons");
+    fprintf(f, "\n");
     for (size_t i = 0; i < r->ncells; ++i) {
         const cqb_sim_cell *c = &r->cells[i];
-        fprintf(f, "%7g %7g %4zu %7llu %7.4f (%7.4f) %7.4f (%7.4f) %9.5f %8.5f %7.4f\n", c->alpha_y, c->alpha_x,
+        fprintf(f, "%7g %7g %4zu %7llu %7.4f (%7.4f) %7.4f (%7.4f) %9.5f %8.5f %7.4f", c->alpha_y, c->alpha_x,
                 c->lag, (unsigned long long)c->valid, c->rate_band, c->se_band, c->rate_pval, c->se_pval,
                 c->rho_mean, c->rho_sd, c->gamma_mean);
+        if (a->null_on)
+            fprintf(f, " %7.4f (%7.4f) %7.4f%s", c->rate_null, c->se_null, c->rate_null_cons, c->sparse ? " s" : "");
+        fprintf(f, "\n");
     }
     if (r->nqtests) {
         fprintf(f, "\nPortmanteau tests over lags 1..p: Q(p) > bootstrap critical value\n");
-        fprintf(f, "%7s %7s %4s %7s %17s %17s\n", "alpha_y", "alpha_x", "p", "valid", "Q_LB (se)", "Q_BP (se)");
+        fprintf(f, "%7s %7s %4s %7s %17s %17s%s\n", "alpha_y", "alpha_x", "p", "valid", "Q_LB (se)", "Q_BP (se)",
+                a->null_on ? "   Q_LB null (se)" : "");
         for (size_t i = 0; i < r->nqtests; ++i) {
             const cqb_sim_qtest *q = &r->qtests[i];
-            fprintf(f, "%7g %7g %4zu %7llu %7.4f (%7.4f) %7.4f (%7.4f)\n", q->alpha_y, q->alpha_x, q->p,
+            fprintf(f, "%7g %7g %4zu %7llu %7.4f (%7.4f) %7.4f (%7.4f)", q->alpha_y, q->alpha_x, q->p,
                     (unsigned long long)q->valid, q->rate_lb, q->se_lb, q->rate_bp, q->se_bp);
+            if (a->null_on) fprintf(f, " %7.4f (%7.4f)", q->rate_null_lb, q->se_null_lb);
+            fprintf(f, "\n");
         }
     }
 }
@@ -560,6 +624,9 @@ int cmd_simulate(int argc, char **argv)
     o.gamma_floor1 = a.floor1;
     o.level = a.level;
     o.threads = (int)a.threads;
+    o.null_test = a.null_on;
+    o.null_scheme = (int)a.null_scheme;
+    o.rot_margin = (size_t)a.rot_margin;
     o.cancel = &cli_interrupted;
     cli_progress prog;
     cli_progress_init(&prog, a.progress, "cqboot simulate");
@@ -583,7 +650,7 @@ int cmd_simulate(int argc, char **argv)
         fputc('\n', f);
         free(txt);
     }
-    if (a.csv) write_csv(oc.f, &res);
+    if (a.csv) write_csv(oc.f, &a, &res);
     if (!a.json && !a.csv) write_table(stdout, &a, &res);
     if (cli_stdout_check(&err)) {
         st = err.status;

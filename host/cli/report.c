@@ -111,26 +111,60 @@ static void add_figure(cJSON *entry, const char *base, const char *caption)
 
 #define MAXG 64
 
-/* Which cells to mark on the CQ figures: outside the band (default), or an
- * adjusted p-value below 1 - level. */
+/* Which cells to mark on the CQ figures: null (the calibrated test: p_null
+ * below 1 - level; the default when the result has it), band (outside R's
+ * band), p (the bootstrap p_value), or an adjusted p-value (rw, holm, bh of
+ * p_value; null_holm, null_bh of p_null) below 1 - level. */
 static int marked(const cJSON *cell, const char *mark, double level, int partial)
 {
     if (!strcmp(mark, "band")) {
         double v = num(cell, partial ? "rho_partial" : "rho");
         return v < num(cell, "band_lo") || v > num(cell, "band_hi");
     }
-    char key[16];
-    snprintf(key, sizeof key, "p_%s", mark);
+    char key[24];
+    if (!strcmp(mark, "p")) snprintf(key, sizeof key, "p_value");
+    else snprintf(key, sizeof key, "p_%s", mark);
     double p = num(cell, key);
     return !isnan(p) && p < 1.0 - level;
 }
 
 static const char *mark_text(const char *mark)
 {
+    if (!strcmp(mark, "null")) return "calibrated test: p_null < 1 - level";
+    if (!strcmp(mark, "null_rw")) return "Romano-Wolf (null values) p_null < 1 - level";
+    if (!strcmp(mark, "null_holm")) return "Holm-adjusted p_null < 1 - level";
+    if (!strcmp(mark, "null_bh")) return "Benjamini-Hochberg-adjusted p_null < 1 - level";
+    if (!strcmp(mark, "p")) return "bootstrap p_value < 1 - level (R rule, not calibrated)";
     if (!strcmp(mark, "rw")) return "Romano-Wolf adjusted p < 1 - level";
     if (!strcmp(mark, "holm")) return "Holm adjusted p < 1 - level";
     if (!strcmp(mark, "bh")) return "Benjamini-Hochberg adjusted p < 1 - level";
-    return "outside the bootstrap band";
+    return "outside the bootstrap band (R rule, not calibrated)";
+}
+
+/* Whether the result carries the calibrated test. */
+static int has_null(const cJSON *opts)
+{
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(opts, "null_test"));
+}
+
+/* The mark rule of a CQ analysis: the spec's figures.mark, else null when
+ * the result has p_null, else band; a grid-wide rule without the grid-wide
+ * tests (or a null rule without p_null) falls back to the default. */
+static const char *cq_mark(const cJSON *spec, const cJSON *opts)
+{
+    const cJSON *figs = cJSON_GetObjectItemCaseSensitive(spec, "figures");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(figs, "mark");
+    const char *def = has_null(opts) ? "null" : "band";
+    /* the analysis' own --mark (the result's options.mark) when the figures do not say */
+    const cJSON *am = cJSON_GetObjectItemCaseSensitive(opts, "mark");
+    if (cJSON_IsString(am) && (!strcmp(am->valuestring, "band") || !strcmp(am->valuestring, "p"))) def = am->valuestring;
+    const char *mark = cJSON_IsString(m) ? m->valuestring : def;
+    const int gw = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(opts, "gridwide"));
+    if ((!strcmp(mark, "rw") || !strcmp(mark, "holm") || !strcmp(mark, "bh")) && !gw) mark = def;
+    if ((!strcmp(mark, "null_holm") || !strcmp(mark, "null_bh") || !strcmp(mark, "null_rw")) && (!gw || !has_null(opts)))
+        mark = def;
+    if (!strcmp(mark, "null") && !has_null(opts)) mark = "band";
+    return mark;
 }
 
 /* ---------------------------------------------------------- CQ figures -- */
@@ -146,10 +180,8 @@ static cqb_status cq_figures(const char *outdir, cJSON *entry, cqb_error *err)
     const double level = num(opts, "level");
     const int partial = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(opts, "controls")) > 0;
     const cJSON *figs = cJSON_GetObjectItemCaseSensitive(spec, "figures");
-    const char *mark = cJSON_IsString(cJSON_GetObjectItemCaseSensitive(figs, "mark"))
-                           ? cJSON_GetObjectItemCaseSensitive(figs, "mark")->valuestring
-                           : "band";
-    if (strcmp(mark, "band") && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(opts, "gridwide"))) mark = "band";
+    const char *mark = cq_mark(spec, opts);
+    const int nul = has_null(opts);
     const char *stat = partial ? "partial CQ" : "CQ";
     const char *ylab = partial ? "partial cross-quantilogram" : "cross-quantilogram";
     double ay[MAXG], ax[MAXG], lags[4096];
@@ -170,10 +202,10 @@ static cqb_status cq_figures(const char *outdir, cJSON *entry, cqb_error *err)
     if (ny * nx > 1) {
         for (size_t h = 0; h < nhl; ++h) {
             double *z = malloc(ny * nx * sizeof *z);
-            unsigned char *mk = calloc(ny * nx, 1);
+            unsigned char *mk = calloc(ny * nx, 1), *hat = calloc(ny * nx, 1);
             char **rl = calloc(ny, sizeof *rl), **cl = calloc(nx, sizeof *cl);
-            if (!z || !mk || !rl || !cl) {
-                free(z); free(mk); free(rl); free(cl);
+            if (!z || !mk || !hat || !rl || !cl) {
+                free(z); free(mk); free(hat); free(rl); free(cl);
                 return cqb_error_set(err, CQB_ENOMEM, "out of memory");
             }
             for (size_t i = 0; i < ny * nx; ++i) z[i] = NAN;
@@ -187,6 +219,7 @@ static cqb_status cq_figures(const char *outdir, cJSON *entry, cqb_error *err)
                 if (iy == ny || ix == nx) continue;
                 z[iy * nx + ix] = num(e, partial ? "rho_partial" : "rho");
                 mk[iy * nx + ix] = (unsigned char)marked(e, mark, level, partial);
+                hat[iy * nx + ix] = num(e, "sparse") == 1.0;
                 found = 1;
             }
             char lb[MAXG][32], cb[MAXG][32];
@@ -228,6 +261,8 @@ static cqb_status cq_figures(const char *outdir, cJSON *entry, cqb_error *err)
                 }
                 hm.cmap = CQB_CMAP_DIVERGING;
                 hm.mark_label = mark_text(mark);
+                hm.hatch = hat;
+                hm.hatch_label = "sparse: expected joint tail hits < 5";
                 char base[600];
                 snprintf(base, sizeof base, "%s_heatmap_lag%g", name, hl[h]);
                 snprintf(path, sizeof path, "%s/%s", outdir, base);
@@ -235,7 +270,7 @@ static cqb_status cq_figures(const char *outdir, cJSON *entry, cqb_error *err)
                 snprintf(cap, sizeof cap, "%s over the quantile grid at lag %g (%s)", stat, hl[h], mark_text(mark));
                 if (st == CQB_OK) add_figure(entry, base, cap);
             }
-            free(z); free(mk); free(rl); free(cl);
+            free(z); free(mk); free(hat); free(rl); free(cl);
             if (st != CQB_OK) return st;
         }
     }
@@ -302,32 +337,36 @@ static cqb_status cq_figures(const char *outdir, cJSON *entry, cqb_error *err)
             for (size_t ix = 0; ix < nx; ++ix) {
                 if (ny * nx > 9 && ay[iy] != ax[ix]) continue;
                 size_t np = (size_t)cJSON_GetArraySize(qt);
-                double *x = malloc(3 * np * sizeof *x);
+                double *x = malloc(4 * np * sizeof *x);
                 unsigned char *mk = calloc(np, 1);
                 if (!x || !mk) {
                     free(x);
                     free(mk);
                     return cqb_error_set(err, CQB_ENOMEM, "out of memory");
                 }
-                double *q = x + np, *cv = q + np;
+                double *q = x + np, *cv = q + np, *cvn = cv + np;
                 size_t n = 0;
+                const int qnul = nul && !partial && strcmp(mark, "band") && strcmp(mark, "p");
                 cJSON_ArrayForEach(e, qt)
                 {
                     if (num(e, "alpha_y") != ay[iy] || num(e, "alpha_x") != ax[ix]) continue;
                     x[n] = num(e, "p");
                     q[n] = num(e, "q_lb");
                     cv[n] = num(e, "cv_lb");
-                    mk[n] = q[n] > cv[n];
+                    cvn[n] = num(e, "cv_null_lb");
+                    mk[n] = qnul ? num(e, "p_null") < 1 - level : q[n] > cv[n];
                     ++n;
                 }
-                cqb_fig_series sr[2] = {{"Ljung-Box Q(p)", q, mk}, {"bootstrap critical value", cv, NULL}};
+                cqb_fig_series sr[3] = {{"Ljung-Box Q(p)", q, mk},
+                                        {"bootstrap critical value (R rule)", cv, NULL},
+                                        {"null critical value (calibrated)", cvn, NULL}};
                 cqb_fig_lines l;
                 memset(&l, 0, sizeof l);
                 l.n = n;
                 l.x = x;
-                l.nseries = 2;
+                l.nseries = nul && !partial ? 3 : 2;
                 l.series = sr;
-                l.mark_label = "rejected at the level";
+                l.mark_label = qnul ? "rejected by the calibrated test (p_null)" : "rejected at the level (R rule)";
                 cqb_fig_opts_default(&fo);
                 snprintf(title, sizeof title, "Ljung-Box test of the %s at (alpha_y, alpha_x) = (%g, %g)", stat, ay[iy],
                          ax[ix]);
@@ -358,7 +397,12 @@ static cqb_status cq_figures(const char *outdir, cJSON *entry, cqb_error *err)
             for (size_t ix = 0; ix < nx; ++ix) {
                 if (ay[iy] != ax[ix] && ny * nx > 1) continue;
                 double *x = malloc(nw * 4 * sizeof *x);
-                if (!x) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+                unsigned char *rmk = calloc(nw, 1);
+                if (!x || !rmk) {
+                    free(x);
+                    free(rmk);
+                    return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+                }
                 double *y = x + nw, *bl = y + nw, *bh = bl + nw;
                 size_t n = 0;
                 const cJSON *w;
@@ -373,6 +417,7 @@ static cqb_status cq_figures(const char *outdir, cJSON *entry, cqb_error *err)
                         y[n] = num(c, partial ? "rho_partial" : "rho");
                         bl[n] = num(c, "band_lo");
                         bh[n] = num(c, "band_hi");
+                        rmk[n] = (unsigned char)marked(c, mark, level, partial);
                         ++n;
                     }
                 }
@@ -386,6 +431,8 @@ static cqb_status cq_figures(const char *outdir, cJSON *entry, cqb_error *err)
                 b.style = CQB_STYLE_POINTS;
                 b.y_name = stat;
                 b.band_name = "bootstrap null band";
+                b.mark = rmk;
+                b.mark_label = mark_text(mark);
                 cqb_fig_opts_default(&fo);
                 snprintf(title, sizeof title, "%s over time, lag %g, (alpha_y, alpha_x) = (%g, %g)", stat, lags[0],
                          ay[iy], ax[ix]);
@@ -402,6 +449,7 @@ static cqb_status cq_figures(const char *outdir, cJSON *entry, cqb_error *err)
                 snprintf(path, sizeof path, "%s/%s", outdir, base);
                 st = n ? cqb_plot_series_band(path, &fo, &b, err) : CQB_OK;
                 free(x);
+                free(rmk);
                 if (st != CQB_OK) return st;
                 snprintf(cap, sizeof cap, "%s over rolling windows at lag %g, (%g, %g), with the bootstrap band", stat,
                          lags[0], ay[iy], ax[ix]);
@@ -531,6 +579,7 @@ static cqb_status wavelet_figures(const char *outdir, cJSON *entry, cqb_error *e
         unsigned char *sg = calloc((size_t)nl * nt, 1);
         const char **tl = calloc(nt ? nt : 1, sizeof *tl);
         int lag0 = 0, anysig = 0;
+        const double edge_m = isfinite(num(opts, "M")) ? ceil(num(opts, "M")) : 0.0;
         if (cross) lag0 = cJSON_GetArraySize(arr_at(l0, "lag")) / 2;
         if (!z || !sg || !tl) {
             st = cqb_error_set(err, CQB_ENOMEM, "out of memory");
@@ -549,7 +598,11 @@ static cqb_status wavelet_figures(const char *outdir, cJSON *entry, cqb_error *e
                     if (ps) {
                         const cJSON *pt = cJSON_GetArrayItem(ps, (int)t);
                         double p = cross ? item(pt, lag0) : (cJSON_IsNumber(pt) ? pt->valuedouble : NAN);
-                        sg[(size_t)i * nt + t] = !isnan(p) && p < 1 - level;
+                        /* family-wise marks: the M rows at each edge are masked
+                         * (under independence nearly all false marks are there;
+                         * docs/calibrated.md §10) */
+                        const int edge = pfw && ((double)t < edge_m || (double)(nt - 1 - t) < edge_m);
+                        sg[(size_t)i * nt + t] = !edge && !isnan(p) && p < 1 - level;
                         anysig = 1;
                     }
                 }
@@ -565,8 +618,9 @@ static cqb_status wavelet_figures(const char *outdir, cJSON *entry, cqb_error *e
             tm.zmin = 0;
             tm.zmax = 1;
             tm.cmap = CQB_CMAP_SEQUENTIAL;
-            tm.sig_label = cJSON_GetObjectItemCaseSensitive(l0, "p_fw") ? "family-wise significant (max over time)"
-                                                                         : "pointwise significant";
+            tm.sig_label = cJSON_GetObjectItemCaseSensitive(l0, "p_fw")
+                               ? "family-wise significant (max over time; M rows at each edge masked)"
+                               : "pointwise significant";
             cqb_fig_opts_default(&fo);
             snprintf(title, sizeof title, "Wavelet local multiple correlation%s", cross ? " at lag 0" : "");
             snprintf(sub, sizeof sub, "%s; %s, J = %g, %s window, M = %g", series, str(opts, "wavelet"),
@@ -598,8 +652,12 @@ static void wavelet_table(sbuf *md, sbuf *html, const cJSON *res, const char *ki
     const double level = num(cJSON_GetObjectItemCaseSensitive(res, "options"), "level");
     const int local = !strcmp(kind, "wlmc") || !strcmp(kind, "wlmcc");
     if (!strcmp(kind, "modwt")) return;
+    if (local)
+        sb_printf(md, "Family-wise marks (max over time) in the M rows at each edge of the sample are masked here "
+                      "and in the figure: with independent series nearly all of them fall there, a boundary effect "
+                      "of the local window (docs/calibrated.md section 10); the JSON keeps every p_fw.\n\n");
     sb_printf(md, "| level | band | %s |\n|---|---|---|\n",
-              local ? "mean value | share of times significant" : "value | interval | dependent | resampling p");
+              local ? "mean value | share of interior times significant" : "value | interval | dependent | resampling p");
     sb_printf(html, "<table><tr><th>level</th><th>band</th>%s</tr>\n",
               local ? "<th>mean value</th><th>share of times significant</th>"
                     : "<th>value</th><th>interval</th><th>dependent</th><th>resampling p</th>");
@@ -618,10 +676,16 @@ static void wavelet_table(sbuf *md, sbuf *html, const cJSON *res, const char *ki
                     ++n;
                 }
             }
+            const double edge_m = ceil(num(cJSON_GetObjectItemCaseSensitive(res, "options"), "M"));
+            const int ntp = cJSON_GetArraySize(p);
+            int ti = 0;
             cJSON_ArrayForEach(e, p)
             {
                 double x = cJSON_IsArray(e) ? item(e, cJSON_GetArraySize(e) / 2) : (cJSON_IsNumber(e) ? e->valuedouble : NAN);
-                if (!isnan(x)) {
+                /* the M rows at each edge are masked (docs/calibrated.md §10) */
+                const int edge = isfinite(edge_m) && ((double)ti < edge_m || (double)(ntp - 1 - ti) < edge_m);
+                ++ti;
+                if (!isnan(x) && !edge) {
                     ++np;
                     sig += x < 1 - level;
                 }
@@ -664,15 +728,31 @@ static void fmt(char *b, size_t n, double v, int d)
     else snprintf(b, n, "%.*f", d, v);
 }
 
+/* A bootstrap p-value for the report: "< 1/(B+1)" (as a number) for 0. */
+static void fmt_p(char *b, size_t n, double p, double B)
+{
+    if (isnan(p)) snprintf(b, n, "NA");
+    else if (p == 0.0) snprintf(b, n, "< %.2g", 1.0 / (B + 1.0));
+    else snprintf(b, n, "%.4f", p);
+}
+
+static void cell_name(char *b, size_t n, const cJSON *c)
+{
+    snprintf(b, n, "(%g, %g, lag %g)", num(c, "alpha_y"), num(c, "alpha_x"), num(c, "lag"));
+}
+
 /* The rows of a CQ result that matter: every cell when there are few,
- * otherwise the significant ones and the 10 smallest p-values. */
-static void cq_table(sbuf *md, sbuf *html, const cJSON *res)
+ * otherwise the significant ones and the 10 smallest p-values (p_null when
+ * the result has the calibrated test, else p_value). */
+static void cq_table(sbuf *md, sbuf *html, const cJSON *res, const char *mark)
 {
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(res, "options");
     const cJSON *cells = cJSON_GetObjectItemCaseSensitive(res, "results");
     const int partial = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(opts, "controls")) > 0;
     const int gw = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(opts, "gridwide"));
-    const double level = num(opts, "level");
+    const int nul = has_null(opts);
+    const char *pkey = nul ? "p_null" : "p_value";
+    const double level = num(opts, "level"), B = num(opts, "boot");
     size_t n = (size_t)cJSON_GetArraySize(cells);
     /* order by p-value */
     const cJSON **ord = malloc((n ? n : 1) * sizeof *ord);
@@ -683,64 +763,176 @@ static void cq_table(sbuf *md, sbuf *html, const cJSON *res)
     for (size_t i = 1; i < n; ++i) {
         const cJSON *t = ord[i];
         size_t j = i;
-        while (j > 0 && num(ord[j - 1], "p_value") > num(t, "p_value")) {
+        while (j > 0 && num(ord[j - 1], pkey) > num(t, pkey)) {
             ord[j] = ord[j - 1];
             --j;
         }
         ord[j] = t;
     }
+    if (nul) {
+        const char *sch = str(opts, "null_scheme");
+        sb_printf(md,
+                  "Which rule answers which question. **p_null** is the calibrated test of no directional "
+                  "predictability in the cell (H0: y_t independent of x_{t-k}%s): |rho_hat| against the law of "
+                  "|rho| when the null is imposed (%s: %s), as a two-sided mid-p value; it marks the cells (`*`) "
+                  "and orders this table. The **band** and the **p-value** columns are R quantilogram's rule "
+                  "(rows resampled jointly, centred at rho_hat): the band is kept as a confidence interval for "
+                  "rho (CI = rho_hat + band), but it is not a test of rho = 0 in short samples at tail levels: "
+                  "centred at rho_hat, it estimates the spread of rho_hat around a lattice of a few joint hits "
+                  "and rejects 4-9 times too often there (docs/simulation.md, docs/calibrated.md). Cells "
+                  "flagged *sparse* (expected joint tail hits N min(a_y,1-a_y) min(a_x,1-a_x) < 5, hatched in the "
+                  "heat maps) have few attainable p-values: read p_null there with its conservative companion.\n\n",
+                  partial ? ", given the controls' hits" : "", sch,
+                  !strcmp(sch, "sb")                    ? "y and x resampled by independent stationary bootstraps, each "
+                                                          "keeping the sample's hit counts"
+                  : !strcmp(sch, "stratified_rotation") ? "x's hits rotated within the strata of the control hits"
+                                                        : "every circular shift of x's hits against y's");
+        sb_printf(html, "<p>p_null: the calibrated test (null imposed by %s, mid-p); band and p-value: R's rule, "
+                        "kept as a confidence interval, not a test in the tails of short samples; sparse cells have "
+                        "fewer than 5 expected joint tail hits.</p>\n",
+                  sch);
+    }
     size_t show = n <= 30 ? n : 0;
     if (!show) {
         for (size_t i = 0; i < n; ++i)
-            if (num(ord[i], "p_value") < 1 - level || i < 10) show = i + 1;
+            if (num(ord[i], pkey) < 1 - level || i < 10) show = i + 1;
         if (show > 60) show = 60;
     }
     sb_printf(md, "%s\n\n", n <= 30 ? "All cells, by p-value:" : "The cells with the smallest p-values:");
-    sb_printf(md, "| alpha_y | alpha_x | lag | n | rho |%s band | p-value |%s\n", partial ? " partial |" : "",
-              gw ? " Romano-Wolf p | Holm p | BH p |" : "");
-    sb_printf(md, "|---|---|---|---|---|%s---|---|%s\n", partial ? "---|" : "", gw ? "---|---|---|" : "");
+    sb_printf(md, "| alpha_y | alpha_x | lag | n | rho |%s band | p-value |%s%s\n", partial ? " partial |" : "",
+              nul ? " p_null | p_null cons. | sparse | mark |" : " mark |",
+              gw ? (nul ? " Romano-Wolf p | Holm p | BH p | RW p_null | Holm p_null | BH p_null |"
+                        : " Romano-Wolf p | Holm p | BH p |")
+                 : "");
+    sb_printf(md, "|---|---|---|---|---|%s---|---|%s%s\n", partial ? "---|" : "", nul ? "---|---|---|---|" : "---|",
+              gw ? (nul ? "---|---|---|---|---|---|" : "---|---|---|") : "");
     sb_printf(html, "<table><tr><th>alpha_y</th><th>alpha_x</th><th>lag</th><th>n</th><th>rho</th>%s<th>band</th>"
-                    "<th>p-value</th>%s</tr>\n",
-              partial ? "<th>partial</th>" : "", gw ? "<th>Romano-Wolf p</th><th>Holm p</th><th>BH p</th>" : "");
+                    "<th>p-value</th>%s%s</tr>\n",
+              partial ? "<th>partial</th>" : "",
+              nul ? "<th>p_null</th><th>p_null cons.</th><th>sparse</th><th>mark</th>" : "<th>mark</th>",
+              gw ? (nul ? "<th>Romano-Wolf p</th><th>Holm p</th><th>BH p</th><th>RW p_null</th><th>Holm p_null</th>"
+                          "<th>BH p_null</th>"
+                        : "<th>Romano-Wolf p</th><th>Holm p</th><th>BH p</th>")
+                 : "");
     for (size_t i = 0; i < show; ++i) {
         const cJSON *c = ord[i];
-        char r[32], pr[32], bl[32], bh[32], p[32], rw[32], ho[32], bhq[32];
+        char r[32], pr[32], bl[32], bh[32], p[32], rw[32], ho[32], bhq[32], pn[32], pc[32], hn[32], bn[32], rn[32];
+        fmt_p(rn, sizeof rn, num(c, "p_null_rw"), B);
+        fmt_p(hn, sizeof hn, num(c, "p_null_holm"), B);
+        fmt_p(bn, sizeof bn, num(c, "p_null_bh"), B);
         fmt(r, sizeof r, num(c, "rho"), 4);
         fmt(pr, sizeof pr, num(c, "rho_partial"), 4);
         fmt(bl, sizeof bl, num(c, "band_lo"), 4);
         fmt(bh, sizeof bh, num(c, "band_hi"), 4);
-        fmt(p, sizeof p, num(c, "p_value"), 4);
-        fmt(rw, sizeof rw, num(c, "p_rw"), 4);
-        fmt(ho, sizeof ho, num(c, "p_holm"), 4);
-        fmt(bhq, sizeof bhq, num(c, "p_bh"), 4);
+        fmt_p(p, sizeof p, num(c, "p_value"), B);
+        fmt_p(pn, sizeof pn, num(c, "p_null"), B);
+        fmt_p(pc, sizeof pc, num(c, "p_null_conservative"), B);
+        fmt_p(rw, sizeof rw, num(c, "p_rw"), B);
+        fmt_p(ho, sizeof ho, num(c, "p_holm"), B);
+        fmt_p(bhq, sizeof bhq, num(c, "p_bh"), B);
+        const char *mk = marked(c, mark, level, partial) ? "*" : "";
+        const char *sp = num(c, "sparse") == 1.0 ? "yes" : "";
         sb_printf(md, "| %g | %g | %g | %g | %s |", num(c, "alpha_y"), num(c, "alpha_x"), num(c, "lag"), num(c, "n"), r);
         if (partial) sb_printf(md, " %s |", pr);
         sb_printf(md, " [%s, %s] | %s |", bl, bh, p);
+        if (nul) sb_printf(md, " %s | %s | %s |", pn, pc, sp);
+        sb_printf(md, " %s |", mk);
         if (gw) sb_printf(md, " %s | %s | %s |", rw, ho, bhq);
+        if (gw && nul) sb_printf(md, " %s | %s | %s |", rn, hn, bn);
         sb_printf(md, "\n");
         sb_printf(html, "<tr><td>%g</td><td>%g</td><td>%g</td><td>%g</td><td>%s</td>", num(c, "alpha_y"),
                   num(c, "alpha_x"), num(c, "lag"), num(c, "n"), r);
         if (partial) sb_printf(html, "<td>%s</td>", pr);
-        sb_printf(html, "<td>[%s, %s]</td><td>%s</td>", bl, bh, p);
-        if (gw) sb_printf(html, "<td>%s</td><td>%s</td><td>%s</td>", rw, ho, bhq);
+        sb_printf(html, "<td>[%s, %s]</td><td>", bl, bh);
+        sb_html(html, p);
+        sb_printf(html, "</td>");
+        if (nul) {
+            sb_printf(html, "<td>");
+            sb_html(html, pn);
+            sb_printf(html, "</td><td>");
+            sb_html(html, pc);
+            sb_printf(html, "</td><td>%s</td>", sp);
+        }
+        sb_printf(html, "<td>%s</td>", mk);
+        if (gw) {
+            sb_printf(html, "<td>");
+            sb_html(html, rw);
+            sb_printf(html, "</td><td>");
+            sb_html(html, ho);
+            sb_printf(html, "</td><td>");
+            sb_html(html, bhq);
+            sb_printf(html, "</td>");
+            if (nul) {
+                sb_printf(html, "<td>");
+                sb_html(html, rn);
+                sb_printf(html, "</td><td>");
+                sb_html(html, hn);
+                sb_printf(html, "</td><td>");
+                sb_html(html, bn);
+                sb_printf(html, "</td>");
+            }
+        }
         sb_printf(html, "</tr>\n");
     }
     sb_printf(html, "</table>\n");
     sb_printf(md, "\n");
+    /* the R rule against the calibrated test */
+    if (nul) {
+        sbuf kept = {0}, lost = {0};
+        size_t nk = 0, nlost = 0, nnew = 0;
+        cJSON_ArrayForEach(e, cells)
+        {
+            if (num(e, "lag") < 1) continue;
+            int band = marked(e, "band", level, partial), cal = marked(e, "null", level, partial);
+            char nm[64];
+            cell_name(nm, sizeof nm, e);
+            if (band && cal) {
+                sb_printf(&kept, "%s%s", nk ? ", " : "", nm);
+                ++nk;
+            } else if (band) {
+                sb_printf(&lost, "%s%s%s", nlost ? ", " : "", nm, num(e, "sparse") == 1.0 ? " (sparse)" : "");
+                ++nlost;
+            } else if (cal) {
+                ++nnew;
+            }
+        }
+        sb_printf(md, "R's band rule marks %zu cells (lag >= 1). Of these, %zu survive the calibrated test%s%s%s and "
+                      "%zu do not%s%s%s. The calibrated test marks %zu cells the band rule does not.\n\n",
+                  nk + nlost, nk, nk ? ": " : "", nk ? kept.p : "", nk ? "" : "", nlost, nlost ? ": " : "",
+                  nlost ? lost.p : "", "", nnew);
+        sb_printf(html, "<p>R's band rule marks %zu cells (lag &gt;= 1); %zu survive the calibrated test%s", nk + nlost,
+                  nk, nk ? ": " : "");
+        if (nk) sb_html(html, kept.p);
+        sb_printf(html, "; %zu do not%s", nlost, nlost ? ": " : "");
+        if (nlost) sb_html(html, lost.p);
+        sb_printf(html, ". The calibrated test marks %zu cells the band rule does not.</p>\n", nnew);
+        free(kept.p);
+        free(lost.p);
+    }
     free(ord);
-    /* Q tests: rejections at the largest p per cell */
+    /* Q tests */
     const cJSON *qt = cJSON_GetObjectItemCaseSensitive(res, "qtests");
     if (cJSON_GetArraySize(qt) > 0) {
-        size_t rej = 0, tot = 0;
+        size_t rej = 0, rejn = 0, tot = 0;
         cJSON_ArrayForEach(e, qt)
         {
             ++tot;
             rej += num(e, "q_lb") > num(e, "cv_lb");
+            rejn += num(e, "p_null") < 1 - level;
         }
-        sb_printf(md, "Ljung-Box tests over lags 1..p: %zu of %zu (cell, p) tests reject at %.0f%%.\n\n", rej, tot,
-                  100 * level);
-        sb_printf(html, "<p>Ljung-Box tests over lags 1..p: %zu of %zu (cell, p) tests reject at %.0f%%.</p>\n", rej, tot,
-                  100 * level);
+        if (nul) {
+            sb_printf(md, "Ljung-Box tests over lags 1..p: %zu of %zu (cell, p) tests reject at %.0f%% by the "
+                          "calibrated test (p_null), %zu by R's critical values.\n\n",
+                      rejn, tot, 100 * level, rej);
+            sb_printf(html, "<p>Ljung-Box tests over lags 1..p: %zu of %zu (cell, p) tests reject at %.0f%% by the "
+                            "calibrated test (p_null), %zu by R's critical values.</p>\n",
+                      rejn, tot, 100 * level, rej);
+        } else {
+            sb_printf(md, "Ljung-Box tests over lags 1..p: %zu of %zu (cell, p) tests reject at %.0f%%.\n\n", rej, tot,
+                      100 * level);
+            sb_printf(html, "<p>Ljung-Box tests over lags 1..p: %zu of %zu (cell, p) tests reject at %.0f%%.</p>\n", rej,
+                      tot, 100 * level);
+        }
     }
     const cJSON *sq = cJSON_GetObjectItemCaseSensitive(res, "supq");
     if (cJSON_GetArraySize(sq) > 0) {
@@ -748,10 +940,18 @@ static void cq_table(sbuf *md, sbuf *html, const cJSON *res)
         sb_printf(html, "<p>sup-Q over the quantile grid (Ljung-Box): ");
         cJSON_ArrayForEach(e, sq)
         {
-            sb_printf(md, "p = %g: %.3f (critical %.3f, p-value %.4f)%s", num(e, "p"), num(e, "q_lb"), num(e, "cv_lb"),
-                      num(e, "p_lb"), e->next ? "; " : ".\n\n");
-            sb_printf(html, "p = %g: %.3f (critical %.3f, p-value %.4f)%s", num(e, "p"), num(e, "q_lb"),
-                      num(e, "cv_lb"), num(e, "p_lb"), e->next ? "; " : ".</p>\n");
+            char pv[32], pn[32];
+            fmt_p(pv, sizeof pv, num(e, "p_lb"), B);
+            fmt_p(pn, sizeof pn, num(e, "p_null_lb"), B);
+            sb_printf(md, "p = %g: %.3f (critical %.3f, p-value %s%s%s)%s", num(e, "p"), num(e, "q_lb"),
+                      num(e, "cv_lb"), pv, nul ? ", calibrated p_null " : "", nul ? pn : "", e->next ? "; " : ".\n\n");
+            sb_printf(html, "p = %g: %.3f (critical %.3f, p-value ", num(e, "p"), num(e, "q_lb"), num(e, "cv_lb"));
+            sb_html(html, pv);
+            if (nul) {
+                sb_printf(html, ", calibrated p_null ");
+                sb_html(html, pn);
+            }
+            sb_printf(html, ")%s", e->next ? "; " : ".</p>\n");
         }
     }
 }
@@ -893,7 +1093,8 @@ cqb_status report_write(const char *outdir, cJSON *results, cqb_error *err)
         sb_printf(&html, "<p>");
         sb_html(&html, what);
         sb_printf(&html, " Results: <a href=\"%s\">%s</a>.</p>\n", str(entry, "csv"), str(entry, "csv"));
-        if (!strcmp(str(entry, "kind"), "cq")) cq_table(&md, &html, res);
+        if (!strcmp(str(entry, "kind"), "cq"))
+            cq_table(&md, &html, res, cq_mark(cJSON_GetObjectItemCaseSensitive(entry, "spec"), opts));
         else if (!strcmp(str(entry, "kind"), "blocklen")) blocklen_table(&md, &html, res);
         else if (!strcmp(str(entry, "kind"), "simulate")) simulate_table(&md, &html, res);
         else wavelet_table(&md, &html, res, str(entry, "kind"));

@@ -32,7 +32,7 @@ typedef enum ktype {
     K_GAMMA,     /* "auto" or a number in (0,1] */
     K_DATE,      /* YYYY-MM, YYYY-MM-DD or DD/MM/YYYY */
     K_CONTROLS,  /* [{column, level?, lag?}] */
-    K_FIGURES    /* {"lags": [..], "mark": "band"|"rw"|"holm"|"bh"} */
+    K_FIGURES    /* {"lags": [..], "mark": "null"|"band"|"p"|"rw"|"holm"|"bh"|"null_rw"|"null_holm"|"null_bh"} */
 } ktype;
 
 typedef struct keydef {
@@ -54,6 +54,8 @@ static const char *const NULLS[] = {"bootstrap", "phase", "rotation", "joint", N
 static const char *const QUANTILES[] = {"r7_le", "type1_lt", "higher_lt_sub", NULL};
 static const char *const BACKENDS[] = {"auto", "cpu", "cuda", NULL};
 static const char *const QTIES[] = {"eps", "exact", NULL};
+static const char *const NULL_SCHEMES[] = {"rotation", "sb", NULL};
+static const char *const MARKS[] = {"null", "band", "p", NULL};
 
 /* Keys an analysis of each kind may have, with the defaults-object keys
  * that apply to it (seed, boot, ...). */
@@ -74,6 +76,9 @@ static const keydef CQ_KEYS[] = {
     {"threads", K_INT, 0, 4096, 0, NULL, "--threads"},
     {"qtests", K_BOOL, 0, 0, 0, NULL, NULL},
     {"gridwide", K_BOOL, 0, 0, 0, NULL, "--gridwide"},
+    {"null_scheme", K_ENUM, 0, 0, 0, NULL_SCHEMES, "--null-scheme"},
+    {"rotation_margin", K_INT, 1, 1e8, 0, NULL, "--rotation-margin"},
+    {"mark", K_ENUM, 0, 0, 0, MARKS, "--mark"},
     {"independent_cells", K_BOOL, 0, 0, 0, NULL, "--independent-cells"},
     {"window", K_INT, 2, 1e8, 0, NULL, "--window"},
     {"window_years", K_INT, 1, 10000, 0, NULL, "--window-years"},
@@ -330,9 +335,11 @@ static cqb_status check_value(const char *file, const char *path, const keydef *
                 cqb_status st = check_value(file, p3, &lk, f, err);
                 if (st != CQB_OK) return st;
             } else if (!strcmp(f->string, "mark")) {
-                static const char *const marks[] = {"band", "rw", "holm", "bh", NULL};
+                static const char *const marks[] = {"null", "band", "p", "rw", "holm", "bh", "null_rw", "null_holm",
+                                                    "null_bh", NULL};
                 if (!cJSON_IsString(f) || !in_enum(marks, f->valuestring))
-                    return fault(err, file, p3, "must be one of band, rw, holm, bh");
+                    return fault(err, file, p3,
+                                 "must be one of null, band, p, rw, holm, bh, null_rw, null_holm, null_bh");
             } else {
                 return fault(err, file, p3, "unknown key (lags, mark)");
             }

@@ -4,12 +4,14 @@
 #include "cqboot/cq_boot.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cqboot/blocklen.h"
 #include "cqboot/cqreduce.h"
+#include "cqboot/nullboot.h"
 #include "cqboot/philox.h"
 #include "cqboot/qselect.h"
 
@@ -21,6 +23,8 @@ void cqb_boot_opts_default(cqb_boot_opts *o)
     o->gamma = 0.0;
     o->level = 0.95;
     o->share_grid = 1;
+    o->null_scheme = CQB_NULL_ROTATION;
+    o->rot_margin = 10;
 }
 
 static double now_s(void)
@@ -343,6 +347,10 @@ static cqb_status validate(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_err
         return cqb_error_set(err, CQB_EUSAGE,
                              "grid-wide tests need the resample shared by the grid (not --independent-cells), "
                              "the Q tests and a lag >= 1");
+    if (o->null_test && o->null_scheme != CQB_NULL_SB && o->null_scheme != CQB_NULL_ROTATION)
+        return cqb_error_set(err, CQB_EUSAGE, "--null-scheme: unknown scheme %d (sb, rotation)", o->null_scheme);
+    if (o->null_test && o->null_scheme == CQB_NULL_ROTATION && o->rot_margin < 1)
+        return cqb_error_set(err, CQB_EUSAGE, "--rotation-margin: must be at least 1");
     if (!o->share_grid && s->ny * s->nx > CQB_TAG_MAX_CELL)
         return cqb_error_set(err, CQB_EUSAGE, "independent resamples per cell: at most %u cells",
                              CQB_TAG_MAX_CELL);
@@ -520,27 +528,320 @@ static int cmp_pidx(const void *a, const void *b)
 
 /* Holm (1979) and Benjamini-Hochberg (1995) adjustments of the cells' raw
  * bootstrap p-values over the family of cells with lag >= 1. */
-static void adjust_holm_bh(cqb_cq_result *res)
+static void adjust_holm_bh(cqb_cq_result *res, size_t off_p, size_t off_holm, size_t off_bh)
 {
+#define CELLD(i, off) (*(double *)((char *)&res->cells[i] + (off)))
     size_t m = 0;
     pidx *v = malloc((res->ncells ? res->ncells : 1) * sizeof *v);
     if (!v) return;
     for (size_t i = 0; i < res->ncells; ++i)
-        if (res->cells[i].lag >= 1 && !isnan(res->cells[i].p_value)) v[m++] = (pidx){res->cells[i].p_value, i};
+        if (res->cells[i].lag >= 1 && !isnan(CELLD(i, off_p))) v[m++] = (pidx){CELLD(i, off_p), i};
     qsort(v, m, sizeof *v, cmp_pidx);
     double run = 0.0;
     for (size_t r = 0; r < m; ++r) {
         double a = fmin(1.0, (double)(m - r) * v[r].p);
         run = fmax(run, a);
-        res->cells[v[r].i].p_holm = run;
+        CELLD(v[r].i, off_holm) = run;
     }
     run = 1.0;
     for (size_t r = m; r-- > 0;) {
         double a = fmin(1.0, (double)m / (double)(r + 1) * v[r].p);
         run = fmin(run, a);
-        res->cells[v[r].i].p_bh = run;
+        CELLD(v[r].i, off_bh) = run;
     }
     free(v);
+#undef CELLD
+}
+
+/* ------------------------------------------------------ calibrated test -- */
+
+/* q* vs q with a relative tolerance (lattice values computed by the same
+ * arithmetic are equal; the tolerance only guards against reassociation). */
+static void tally(double v, double ref, size_t *gt, size_t *eq)
+{
+    const double tol = CQB_NULL_TIE_TOL * fmax(1.0, fabs(ref));
+    if (fabs(v - ref) <= tol) ++*eq;
+    else if (v > ref) ++*gt;
+}
+
+/* Null replicates rep0 .. rep0+nb-1 of a plan: on the backend's device when
+ * it has a null_eval entry (plain-CQ schemes), else on the host threads. */
+static cqb_status null_values(const cqb_null_plan *plan, const cqb_boot_opts *o, uint32_t rep0, size_t nb,
+                              double *stats, cqb_error *err)
+{
+    const cqb_backend *be = o->backend;
+    if (be && be->null_eval && plan->scheme != CQB_NULL_STRAT_ROTATION)
+        return be->null_eval(be, plan, rep0, nb, stats, err);
+    return cqb_null_run_cpu(plan, rep0, nb, stats, be ? be->threads : 0, err);
+}
+
+/* Romano-Wolf step-down on the null values (grid-wide, calibrated): members
+ * are the cells with lag >= 1; t_j = |rho_hat_j| / sd0_j with sd0_j the SD
+ * of rho*_j over the null values, t*_j = |rho*_j| / sd0_j; a replicate with
+ * a non-finite member (a rotation shift beyond some lag's last) is left
+ * out. Two more passes over the (deterministic) null replicates;
+ * p_null_rw = (1 + #{max over the step-down set of t* >= t_j}) / (n + 1),
+ * made monotone along the step-down. Memory: per member only. */
+static cqb_status null_romano_wolf(const cqb_null_plan *plan, const cqb_cq_spec *s, const cqb_boot_opts *o,
+                                   const size_t *cl, int partial, double *stats, size_t chunk, cqb_cq_result *res,
+                                   cqb_error *err)
+{
+    const size_t ncellg = s->ny * s->nx, nl = s->nlags, nrep = plan->nrep, nstat = plan->nstat;
+    size_t m = 0;
+    for (size_t li = 0; li < nl; ++li) m += s->lags[li] >= 1 ? ncellg : 0;
+    if (!m) return CQB_OK;
+    rw_member *mem = calloc(m, sizeof *mem);
+    double *sum = calloc(m, sizeof *sum), *ssq = calloc(m, sizeof *ssq);
+    size_t *exc = calloc(m, sizeof *exc);
+    cqb_status rc = CQB_OK;
+    if (!mem || !sum || !ssq || !exc) {
+        rc = cqb_error_set(err, CQB_ENOMEM, "out of memory for the calibrated Romano-Wolf procedure");
+        goto out;
+    }
+    m = 0;
+    for (size_t c = 0; c < ncellg; ++c)
+        for (size_t li = 0; li < nl; ++li) {
+            if (s->lags[li] < 1) continue;
+            mem[m].cell = c * nl + li;
+            mem[m].stat = cl[li] * ncellg + c;
+            const cqb_cq_cell *cc = &res->cells[c * nl + li];
+            mem[m].ref = partial ? cc->rho_partial : cc->rho;
+            ++m;
+        }
+    size_t nvalid = 0;
+    for (int pass = 0; pass < 2; ++pass) {
+        for (size_t b0 = 0; b0 < nrep; b0 += chunk) {
+            if (o->cancel && *o->cancel) {
+                rc = cqb_error_set(err, CQB_EUSAGE, "interrupted");
+                goto out;
+            }
+            const size_t nb = nrep - b0 < chunk ? nrep - b0 : chunk;
+            if ((rc = null_values(plan, o, (uint32_t)b0, nb, stats, err)) != CQB_OK) goto out;
+            for (size_t r = 0; r < nb; ++r) {
+                const double *x = stats + r * nstat;
+                int ok = 1;
+                for (size_t j = 0; j < m && ok; ++j) ok = isfinite(x[mem[j].stat]) != 0;
+                if (!ok) continue;
+                if (pass == 0) {
+                    ++nvalid;
+                    for (size_t j = 0; j < m; ++j) {
+                        const double v = x[mem[j].stat];
+                        sum[j] += v;
+                        ssq[j] += v * v;
+                    }
+                } else {
+                    double mx = -INFINITY;
+                    for (size_t j = m; j-- > 0;) {
+                        const double t = fabs(x[mem[j].stat]) / mem[j].se;
+                        if (t > mx) mx = t;
+                        exc[j] += mx >= mem[j].t - CQB_NULL_TIE_TOL * fmax(1.0, mem[j].t);
+                    }
+                }
+            }
+        }
+        if (pass == 0) {
+            for (size_t j = 0; j < m; ++j) {
+                const double mean = nvalid ? sum[j] / (double)nvalid : 0.0;
+                const double var = nvalid > 1 ? (ssq[j] - (double)nvalid * mean * mean) / (double)(nvalid - 1) : 0.0;
+                mem[j].se = var > 0.0 ? sqrt(var) : 1.0;
+                mem[j].t = fabs(mem[j].ref) / mem[j].se;
+            }
+            qsort(mem, m, sizeof *mem, cmp_member);
+        }
+    }
+    double run = 0.0;
+    for (size_t j = 0; j < m; ++j) {
+        const double p = nvalid ? (1.0 + (double)exc[j]) / ((double)nvalid + 1.0) : NAN;
+        run = j == 0 ? p : fmax(run, p);
+        res->cells[mem[j].cell].p_null_rw = run;
+    }
+out:
+    free(mem); free(sum); free(ssq); free(exc);
+    return rc;
+}
+
+/* The calibrated test (cqboot/nullboot.h): one null-imposing resample shared
+ * by every lag of the cells and of the Q tests and by the quantile grid;
+ * per cell the mid-p and conservative p of |rho_hat| against |rho*|; per Q
+ * test the null critical values (type-7, exact selection bounded in memory)
+ * and mid-p values; with gridwide the sup-Q mid-p. Counts only: memory is
+ * bounded in B. */
+static cqb_status run_null(const cqb_cq_spec *s, const cqb_boot_opts *o, const double *qrho, cqb_cq_result *res,
+                           progress_state *ps, cqb_error *err)
+{
+    const int partial = s->in.nctl > 0;
+    if (partial && !o->null_partial) return CQB_OK; /* PCQ: today's rule (docs/calibrated.md §7) */
+    const size_t ny = s->ny, nx = s->nx, nl = s->nlags, ncellg = ny * nx;
+    const size_t P = s->qtests ? s->lags[nl - 1] : 0;
+    const int sup = o->gridwide && P && res->supq;
+    /* lags: the cells' and 1..P, ascending and distinct */
+    size_t *lags = malloc((nl + P + 1) * sizeof *lags), *cl = malloc((nl + 1) * sizeof *cl);
+    size_t *ql = malloc((P + 1) * sizeof *ql);
+    size_t nlag = 0;
+    cqb_status st = CQB_OK;
+    cqb_null_plan plan;
+    memset(&plan, 0, sizeof plan);
+    cqb_qsel *sel = NULL;
+    double *stats = NULL, *qv = NULL;
+    size_t *cnt = NULL;
+    if (!lags || !cl || !ql) {
+        st = cqb_error_set(err, CQB_ENOMEM, "out of memory");
+        goto out;
+    }
+    {
+        size_t i = 0, k = 1;
+        while (i < nl || k <= P) {
+            size_t v;
+            if (i < nl && (k > P || s->lags[i] <= k)) {
+                v = s->lags[i++];
+                if (k <= P && v == k) ++k;
+            } else {
+                v = k++;
+            }
+            lags[nlag++] = v;
+        }
+        for (size_t a = 0, b = 0; a < nl; ++a) {
+            while (lags[b] != s->lags[a]) ++b;
+            cl[a] = b;
+        }
+        for (size_t p = 1, b = 0; p <= P; ++p) {
+            while (lags[b] != p) ++b;
+            ql[p - 1] = b;
+        }
+    }
+    if ((st = partial ? cqb_null_plan_build_partial(&plan, &s->in, s->alpha_y, (int)ny, s->alpha_x, (int)nx, lags,
+                                                    nlag, o->rot_margin, err)
+                      : cqb_null_plan_build(&plan, &s->in, s->alpha_y, (int)ny, s->alpha_x, (int)nx, lags, nlag,
+                                            (cqb_null_scheme)o->null_scheme, o->seed, o->B, o->gamma,
+                                            o->gamma_floor1, o->rot_margin, err)) != CQB_OK)
+        goto out;
+    const size_t nrep = plan.nrep, nstat = plan.nstat;
+    /* counters: cells (gt, eq, valid), Q tests (BP gt, eq; LB gt, eq; valid),
+     * sup-Q (BP gt, eq; LB gt, eq; valid) */
+    const size_t nc = ncellg * nl, nq = ncellg * P, ncnt = 3 * nc + 5 * nq + (sup ? 5 * P : 0);
+    cnt = calloc(ncnt ? ncnt : 1, sizeof *cnt);
+    size_t *cgt = cnt, *ceq = cnt + nc, *cva = cnt + 2 * nc, *qc = cnt + 3 * nc, *sc = qc + 5 * nq;
+    size_t chunk = o->chunk ? o->chunk : 1024;
+    if (chunk > nrep) chunk = nrep;
+    stats = malloc(chunk * nstat * sizeof *stats);
+    const size_t nqv = 2 * nq; /* Q* values per replicate: [cell][BP p..., LB p...] */
+    qv = malloc((nqv ? nqv : 1) * chunk * sizeof *qv);
+    if (!cnt || !stats || !qv) {
+        st = cqb_error_set(err, CQB_ENOMEM, "out of memory for the null-imposing resample");
+        goto out;
+    }
+    const double q_prob[1] = {o->level};
+    int npass = 1;
+    if (nqv) {
+        if ((st = cqb_qsel_create(nqv, nrep, q_prob, 1, o->mem_limit, &sel, err)) != CQB_OK) goto out;
+        npass = cqb_qsel_npass(sel);
+    }
+    const int threads = o->backend ? o->backend->threads : 0;
+    const double T = (double)s->in.T;
+    for (int pass = 1; pass <= npass; ++pass) {
+        for (size_t b0 = 0; b0 < nrep; b0 += chunk) {
+            if (o->cancel && *o->cancel) {
+                st = cqb_error_set(err, CQB_EUSAGE, "interrupted");
+                goto out;
+            }
+            const size_t nb = nrep - b0 < chunk ? nrep - b0 : chunk;
+            if ((st = null_values(&plan, o, (uint32_t)b0, nb, stats, err)) != CQB_OK) goto out;
+            for (size_t r = 0; r < nb; ++r) {
+                const double *x = stats + r * nstat;
+                if (pass == 1) {
+                    for (size_t c = 0; c < ncellg; ++c) {
+                        for (size_t li = 0; li < nl; ++li) {
+                            const size_t j = c * nl + li;
+                            const double v = x[cl[li] * ncellg + c];
+                            if (!isfinite(v)) continue;
+                            ++cva[j];
+                            tally(fabs(v), fabs(partial ? res->cells[j].rho_partial : res->cells[j].rho), &cgt[j],
+                                  &ceq[j]);
+                        }
+                    }
+                }
+                if (!nq) continue;
+                int sok = 1;
+                for (size_t c = 0; c < ncellg; ++c) {
+                    double sb = 0.0, sl = 0.0;
+                    int ok = 1;
+                    for (size_t p = 1; p <= P; ++p) {
+                        const double v = x[ql[p - 1] * ncellg + c];
+                        ok &= isfinite(v) != 0;
+                        /* cqb_q_stats' arithmetic, cumulated over p */
+                        sb += v * v;
+                        sl += v * v / (T - (double)p);
+                        const double qb = ok ? T * sb : NAN, qlb = ok ? T * (T + 2.0) * sl : NAN;
+                        qv[(c * 2 * P + p - 1) * chunk + r] = qb;
+                        qv[(c * 2 * P + P + p - 1) * chunk + r] = qlb;
+                        if (pass == 1 && ok) {
+                            const cqb_cq_qtest *q = &res->qtests[c * P + p - 1];
+                            size_t *qq = qc + 5 * (c * P + p - 1);
+                            tally(qb, q->q_bp, &qq[0], &qq[1]);
+                            tally(qlb, q->q_lb, &qq[2], &qq[3]);
+                            ++qq[4];
+                        }
+                    }
+                    sok &= ok;
+                }
+                if (pass == 1 && sup && sok) {
+                    /* sup over cells of Q*(p), p = 1..P */
+                    for (size_t p = 1; p <= P; ++p) {
+                        double mb = -INFINITY, ml = -INFINITY;
+                        for (size_t c = 0; c < ncellg; ++c) {
+                            mb = fmax(mb, qv[(c * 2 * P + p - 1) * chunk + r]);
+                            ml = fmax(ml, qv[(c * 2 * P + P + p - 1) * chunk + r]);
+                        }
+                        size_t *ss = sc + 5 * (p - 1);
+                        tally(mb, res->supq[p - 1].q_bp, &ss[0], &ss[1]);
+                        tally(ml, res->supq[p - 1].q_lb, &ss[2], &ss[3]);
+                        ++ss[4];
+                    }
+                }
+            }
+            if (sel) {
+                for (size_t j = 0; j < nqv; ++j)
+                    if (cqb_qsel_push(sel, pass, j, qv + j * chunk, nb)) {
+                        st = cqb_error_set(err, CQB_ENOMEM, "out of memory selecting null critical values");
+                        goto out;
+                    }
+                if ((st = cqb_qsel_advance(sel, nb, err)) != CQB_OK) goto out;
+            }
+            if (pass == 1) tick(ps, (double)nb * (double)o->B / (double)nrep);
+        }
+        if (sel && (st = cqb_qsel_end_pass(sel, pass, threads, err)) != CQB_OK) goto out;
+    }
+    (void)qrho;
+    for (size_t j = 0; j < nc; ++j) {
+        cqb_cq_cell *c = &res->cells[j];
+        c->null_valid = cva[j];
+        c->p_null = cva[j] ? cqb_midp(cgt[j], ceq[j], cva[j]) : NAN;
+        c->p_null_cons = cva[j] ? cqb_conservative_p(cgt[j], ceq[j], cva[j]) : NAN;
+    }
+    for (size_t c = 0; c < ncellg; ++c) {
+        for (size_t p = 1; p <= P; ++p) {
+            cqb_cq_qtest *q = &res->qtests[c * P + p - 1];
+            const size_t *qq = qc + 5 * (c * P + p - 1);
+            q->null_valid = qq[4];
+            q->p_null_bp = qq[4] ? cqb_midp(qq[0], qq[1], qq[4]) : NAN;
+            q->p_null_lb = qq[4] ? cqb_midp(qq[2], qq[3], qq[4]) : NAN;
+            q->cv_null_bp = cqb_qsel_result(sel, c * 2 * P + p - 1, 0);
+            q->cv_null_lb = cqb_qsel_result(sel, c * 2 * P + P + p - 1, 0);
+        }
+    }
+    if (o->gridwide && (st = null_romano_wolf(&plan, s, o, cl, partial, stats, chunk, res, err)) != CQB_OK) goto out;
+    for (size_t p = 1; sup && p <= P; ++p) {
+        cqb_cq_supq *q = &res->supq[p - 1];
+        const size_t *ss = sc + 5 * (p - 1);
+        q->null_valid = ss[4];
+        q->p_null_bp = ss[4] ? cqb_midp(ss[0], ss[1], ss[4]) : NAN;
+        q->p_null_lb = ss[4] ? cqb_midp(ss[2], ss[3], ss[4]) : NAN;
+    }
+out:
+    cqb_qsel_free(sel);
+    cqb_null_plan_free(&plan);
+    free(lags); free(cl); free(ql); free(cnt); free(stats); free(qv);
+    return st;
 }
 
 /* ------------------------------------------------------------------ run -- */
@@ -564,6 +865,7 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
     if (o->gridwide && P) {
         res->nsupq = P;
         res->supq = calloc(P, sizeof *res->supq);
+        for (size_t p = 0; res->supq && p < P; ++p) res->supq[p].p_null_bp = res->supq[p].p_null_lb = NAN;
     }
     if (!res->cells || (P && (!res->qtests || !qrho)) || (res->nsupq && !res->supq)) {
         free(qrho);
@@ -587,6 +889,11 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
                 c->rho = pt.rho;
                 c->rho_partial = partial ? pt.rho_partial : NAN;
                 c->p_rw = c->p_holm = c->p_bh = NAN;
+                c->p_null = c->p_null_cons = c->p_null_holm = c->p_null_bh = c->p_null_rw = NAN;
+                {
+                    double my = fmin(c->alpha_y, 1.0 - c->alpha_y), mx = fmin(c->alpha_x, 1.0 - c->alpha_x);
+                    c->sparse = (double)pt.n * my * mx < 5.0;
+                }
             }
             for (size_t k = 1; k <= P && st == CQB_OK; ++k) {
                 cqb_cq_point pt;
@@ -612,6 +919,7 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
             q->p = p;
             q->q_bp = qbp[p - 1];
             q->q_lb = qbp[P + p - 1];
+            q->cv_null_bp = q->cv_null_lb = q->p_null_bp = q->p_null_lb = NAN;
         }
         free(qbp);
     }
@@ -621,7 +929,8 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
     /* Bootstrap. Work units for progress: B per plan per pass (two-pass
      * mode is rare; the estimate then grows, which only slows the bar). */
     const size_t ngroups = o->share_grid ? 1 : ncellg;
-    progress_state ps = {o, 0.0, (double)o->B * (double)ngroups * (double)(nl + (P ? 1 : 0))};
+    progress_state ps = {o, 0.0, (double)o->B * (double)ngroups * (double)(nl + (P ? 1 : 0)) +
+                                     (o->null_test ? (double)o->B : 0.0)};
     const double band_probs[2] = {sig / 2.0, 1.0 - sig / 2.0};
     const double q_prob[1] = {o->level};
 
@@ -797,8 +1106,15 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
             if (st != CQB_OK) goto fail;
         }
     }
+    if (o->null_test && (st = run_null(s, o, qrho, res, &ps, err)) != CQB_OK) goto fail;
     free(qrho);
-    if (o->gridwide) adjust_holm_bh(res);
+    if (o->gridwide) {
+        adjust_holm_bh(res, offsetof(cqb_cq_cell, p_value), offsetof(cqb_cq_cell, p_holm),
+                       offsetof(cqb_cq_cell, p_bh));
+        if (o->null_test)
+            adjust_holm_bh(res, offsetof(cqb_cq_cell, p_null), offsetof(cqb_cq_cell, p_null_holm),
+                           offsetof(cqb_cq_cell, p_null_bh));
+    }
     res->seconds_boot = now_s() - t1;
     return CQB_OK;
 fail:

@@ -98,7 +98,7 @@ typedef struct heat_ctx {
     const cqb_fig_opts *o;
     const cqb_fig_heat *h;
     pl_cmap cm;
-    int labels, any_nan, any_mark;
+    int labels, any_nan, any_mark, any_hatch;
 } heat_ctx;
 
 static cqb_status draw_heat(cairo_t *cr, double W, double H, const void *vctx, cqb_error *err)
@@ -113,6 +113,7 @@ static cqb_status draw_heat(cairo_t *cr, double W, double H, const void *vctx, c
     double s = st->s;
     if (c->any_mark) pl_legend_add(&pg, PL_LEG_CELLMARK, 0, or_default(h->mark_label, "significant"));
     if (c->any_nan) pl_legend_add(&pg, PL_LEG_HATCH, 0, "missing (NaN)");
+    if (c->any_hatch) pl_legend_add(&pg, PL_LEG_HATCH, 0, or_default(h->hatch_label, "sparse"));
 
     pl_axis ca, xa, ya;
     pl_cbar_axis(&ca, &c->cm);
@@ -153,6 +154,20 @@ static cqb_status draw_heat(cairo_t *cr, double W, double H, const void *vctx, c
         for (size_t r = 0; r < h->nrow; ++r)
             for (size_t k = 0; k < h->ncol; ++k)
                 if (!isfinite(h->z[r * h->ncol + k])) {
+                    double xl = round(pg.x0 + (double)k * cellw), xr = round(pg.x0 + (double)(k + 1) * cellw);
+                    double yb = round(pg.y1 - (double)r * cellh), yt = round(pg.y1 - (double)(r + 1) * cellh);
+                    cairo_rectangle(cr, xl, yt, xr - xl, yb - yt);
+                }
+        cairo_clip(cr);
+        pl_hatch(cr, pg.x0, pg.y0, pg.x1, pg.y1, s);
+        cairo_restore(cr);
+    }
+    if (c->any_hatch) {
+        cairo_save(cr);
+        cairo_new_path(cr);
+        for (size_t r = 0; r < h->nrow; ++r)
+            for (size_t k = 0; k < h->ncol; ++k)
+                if (h->hatch[r * h->ncol + k] && isfinite(h->z[r * h->ncol + k])) {
                     double xl = round(pg.x0 + (double)k * cellw), xr = round(pg.x0 + (double)(k + 1) * cellw);
                     double yb = round(pg.y1 - (double)r * cellh), yt = round(pg.y1 - (double)(r + 1) * cellh);
                     cairo_rectangle(cr, xl, yt, xr - xl, yb - yt);
@@ -231,6 +246,7 @@ cqb_status cqb_plot_heatmap(const char *path_noext, const cqb_fig_opts *o, const
     for (size_t i = 0; i < n; ++i) {
         if (!isfinite(h->z[i])) c->any_nan = 1;
         if (h->mark && h->mark[i]) c->any_mark = 1;
+        if (h->hatch && h->hatch[i] && isfinite(h->z[i])) c->any_hatch = 1;
     }
     st = pl_render(path_noext, o, draw_heat, c, err);
     free(c);

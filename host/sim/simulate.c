@@ -20,7 +20,7 @@
 #include "cqboot/philox.h"
 #include "cqboot/sbplan.h"
 
-enum { F_VALID = 1, F_REJ1 = 2, F_REJ2 = 4 };
+enum { F_VALID = 1, F_REJ1 = 2, F_REJ2 = 4, F_REJ3 = 8, F_REJ4 = 16 };
 enum { ST_SKIPPED = 0, ST_OK = 1, ST_FAILED = 2 };
 
 void cqb_sim_opts_default(cqb_sim_opts *o)
@@ -33,6 +33,9 @@ void cqb_sim_opts_default(cqb_sim_opts *o)
     o->gamma = 0.0;
     o->level = 0.95;
     o->threads = 0;
+    o->null_test = 1;
+    o->null_scheme = 1; /* CQB_NULL_ROTATION (docs/calibrated.md) */
+    o->rot_margin = 10;
 }
 
 void cqb_sim_rate(uint64_t k, uint64_t n, double *rate, double *se)
@@ -165,6 +168,9 @@ static void run_rep(shared_state *sh, const cqb_backend *be, uint64_t rep, size_
     bo.gamma_floor1 = o->gamma_floor1;
     bo.level = o->level;
     bo.share_grid = 1;
+    bo.null_test = o->null_test;
+    bo.null_scheme = o->null_scheme;
+    bo.rot_margin = o->rot_margin;
     bo.backend = be;
     bo.cancel = o->cancel;
     cqb_cq_result r;
@@ -188,6 +194,9 @@ static void run_rep(shared_state *sh, const cqb_backend *be, uint64_t rep, size_
             f = F_VALID;
             if (cl->rho < cl->band_lo || cl->rho > cl->band_hi) f |= F_REJ1;
             if (cl->p_value < pv_cut) f |= F_REJ2;
+            /* mid-p values are multiples of 1/(2(B+1)): the same margin */
+            if (cl->p_null < pv_cut) f |= F_REJ3;
+            if (cl->p_null_cons < pv_cut) f |= F_REJ4;
         }
         rb->cflag[i * sh->ncells + c] = f;
         rb->rho[i * sh->ncells + c] = cl->rho;
@@ -200,6 +209,7 @@ static void run_rep(shared_state *sh, const cqb_backend *be, uint64_t rep, size_
             f = F_VALID;
             if (qt->q_lb > qt->cv_lb) f |= F_REJ1;
             if (qt->q_bp > qt->cv_bp) f |= F_REJ2;
+            if (qt->p_null_lb < pv_cut) f |= F_REJ3;
         }
         rb->qflag[i * sh->nq + q] = f;
     }
@@ -208,7 +218,7 @@ static void run_rep(shared_state *sh, const cqb_backend *be, uint64_t rep, size_
 }
 
 typedef struct totals {
-    uint64_t *cvalid, *crej1, *crej2, *qvalid, *qrej1, *qrej2;
+    uint64_t *cvalid, *crej1, *crej2, *qvalid, *qrej1, *qrej2, *crej3, *crej4, *qrej3;
     double *mean, *m2, *gsum;
 } totals;
 
@@ -223,6 +233,8 @@ static void fold_round(const shared_state *sh, const round_buf *rb, size_t nr, t
             uint64_t n = ++t->cvalid[c];
             t->crej1[c] += (f & F_REJ1) != 0;
             t->crej2[c] += (f & F_REJ2) != 0;
+            t->crej3[c] += (f & F_REJ3) != 0;
+            t->crej4[c] += (f & F_REJ4) != 0;
             double v = rb->rho[i * sh->ncells + c];
             double d = v - t->mean[c];
             t->mean[c] += d / (double)n;
@@ -235,6 +247,7 @@ static void fold_round(const shared_state *sh, const round_buf *rb, size_t nr, t
             ++t->qvalid[q];
             t->qrej1[q] += (f & F_REJ1) != 0;
             t->qrej2[q] += (f & F_REJ2) != 0;
+            t->qrej3[q] += (f & F_REJ3) != 0;
         }
     }
 }
@@ -258,7 +271,7 @@ cqb_status cqb_simulate(const cqb_sim_spec *s, const cqb_sim_opts *o, cqb_sim_re
     res->nqtests = nq;
     res->qtests = nq ? calloc(nq, sizeof *res->qtests) : NULL;
     totals t;
-    t.cvalid = calloc(ncells * 3 + nq * 3 + 1, sizeof(uint64_t));
+    t.cvalid = calloc(ncells * 5 + nq * 4 + 1, sizeof(uint64_t));
     t.mean = calloc(ncells * 3 + 1, sizeof(double));
     round_buf rb;
     memset(&rb, 0, sizeof rb);
@@ -279,6 +292,9 @@ cqb_status cqb_simulate(const cqb_sim_spec *s, const cqb_sim_opts *o, cqb_sim_re
     t.qvalid = t.crej2 + ncells;
     t.qrej1 = t.qvalid + nq;
     t.qrej2 = t.qrej1 + nq;
+    t.crej3 = t.qrej2 + nq;
+    t.crej4 = t.crej3 + ncells;
+    t.qrej3 = t.crej4 + ncells;
     t.m2 = t.mean + ncells;
     t.gsum = t.m2 + ncells;
 
@@ -361,6 +377,15 @@ cqb_status cqb_simulate(const cqb_sim_spec *s, const cqb_sim_opts *o, cqb_sim_re
                 cl->rho_mean = cl->valid ? t.mean[c] : NAN;
                 cl->rho_sd = cl->valid > 1 ? sqrt(t.m2[c] / (double)(cl->valid - 1)) : NAN;
                 cl->gamma_mean = cl->valid ? t.gsum[c] / (double)cl->valid : NAN;
+                cl->rej_null = t.crej3[c];
+                cl->rej_null_cons = t.crej4[c];
+                cqb_sim_rate(cl->rej_null, o->null_test ? cl->valid : 0, &cl->rate_null, &cl->se_null);
+                cqb_sim_rate(cl->rej_null_cons, o->null_test ? cl->valid : 0, &cl->rate_null_cons,
+                             &cl->se_null_cons);
+                {
+                    double my = fmin(cl->alpha_y, 1 - cl->alpha_y), mx = fmin(cl->alpha_x, 1 - cl->alpha_x);
+                    cl->sparse = (double)(s->T - cl->lag) * my * mx < 5.0;
+                }
             }
             for (size_t p = 1; p <= P; ++p) {
                 size_t q = (iy * s->nx + ix) * P + p - 1;
@@ -373,6 +398,8 @@ cqb_status cqb_simulate(const cqb_sim_spec *s, const cqb_sim_opts *o, cqb_sim_re
                 qt->rej_bp = t.qrej2[q];
                 cqb_sim_rate(qt->rej_lb, qt->valid, &qt->rate_lb, &qt->se_lb);
                 cqb_sim_rate(qt->rej_bp, qt->valid, &qt->rate_bp, &qt->se_bp);
+                qt->rej_null_lb = t.qrej3[q];
+                cqb_sim_rate(qt->rej_null_lb, o->null_test ? qt->valid : 0, &qt->rate_null_lb, &qt->se_null_lb);
             }
         }
     }

@@ -18,6 +18,7 @@ extern "C" {
 #endif
 
 struct cqb_wplan; /* cqboot/wnull.h */
+struct cqb_null_plan; /* cqboot/nullboot.h (the calibrated test) */
 struct cqb_derive; /* cqboot/cqreduce.h */
 
 /* One pass of a device-side reduction of a plan's B replicates (the optional
@@ -82,6 +83,13 @@ typedef struct cqb_backend {
      * replicates where they are computed (cqb_reduce_io above), so that
      * kilobytes to megabytes come back instead of every replicate. */
     cqb_status (*reduce)(const struct cqb_backend *b, const cqb_plan *plan, cqb_reduce_io *io, cqb_error *err);
+    /* Optional (NULL: cqb_null_run_cpu() on the host): the values of
+     * replicates rep0 .. rep0+nrep-1 of a plain-CQ null-imposing plan
+     * (cqboot/nullboot.h; schemes CQB_NULL_SB and CQB_NULL_ROTATION) into out
+     * (nrep x plan->nstat), exactly as cqb_null_run_cpu(). */
+    cqb_status (*null_eval)(const struct cqb_backend *b, const struct cqb_null_plan *plan, uint32_t rep0,
+                            size_t nrep, double *out, cqb_error *err);
+    void *nctx;             /* null_eval's private state */
 } cqb_backend;
 
 /*! cqb_backend_parse() : "auto", "cpu" or "cuda"; 0 on success, -1 else. */

@@ -47,6 +47,14 @@ typedef struct cqb_boot_opts {
     int gridwide;      /* grid-wide tests (needs share_grid and qtests): the
                           sup-Q test over the quantile grid, Romano-Wolf,
                           Holm and Benjamini-Hochberg adjusted p-values */
+    /* The calibrated test of no directional predictability (cqboot/nullboot.h,
+     * docs/calibrated.md): p_null from a null-imposing resample. Plain CQ
+     * only (with controls the fields stay NaN). */
+    int null_test;     /* 1: compute p_null (default 0 in the library; the CLI sets 1) */
+    int null_scheme;   /* cqb_null_scheme: 0 = exact-count SB, 1 = rotation (default) */
+    size_t rot_margin; /* rotation margin m (default 10) */
+    int null_partial;  /* with controls: 1 = the partial CQ's calibrated test by
+                          residual rotation (docs/calibrated.md §7); 0 = none */
 } cqb_boot_opts;
 
 /*! cqb_boot_opts_default() : seed 1, B 1000, automatic gamma, level 0.95,
@@ -79,6 +87,14 @@ typedef struct cqb_cq_cell {
     double p_rw;            /* Romano-Wolf step-down max-|t| adjusted p-value,
                                from the resample shared by all lags and cells */
     double p_holm, p_bh;    /* Holm and Benjamini-Hochberg adjustments of p_value */
+    /* calibrated test (opts.null_test; NaN otherwise or with controls): */
+    double p_null;          /* two-sided mid-p of rho = 0 from the null law of rho*:
+                               (#{|rho*| > |rho_hat|} + (1 + #{|rho*| = |rho_hat|}) / 2) / (B0 + 1) */
+    double p_null_cons;     /* conservative: (1 + #{|rho*| >= |rho_hat|}) / (B0 + 1) */
+    size_t null_valid;      /* B0: null replicates (resamples or shifts) used */
+    int sparse;             /* N min(a_y, 1-a_y) min(a_x, 1-a_x) < 5 */
+    double p_null_holm, p_null_bh; /* Holm / BH of p_null (opts.gridwide) */
+    double p_null_rw;       /* Romano-Wolf step-down on the null values (opts.gridwide) */
 } cqb_cq_cell;
 
 typedef struct cqb_cq_qtest {
@@ -87,6 +103,10 @@ typedef struct cqb_cq_qtest {
     double q_bp, q_lb, cv_bp, cv_lb, p_bp, p_lb;
     size_t boot_valid;
     double gamma;
+    /* calibrated (opts.null_test): critical values and mid-p values from the
+     * null-imposing resample shared by all lags */
+    double cv_null_bp, cv_null_lb, p_null_bp, p_null_lb;
+    size_t null_valid;
 } cqb_cq_qtest;
 
 /* The sup-Q test over the quantile grid (HLOW §2): for each p, the largest
@@ -98,6 +118,8 @@ typedef struct cqb_cq_supq {
     double cv_bp, cv_lb;   /* type-7 level-quantile of max over cells of Q* */
     double p_bp, p_lb;     /* #{max Q* >= max Q} / B_valid */
     size_t boot_valid;
+    double p_null_bp, p_null_lb; /* mid-p of max Q against the null resample */
+    size_t null_valid;
 } cqb_cq_supq;
 
 typedef struct cqb_cq_result {

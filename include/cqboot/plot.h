@@ -108,6 +108,9 @@ typedef struct cqb_fig_heat {
     int value_labels;              /* 0: when nrow <= 10 and ncol <= 10; 1: always; -1: never */
     int digits;                    /* decimals of value labels, 1..6; 0 = 2 */
     const char *mark_label;        /* legend text of marks; NULL = "significant" */
+    const unsigned char *hatch;    /* same layout, nonzero = hatched over the fill
+                                      (e.g. a sparse cell); NULL = none */
+    const char *hatch_label;       /* legend text of hatched cells; NULL = "sparse" */
 } cqb_fig_heat;
 
 /*! cqb_plot_heatmap() : writes path_noext.png and path_noext.svg; CQB_EUSAGE for

@@ -16,6 +16,9 @@
  *         absorbs the rounding of 1 - level, so p = 50/1000 does not reject
  *         at level 0.95)
  *   q_lb, q_bp  Q(p) > its bootstrap critical value, per p = 1..max lag
+ *   null  the calibrated test: p_null < sig (null-imposing resample,
+ *         mid-p; opts.null_test), null_cons: p_null_conservative < sig,
+ *         q_lb_null: the Ljung-Box p_null < sig
  * Rates are rejections / valid replications (those where the statistic and
  * its critical values were finite), with Monte Carlo standard error
  * sqrt(rate (1 - rate) / valid).
@@ -55,6 +58,9 @@ typedef struct cqb_sim_opts {
     void (*progress)(double fraction, void *user); /* called from one thread */
     void *progress_user;
     volatile int *cancel;
+    int null_test;      /* count the calibrated test (default 1) */
+    int null_scheme;    /* cqb_null_scheme (default CQB_NULL_SB) */
+    size_t rot_margin;  /* rotation margin (default 10) */
 } cqb_sim_opts;
 
 /*! cqb_sim_opts_default() : seed 1, 1000 replications from 0, B 1000,
@@ -69,6 +75,9 @@ typedef struct cqb_sim_cell {
     double rate_band, se_band, rate_pval, se_pval;
     double rho_mean, rho_sd; /* over valid replications */
     double gamma_mean;       /* restart probability used, mean */
+    uint64_t rej_null, rej_null_cons; /* calibrated test (opts.null_test) */
+    double rate_null, se_null, rate_null_cons, se_null_cons;
+    int sparse;              /* T min(a_y,1-a_y) min(a_x,1-a_x) < 5 (N = T - lag) */
 } cqb_sim_cell;
 
 typedef struct cqb_sim_qtest {
@@ -77,6 +86,8 @@ typedef struct cqb_sim_qtest {
     uint64_t valid;
     uint64_t rej_lb, rej_bp;
     double rate_lb, se_lb, rate_bp, se_bp;
+    uint64_t rej_null_lb;    /* Ljung-Box p_null < sig */
+    double rate_null_lb, se_null_lb;
 } cqb_sim_qtest;
 
 typedef struct cqb_sim_result {
