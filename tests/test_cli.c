@@ -186,8 +186,12 @@ static run_t run_args(const char *const *args)
     if (pid == 0) {
         int fo = open(outp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         int fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int fi = open("/dev/null", O_RDONLY);
-        if (fo < 0 || fe < 0 || fi < 0) _exit(126);
+        /* stdin: an empty pipe (no file outside the test's folder) */
+        int pfd[2];
+        if (pipe(pfd) != 0) _exit(126);
+        close(pfd[1]);
+        int fi = pfd[0];
+        if (fo < 0 || fe < 0) _exit(126);
         dup2(fi, 0);
         dup2(fo, 1);
         dup2(fe, 2);

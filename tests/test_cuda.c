@@ -340,14 +340,16 @@ Test(select, cuda_unavailable_is_ebackend)
 /* Runs the CLI with args; returns its exit status, stderr in errbuf. */
 static int run_cli(const char *const *args, char *errbuf, size_t errcap)
 {
-    char path[] = "/tmp/cqb_cuda_test_XXXXXX";
-    const int fd = mkstemp(path);
-    cr_assert(fd >= 0, "mkstemp: %s", strerror(errno));
+    /* stdout and stderr to private temporary files: the suite touches no
+     * file outside its temporary folders (not even /dev/null) */
+    char path[] = "/tmp/cqb_cuda_test_XXXXXX", opath[] = "/tmp/cqb_cuda_test_out_XXXXXX";
+    const int fd = mkstemp(path), ofd = mkstemp(opath);
+    cr_assert(fd >= 0 && ofd >= 0, "mkstemp: %s", strerror(errno));
+    unlink(opath);
     const pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
-        const int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0) dup2(devnull, 1);
+        dup2(ofd, 1);
         dup2(fd, 2);
         execv(CQB_CLI, (char *const *)args);
         _exit(127);
@@ -357,6 +359,7 @@ static int run_cli(const char *const *args, char *errbuf, size_t errcap)
     const ssize_t n = pread(fd, errbuf, errcap - 1, 0);
     errbuf[n > 0 ? n : 0] = 0;
     close(fd);
+    close(ofd);
     unlink(path);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }

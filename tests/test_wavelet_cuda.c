@@ -895,14 +895,16 @@ static int gpu_usable(char *why, size_t n)
 /* Runs the CLI with args; returns its exit status, stderr in errbuf. */
 static int run_cli(const char *const *args, char *errbuf, size_t errcap)
 {
-    char path[] = "/tmp/cqb_wcuda_test_XXXXXX";
-    const int fd = mkstemp(path);
-    cr_assert(fd >= 0, "mkstemp: %s", strerror(errno));
+    /* stdout and stderr to private temporary files: the suite touches no
+     * file outside its temporary folders (not even /dev/null) */
+    char path[] = "/tmp/cqb_wcuda_test_XXXXXX", opath[] = "/tmp/cqb_wcuda_test_out_XXXXXX";
+    const int fd = mkstemp(path), ofd = mkstemp(opath);
+    cr_assert(fd >= 0 && ofd >= 0, "mkstemp: %s", strerror(errno));
+    unlink(opath);
     const pid_t pid = fork();
     cr_assert(pid >= 0);
     if (pid == 0) {
-        const int devnull = open("/dev/null", O_WRONLY);
-        if (devnull >= 0) dup2(devnull, 1);
+        dup2(ofd, 1);
         dup2(fd, 2);
         execv(CQB_CLI, (char *const *)args);
         _exit(127);
@@ -912,6 +914,7 @@ static int run_cli(const char *const *args, char *errbuf, size_t errcap)
     const ssize_t n = pread(fd, errbuf, errcap - 1, 0);
     errbuf[n > 0 ? n : 0] = 0;
     close(fd);
+    close(ofd);
     unlink(path);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
@@ -920,7 +923,7 @@ static int run_cli(const char *const *args, char *errbuf, size_t errcap)
     {                                                                                                                \
         CQB_CLI, "wlmc", "--data", CQB_DATA_DIR "/us_china_monthly.csv", "--cols", "IPB52300S,GPRC_CHN,EPU_US",     \
             "--transform", "IPB52300S=logdiff", "--transform", "GPRC_CHN=logdiff", "--from", "1996-01", "--to",      \
-            "2023-12", "--M", "24", "--levels", "3", "--boot", "20", "--gamma", "0.1", "--json", "/dev/null",        \
+            "2023-12", "--M", "24", "--levels", "3", "--boot", "20", "--gamma", "0.1", "--json", "-",               \
             "--backend", backend, NULL                                                                               \
     }
 

@@ -6,6 +6,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <math.h>
 #include <signal.h>
@@ -20,8 +21,19 @@ volatile int cli_interrupted = 0;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    cli_interrupted = 1;
+    /* the first signal asks every loop to stop (they poll cli_interrupted
+     * and the process exits 128 + sig with no output); a second one ends
+     * the process at once */
+    if (cli_interrupted) {
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigemptyset(&dfl.sa_mask);
+        sigaction(sig, &dfl, NULL);
+        raise(sig);
+        return;
+    }
+    cli_interrupted = sig;
 }
 
 void cli_install_signals(void)
@@ -34,6 +46,80 @@ void cli_install_signals(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
+char *cli_read_text(const char *path, size_t *len, cqb_error *err)
+{
+    const int is_stdin = !strcmp(path, "-");
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        cqb_error_set(err, CQB_EDATA, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (cli_interrupted) {
+            cqb_error_set(err, CQB_EUSAGE, "interrupted");
+            break;
+        }
+        if ((uint64_t)n > cli_max_input) {
+            cqb_error_set(err, CQB_EDATA, "%s: larger than the input limit of %llu bytes (--max-input)", path,
+                          (unsigned long long)cli_max_input);
+            break;
+        }
+        if (cap - n < 65536 + 1) {
+            size_t nc = cap ? 2 * cap : 65536 * 2;
+            char *nb = realloc(buf, nc);
+            if (!nb) {
+                cqb_error_set(err, CQB_ENOMEM, "%s: out of memory while reading", path);
+                break;
+            }
+            buf = nb;
+            cap = nc;
+        }
+        ssize_t got = read(fd, buf + n, cap - n - 1);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            cqb_error_set(err, CQB_EDATA, "%s: read error: %s", path, strerror(errno));
+            break;
+        }
+        if (got == 0) {
+            if (!is_stdin) close(fd);
+            buf[n] = 0;
+            *len = n;
+            return buf;
+        }
+        /* no text file holds a NUL byte: stop there (an endless /dev/zero) */
+        const int nul = memchr(buf + n, 0, (size_t)got) != NULL;
+        n += (size_t)got;
+        if (nul) {
+            if (!is_stdin) close(fd);
+            buf[n] = 0;
+            *len = n;
+            return buf;
+        }
+    }
+    if (!is_stdin) close(fd);
+    free(buf);
+    return NULL;
+}
+
+int cli_quiet = 0;
+
+void cli_backend_notice(const char *cmd, const char *notice, int quiet)
+{
+    static int shown;
+    if (!notice || !notice[0] || quiet || cli_quiet || shown) return;
+    shown = 1;
+    /* "no usable CUDA device (long reason); using the CPU" -> the clauses
+     * without the reason */
+    const char *paren = strstr(notice, " (");
+    const char *semi = strrchr(notice, ';');
+    if (paren && semi && semi > paren)
+        fprintf(stderr, "cqboot %s: %.*s%s\n", cmd, (int)(paren - notice), notice, semi);
+    else
+        fprintf(stderr, "cqboot %s: %s\n", cmd, notice);
+}
+
 double cli_now(void)
 {
     struct timespec ts;
@@ -43,8 +129,17 @@ double cli_now(void)
 
 int cli_fail(const char *cmd, const cqb_error *err)
 {
+    if (cli_interrupted) {
+        fprintf(stderr, "cqboot %s: interrupted by %s; nothing written\n", cmd,
+                cli_interrupted == SIGTERM ? "SIGTERM" : "SIGINT");
+        return 128 + cli_interrupted;
+    }
+    if (err->status == CQB_ENOMEM) {
+        fprintf(stderr, "cqboot %s: %s (lower --mem-limit or --threads, or allow the process more memory)\n", cmd,
+                err->msg);
+        return cqb_status_exit_code(err->status);
+    }
     fprintf(stderr, "cqboot %s: %s\n", cmd, err->msg);
-    if (cli_interrupted) return 130;
     return cqb_status_exit_code(err->status);
 }
 
@@ -246,7 +341,7 @@ cqb_status cli_load(const char *path, const char *const *cols, size_t ncols, con
                     const char *from, const char *to, cli_data *out, cqb_error *err)
 {
     memset(out, 0, sizeof *out);
-    cqb_status st = cqb_frame_read(path, &out->frame, err);
+    cqb_status st = cqb_frame_read_limited(path, cli_max_input, &cli_interrupted, &out->frame, err);
     if (st != CQB_OK) return st;
     for (size_t i = 0; i < tr->n; ++i) {
         if (cqb_frame_find_col(out->frame, tr->col[i]) < 0) {
@@ -300,90 +395,91 @@ cJSON *cli_input_json(const cli_data *d, const char *const *cols, size_t ncols, 
 
 cqb_status cli_out_open(cli_out *o, const char *path, const char *what, cqb_error *err)
 {
-    memset(o, 0, sizeof *o);
-    o->path = strdup(path);
-    size_t n = strlen(path) + 16;
-    o->tmp = malloc(n);
-    if (!o->path || !o->tmp) {
-        cli_out_abort(o);
-        return cqb_error_set(err, CQB_ENOMEM, "out of memory");
-    }
-    /* a directory cannot be replaced by a file: say so before the work */
-    struct stat st;
-    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-        cli_out_abort(o);
-        return cqb_error_set(err, CQB_EIO, "%s %s: is a directory", what, path);
-    }
-    snprintf(o->tmp, n, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(o->tmp);
-    if (fd < 0) {
-        int e = errno;
-        free(o->tmp);
-        o->tmp = NULL;
-        cli_out_abort(o);
-        return cqb_error_set(err, CQB_EIO, "%s %s: cannot create: %s", what, path, strerror(e));
-    }
-    /* mkstemp creates mode 0600; give the output the mode a plain
-     * fopen(path, "w") would (0666 less the umask) */
-    mode_t mask = umask(0);
-    umask(mask);
-    if (fchmod(fd, 0666 & ~mask) != 0) {
-        int e = errno;
-        close(fd);
-        cli_out_abort(o);
-        return cqb_error_set(err, CQB_EIO, "%s %s: cannot set the file mode: %s", what, path, strerror(e));
-    }
-    o->f = fdopen(fd, "w");
-    if (!o->f) {
-        close(fd);
-        cli_out_abort(o);
-        return cqb_error_set(err, CQB_EIO, "%s %s: cannot open", what, path);
-    }
-    return CQB_OK;
+    return cqb_output_open(o, path, what, err);
 }
 
 cqb_status cli_out_finish(cli_out *o, cqb_error *err)
 {
-    if (!o->f) return CQB_OK;
-    errno = 0;
-    int bad = ferror(o->f);
-    bad |= fflush(o->f) != 0;
-    bad |= fsync(fileno(o->f)) != 0;
-    bad |= fclose(o->f) != 0;
-    o->f = NULL;
-    if (bad) {
-        int e = errno;
-        cqb_error_set(err, CQB_EIO, "%s: write failed: %s", o->path, e ? strerror(e) : "I/O error");
-        cli_out_abort(o);
-        return CQB_EIO;
+    if (cli_interrupted && o->kind != CQB_OUTPUT_NONE) {
+        cqb_output_abort(o);
+        return cqb_error_set(err, CQB_EUSAGE, "interrupted");
     }
-    return CQB_OK;
+    return cqb_output_finish(o, err);
 }
 
 cqb_status cli_out_commit(cli_out *o, cqb_error *err)
 {
-    if (!o->tmp) return CQB_OK; /* never opened, or already committed */
-    cqb_status st = cli_out_finish(o, err);
-    if (st != CQB_OK) return st;
-    if (rename(o->tmp, o->path) != 0) {
-        int e = errno;
-        cqb_error_set(err, CQB_EIO, "%s: write failed: %s", o->path, strerror(e));
-        cli_out_abort(o);
-        return CQB_EIO;
+    if (cli_interrupted && o->kind != CQB_OUTPUT_NONE) {
+        cqb_output_abort(o);
+        return cqb_error_set(err, CQB_EUSAGE, "interrupted");
     }
-    free(o->tmp);
-    free(o->path);
-    o->tmp = o->path = NULL;
-    return CQB_OK;
+    return cqb_output_commit(o, err);
 }
 
-void cli_out_abort(cli_out *o)
+void cli_out_abort(cli_out *o) { cqb_output_abort(o); }
+
+/* 1 when path is a regular file, or names nothing yet (an output that will
+ * be created): the kinds of file an output can destroy. */
+int cli_replaceable(const char *path)
 {
-    if (o->f) fclose(o->f);
-    if (o->tmp) unlink(o->tmp);
-    free(o->tmp);
-    free(o->path);
-    memset(o, 0, sizeof *o);
+    struct stat st;
+    if (!path || !strcmp(path, "-")) return 0;
+    if (stat(path, &st) != 0) return errno == ENOENT;
+    return S_ISREG(st.st_mode);
+}
+
+int cli_check_outputs(const char *cmd, const char *const *in, const char *const *in_opt, size_t nin,
+                      const char *const *out, const char *const *out_opt, size_t nout)
+{
+    for (size_t i = 0; i < nout; ++i) {
+        if (!out[i] || !cli_replaceable(out[i])) continue;
+        for (size_t j = 0; j < nin; ++j) {
+            struct stat st;
+            /* "-": standard input, which may be redirected from the output */
+            const char *ip = in[j] && !strcmp(in[j], "-") ? "/dev/stdin" : in[j];
+            if (!ip || stat(ip, &st) != 0 || !S_ISREG(st.st_mode)) continue;
+            if (cqb_same_file(out[i], ip))
+                return cli_usage_error(cmd, "%s %s is the same file as the input %s %s (refusing to replace it)",
+                                       out_opt[i], out[i], in_opt[j], in[j]);
+        }
+        for (size_t j = 0; j < i; ++j) {
+            if (out[j] && cli_replaceable(out[j]) && cqb_same_file(out[i], out[j]))
+                return cli_usage_error(cmd, "%s and %s name the same file '%s'", out_opt[j], out_opt[i], out[i]);
+        }
+    }
+    for (size_t j = 0; j < nin; ++j)
+        if (in[j] && cqb_output_protect(strcmp(in[j], "-") ? in[j] : "/dev/stdin") != 0) {
+            fprintf(stderr, "cqboot %s: out of memory\n", cmd);
+            return 5;
+        }
+    return 0;
+}
+
+uint64_t cli_max_input = CLI_MAX_INPUT_DEFAULT;
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+    if (!s || !isdigit((unsigned char)*s)) return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno == ERANGE || !isfinite(v) || v < 0) return -1;
+    double mul = 1;
+    switch (*end) {
+    case 0: break;
+    case 'k': case 'K': mul = 1024.0; ++end; break;
+    case 'm': case 'M': mul = 1024.0 * 1024.0; ++end; break;
+    case 'g': case 'G': mul = 1024.0 * 1024.0 * 1024.0; ++end; break;
+    case 't': case 'T': mul = 1024.0 * 1024.0 * 1024.0 * 1024.0; ++end; break;
+    default: return -1;
+    }
+    if (*end == 'i' && mul > 1) ++end;
+    if (*end == 'B' || *end == 'b') ++end;
+    if (*end) return -1;
+    v *= mul;
+    if (v < 1 || v > 9.0e18) return -1;
+    *out = (uint64_t)v;
+    return 0;
 }
 
 int cli_progress_mode(const char *s, int *mode)
@@ -398,29 +494,64 @@ int cli_progress_mode(const char *s, int *mode)
 
 void cli_progress_init(cli_progress *p, int mode, const char *label)
 {
+    memset(p, 0, sizeof *p);
     p->mode = mode;
     p->label = label;
-    p->last_t = cli_now();
+    p->t0 = p->last_t = cli_now();
     p->last_pct = -1;
+}
+
+void cli_progress_parts(cli_progress *p, const char *part_name, size_t nparts)
+{
+    p->part_name = part_name;
+    p->nparts = nparts;
+    p->part = 0;
+}
+
+void cli_progress_part(cli_progress *p, size_t part) { p->part = part; }
+
+/* "12 s", "3:07", "1:02:03" */
+static void fmt_dur(char *buf, size_t n, double s)
+{
+    if (!(s >= 0) || s > 1e7) {
+        snprintf(buf, n, "?");
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t < 60) snprintf(buf, n, "%ld s", t);
+    else if (t < 3600) snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
+    else snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
 }
 
 void cli_progress_cb(double fraction, void *user)
 {
     cli_progress *p = user;
     if (!p || p->mode == 0) return;
-    int pct = (int)floor(100.0 * (fraction > 1.0 ? 1.0 : fraction));
-    double t = cli_now();
+    if (fraction > 1.0) fraction = 1.0;
+    if (!(fraction >= 0.0)) fraction = 0.0;
+    const double part_f = fraction;
+    if (p->nparts) fraction = ((double)p->part + fraction) / (double)p->nparts;
+    int pct = (int)floor(100.0 * fraction);
+    double t = cli_now(), el = t - p->t0;
+    char els[32], eta[32], part[64] = "";
+    fmt_dur(els, sizeof els, el);
+    if (fraction > 0.005 && fraction < 1.0) fmt_dur(eta, sizeof eta, el * (1.0 - fraction) / fraction);
+    else snprintf(eta, sizeof eta, fraction >= 1.0 ? "0 s" : "?");
+    if (p->nparts) snprintf(part, sizeof part, " %s %zu/%zu", p->part_name, p->part + 1, p->nparts);
     if (p->mode == 1) {
-        if (pct == p->last_pct || (t - p->last_t < 0.1 && pct < 100)) return;
+        /* redraw at most 10 times a second (and on every new window) */
+        if (t - p->last_t < 0.1 && pct < 100 && !(p->nparts && part_f == 0.0)) return;
         int w = 30, fill = pct * w / 100;
         char bar[64];
         for (int i = 0; i < w; ++i) bar[i] = i < fill ? '#' : '.';
         bar[w] = 0;
-        fprintf(stderr, "\r%s [%s] %3d%%", p->label, bar, pct);
+        int n = fprintf(stderr, "\r%s%s [%s] %3d%%  %s elapsed, ETA %s ", p->label, part, bar, pct, els, eta);
+        if (n > 0 && n - 1 < p->width) fprintf(stderr, "%*s", p->width - (n - 1), "");
+        if (n > 0 && n - 1 > p->width) p->width = n - 1;
         fflush(stderr);
     } else {
         if (pct / 10 == p->last_pct / 10 && p->last_pct >= 0) return;
-        fprintf(stderr, "%s: %d%%\n", p->label, pct / 10 * 10);
+        fprintf(stderr, "%s:%s %d%% (%s elapsed, ETA %s)\n", p->label, part, pct / 10 * 10, els, eta);
     }
     p->last_pct = pct;
     p->last_t = t;
@@ -428,7 +559,9 @@ void cli_progress_cb(double fraction, void *user)
 
 void cli_progress_done(cli_progress *p)
 {
-    if (p->mode == 1 && p->last_pct >= 0) fprintf(stderr, "\r%*s\r", 50 + (int)strlen(p->label), "");
+    if (p->mode == 1 && p->last_pct >= 0) fprintf(stderr, "\r%*s\r", p->width + 1, "");
+    p->last_pct = -1;
+    p->width = 0;
 }
 
 cJSON *cli_json_num(double v)

@@ -10,10 +10,11 @@
 
 #include "cqboot/error.h"
 #include "cqboot/frame.h"
+#include "cqboot/output.h"
 
 #define CLI_MAX_TRANSFORMS 64
 
-extern volatile int cli_interrupted; /* set by SIGINT/SIGTERM */
+extern volatile int cli_interrupted; /* the signal (SIGINT/SIGTERM) that asked to stop, or 0 */
 
 /* Prints "cqboot CMD: message" on stderr and returns the status's exit code. */
 int cli_fail(const char *cmd, const cqb_error *err);
@@ -56,21 +57,37 @@ void cli_data_free(cli_data *d);
 /* The JSON "input" object of a loaded data set. */
 cJSON *cli_input_json(const cli_data *d, const char *const *cols, size_t ncols, const cli_transforms *tr);
 
-/* Atomic output files: a temporary file in the target's directory, renamed
- * over the target only when everything succeeded. */
-typedef struct cli_out {
-    char *path;
-    char *tmp;
-    FILE *f;
-} cli_out;
+/* Output files (cqboot/output.h, docs/safety.md): "-" is stdout, a regular
+ * file is replaced atomically, a symlink's target likewise, a device, FIFO or
+ * socket is written in place; a protected input is never replaced. */
+typedef cqb_output cli_out;
 cqb_status cli_out_open(cli_out *o, const char *path, const char *what, cqb_error *err);
 /* cli_out_finish flushes, syncs and closes the temporary file (no-op once
  * closed); cli_out_commit finishes it if needed and renames it over the
- * target. Finish every output before committing any, so that a write
- * error leaves no output at all. Both abort the output on failure. */
+ * target (or writes the collected bytes). Finish every output before
+ * committing any, so that a write error leaves no output at all. Both abort
+ * the output on failure; nothing is committed once interrupted. */
 cqb_status cli_out_finish(cli_out *o, cqb_error *err);
 cqb_status cli_out_commit(cli_out *o, cqb_error *err);
 void cli_out_abort(cli_out *o); /* removes the temporary file; safe to repeat */
+
+/* Refuses (usage error, exit 2) an output that is the same file as an input
+ * (same device and inode, or the same resolved path) or as another output;
+ * then registers the inputs so no later output replaces them. NULL entries
+ * are skipped; returns 0 or the exit code. */
+int cli_check_outputs(const char *cmd, const char *const *in, const char *const *in_opt, size_t nin,
+                      const char *const *out, const char *const *out_opt, size_t nout);
+
+/* 1 when an output at path would replace a file (a regular file, or none
+ * yet): not "-", a device, a FIFO or a socket, which any number of outputs
+ * may share. */
+int cli_replaceable(const char *path);
+
+/* Largest input read (--max-input, a global option of every command; bytes). */
+extern uint64_t cli_max_input;
+#define CLI_MAX_INPUT_DEFAULT ((uint64_t)1 << 30)
+/* "1G", "512M", "100k", "12345" -> bytes; -1 if not a size. */
+int cli_parse_size(const char *s, uint64_t *out);
 
 /* Progress on stderr: "auto" (a bar when stderr is a terminal), "plain"
  * (a line every 10%), "none". */
@@ -79,11 +96,20 @@ typedef struct cli_progress {
     const char *label;
     double last_t;
     int last_pct;
+    double t0;            /* start: elapsed time and ETA */
+    size_t part, nparts;  /* parts of the work ("window part+1/nparts"): the
+                             callback's fraction is of the current part */
+    const char *part_name;
+    int width;            /* of the last bar line (to clear it) */
 } cli_progress;
 int cli_progress_mode(const char *s, int *mode);
 void cli_progress_init(cli_progress *p, int mode, const char *label);
 void cli_progress_cb(double fraction, void *user);
 void cli_progress_done(cli_progress *p);
+/* Work in nparts parts named part_name ("window"): progress then shows
+ * "window k/N" and the fraction of the whole. */
+void cli_progress_parts(cli_progress *p, const char *part_name, size_t nparts);
+void cli_progress_part(cli_progress *p, size_t part); /* 0-based */
 
 /* JSON number that is null when not finite, written with the shortest text
  * that reads back to the same double (cJSON's own printing may not). */
@@ -95,6 +121,18 @@ int cli_stdout_check(cqb_error *err);
 void cli_fmt_num(char *buf, size_t n, double v);
 /* A p-value for tables: %.4f, "NA", and "<1/(B+1)" (as a number) for 0. */
 void cli_fmt_pvalue(char *buf, size_t n, double p, uint64_t B);
+
+/* Reads a whole text file (or "-", stdin) of at most cli_max_input bytes,
+ * polling the interrupt; malloc'd and NUL-terminated, its length in *len.
+ * NULL with err set (CQB_EDATA cannot open / too large, CQB_ENOMEM,
+ * CQB_EUSAGE interrupted). */
+char *cli_read_text(const char *path, size_t *len, cqb_error *err);
+
+/* --quiet of `cqboot run`: no notices from the analyses it runs. */
+extern int cli_quiet;
+/* The backend's notice (a CUDA fallback): printed at most once per process,
+ * shortened to its first clause, never when quiet or cli_quiet. */
+void cli_backend_notice(const char *cmd, const char *notice, int quiet);
 
 double cli_now(void);
 void cli_install_signals(void);

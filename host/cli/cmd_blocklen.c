@@ -26,9 +26,11 @@ static const char *const BL_HELP =
     "                      restrict the rows (inclusive)\n"
     "  --floor1            floor each b at 1 before averaging (deviation from R)\n"
     "  --json FILE         write the results as JSON ('-' for stdout)\n"
+    "  --max-input SIZE    read at most SIZE bytes of input (default 1G)\n"
     "  --help              this help\n"
     "\n"
-    "Exit status: 0 ok, 2 usage, 3 data or file, 5 out of memory.\n";
+    "Exit status: 0 ok, 2 usage, 3 data or file, 5 out of memory,\n"
+    "130 interrupted (SIGINT), 143 terminated (SIGTERM); docs/safety.md.\n";
 
 enum { OPT_DATA = 256, OPT_COLS, OPT_LAG, OPT_TRANSFORM, OPT_FROM, OPT_TO, OPT_FLOOR1, OPT_JSON, OPT_HELP };
 
@@ -88,7 +90,11 @@ int cmd_blocklen(int argc, char **argv)
     cJSON *root = NULL;
     if (rc) goto done;
     cqb_status st = CQB_OK;
-    if (json && strcmp(json, "-") && (st = cli_out_open(&out, json, "--json", &err)) != CQB_OK) goto fail;
+    {
+        const char *in[] = {data}, *in_opt[] = {"--data"}, *outp[] = {json}, *out_opt[] = {"--json"};
+        if ((rc = cli_check_outputs("blocklen", in, in_opt, 1, outp, out_opt, 1)) != 0) goto done;
+    }
+    if (json && (st = cli_out_open(&out, json, "--json", &err)) != CQB_OK) goto fail;
     if ((st = cli_load(data, cols, ncols, &tr, from, to, &d, &err)) != CQB_OK) goto fail;
     const size_t T = d.set.T;
     if ((size_t)lag + 2 > T) {
@@ -137,7 +143,7 @@ int cmd_blocklen(int argc, char **argv)
             st = cqb_error_set(&err, CQB_ENOMEM, "out of memory");
             goto fail;
         }
-        FILE *f = strcmp(json, "-") ? out.f : stdout;
+        FILE *f = out.f;
         fputs(txt, f);
         fputc('\n', f);
         free(txt);

@@ -113,7 +113,10 @@ static const char *const CQ_HELP3 =
     "  --help              this help\n"
     "\n"
     "Exit status: 0 ok, 2 usage, 3 data or file, 4 backend unavailable,\n"
-    "5 out of memory, 130 interrupted.\n";
+    "5 out of memory, 130 interrupted (SIGINT), 143 terminated (SIGTERM).\n"
+    "--max-input SIZE bounds what is read (default 1G). Outputs that are\n"
+    "devices or FIFOs are written in place, never replaced; an output that is\n"
+    "the input is refused (docs/safety.md).\n";
 
 enum {
     OPT_DATA = 256, OPT_Y, OPT_X, OPT_CONTROL, OPT_TRANSFORM, OPT_FROM, OPT_TO, OPT_ALPHA, OPT_ALPHA_Y,
@@ -379,7 +382,7 @@ static int parse_args(cq_args *a, int argc, char **argv)
     if (cli_progress_mode(progress, &a->progress))
         return cli_usage_error("cq", "--progress: unknown mode '%s' (auto, plain, none)", progress);
     if (a->quiet) a->progress = 0;
-    if (a->json && a->csv && !strcmp(a->json, a->csv) && strcmp(a->json, "-"))
+    if (a->json && a->csv && !strcmp(a->json, a->csv) && cli_replaceable(a->json))
         return cli_usage_error("cq", "--json and --csv name the same file");
     if (a->omega_given && !a->selfnorm) return cli_usage_error("cq", "--omega needs --selfnorm");
     if (a->selfnorm && a->yreg) return cli_usage_error("cq", "--selfnorm: not with --y-regressors/--x-regressors");
@@ -801,8 +804,15 @@ int cmd_cq(int argc, char **argv)
         for (size_t j = 0; j < nxr; ++j) cols[ncols++] = xrc[j];
     }
     /* Output files first, so an unwritable path fails before the work. */
-    if (a.json && strcmp(a.json, "-") && (st = cli_out_open(&oj, a.json, "--json", &err)) != CQB_OK) goto fail;
-    if (a.csv && strcmp(a.csv, "-") && (st = cli_out_open(&oc, a.csv, "--csv", &err)) != CQB_OK) goto fail;
+    {
+        const char *in[] = {a.data}, *in_opt[] = {"--data"}, *out[] = {a.json, a.csv}, *out_opt[] = {"--json", "--csv"};
+        if ((rc = cli_check_outputs("cq", in, in_opt, 1, out, out_opt, 2)) != 0) {
+            args_free(&a);
+            return rc;
+        }
+    }
+    if (a.json && (st = cli_out_open(&oj, a.json, "--json", &err)) != CQB_OK) goto fail;
+    if (a.csv && (st = cli_out_open(&oc, a.csv, "--csv", &err)) != CQB_OK) goto fail;
     if ((st = cli_load(a.data, cols, ncols, &a.tr, a.from, a.to, &d, &err)) != CQB_OK) goto fail;
 
     char notice[256];
@@ -810,7 +820,7 @@ int cmd_cq(int argc, char **argv)
     const double work = (double)a.B * (double)a.ny * (double)a.nx * (double)(a.nlags + 1) * (double)d.set.T;
     if ((st = cqb_backend_open_sized(a.backend, (int)a.threads, work, &be, notice, sizeof notice, &err)) != CQB_OK)
         goto fail;
-    if (notice[0] && !a.quiet) fprintf(stderr, "cqboot cq: %s\n", notice);
+    cli_backend_notice("cq", notice, a.quiet);
 
     const size_t T = d.set.T;
     if ((st = check_rows(&a, &d, &err)) != CQB_OK) goto fail;
@@ -946,9 +956,13 @@ int cmd_cq(int argc, char **argv)
             st = cqb_error_set(&err, CQB_ENOMEM, "out of memory");
             goto fail;
         }
+        cli_progress_init(&prog, a.progress, "cqboot cq");
+        cli_progress_parts(&prog, "window", nwin);
         for (size_t w = 0; w < nwin; ++w) {
             /* each window is the analysis of its sub-sample, exactly as a
              * --from/--to run over the same rows */
+            cli_progress_part(&prog, w);
+            cli_progress_cb(0.0, &prog);
             cqb_cq_spec ws = spec;
             cqb_control wctl[MAX_CTL];
             const size_t b = win[w].begin;
@@ -1069,13 +1083,13 @@ int cmd_cq(int argc, char **argv)
             st = cqb_error_set(&err, CQB_ENOMEM, "out of memory writing JSON");
             goto fail;
         }
-        FILE *f = strcmp(a.json, "-") ? oj.f : stdout;
+        FILE *f = oj.f;
         fputs(txt, f);
         fputc('\n', f);
         free(txt);
     }
     if (a.csv) {
-        FILE *f = strcmp(a.csv, "-") ? oc.f : stdout;
+        FILE *f = oc.f;
         write_csv(f, &a, &res, 1, d.set.first_label, d.set.last_label);
         for (size_t w = 0; w < nwin; ++w)
             write_csv(f, &a, &wres[w], 0, d.set.labels[win[w].begin], d.set.labels[win[w].end - 1]);

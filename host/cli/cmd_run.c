@@ -9,7 +9,9 @@
  * Every file is written to a temporary name and renamed: an error or Ctrl-C
  * leaves finished analyses (reusable with --resume) and no partial file.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,12 +38,13 @@ static const char *const RUN_HELP =
     "  --threads N         CPU threads for every analysis (overrides the study)\n"
     "  --backend NAME      auto, cpu or cuda (overrides the study)\n"
     "  --progress MODE     auto (a bar if stderr is a terminal), plain, none\n"
-    "  --quiet             no progress\n"
+    "  --quiet             no progress and no notices\n"
     "  --help              this help\n"
     "\n"
     "Exit status: 0 ok, 2 usage or invalid study (the message names the JSON\n"
     "path), 3 data or file, 4 backend unavailable, 5 out of memory,\n"
-    "130 interrupted.\n";
+    "130 interrupted (SIGINT), 143 terminated (SIGTERM). One run at a time per\n"
+    "--out (a lock); --max-input SIZE bounds what is read (docs/safety.md).\n";
 
 enum { OPT_OUT = 256, OPT_RESUME, OPT_THREADS, OPT_BACKEND, OPT_PROGRESS, OPT_QUIET, OPT_HELP };
 
@@ -72,18 +75,86 @@ static int mkdirs(const char *path)
 
 static char *read_text(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *t = malloc((size_t)(n > 0 ? n : 0) + 1);
-    if (t) {
-        size_t got = fread(t, 1, (size_t)(n > 0 ? n : 0), f);
-        t[got] = 0;
+    size_t n;
+    cqb_error e;
+    return cli_read_text(path, &n, &e);
+}
+
+/* A name that may name files in OUT: letters, digits, '_', '.', '-', no
+ * leading '.', no "..", no '/'. */
+static int safe_name(const char *s)
+{
+    if (!s || !*s || *s == '.' || strstr(s, "..")) return 0;
+    for (const char *p = s; *p; ++p)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_' ||
+              *p == '.' || *p == '-'))
+            return 0;
+    return 1;
+}
+
+/* Takes the exclusive lock of OUT (OUT/.cqboot.lock, held until the process
+ * ends); returns the descriptor, or -1 with err set. */
+static int lock_outdir(const char *outdir, cqb_error *err)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/.cqboot.lock", outdir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        cqb_error_set(err, CQB_EIO, "%s: cannot create the lock file: %s", path, strerror(errno));
+        return -1;
     }
-    fclose(f);
-    return t;
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl(fd, F_SETLK, &fl) == 0) {
+        char pid[32];
+        int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+        if (ftruncate(fd, 0) == 0 && write(fd, pid, (size_t)n) != n) { /* informative only */
+        }
+        return fd;
+    }
+    int e = errno;
+    long holder = 0;
+    if (e == EACCES || e == EAGAIN) {
+        struct flock q;
+        memset(&q, 0, sizeof q);
+        q.l_type = F_WRLCK;
+        q.l_whence = SEEK_SET;
+        if (fcntl(fd, F_GETLK, &q) == 0 && q.l_type != F_UNLCK) holder = (long)q.l_pid;
+        close(fd);
+        if (holder > 0)
+            cqb_error_set(err, CQB_EIO, "%s is in use by process %ld (another cqboot run); wait for it or use another --out",
+                          outdir, holder);
+        else
+            cqb_error_set(err, CQB_EIO, "%s is in use by another process (another cqboot run); wait for it or use another --out",
+                          outdir);
+        return -1;
+    }
+    close(fd);
+    cqb_error_set(err, CQB_EIO, "%s: cannot lock: %s", path, strerror(e));
+    return -1;
+}
+
+/* Removes what a killed run left in dir: temporary outputs, and (in the
+ * state folder) the analyses' interim JSON. Returns the number removed. */
+static int remove_leftovers(const char *dir, int state)
+{
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        size_t len = strlen(e->d_name);
+        int interim = state && len > 9 && !strcmp(e->d_name + len - 9, ".run.json");
+        if (!cqb_output_is_temp_name(e->d_name) && !interim) continue;
+        char path[1100];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISREG(st.st_mode) && unlink(path) == 0) ++n;
+    }
+    closedir(d);
+    return n;
 }
 
 /* Writes text to path atomically. */
@@ -188,11 +259,31 @@ int cmd_run(int argc, char **argv)
     if (quiet) pmode = 0;
 
     cqb_error err = {CQB_OK, ""};
+    const double t_run = cli_now();
+    if (quiet) cli_quiet = 1;
     study s;
     cqb_status st = study_load(study_path, threads, backend, &s, &err);
     char *outdir = NULL, *statedir = NULL;
     cJSON *results = NULL, *timing = NULL;
+    int lockfd = -1;
     if (st != CQB_OK) goto fail;
+    /* names become file names in OUT: confined to it */
+    if (!out && !safe_name(s.name)) {
+        st = cqb_error_set(&err, CQB_EUSAGE,
+                           "%s: name: '%s' cannot name the output folder out/NAME (letters, digits, '_', '.', '-'; no "
+                           "leading '.', no '..'); give --out",
+                           study_path, s.name);
+        goto fail;
+    }
+    for (size_t i = 0; i < s.nan; ++i) {
+        if (!safe_name(s.an[i].name)) {
+            st = cqb_error_set(&err, CQB_EUSAGE,
+                               "%s: analyses[%zu].name: '%s' must be letters, digits, '_', '.', '-' (no leading '.', "
+                               "no '..'): it names files in the output folder",
+                               study_path, i, s.an[i].name);
+            goto fail;
+        }
+    }
     if (out) {
         outdir = strdup(out);
     } else {
@@ -205,9 +296,47 @@ int cmd_run(int argc, char **argv)
         goto fail;
     }
     sprintf(statedir, "%s/.state", outdir);
+    /* no output may replace the study file or a data set: checked for every
+     * named output now, before anything runs, and again (cqboot/output.h)
+     * whenever any file is written */
+    if (cqb_output_protect(study_path) != 0) {
+        st = cqb_error_set(&err, CQB_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < s.nds; ++i) {
+        if (cqb_output_protect(s.ds[i].path) != 0) {
+            st = cqb_error_set(&err, CQB_ENOMEM, "out of memory");
+            goto fail;
+        }
+    }
+    {
+        static const char *const FIXED[] = {"results.json", "report.md", "index.html"};
+        for (size_t i = 0; i < s.nan + 3; ++i) {
+            char p[1100];
+            if (i < s.nan) snprintf(p, sizeof p, "%s/%s.csv", outdir, s.an[i].name);
+            else snprintf(p, sizeof p, "%s/%s", outdir, FIXED[i - s.nan]);
+            const char *in = cqb_output_protected(p);
+            if (in) {
+                st = cqb_error_set(&err, CQB_EUSAGE, "output %s is the same file as the input %s (refusing to replace it)%s",
+                                   p, in, i < s.nan ? "; rename the analysis or choose another --out" : "; choose another --out");
+                goto fail;
+            }
+        }
+    }
     if (mkdirs(statedir)) {
         st = cqb_error_set(&err, CQB_EIO, "%s: cannot create the output directory: %s", outdir, strerror(errno));
         goto fail;
+    }
+    /* one run per output folder at a time */
+    if ((lockfd = lock_outdir(outdir, &err)) < 0) {
+        st = err.status;
+        goto fail;
+    }
+    {
+        int nleft = remove_leftovers(outdir, 0) + remove_leftovers(statedir, 1);
+        if (nleft && pmode)
+            fprintf(stderr, "cqboot run: removed %d temporary file%s left by an interrupted run\n", nleft,
+                    nleft == 1 ? "" : "s");
     }
 
     results = cJSON_CreateObject();
@@ -225,6 +354,7 @@ int cmd_run(int argc, char **argv)
         snprintf(tmpjson, sizeof tmpjson, "%s/%s.run.json", statedir, a->name);
         cJSON *rec = NULL;
         if (resume && access(csv, R_OK) == 0) rec = load_state(state, a->hash);
+        const int rec_reused = rec != NULL;
         double t0 = cli_now();
         if (rec) {
             if (pmode) fprintf(stderr, "cqboot run: [%zu/%zu] %s (%s): reused\n", i + 1, s.nan, a->name, a->kind);
@@ -241,13 +371,14 @@ int cmd_run(int argc, char **argv)
                 av[ac++] = "--csv";
                 av[ac++] = csv;
             }
-            if (is_cq || is_sim) {
-                /* long runs: their own progress (cq and simulate take the same modes) */
+            if (!is_bl) {
+                /* long runs: their own progress (every command but blocklen
+                 * takes the same modes); --quiet silences their notices */
                 av[ac++] = "--progress";
                 av[ac++] = pmode == 2 ? "plain" : pmode == 1 ? "bar" : "none";
-            } else if (!is_bl) {
-                av[ac++] = "--quiet";
+                if (quiet) av[ac++] = "--quiet";
             }
+            (void)is_cq;
             av[ac] = NULL;
             int sub = is_cq ? cmd_cq(ac, av) : is_bl ? cmd_blocklen(ac, av) : is_sim ? cmd_simulate(ac, av)
                                                                                       : cmd_wavelet(ac, av);
@@ -261,6 +392,7 @@ int cmd_run(int argc, char **argv)
                 cJSON_Delete(timing);
                 free(outdir);
                 free(statedir);
+                if (lockfd >= 0) close(lockfd);
                 return sub;
             }
             char *t = read_text(tmpjson);
@@ -290,7 +422,11 @@ int cmd_run(int argc, char **argv)
             }
             free(txt);
         }
-        cJSON_AddNumberToObject(timing, a->name, cli_now() - t0);
+        const double dt = cli_now() - t0;
+        cJSON_AddNumberToObject(timing, a->name, dt);
+        if (pmode && !rec_reused)
+            fprintf(stderr, "cqboot run: [%zu/%zu] %s: done in %.1f s (%.1f s since the start)\n", i + 1, s.nan, a->name,
+                    dt, cli_now() - t_run);
         cJSON *entry = cJSON_CreateObject();
         cJSON_AddStringToObject(entry, "name", a->name);
         cJSON_AddStringToObject(entry, "kind", a->kind);
@@ -320,6 +456,7 @@ int cmd_run(int argc, char **argv)
     /* figures, report.md and index.html */
     if ((st = report_write(outdir, results, &err)) != CQB_OK) goto fail;
     {
+        cJSON_AddNumberToObject(timing, "total_s", cli_now() - t_run);
         cJSON_AddItemToObject(results, "timing", timing);
         timing = NULL;
         char path[1100];
@@ -333,7 +470,10 @@ int cmd_run(int argc, char **argv)
         free(txt);
         if (st != CQB_OK) goto fail;
     }
-    if (pmode) fprintf(stderr, "cqboot run: done: %s/report.md, %s/index.html, %s/results.json\n", outdir, outdir, outdir);
+    if (pmode)
+        fprintf(stderr, "cqboot run: done in %.1f s: %s/report.md, %s/index.html, %s/results.json\n", cli_now() - t_run,
+                outdir, outdir, outdir);
+    if (lockfd >= 0) close(lockfd);
     cJSON_Delete(results);
     study_free(&s);
     free(outdir);
@@ -343,6 +483,7 @@ fail_arr:
     cJSON_Delete(arr);
 fail:
     rc = cli_fail("run", &err);
+    if (lockfd >= 0) close(lockfd);
     cJSON_Delete(results);
     cJSON_Delete(timing);
     study_free(&s);

@@ -72,7 +72,8 @@ static const char *const SIM_HELP =
     "null (calibrated p_null < 1 - P), null_cons (p_null_conservative < 1 - P),\n"
     "q_lb_null (Ljung-Box p_null < 1 - P).\n"
     "\n"
-    "Exit status: 0 ok, 2 usage, 3 file, 5 out of memory, 130 interrupted.\n";
+    "Exit status: 0 ok, 2 usage, 3 file, 5 out of memory, 130 interrupted\n"
+    "(SIGINT), 143 terminated (SIGTERM); docs/safety.md.\n";
 
 enum {
     OPT_DGP = 256, OPT_T, OPT_BURN, OPT_PHI, OPT_OMEGA, OPT_GA, OPT_GB, OPT_DF, OPT_STRENGTH, OPT_TAIL_LAG,
@@ -340,7 +341,7 @@ static int parse_args(sim_args *a, int argc, char **argv)
     if (cli_progress_mode(progress, &a->progress))
         return bad("--progress", progress, "a mode (auto, plain, none)");
     if (a->quiet) a->progress = 0;
-    if (a->json && a->csv && !strcmp(a->json, a->csv) && strcmp(a->json, "-"))
+    if (a->json && a->csv && !strcmp(a->json, a->csv) && cli_replaceable(a->json))
         return cli_usage_error("simulate", "--json and --csv name the same file");
     return 0;
 }
@@ -592,8 +593,15 @@ int cmd_simulate(int argc, char **argv)
     cqb_sim_result res;
     memset(&res, 0, sizeof res);
     cqb_status st;
-    if (a.json && strcmp(a.json, "-") && (st = cli_out_open(&oj, a.json, "--json", &err)) != CQB_OK) goto fail;
-    if (a.csv && strcmp(a.csv, "-") && (st = cli_out_open(&oc, a.csv, "--csv", &err)) != CQB_OK) goto fail;
+    {
+        const char *out[] = {a.json, a.csv}, *out_opt[] = {"--json", "--csv"};
+        if ((rc = cli_check_outputs("simulate", NULL, NULL, 0, out, out_opt, 2)) != 0) {
+            args_free(&a);
+            return rc;
+        }
+    }
+    if (a.json && (st = cli_out_open(&oj, a.json, "--json", &err)) != CQB_OK) goto fail;
+    if (a.csv && (st = cli_out_open(&oc, a.csv, "--csv", &err)) != CQB_OK) goto fail;
 
     cqb_sim_spec spec;
     memset(&spec, 0, sizeof spec);
@@ -637,12 +645,12 @@ int cmd_simulate(int argc, char **argv)
             st = cqb_error_set(&err, CQB_ENOMEM, "out of memory writing JSON");
             goto fail;
         }
-        FILE *f = strcmp(a.json, "-") ? oj.f : stdout;
+        FILE *f = oj.f;
         fputs(txt, f);
         fputc('\n', f);
         free(txt);
     }
-    if (a.csv) write_csv(strcmp(a.csv, "-") ? oc.f : stdout, &a, &res);
+    if (a.csv) write_csv(oc.f, &a, &res);
     if (!a.json && !a.csv) write_table(stdout, &a, &res);
     if (cli_stdout_check(&err)) {
         st = err.status;

@@ -41,7 +41,8 @@ static const char *const SN_HELP =
     "Without --json - or --csv -, prints the 90/95/99% table of S (reject if S\n"
     "exceeds the value) and of |t| (two-sided 10/5/1%).\n"
     "\n"
-    "Exit status: 0 ok, 2 usage, 3 file, 5 out of memory, 130 interrupted.\n";
+    "Exit status: 0 ok, 2 usage, 3 file, 5 out of memory, 130 interrupted\n"
+    "(SIGINT), 143 terminated (SIGTERM); docs/safety.md.\n";
 
 enum {
     OPT_PATHS = 256,
@@ -185,7 +186,7 @@ int cmd_sncv(int argc, char **argv)
     const char *names[3] = {json, csv, carray};
     for (int i = 0; !rc && i < 3; ++i)
         for (int j = i + 1; !rc && j < 3; ++j)
-            if (names[i] && names[j] && !strcmp(names[i], names[j]) && strcmp(names[i], "-"))
+            if (names[i] && names[j] && !strcmp(names[i], names[j]) && cli_replaceable(names[i]))
                 rc = cli_usage_error("sncv", "two outputs name the same file '%s'", names[i]);
     if (!rc && json && csv && !strcmp(json, "-") && !strcmp(csv, "-"))
         rc = cli_usage_error("sncv", "--json and --csv cannot both be '-'");
@@ -202,8 +203,12 @@ int cmd_sncv(int argc, char **argv)
     cJSON *root = NULL;
     if (rc) goto done;
     const size_t P = (size_t)pmax, ncols = nom * (P + 1);
-    if (json && strcmp(json, "-") && (st = cli_out_open(&oj, json, "--json", &err)) != CQB_OK) goto fail;
-    if (csv && strcmp(csv, "-") && (st = cli_out_open(&oc, csv, "--csv", &err)) != CQB_OK) goto fail;
+    {
+        const char *out[] = {json, csv, carray}, *out_opt[] = {"--json", "--csv", "--c-array"};
+        if ((rc = cli_check_outputs("sncv", NULL, NULL, 0, out, out_opt, 3)) != 0) goto done;
+    }
+    if (json && (st = cli_out_open(&oj, json, "--json", &err)) != CQB_OK) goto fail;
+    if (csv && (st = cli_out_open(&oc, csv, "--csv", &err)) != CQB_OK) goto fail;
     if (carray && (st = cli_out_open(&oa, carray, "--c-array", &err)) != CQB_OK) goto fail;
     if (paths > SIZE_MAX / sizeof(double) / (nom * P)) {
         st = cqb_error_set(&err, CQB_ENOMEM, "--paths %llu: too many draws to hold", (unsigned long long)paths);
@@ -280,13 +285,13 @@ int cmd_sncv(int argc, char **argv)
             st = cqb_error_set(&err, CQB_ENOMEM, "out of memory writing JSON");
             goto fail;
         }
-        FILE *f = strcmp(json, "-") ? oj.f : stdout;
+        FILE *f = oj.f;
         fputs(txt, f);
         fputc('\n', f);
         free(txt);
     }
     if (csv) {
-        FILE *f = strcmp(csv, "-") ? oc.f : stdout;
+        FILE *f = oc.f;
         const double *lv = cqb_sn_table_levels();
         fprintf(f, "statistic,omega,p,level,value,paths,steps,seed\n");
         for (size_t w = 0; w < nom; ++w)

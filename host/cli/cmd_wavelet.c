@@ -79,17 +79,20 @@ static void help(int kind)
     printf("Output (without --json/--csv a table is printed):\n"
            "  --json FILE         results as JSON ('-' for stdout)\n"
            "  --csv FILE          one row per level%s ('-' for stdout)\n"
-           "  --quiet             no notices\n"
+           "  --progress MODE     of the resampling: auto (default: a bar if stderr is\n"
+           "                      a terminal), bar, plain, none\n"
+           "  --quiet             no progress and no notices\n"
            "  --help              this help\n\n"
            "Exit status: 0 ok, 2 usage, 3 data or file, 4 backend unavailable,\n"
-           "5 out of memory.\n",
+           "5 out of memory, 130 interrupted (SIGINT), 143 terminated (SIGTERM);\n"
+           "docs/safety.md.\n",
            kind >= W_WLMC ? ", time" : "");
 }
 
 enum {
     O_DATA = 256, O_COLS, O_TRANSFORM, O_FROM, O_TO, O_WAVELET, O_LEVELS, O_BOUNDARY, O_DT, O_ALIGN, O_MODE,
     O_LEVEL, O_YMAXR, O_LAGMAX, O_WINDOW, O_M, O_BOOT, O_NULL, O_GAMMA, O_SEED, O_THREADS, O_JSON, O_CSV, O_QUIET,
-    O_HELP, O_BACKEND
+    O_HELP, O_BACKEND, O_PROGRESS
 };
 
 static const struct option OPTS[] = {
@@ -106,7 +109,7 @@ static const struct option OPTS[] = {
     {"threads", required_argument, 0, O_THREADS},   {"json", required_argument, 0, O_JSON},
     {"csv", required_argument, 0, O_CSV},           {"quiet", no_argument, 0, O_QUIET},
     {"help", no_argument, 0, O_HELP},               {"backend", required_argument, 0, O_BACKEND},
-    {0, 0, 0, 0}};
+    {"progress", required_argument, 0, O_PROGRESS}, {0, 0, 0, 0}};
 
 typedef struct wargs {
     const char *data, *from, *to, *json, *csv, *ymaxr;
@@ -118,7 +121,7 @@ typedef struct wargs {
     int J;
     cqb_boundary bnd;
     double dt;
-    int align, quiet;
+    int align, quiet, progress;
     cqb_wmc_opts o;
     double level;
     uint64_t B, seed;
@@ -140,7 +143,7 @@ static int parse(int kind, wargs *a, int argc, char **argv)
     a->seed = 1;
     a->backend = CQB_BACKEND_AUTO;
     cqb_wmc_opts_default(&a->o);
-    int c, levels_given = 0;
+    int c, levels_given = 0, progress_given = 0;
     cqb_error err;
     optind = 1;
     opterr = 0;
@@ -228,6 +231,11 @@ static int parse(int kind, wargs *a, int argc, char **argv)
         case O_JSON: a->json = optarg; break;
         case O_CSV: a->csv = optarg; break;
         case O_QUIET: a->quiet = 1; break;
+        case O_PROGRESS:
+            if (cli_progress_mode(optarg, &a->progress))
+                rc = cli_usage_error(cmd, "--progress: unknown mode '%s' (auto, bar, plain, none)", optarg);
+            progress_given = 1;
+            break;
         case O_HELP: help(kind); return -1;
         default: rc = cli_getopt_error(cmd, c, argv); break;
         }
@@ -242,6 +250,8 @@ static int parse(int kind, wargs *a, int argc, char **argv)
     if (a->B && a->null == CQB_WNULL_JOINT && (kind == W_WLMC || kind == W_WLMCC))
         return cli_usage_error(cmd, "--null joint: joint-bootstrap intervals are for wmc and wmcc only");
     a->o.p = 1.0 - (1.0 - a->level) / 2.0;
+    if (!progress_given) cli_progress_mode("auto", &a->progress);
+    if (a->quiet) a->progress = 0;
     (void)levels_given;
     return 0;
 }
@@ -288,8 +298,12 @@ int cmd_wavelet(int argc, char **argv)
     memset(&be, 0, sizeof be);
     int be_open = 0;
     cJSON *root = NULL;
-    if (a.json && strcmp(a.json, "-") && (st = cli_out_open(&oj, a.json, "--json", &err)) != CQB_OK) goto fail;
-    if (a.csv && strcmp(a.csv, "-") && (st = cli_out_open(&oc, a.csv, "--csv", &err)) != CQB_OK) goto fail;
+    {
+        const char *in[] = {a.data}, *in_opt[] = {"--data"}, *out[] = {a.json, a.csv}, *out_opt[] = {"--json", "--csv"};
+        if ((rc = cli_check_outputs(cmd, in, in_opt, 1, out, out_opt, 2)) != 0) goto done;
+    }
+    if (a.json && (st = cli_out_open(&oj, a.json, "--json", &err)) != CQB_OK) goto fail;
+    if (a.csv && (st = cli_out_open(&oc, a.csv, "--csv", &err)) != CQB_OK) goto fail;
     if ((st = cli_load(a.data, a.cols, a.ncols, &a.tr, a.from, a.to, &d, &err)) != CQB_OK) goto fail;
     const size_t n = d.set.T, dd = a.ncols;
     const int J = a.J;
@@ -362,6 +376,7 @@ int cmd_wavelet(int argc, char **argv)
             goto fail;
         }
         cqb_wmc_out o = {val, lo, up, dep, pv, ns};
+        a.o.cancel = &cli_interrupted; /* the local statistics poll it */
         switch (kind) {
         case W_WMC: st = cqb_wmc(&in, &a.o, NULL, &o, &err); break;
         case W_WMCC: st = cqb_wmcc(&in, &a.o, NULL, &o, &err); break;
@@ -401,10 +416,19 @@ int cmd_wavelet(int argc, char **argv)
             char notice[256];
             if ((st = cqb_backend_open(a.backend, (int)a.threads, &be, notice, sizeof notice, &err)) != CQB_OK) goto fail;
             be_open = 1;
-            if (notice[0] && !a.quiet) fprintf(stderr, "cqboot %s: %s\n", cmd, notice);
+            cli_backend_notice(cmd, notice, a.quiet);
             ws.backend = &be;
-            if ((st = cqb_wtest(&ws, &wt, &err)) != CQB_OK) goto fail;
-            if (wt.note[0] && !a.quiet && be.kind != CQB_BACKEND_CPU) fprintf(stderr, "cqboot %s: %s\n", cmd, wt.note);
+            ws.cancel = &cli_interrupted;
+            cli_progress prog;
+            char label[32];
+            snprintf(label, sizeof label, "cqboot %s", cmd);
+            cli_progress_init(&prog, a.progress, label);
+            ws.progress = cli_progress_cb;
+            ws.progress_user = &prog;
+            st = cqb_wtest(&ws, &wt, &err);
+            cli_progress_done(&prog);
+            if (st != CQB_OK) goto fail;
+            if (be.kind != CQB_BACKEND_CPU) cli_backend_notice(cmd, wt.note, a.quiet);
             cJSON_AddStringToObject(opt, "null", cqb_wnull_name(a.null));
             char sb[32];
             snprintf(sb, sizeof sb, "%llu", (unsigned long long)a.seed);
@@ -419,7 +443,12 @@ int cmd_wavelet(int argc, char **argv)
     /* JSON levels */
     const size_t w = 2 * (size_t)lm + 1;
     cJSON *levels = cJSON_AddArrayToObject(root, "levels");
-    for (size_t i = 0; i < L1; ++i) {
+    for (size_t i = 0; a.json && i < L1; ++i) { /* only --json prints them */
+        /* long series make long outputs: stop between levels when asked */
+        if (cli_interrupted) {
+            st = cqb_error_set(&err, CQB_EUSAGE, "interrupted");
+            goto fail;
+        }
         cJSON *lv = cJSON_CreateObject();
         char nm[16], bd[64];
         level_name((int)i, J, nm, sizeof nm);
@@ -446,6 +475,11 @@ int cmd_wavelet(int argc, char **argv)
         const double *src[] = {val, lo, up, pv, wt.p, wt.p_fw, wt.lo, wt.hi};
         for (int kx = 0; kx < 8; ++kx) {
             if (!src[kx]) continue;
+            if (cli_interrupted) {
+                cJSON_Delete(lv);
+                st = cqb_error_set(&err, CQB_EUSAGE, "interrupted");
+                goto fail;
+            }
             if (!local) {
                 if (!cross) {
                     cJSON_AddItemToObject(lv, keys[kx], cli_json_num(src[kx][i]));
@@ -487,18 +521,23 @@ int cmd_wavelet(int argc, char **argv)
     cJSON_AddItemToObject(tm, "total_s", cli_json_num(cli_now() - t0));
 
     if (a.json) {
-        char *txt = cJSON_Print(root);
+        char *txt = cli_interrupted ? NULL : cJSON_Print(root);
+        if (cli_interrupted) {
+            free(txt);
+            st = cqb_error_set(&err, CQB_EUSAGE, "interrupted");
+            goto fail;
+        }
         if (!txt) {
             st = cqb_error_set(&err, CQB_ENOMEM, "out of memory");
             goto fail;
         }
-        FILE *f = strcmp(a.json, "-") ? oj.f : stdout;
+        FILE *f = oj.f;
         fputs(txt, f);
         fputc('\n', f);
         free(txt);
     }
     if (a.csv || !a.json) {
-        FILE *f = a.csv ? (strcmp(a.csv, "-") ? oc.f : stdout) : stdout;
+        FILE *f = a.csv ? oc.f : stdout;
         const int table = !a.csv;
         if (kind == W_MODWT) {
             fprintf(f, table ? "%-8s %-10s %s\n" : "%s,%s,%s\n", "level", "date", "coef");
@@ -512,6 +551,10 @@ int cmd_wavelet(int argc, char **argv)
             band((int)i, J, a.dt, bd, sizeof bd);
             const size_t nt = (kind == W_MODWT || local) ? len : 1;
             for (size_t t = 0; t < nt; ++t) {
+                if ((t & 1023) == 0 && cli_interrupted) {
+                    st = cqb_error_set(&err, CQB_EUSAGE, "interrupted");
+                    goto fail;
+                }
                 const char *date = (kind == W_MODWT || local) ? (t < n ? d.set.labels[t] : "NA") : "";
                 if (kind == W_MODWT) {
                     char v[40];

@@ -1,8 +1,10 @@
 /* main.c — the cqboot command line: dispatch to a subcommand. */
 #include <omp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cmds.h"
@@ -32,8 +34,79 @@ static const char *const MAIN_HELP =
     "  --help     this help\n"
     "  --version  version and build\n"
     "\n"
+    "Options of every command:\n"
+    "  --max-input SIZE  read at most SIZE bytes of each input (default 1G;\n"
+    "             suffixes k, M, G); a larger or endless input is an error\n"
+    "\n"
     "Exit status: 0 ok, 1 internal error, 2 usage, 3 data or file, 4 backend\n"
-    "unavailable, 5 out of memory, 130 interrupted.\n";
+    "unavailable, 5 out of memory or threads, 130 interrupted (SIGINT),\n"
+    "143 terminated (SIGTERM). Outputs, inputs and signals: docs/safety.md.\n";
+
+/* Set once main returns: an exit before that comes from a library that gave
+ * up (libgomp cannot start its threads: "Thread creation failed"), which is
+ * a resource failure, exit 5, not 1. */
+static int g_main_returned;
+static const char *g_cmd = "";
+
+static void on_exit_check(void)
+{
+    if (g_main_returned) return;
+    fprintf(stderr,
+            "cqboot %s: out of resources: could not start the worker threads (lower --threads or --mem-limit, "
+            "or allow the process more memory)\n",
+            g_cmd);
+    fflush(stderr);
+    _exit(5);
+}
+
+/* Takes the global --max-input SIZE (or --max-input=SIZE) out of argv;
+ * returns 0, or 2 after a usage message. */
+static int take_global_options(int *argc, char **argv, const char *cmd)
+{
+    int w = 1;
+    for (int r = 1; r < *argc; ++r) {
+        if (!strcmp(argv[r], "--")) {
+            while (r < *argc) argv[w++] = argv[r++];
+            break;
+        }
+        const char *val = NULL;
+        if (!strcmp(argv[r], "--max-input")) {
+            if (r + 1 >= *argc) {
+                fprintf(stderr, "cqboot %s: option '--max-input' needs a value (see 'cqboot %s --help')\n", cmd, cmd);
+                return 2;
+            }
+            val = argv[++r];
+        } else if (!strncmp(argv[r], "--max-input=", 12)) {
+            val = argv[r] + 12;
+        } else {
+            argv[w++] = argv[r];
+            continue;
+        }
+        if (cli_parse_size(val, &cli_max_input)) {
+            fprintf(stderr, "cqboot %s: --max-input: '%s' is not a size (e.g. 1G, 200M, 65536) (see 'cqboot %s --help')\n",
+                    cmd, val, cmd);
+            return 2;
+        }
+    }
+    argv[w] = NULL;
+    *argc = w;
+    return 0;
+}
+
+static int dispatch(int argc, char **argv);
+
+int main(int argc, char **argv)
+{
+    int rc = dispatch(argc, argv);
+    /* an interrupted command that still finished exits as interrupted */
+    if (rc == 0 && cli_interrupted) {
+        fprintf(stderr, "cqboot %s: interrupted by %s\n", g_cmd, cli_interrupted == SIGTERM ? "SIGTERM" : "SIGINT");
+        rc = 128 + cli_interrupted;
+    }
+    fflush(stdout);
+    g_main_returned = 1;
+    return rc;
+}
 
 #if defined(__SANITIZE_ADDRESS__)
 /* Sanitizer builds: fontconfig (under cairo's text) keeps its caches until
@@ -80,7 +153,7 @@ static int runs_parallel_work(int argc, char **argv, const char *cmd)
     return strcmp(cmd, "blocklen") != 0;
 }
 
-int main(int argc, char **argv)
+static int dispatch(int argc, char **argv)
 {
     if (argc < 2) {
         fputs(MAIN_HELP, stderr);
@@ -96,11 +169,16 @@ int main(int argc, char **argv)
         return 0;
     }
     /* Idle threads sleep rather than spin (cqboot/runtime.h): re-executes
-     * once with OMP_WAIT_POLICY=passive unless the user set a policy. */
+     * once with OMP_WAIT_POLICY=passive unless the user set a policy (with
+     * the arguments as given: before the global options are taken out). */
     if (runs_parallel_work(argc, argv, cmd)) cqb_passive_wait(argv);
     /* Threads default to the CPUs this process may use (affinity and cgroup
      * quota), unless the user set OMP_NUM_THREADS. */
     if (!getenv("OMP_NUM_THREADS")) omp_set_num_threads(cqb_usable_cpus());
+    g_cmd = cmd;
+    int grc = take_global_options(&argc, argv, cmd);
+    if (grc) return grc;
+    atexit(on_exit_check);
     cli_install_signals();
     if (!strcmp(cmd, "cq")) return cmd_cq(argc - 1, argv + 1);
     if (!strcmp(cmd, "blocklen")) return cmd_blocklen(argc - 1, argv + 1);

@@ -15,6 +15,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
+#include "cqboot/output.h"
 #include "cqboot/plot_module.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -70,6 +72,26 @@ static const cqb_plot_module_table *module(cqb_error *err)
     return table;
 }
 
+/* The module carries its own copy of the library, whose registry of
+ * protected inputs (cqboot/output.h) is empty: check the figure's two files
+ * against the program's registry here, before the module writes them. */
+static cqb_status guard(const char *path_noext, cqb_error *err)
+{
+    /* a study's figures take a while: stop between them when interrupted */
+    if (cli_interrupted) return cqb_error_set(err, CQB_EUSAGE, "interrupted");
+    if (!path_noext) return CQB_OK;
+    static const char *const ext[] = {".png", ".svg"};
+    for (int i = 0; i < 2; ++i) {
+        char path[PATH_MAX + 8];
+        snprintf(path, sizeof path, "%s%s", path_noext, ext[i]);
+        const char *in = cqb_output_protected(path);
+        if (in)
+            return cqb_error_set(err, CQB_EUSAGE, "figure %s is the same file as the input %s (refusing to replace it)",
+                                 path, in);
+    }
+    return CQB_OK;
+}
+
 void cqb_fig_opts_default(cqb_fig_opts *o)
 {
     const cqb_plot_module_table *t = module(NULL);
@@ -82,6 +104,7 @@ void cqb_fig_opts_default(cqb_fig_opts *o)
 
 cqb_status cqb_plot_heatmap(const char *path_noext, const cqb_fig_opts *o, const cqb_fig_heat *h, cqb_error *err)
 {
+    if (guard(path_noext, err) != CQB_OK) return CQB_EUSAGE;
     const cqb_plot_module_table *t = module(err);
     return t ? t->heatmap(path_noext, o, h, err) : CQB_EIO;
 }
@@ -89,12 +112,14 @@ cqb_status cqb_plot_heatmap(const char *path_noext, const cqb_fig_opts *o, const
 cqb_status cqb_plot_series_band(const char *path_noext, const cqb_fig_opts *o, const cqb_fig_band *b,
                                 cqb_error *err)
 {
+    if (guard(path_noext, err) != CQB_OK) return CQB_EUSAGE;
     const cqb_plot_module_table *t = module(err);
     return t ? t->series_band(path_noext, o, b, err) : CQB_EIO;
 }
 
 cqb_status cqb_plot_lines(const char *path_noext, const cqb_fig_opts *o, const cqb_fig_lines *l, cqb_error *err)
 {
+    if (guard(path_noext, err) != CQB_OK) return CQB_EUSAGE;
     const cqb_plot_module_table *t = module(err);
     return t ? t->lines(path_noext, o, l, err) : CQB_EIO;
 }
@@ -102,6 +127,7 @@ cqb_status cqb_plot_lines(const char *path_noext, const cqb_fig_opts *o, const c
 cqb_status cqb_plot_timemap(const char *path_noext, const cqb_fig_opts *o, const cqb_fig_timemap *m,
                             cqb_error *err)
 {
+    if (guard(path_noext, err) != CQB_OK) return CQB_EUSAGE;
     const cqb_plot_module_table *t = module(err);
     return t ? t->timemap(path_noext, o, m, err) : CQB_EIO;
 }
@@ -109,6 +135,7 @@ cqb_status cqb_plot_timemap(const char *path_noext, const cqb_fig_opts *o, const
 cqb_status cqb_plot_intervals(const char *path_noext, const cqb_fig_opts *o, const cqb_fig_intervals *p,
                               cqb_error *err)
 {
+    if (guard(path_noext, err) != CQB_OK) return CQB_EUSAGE;
     const cqb_plot_module_table *t = module(err);
     return t ? t->intervals(path_noext, o, p, err) : CQB_EIO;
 }

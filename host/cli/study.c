@@ -1,6 +1,8 @@
 /* study.c — parsing, validating and translating a study file (study.h). */
 #include "study.h"
 
+#include "cli.h"
+
 #include <libgen.h>
 #include <math.h>
 #include <regex.h>
@@ -438,19 +440,10 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
 {
     memset(s, 0, sizeof *s);
     cqb_status st = CQB_OK;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return cqb_error_set(err, CQB_EDATA, "%s: cannot open", path);
-    fseek(fp, 0, SEEK_END);
-    long len = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *text = malloc((size_t)(len > 0 ? len : 0) + 1);
-    if (!text) {
-        fclose(fp);
-        return cqb_error_set(err, CQB_ENOMEM, "out of memory");
-    }
-    size_t got = fread(text, 1, (size_t)(len > 0 ? len : 0), fp);
-    fclose(fp);
-    text[got] = 0;
+    /* bounded (--max-input) and interruptible: a pipe or a device works */
+    size_t got = 0;
+    char *text = cli_read_text(path, &got, err);
+    if (!text) return err ? err->status : CQB_EDATA;
     s->root = cJSON_ParseWithLength(text, got);
     if (!s->root) {
         const char *at = cJSON_GetErrorPtr();
@@ -464,7 +457,8 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
             }
         }
         free(text);
-        return cqb_error_set(err, CQB_EDATA, "%s:%d:%d: not valid JSON", path, line, col);
+        /* an invalid study is a usage error (exit 2), as `run --help` says */
+        return cqb_error_set(err, CQB_EUSAGE, "%s:%d:%d: not valid JSON", path, line, col);
     }
     free(text);
     s->path = strdup(path);
@@ -564,7 +558,8 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
         }
         if (file->valuestring[0] == '/') snprintf(d->path, n, "%s", file->valuestring);
         else snprintf(d->path, n, "%s/%s", s->dir, file->valuestring);
-        if ((st = cqb_frame_read(d->path, &frames[di], err)) != CQB_OK) goto out;
+        if ((st = cqb_frame_read_limited(d->path, cli_max_input, &cli_interrupted, &frames[di], err)) != CQB_OK)
+            goto out;
         snprintf(d->sha256, sizeof d->sha256, "%s", cqb_frame_sha256(frames[di]));
         const cJSON *trs = cJSON_GetObjectItemCaseSensitive(v, "transforms");
         const cJSON *t;
@@ -776,6 +771,15 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
         cqb_sha256_update(&hc, CQB_VERSION, strlen(CQB_VERSION));
         cqb_sha256_update(&hc, s->ds[a->dataset].sha256, 64);
         for (int i = 0; i < a->argc; ++i) {
+            /* where and how fast it runs does not change the result: the
+             * thread count, the backend and progress are left out, so that
+             * --resume reuses an analysis rerun with other --threads */
+            if (i >= 3 && (!strcmp(a->argv[i], "--threads") || !strcmp(a->argv[i], "--backend") ||
+                           !strcmp(a->argv[i], "--progress"))) {
+                ++i;
+                continue;
+            }
+            if (i >= 3 && !strcmp(a->argv[i], "--quiet")) continue;
             if (i >= 3 || i == 0) cqb_sha256_update(&hc, a->argv[i], strlen(a->argv[i]) + 1);
         }
         unsigned char dg[32];

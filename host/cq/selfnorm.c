@@ -752,6 +752,7 @@ static cqb_status sim_core(size_t P, size_t pfrom, const double *omega, size_t n
         const size_t c1 = paths - c0 > chunk ? c0 + chunk : paths;
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 16)
         for (size_t i = c0; i < c1; ++i) {
+            if (o->cancel && *o->cancel) continue; /* long paths: stop within the chunk */
             double *W = work + (size_t)omp_get_thread_num() * per;
             sim_path(&z, o->seed, i, P, pfrom, n, rj, j0, nomega, jmin, W, out, paths);
         }

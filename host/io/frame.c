@@ -3,11 +3,13 @@
 #include "cqboot/frame.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Longest cell text kept for "non-numeric value '...'" messages. */
 #define BAD_TEXT_MAX 60
@@ -532,40 +534,62 @@ cqb_status cqb_frame_read_buffer(const char *name, const char *data, size_t n, c
 
 cqb_status cqb_frame_read(const char *path, cqb_frame **out, cqb_error *err)
 {
+    return cqb_frame_read_limited(path, 0, NULL, out, err);
+}
+
+cqb_status cqb_frame_read_limited(const char *path, uint64_t max_bytes, volatile int *cancel, cqb_frame **out,
+                                  cqb_error *err)
+{
     if (out) *out = NULL;
     if (!path || !*path || !out)
         return cqb_error_set(err, CQB_EUSAGE, "no input file given");
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return cqb_error_set(err, CQB_EDATA, "%s: cannot open: %s", path, strerror(errno));
-    cqb_sha256_ctx h;
-    cqb_sha256_init(&h);
+    if (max_bytes == 0) max_bytes = CQB_FRAME_MAX_INPUT_DEFAULT;
+    const int is_stdin = !strcmp(path, "-");
+    const char *name = is_stdin ? "standard input" : path;
+    int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return cqb_error_set(err, CQB_EDATA, "%s: cannot open: %s", path, strerror(errno));
     char *data = NULL;
     size_t len = 0, cap = 0;
+    cqb_status st = CQB_OK;
     for (;;) {
+        if (cancel && *cancel) {
+            st = cqb_error_set(err, CQB_EUSAGE, "interrupted");
+            break;
+        }
+        if (len > max_bytes) {
+            st = cqb_error_set(err, CQB_EDATA, "%s: larger than the input limit of %llu bytes (--max-input)", name,
+                               (unsigned long long)max_bytes);
+            break;
+        }
         char *q = grow(data, &cap, len + 65536, 1);
         if (!q) {
-            free(data);
-            fclose(fp);
-            return cqb_error_set(err, CQB_ENOMEM, "%s: out of memory while reading", path);
+            st = cqb_error_set(err, CQB_ENOMEM, "%s: out of memory while reading", name);
+            break;
         }
         data = q;
-        size_t got = fread(data + len, 1, cap - len, fp);
-        cqb_sha256_update(&h, data + len, got);
-        len += got;
+        size_t want = cap - len;
+        if (want > ((size_t)1 << 24)) want = (size_t)1 << 24; /* poll cancel at least every 16 MiB */
+        if ((uint64_t)want > max_bytes + 1 - len) want = (size_t)(max_bytes + 1 - len); /* one byte past is enough */
+        ssize_t got = read(fd, data + len, want);
+        if (got < 0) {
+            if (errno == EINTR) continue; /* a signal: cancel is checked above */
+            st = cqb_error_set(err, CQB_EDATA, "%s: read error: %s", name, strerror(errno));
+            break;
+        }
         if (got == 0) break;
+        const int nul = memchr(data + len, 0, (size_t)got) != NULL;
+        len += (size_t)got;
+        if (nul) break; /* not a text file: the parser says where */
     }
-    if (ferror(fp)) {
-        int e = errno;
+    if (!is_stdin) close(fd);
+    if (st != CQB_OK) {
         free(data);
-        fclose(fp);
-        return cqb_error_set(err, CQB_EDATA, "%s: read error: %s", path, strerror(e));
+        return st;
     }
-    fclose(fp);
-    unsigned char d[CQB_SHA256_DIGEST_LEN];
+    /* hashed once read: an input over the bound costs no hashing */
     char sha[CQB_SHA256_HEX_SIZE];
-    cqb_sha256_final(&h, d);
-    cqb_sha256_hex(d, sha);
-    cqb_status st = parse_buffer(path, data, len, sha, out, err);
+    cqb_sha256_string(data ? data : "", len, sha);
+    st = parse_buffer(path, data ? data : "", len, sha, out, err);
     free(data);
     return st;
 }

@@ -3,11 +3,12 @@
  * colour bar and marks. */
 #include "plot_internal.h"
 
+#include "cqboot/output.h"
+
 #include <cairo-svg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,53 +192,6 @@ static cairo_status_t sink_write(void *closure, const unsigned char *data, unsig
     return CAIRO_STATUS_SUCCESS;
 }
 
-/* Creates a new temporary file next to `final` (".BASE.tmpPID.N" in its
- * directory); fills tmp (malloc'ed) and returns the open stream. */
-static FILE *open_temp(const char *final, char **tmp, int *errnum)
-{
-    static atomic_uint counter;
-    const char *slash = strrchr(final, '/');
-    size_t dirlen = slash ? (size_t)(slash - final) + 1 : 0;
-    size_t cap = strlen(final) + 48;
-    *tmp = malloc(cap);
-    if (!*tmp) {
-        *errnum = ENOMEM;
-        return NULL;
-    }
-    for (int attempt = 0; attempt < 1000; ++attempt) {
-        unsigned n = atomic_fetch_add(&counter, 1u);
-        snprintf(*tmp, cap, "%.*s.%s.tmp%ld.%u", (int)dirlen, final, final + dirlen, (long)getpid(), n);
-        int fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0) {
-            FILE *fp = fdopen(fd, "wb");
-            if (!fp) {
-                *errnum = errno;
-                close(fd);
-                unlink(*tmp);
-                break;
-            }
-            return fp;
-        }
-        if (errno != EEXIST) {
-            *errnum = errno;
-            break;
-        }
-    }
-    free(*tmp);
-    *tmp = NULL;
-    return NULL;
-}
-
-/* Flushes, syncs and closes fp; returns 0 or an errno. */
-static int close_synced(FILE *fp)
-{
-    int e = 0;
-    if (fflush(fp) != 0) e = errno ? errno : EIO;
-    if (!e && fsync(fileno(fp)) != 0 && errno != EINVAL && errno != EROFS) e = errno;
-    if (fclose(fp) != 0 && !e) e = errno ? errno : EIO;
-    return e;
-}
-
 static cqb_status cairo_fail(cairo_status_t cs, const char *what, const char *path, int errnum,
                              cqb_error *err)
 {
@@ -273,11 +227,14 @@ cqb_status pl_render(const char *path_noext, const cqb_fig_opts *o, pl_draw_fn f
     if (st != CQB_OK) return st;
     if (!path_noext || !*path_noext) return cqb_error_set(err, CQB_EUSAGE, "figure: empty output path");
     size_t len = strlen(path_noext);
-    char *png = malloc(len + 5), *svg = malloc(len + 5), *tpng = NULL, *tsvg = NULL;
+    char *png = malloc(len + 5), *svg = malloc(len + 5);
     cairo_surface_t *img = NULL, *vec = NULL;
-    FILE *fp = NULL;
+    /* both files through the safe outputs of cqboot/output.h: atomic for
+     * regular files, in place for devices, never over a protected input */
+    cqb_output opng, osvg;
+    memset(&opng, 0, sizeof opng);
+    memset(&osvg, 0, sizeof osvg);
     pl_sink sk = {NULL, 0};
-    int errnum = 0;
     if (!png || !svg) {
         st = cqb_error_set(err, CQB_ENOMEM, "figure %s: out of memory", path_noext);
         goto done;
@@ -287,7 +244,7 @@ cqb_status pl_render(const char *path_noext, const cqb_fig_opts *o, pl_draw_fn f
     memcpy(svg, path_noext, len);
     memcpy(svg + len, ".svg", 5);
 
-    /* PNG: draw in memory, then stream to the temporary file. */
+    /* PNG: draw in memory, then stream to its output. */
     img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, W, H);
     if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS) {
         st = cairo_fail(cairo_surface_status(img), "image surface", png, 0, err);
@@ -296,31 +253,19 @@ cqb_status pl_render(const char *path_noext, const cqb_fig_opts *o, pl_draw_fn f
     st = draw_on(img, W, H, fn, ctx, png, err);
     if (st != CQB_OK) goto done;
     cairo_surface_flush(img);
-    fp = open_temp(png, &tpng, &errnum);
-    if (!fp) {
-        st = errnum == ENOMEM ? cqb_error_set(err, CQB_ENOMEM, "figure %s: out of memory", png)
-                              : cqb_error_set(err, CQB_EIO, "cannot write %s: %s", png, strerror(errnum));
-        goto done;
-    }
-    sk.fp = fp;
+    if ((st = cqb_output_open(&opng, png, "figure", err)) != CQB_OK) goto done;
+    sk.fp = opng.f;
     sk.errnum = 0;
     cairo_status_t cs = cairo_surface_write_to_png_stream(img, sink_write, &sk);
-    errnum = close_synced(fp);
-    fp = NULL;
-    if (cs != CAIRO_STATUS_SUCCESS || sk.errnum || errnum) {
-        st = cairo_fail(cs == CAIRO_STATUS_SUCCESS ? CAIRO_STATUS_WRITE_ERROR : cs, "PNG", png,
-                        sk.errnum ? sk.errnum : errnum, err);
+    if (cs != CAIRO_STATUS_SUCCESS || sk.errnum) {
+        st = cairo_fail(cs == CAIRO_STATUS_SUCCESS ? CAIRO_STATUS_WRITE_ERROR : cs, "PNG", png, sk.errnum, err);
         goto done;
     }
+    if ((st = cqb_output_finish(&opng, err)) != CQB_OK) goto done;
 
-    /* SVG: the surface streams while drawing, straight into its temporary file. */
-    fp = open_temp(svg, &tsvg, &errnum);
-    if (!fp) {
-        st = errnum == ENOMEM ? cqb_error_set(err, CQB_ENOMEM, "figure %s: out of memory", svg)
-                              : cqb_error_set(err, CQB_EIO, "cannot write %s: %s", svg, strerror(errnum));
-        goto done;
-    }
-    sk.fp = fp;
+    /* SVG: the surface streams while drawing, straight into its output. */
+    if ((st = cqb_output_open(&osvg, svg, "figure", err)) != CQB_OK) goto done;
+    sk.fp = osvg.f;
     sk.errnum = 0;
     vec = cairo_svg_surface_create_for_stream(sink_write, &sk, W, H);
     if (cairo_surface_status(vec) != CAIRO_STATUS_SUCCESS) {
@@ -332,42 +277,32 @@ cqb_status pl_render(const char *path_noext, const cqb_fig_opts *o, pl_draw_fn f
     if (st != CQB_OK) goto done;
     cairo_surface_finish(vec);
     cs = cairo_surface_status(vec);
-    errnum = close_synced(fp);
-    fp = NULL;
-    if (cs != CAIRO_STATUS_SUCCESS || sk.errnum || errnum) {
-        st = cairo_fail(cs == CAIRO_STATUS_SUCCESS ? CAIRO_STATUS_WRITE_ERROR : cs, "SVG", svg,
-                        sk.errnum ? sk.errnum : errnum, err);
+    if (cs != CAIRO_STATUS_SUCCESS || sk.errnum) {
+        st = cairo_fail(cs == CAIRO_STATUS_SUCCESS ? CAIRO_STATUS_WRITE_ERROR : cs, "SVG", svg, sk.errnum, err);
         goto done;
     }
+    if ((st = cqb_output_finish(&osvg, err)) != CQB_OK) goto done;
 
     /* Both complete: move them into place. */
-    if (rename(tpng, png) != 0) {
-        st = cqb_error_set(err, CQB_EIO, "cannot write %s: %s", png, strerror(errno));
+    const int png_atomic = opng.kind == CQB_OUTPUT_ATOMIC;
+    char *png_target = png_atomic && opng.target ? strdup(opng.target) : NULL;
+    if ((st = cqb_output_commit(&opng, err)) != CQB_OK) {
+        free(png_target);
         goto done;
     }
-    free(tpng);
-    tpng = NULL;
-    if (rename(tsvg, svg) != 0) {
-        st = cqb_error_set(err, CQB_EIO, "cannot write %s: %s", svg, strerror(errno));
-        unlink(png); /* no half pair */
+    if ((st = cqb_output_commit(&osvg, err)) != CQB_OK) {
+        if (png_target) unlink(png_target); /* no half pair */
+        free(png_target);
         goto done;
     }
-    free(tsvg);
-    tsvg = NULL;
+    free(png_target);
     st = CQB_OK;
 
 done:
-    if (fp) fclose(fp);
     if (vec) cairo_surface_destroy(vec);
     if (img) cairo_surface_destroy(img);
-    if (tpng) {
-        unlink(tpng);
-        free(tpng);
-    }
-    if (tsvg) {
-        unlink(tsvg);
-        free(tsvg);
-    }
+    cqb_output_abort(&opng);
+    cqb_output_abort(&osvg);
     free(png);
     free(svg);
     return st;

@@ -244,6 +244,7 @@ static void level_lag0(local_ctx *c, int i)
     } else {
         const size_t R0 = c->gauss ? (c->Kv < R ? c->Kv : R) : R;
         for (size_t q = 0; q < P1; ++q) {
+            if (c->o.cancel && *c->o.cancel) return; /* the caller reports it */
             window_conv(w->prod + q * stride + R, w->v, R0, n, sacc + q * n);
             if (R0 < R) window_extend(w->prod + q * stride + R, w->v, R0, w->reach, c->Kv, n,
                                       sacc + q * n);
@@ -594,7 +595,15 @@ cqb_status cqb_wlmc(const cqb_wlevels *in, const cqb_wmc_opts *opts, cqb_wmc_wor
     const size_t n = in->n;
     if (out)
         for (int i = 0; i <= in->J; ++i) {
+            if (c.o.cancel && *c.o.cancel) {
+                cqb_wmc_workspace_free(own);
+                return cqb_error_set(err, CQB_EUSAGE, "interrupted");
+            }
             level_lag0(&c, i);
+            if (c.o.cancel && *c.o.cancel) {
+                cqb_wmc_workspace_free(own);
+                return cqb_error_set(err, CQB_EUSAGE, "interrupted");
+            }
             for (size_t s = 0; s < n; ++s) {
                 size_t e = (size_t)i * n + s;
                 write_lag0(&c, s, out, e);
@@ -627,6 +636,10 @@ cqb_status cqb_wlmcc(const cqb_wlevels *in, const cqb_wmc_opts *opts, cqb_wmc_wo
                 for (long L = -lm; L <= lm; ++L)
                     w->lagcnt[L + lm] = lag_count(w->mask, n, L);
             for (size_t s = 0; s < n; ++s) {
+                if (c.o.cancel && *c.o.cancel) {
+                    cqb_wmc_workspace_free(own);
+                    return cqb_error_set(err, CQB_EUSAGE, "interrupted");
+                }
                 size_t row = (size_t)i * n + s;
                 unsigned char sc = w->st[s];
                 write_lag0(&c, s, out, row * ncol + (size_t)lm);

@@ -366,6 +366,7 @@ static cqb_status run_cpu(const cqb_wplan *p, const double *phi, size_t *cnt, si
     int failed = 0;
     cqb_error terr = {CQB_OK, ""};
     const long B = (long)s->B;
+    size_t done = 0;
 #pragma omp parallel num_threads(n_threads(s))
     {
         tls t;
@@ -379,9 +380,13 @@ static cqb_status run_cpu(const cqb_wplan *p, const double *phi, size_t *cnt, si
         }
 #pragma omp for schedule(dynamic, 4)
         for (long b = 0; b < B; ++b) {
-            if (!ok || failed) continue;
+            if (!ok || failed || (s->cancel && *s->cancel)) continue;
             eval_one(p, (uint32_t)b, &t, t.val);
             reduce_row(p, phi, t.val, (size_t)b, t.cnt, t.valid, fmax, jv);
+            size_t now;
+#pragma omp atomic capture
+            now = ++done;
+            if (s->progress && omp_get_thread_num() == 0) s->progress((double)now / (double)B, s->progress_user);
         }
 #pragma omp critical(cqb_wnull_sum)
         {
@@ -394,6 +399,8 @@ static cqb_status run_cpu(const cqb_wplan *p, const double *phi, size_t *cnt, si
         tls_free(&t);
     }
     if (failed) return cqb_error_set(err, terr.status, "%s", terr.msg);
+    if (s->cancel && *s->cancel) return cqb_error_set(err, CQB_EUSAGE, "interrupted");
+    if (s->progress) s->progress(1.0, s->progress_user);
     return CQB_OK;
 }
 
@@ -407,6 +414,10 @@ static cqb_status run_backend(const cqb_backend *be, const cqb_wplan *p, const d
     const size_t row = (ncell ? ncell : 1) * sizeof(double);
     size_t chunk = ((size_t)64 << 20) / row; /* 64 MiB of values per call */
     if (chunk < 1) chunk = 1;
+    /* at most a twentieth of the replicates per call (at least 1024, enough
+     * to fill a device): the interrupt is polled and progress reported
+     * between calls; the values do not depend on the chunking */
+    if (chunk > 1024 && chunk > B / 20) chunk = B / 20 > 1024 ? B / 20 : 1024;
     if (chunk > B) chunk = B;
     const int nthr = n_threads(s);
     double *vals = malloc(chunk * row);
@@ -417,6 +428,11 @@ static cqb_status run_backend(const cqb_backend *be, const cqb_wplan *p, const d
         goto out;
     }
     for (size_t b0 = 0; b0 < B; b0 += chunk) {
+        if (s->cancel && *s->cancel) {
+            st = cqb_error_set(err, CQB_EUSAGE, "interrupted");
+            goto out;
+        }
+        if (s->progress) s->progress((double)b0 / (double)B, s->progress_user);
         const size_t nb = B - b0 < chunk ? B - b0 : chunk;
         if ((st = be->wavelet_eval(be, p, (uint32_t)b0, nb, vals, err)) != CQB_OK) goto out;
         const long nl = (long)nb;

@@ -108,6 +108,19 @@ typedef enum cqb_cell {
  *  line. The file's SHA-256 is computed from the same bytes. */
 cqb_status cqb_frame_read(const char *path, cqb_frame **out, cqb_error *err);
 
+/* The default bound of cqb_frame_read: 1 GiB. */
+#define CQB_FRAME_MAX_INPUT_DEFAULT ((uint64_t)1 << 30)
+
+/*! cqb_frame_read_limited() : as cqb_frame_read, reading at most max_bytes
+ *  (0: CQB_FRAME_MAX_INPUT_DEFAULT) and polling *cancel (may be NULL)
+ *  between reads, so an endless input (/dev/zero, a pipe) neither fills the
+ *  memory nor ignores an interrupt. path "-" is standard input. Reading stops
+ *  at the first chunk holding a NUL byte (the parser rejects the file there).
+ *  Beyond the bound: CQB_EDATA `FILE: larger than the input limit of N bytes
+ *  (--max-input)`; on cancel: CQB_EUSAGE "interrupted". */
+cqb_status cqb_frame_read_limited(const char *path, uint64_t max_bytes, volatile int *cancel, cqb_frame **out,
+                                  cqb_error *err);
+
 /*! cqb_frame_read_buffer() : as cqb_frame_read, from n bytes in memory;
  *  name stands for the file in messages and cqb_frame_path. */
 cqb_status cqb_frame_read_buffer(const char *name, const char *data, size_t n,

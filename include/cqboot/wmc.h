@@ -134,6 +134,9 @@ typedef struct cqb_wmc_opts {
     double min_mass;    /* corrected local: mask threshold; < 0 = default 0.5 */
     int fast;           /* local, uniform window, lag 0: allow the running-sum
                            fast path (validated against the direct sums) */
+    volatile int *cancel; /* local statistics: set nonzero to stop (CQB_EUSAGE
+                           "interrupted"), polled per level and time; may be
+                           NULL */
 } cqb_wmc_opts;
 
 /* Input coefficients (layout in the header comment). */

@@ -101,6 +101,11 @@ typedef struct cqb_wtest_spec {
     int threads;       /* 0 = OpenMP default */
     const struct cqb_backend *backend; /* where the replicates run: NULL (or a
                           backend without wavelet_eval) = the CPU */
+    volatile int *cancel; /* set nonzero to stop (CQB_EUSAGE "interrupted");
+                          polled between replicates; may be NULL */
+    void (*progress)(double fraction, void *user); /* may be NULL; called
+                          from one thread */
+    void *progress_user;
 } cqb_wtest_spec;
 
 typedef struct cqb_wtest_result {
