@@ -46,7 +46,8 @@ static const char *const CQ_HELP =
 /* split: ISO C limits a string literal to 4095 characters */
 static const char *const CQ_HELP2 =
     "Bootstrap:\n"
-    "  --boot B            replicates (default 1000)\n"
+    "  --boot B            replicates (default 1000); 0 = the sample statistics and\n"
+    "                      Q statistics only, no resampling\n"
     "  --gamma G|auto      block restart probability in (0,1], mean block 1/G;\n"
     "                      auto (default): Politis-White as np::b.star on the\n"
     "                      resampled columns, gamma = min(1, mean(1/b))\n"
@@ -272,8 +273,8 @@ static int parse_args(cq_args *a, int argc, char **argv)
                                      optarg);
             break;
         case OPT_BOOT:
-            if (cli_parse_u64(optarg, &a->B) || a->B < 1 || a->B > UINT32_MAX)
-                rc = cli_usage_error("cq", "--boot: '%s' is not a replicate count in 1..4294967295", optarg);
+            if (cli_parse_u64(optarg, &a->B) || a->B > UINT32_MAX)
+                rc = cli_usage_error("cq", "--boot: '%s' is not a replicate count in 0..4294967295", optarg);
             break;
         case OPT_GAMMA:
             if (!strcmp(optarg, "auto")) a->gamma = 0.0;
@@ -397,7 +398,7 @@ static int parse_args(cq_args *a, int argc, char **argv)
     if (!a->step) a->step = 1;
     if (a->no_null && a->mark == MARK_NULL && mark_given)
         return cli_usage_error("cq", "--mark null needs the calibrated test (not --no-null)");
-    a->null_on = !a->no_null && !a->yreg;
+    a->null_on = !a->no_null && !a->yreg && a->B > 0; /* --boot 0: no resampling at all */
     a->mark_eff = a->mark == MARK_NULL && !a->null_on ? MARK_BAND : a->mark;
     if (a->gridwide && (a->indep || a->noq || a->lags[a->nlags - 1] < 1))
         return cli_usage_error("cq", "--gridwide needs the shared resample (no --independent-cells), the Q tests "
@@ -569,6 +570,25 @@ static void write_table(FILE *f, const cq_args *a, const cqb_cq_result *r, const
             else fprintf(f, " %s (level %g, lag %ld)", a->ctl_col[j], a->ctl_level[j], a->ctl_lag[j]);
         }
         fprintf(f, "\n");
+    }
+    if (a->B == 0) { /* --boot 0: the sample statistics only */
+        fprintf(f, "no resampling (--boot 0): sample statistics and Q statistics; 's' = sparse cell\n\n");
+        fprintf(f, "%7s %7s %4s %6s %9s%s\n", "alpha_y", "alpha_x", "lag", "n", "rho", partial ? "  rho_part" : "");
+        for (size_t i = 0; i < r->ncells; ++i) {
+            const cqb_cq_cell *c = &r->cells[i];
+            fprintf(f, "%7g %7g %4zu %6zu %9.5f", c->alpha_y, c->alpha_x, c->lag, c->n, c->rho);
+            if (partial) fprintf(f, " %9.5f", c->rho_partial);
+            fprintf(f, "%s\n", c->sparse ? "   s" : "");
+        }
+        if (r->nqtests) {
+            fprintf(f, "\nPortmanteau statistics of %s over lags 1..p\n", partial ? "the partial CQ" : "the CQ");
+            fprintf(f, "%7s %7s %4s %10s %10s\n", "alpha_y", "alpha_x", "p", "Q_BP", "Q_LB");
+            for (size_t i = 0; i < r->nqtests; ++i) {
+                const cqb_cq_qtest *q = &r->qtests[i];
+                fprintf(f, "%7g %7g %4zu %10.4f %10.4f\n", q->alpha_y, q->alpha_x, q->p, q->q_bp, q->q_lb);
+            }
+        }
+        return;
     }
     if (gamma_shown > 0) fprintf(f, "gamma %.4g (mean block %.3g)\n", gamma_shown, 1.0 / gamma_shown);
     else fprintf(f, "gamma: automatic per lag (column 'gamma' of --csv/--json)\n");
@@ -871,7 +891,7 @@ int cmd_cq(int argc, char **argv)
         cqb_error_set(&err, CQB_EDATA, "%s: %s", a.data, msg);
     }
     if (st != CQB_OK) goto fail;
-    if (a.mark == MARK_NULL && a.mark_eff != MARK_NULL && !a.no_null && !a.quiet)
+    if (a.mark == MARK_NULL && a.mark_eff != MARK_NULL && !a.no_null && a.B > 0 && !a.quiet)
         fprintf(stderr, "cqboot cq: notice: the calibrated test (p_null) is not offered with --y/x-regressors; "
                         "the marks use R's band rule, which over-rejects in the tails of short samples "
                         "(docs/calibrated.md)\n");

@@ -337,7 +337,11 @@ static cqb_status validate(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_err
                              "too few rows for the lags: T = %zu, largest lag %zu, and the quantile levels "
                              "need at least %zu rows after lagging",
                              s->in.T, maxlag, minrows);
-    if (o->B < 1) return cqb_error_set(err, CQB_EUSAGE, "--boot: B must be at least 1");
+    /* B = 0: the sample statistics alone (no resampling; cqb_cq_boot() leaves
+     * every bootstrap field NaN) */
+    if (o->B < 1 && (o->gridwide || o->null_test))
+        return cqb_error_set(err, CQB_EUSAGE, "--boot 0 computes no resamples: it cannot be combined with %s",
+                             o->gridwide ? "--gridwide" : "the calibrated test");
     if (o->B > UINT32_MAX) return cqb_error_set(err, CQB_EUSAGE, "--boot: B must be below 2^32");
     if (!(o->gamma <= 1.0) || isnan(o->gamma))
         return cqb_error_set(err, CQB_EUSAGE, "--gamma: must be in (0,1] or auto");
@@ -925,6 +929,18 @@ cqb_status cqb_cq_boot(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_cq_resu
     }
     double t1 = now_s();
     res->seconds_point = t1 - t0;
+    if (o->B == 0) { /* point estimates and Q statistics only */
+        for (size_t i = 0; i < res->ncells; ++i) {
+            cqb_cq_cell *c = &res->cells[i];
+            c->band_lo = c->band_hi = c->ci_lo = c->ci_hi = c->p_value = c->p_value_et = c->gamma = NAN;
+        }
+        for (size_t i = 0; i < res->nqtests; ++i) {
+            cqb_cq_qtest *q = &res->qtests[i];
+            q->cv_bp = q->cv_lb = q->p_bp = q->p_lb = q->gamma = NAN;
+        }
+        free(qrho);
+        return CQB_OK;
+    }
 
     /* Bootstrap. Work units for progress: B per plan per pass (two-pass
      * mode is rare; the estimate then grows, which only slows the bar). */
