@@ -235,6 +235,35 @@ int cli_transform_add(cli_transforms *t, const char *arg, const char *cmd)
     return 0;
 }
 
+int cli_input_option(cli_transforms *t, int c, const char *arg, const char *cmd)
+{
+    if (cli_input_option_check(t, c, arg) == 0) return 0;
+    if (c == CLI_OPT_SEP) return cli_usage_error(cmd, "--sep: unknown separator '%s' (',', ';', tab or '|')", arg);
+    if (c == CLI_OPT_DECIMAL) return cli_usage_error(cmd, "--decimal: unknown decimal mark '%s' ('.' or ',')", arg);
+    return cli_usage_error(cmd,
+                           "--date-format: unknown format '%s' (auto, YYYY-MM-DD, YYYY-MM, YYYY/MM/DD, "
+                           "YYYY/MM, MM/YYYY, YYYYMmm, YYYYQq, Mon YYYY, DD/MM/YYYY, MM/DD/YYYY)",
+                           arg);
+}
+
+int cli_input_option_check(cli_transforms *t, int c, const char *arg)
+{
+    if (c == CLI_OPT_SEP) {
+        if (!strcmp(arg, ",") || !strcmp(arg, "comma")) t->read.sep = ',';
+        else if (!strcmp(arg, ";") || !strcmp(arg, "semicolon")) t->read.sep = ';';
+        else if (!strcmp(arg, "tab") || !strcmp(arg, "\t") || !strcmp(arg, "\\t")) t->read.sep = '\t';
+        else if (!strcmp(arg, "|") || !strcmp(arg, "pipe")) t->read.sep = '|';
+        else return -1;
+    } else if (c == CLI_OPT_DECIMAL) {
+        if (!strcmp(arg, ".") || !strcmp(arg, "point")) t->read.decimal = '.';
+        else if (!strcmp(arg, ",") || !strcmp(arg, "comma")) t->read.decimal = ',';
+        else return -1;
+    } else if (c == CLI_OPT_DATE_FORMAT) {
+        if (cqb_date_format_parse(arg, &t->read.date_format) != CQB_OK) return -1;
+    }
+    return 0;
+}
+
 cqb_transform cli_transform_of(const cli_transforms *t, const char *col)
 {
     for (size_t i = 0; i < t->n; ++i)
@@ -246,7 +275,7 @@ cqb_status cli_load(const char *path, const char *const *cols, size_t ncols, con
                     const char *from, const char *to, cli_data *out, cqb_error *err)
 {
     memset(out, 0, sizeof *out);
-    cqb_status st = cqb_frame_read(path, &out->frame, err);
+    cqb_status st = cqb_frame_read_opts(path, &tr->read, &out->frame, err);
     if (st != CQB_OK) return st;
     for (size_t i = 0; i < tr->n; ++i) {
         if (cqb_frame_find_col(out->frame, tr->col[i]) < 0) {
@@ -268,6 +297,15 @@ cqb_status cli_load(const char *path, const char *const *cols, size_t ncols, con
     if (st != CQB_OK) {
         cqb_frame_free(out->frame);
         out->frame = NULL;
+        return st;
+    }
+    /* what the reader decided (an index column, a header of numbers); on
+     * success only, so that an error stays one line */
+    for (const char *n = cqb_frame_notes(out->frame); *n;) {
+        const char *e = strchr(n, '\n');
+        int len = e ? (int)(e - n) : (int)strlen(n);
+        fprintf(stderr, "cqboot: note: %.*s\n", len, n);
+        n += len + (e ? 1 : 0);
     }
     return st;
 }

@@ -41,8 +41,25 @@ typedef struct cli_transforms {
     const char *col[CLI_MAX_TRANSFORMS];
     cqb_transform tr[CLI_MAX_TRANSFORMS];
     size_t n;
+    cqb_read_opts read; /* --sep, --decimal, --date-format (how cli_load reads FILE) */
 } cli_transforms;
 int cli_transform_add(cli_transforms *t, const char *arg, const char *cmd);
+
+/* The input-dialect options every command with --data takes (docs/input.md). */
+enum { CLI_OPT_SEP = 900, CLI_OPT_DECIMAL, CLI_OPT_DATE_FORMAT };
+#define CLI_INPUT_OPTIONS                                                                                    \
+    {"sep", required_argument, 0, CLI_OPT_SEP}, {"decimal", required_argument, 0, CLI_OPT_DECIMAL},           \
+        {"date-format", required_argument, 0, CLI_OPT_DATE_FORMAT}
+#define CLI_INPUT_HELP                                                                                       \
+    "  --sep C             field separator: , (default), ';', tab or '|'\n"                                   \
+    "  --decimal C         decimal mark: . (default) or ,\n"                                                  \
+    "  --date-format F     first-column dates: auto (default), YYYY-MM-DD, YYYY-MM,\n"                        \
+    "                      YYYY/MM/DD, YYYY/MM, MM/YYYY, YYYYMmm, YYYYQq, Mon YYYY,\n"                        \
+    "                      DD/MM/YYYY or MM/DD/YYYY (docs/input.md)\n"
+/* Handles CLI_OPT_SEP/DECIMAL/DATE_FORMAT; 0, or a usage error's exit code. */
+int cli_input_option(cli_transforms *t, int c, const char *arg, const char *cmd);
+/* The same without a message: 0 if arg is valid for option c. */
+int cli_input_option_check(cli_transforms *t, int c, const char *arg);
 cqb_transform cli_transform_of(const cli_transforms *t, const char *col);
 
 /* Reads FILE and selects columns (with transforms, range). */

@@ -24,6 +24,7 @@ static const char *const BL_HELP =
     "  --transform COL=T   logdiff, diff, pct or level (repeatable)\n"
     "  --from DATE, --to DATE\n"
     "                      restrict the rows (inclusive)\n"
+    CLI_INPUT_HELP
     "  --floor1            floor each b at 1 before averaging (deviation from R)\n"
     "  --json FILE         write the results as JSON ('-' for stdout)\n"
     "  --help              this help\n"
@@ -34,7 +35,7 @@ enum { OPT_DATA = 256, OPT_COLS, OPT_LAG, OPT_TRANSFORM, OPT_FROM, OPT_TO, OPT_F
 
 static const struct option BL_OPTS[] = {
     {"data", required_argument, 0, OPT_DATA},     {"cols", required_argument, 0, OPT_COLS},
-    {"lag", required_argument, 0, OPT_LAG},       {"transform", required_argument, 0, OPT_TRANSFORM},
+    {"lag", required_argument, 0, OPT_LAG},       {"transform", required_argument, 0, OPT_TRANSFORM}, CLI_INPUT_OPTIONS,
     {"from", required_argument, 0, OPT_FROM},     {"to", required_argument, 0, OPT_TO},
     {"floor1", no_argument, 0, OPT_FLOOR1},       {"json", required_argument, 0, OPT_JSON},
     {"help", no_argument, 0, OPT_HELP},           {0, 0, 0, 0}};
@@ -57,6 +58,9 @@ int cmd_blocklen(int argc, char **argv)
                 rc = cli_usage_error("blocklen", "--lag: '%s' is not an integer in 0..65535", optarg);
             break;
         case OPT_TRANSFORM: rc = cli_transform_add(&tr, optarg, "blocklen"); break;
+        case CLI_OPT_SEP:
+        case CLI_OPT_DECIMAL:
+        case CLI_OPT_DATE_FORMAT: rc = cli_input_option(&tr, c, optarg, "blocklen"); break;
         case OPT_FROM: from = optarg; break;
         case OPT_TO: to = optarg; break;
         case OPT_FLOOR1: floor1 = 1; break;

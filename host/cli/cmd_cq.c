@@ -21,7 +21,7 @@ static const char *const CQ_HELP =
     "\n"
     "Data:\n"
     "  --data FILE         CSV with a header row; first column a date (YYYY-MM,\n"
-    "                      YYYY-MM-DD or DD/MM/YYYY) or an index\n"
+    "                      YYYY-MM-DD, 2020Q1, ...: --date-format) or an index\n"
     "  --y COL             the predicted series (x1)\n"
     "  --x COL             the lagged predictor (x2)\n"
     "  --control COL[:LEVEL[:LAG]]\n"
@@ -33,6 +33,7 @@ static const char *const CQ_HELP =
     "  --from DATE, --to DATE\n"
     "                      analyse rows in this date range (inclusive; YYYY-MM\n"
     "                      covers the whole month)\n"
+    CLI_INPUT_HELP
     "Statistic:\n"
     "  --alpha LIST        quantile levels of both series (default\n"
     "                      0.05,0.1,0.5,0.9,0.95)\n"
@@ -102,7 +103,7 @@ enum {
 static const struct option CQ_OPTS[] = {
     {"data", required_argument, 0, OPT_DATA},       {"y", required_argument, 0, OPT_Y},
     {"x", required_argument, 0, OPT_X},             {"control", required_argument, 0, OPT_CONTROL},
-    {"transform", required_argument, 0, OPT_TRANSFORM}, {"from", required_argument, 0, OPT_FROM},
+    {"transform", required_argument, 0, OPT_TRANSFORM}, CLI_INPUT_OPTIONS, {"from", required_argument, 0, OPT_FROM},
     {"to", required_argument, 0, OPT_TO},           {"alpha", required_argument, 0, OPT_ALPHA},
     {"alpha-y", required_argument, 0, OPT_ALPHA_Y}, {"alpha-x", required_argument, 0, OPT_ALPHA_X},
     {"lags", required_argument, 0, OPT_LAGS},       {"quantile", required_argument, 0, OPT_QUANTILE},
@@ -209,6 +210,9 @@ static int parse_args(cq_args *a, int argc, char **argv)
         case OPT_X: a->x = optarg; break;
         case OPT_CONTROL: rc = parse_control(a, optarg); break;
         case OPT_TRANSFORM: rc = cli_transform_add(&a->tr, optarg, "cq"); break;
+        case CLI_OPT_SEP:
+        case CLI_OPT_DECIMAL:
+        case CLI_OPT_DATE_FORMAT: rc = cli_input_option(&a->tr, c, optarg, "cq"); break;
         case OPT_FROM: a->from = optarg; break;
         case OPT_TO: a->to = optarg; break;
         case OPT_ALPHA: alpha = optarg; break;
@@ -798,13 +802,8 @@ int cmd_cq(int argc, char **argv)
         } else if (d.set.date_kind == CQB_DATE_NONE) {
             st = cqb_error_set(&err, CQB_EUSAGE, "--window-years: %s has no date column", a.data);
         } else {
-            int32_t *keys = malloc(d.set.T * sizeof *keys);
-            st = keys ? CQB_OK : cqb_error_set(&err, CQB_ENOMEM, "out of memory");
-            for (size_t t = 0; t < d.set.T && st == CQB_OK; ++t) st = cqb_parse_date(d.set.labels[t], &keys[t]);
-            if (st == CQB_OK)
-                st = cqb_spans_years(keys, d.set.T, (int)a.window_years, (int)a.step, a.recursive, 2, &win, &nwin,
-                                       &err);
-            free(keys);
+            st = cqb_spans_years(d.set.keys, d.set.T, (int)a.window_years, (int)a.step, a.recursive, 2, &win, &nwin,
+                                 &err);
         }
         if (st != CQB_OK) goto fail;
         wres = calloc(nwin, sizeof *wres);

@@ -40,6 +40,7 @@ static void help(int kind)
            "  --transform COL=T   logdiff, diff, pct or level (repeatable)\n"
            "  --from DATE, --to DATE\n"
            "                      analyse the rows in this range (inclusive)\n"
+           CLI_INPUT_HELP
            "Transform:\n"
            "  --wavelet NAME      haar, d4, d6, d8, la8 (default), la16, la20\n"
            "  --levels J          decomposition levels (default 4, at most what the\n"
@@ -94,7 +95,7 @@ enum {
 
 static const struct option OPTS[] = {
     {"data", required_argument, 0, O_DATA},         {"cols", required_argument, 0, O_COLS},
-    {"transform", required_argument, 0, O_TRANSFORM}, {"from", required_argument, 0, O_FROM},
+    {"transform", required_argument, 0, O_TRANSFORM}, CLI_INPUT_OPTIONS, {"from", required_argument, 0, O_FROM},
     {"to", required_argument, 0, O_TO},             {"wavelet", required_argument, 0, O_WAVELET},
     {"levels", required_argument, 0, O_LEVELS},     {"boundary", required_argument, 0, O_BOUNDARY},
     {"dt", required_argument, 0, O_DT},             {"align", no_argument, 0, O_ALIGN},
@@ -160,6 +161,9 @@ static int parse(int kind, wargs *a, int argc, char **argv)
             break;
         }
         case O_TRANSFORM: rc = cli_transform_add(&a->tr, optarg, cmd); break;
+        case CLI_OPT_SEP:
+        case CLI_OPT_DECIMAL:
+        case CLI_OPT_DATE_FORMAT: rc = cli_input_option(&a->tr, c, optarg, cmd); break;
         case O_FROM: a->from = optarg; break;
         case O_TO: a->to = optarg; break;
         case O_WAVELET:

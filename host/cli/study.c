@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cqboot/frame.h"
 #include "cqboot/hash.h"
 #include "cqboot/quantile.h"
@@ -520,6 +521,21 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
                     st = fault(err, path, p2, "must be a file name");
                     goto out;
                 }
+            } else if (!strcmp(f->string, "sep") || !strcmp(f->string, "decimal") ||
+                       !strcmp(f->string, "date_format")) {
+                /* the reading options, checked by the CLI's own parser */
+                cli_transforms rt;
+                memset(&rt, 0, sizeof rt);
+                int code = !strcmp(f->string, "sep") ? CLI_OPT_SEP
+                           : !strcmp(f->string, "decimal") ? CLI_OPT_DECIMAL : CLI_OPT_DATE_FORMAT;
+                if (!cJSON_IsString(f) || cli_input_option_check(&rt, code, f->valuestring) != 0) {
+                    st = fault(err, path, p2, "%s",
+                               code == CLI_OPT_SEP       ? "must be \",\", \";\", \"tab\" or \"|\""
+                               : code == CLI_OPT_DECIMAL ? "must be \".\" or \",\""
+                                                         : "must be auto or a date format such as \"MM/DD/YYYY\" "
+                                                           "(docs/input.md)");
+                    goto out;
+                }
             } else if (!strcmp(f->string, "from") || !strcmp(f->string, "to")) {
                 static const keydef dk = {"date", K_DATE, 0, 0, 0, NULL, NULL};
                 if ((st = check_value(path, p2, &dk, f, err)) != CQB_OK) goto out;
@@ -540,7 +556,7 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
                     }
                 }
             } else {
-                st = fault(err, path, p2, "unknown key (file, transforms, from, to)");
+                st = fault(err, path, p2, "unknown key (file, transforms, from, to, sep, decimal, date_format)");
                 goto out;
             }
         }
@@ -557,7 +573,14 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
         }
         if (file->valuestring[0] == '/') snprintf(d->path, n, "%s", file->valuestring);
         else snprintf(d->path, n, "%s/%s", s->dir, file->valuestring);
-        if ((st = cqb_frame_read(d->path, &frames[di], err)) != CQB_OK) goto out;
+        cli_transforms ro;
+        memset(&ro, 0, sizeof ro);
+        for (int i = 0; i < 3; ++i) {
+            static const char *const RK[] = {"sep", "decimal", "date_format"};
+            const cJSON *o = cJSON_GetObjectItemCaseSensitive(v, RK[i]);
+            if (o) cli_input_option_check(&ro, CLI_OPT_SEP + i, o->valuestring);
+        }
+        if ((st = cqb_frame_read_opts(d->path, &ro.read, &frames[di], err)) != CQB_OK) goto out;
         snprintf(d->sha256, sizeof d->sha256, "%s", cqb_frame_sha256(frames[di]));
         const cJSON *trs = cJSON_GetObjectItemCaseSensitive(v, "transforms");
         const cJSON *t;
@@ -712,12 +735,11 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
             snprintf(buf, sizeof buf, "%s=%s", t->string, t->valuestring);
             bad |= push(a, "--transform") || push(a, buf);
         }
-        const char *rk[] = {"from", "to"};
-        for (int i = 0; i < 2; ++i) {
+        const char *rk[] = {"from", "to", "sep", "decimal", "date_format"};
+        const char *rf[] = {"--from", "--to", "--sep", "--decimal", "--date-format"};
+        for (int i = 0; i < 5; ++i) {
             const cJSON *d = cJSON_GetObjectItemCaseSensitive(dspec, rk[i]);
-            char flag[8];
-            snprintf(flag, sizeof flag, "--%s", rk[i]);
-            if (d) bad |= push(a, flag) || push(a, d->valuestring);
+            if (d) bad |= push(a, rf[i]) || push(a, d->valuestring);
         }
         if (!is_bl) {
             for (const keydef *k = DEFAULT_KEYS; k->key; ++k) {
