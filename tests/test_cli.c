@@ -744,7 +744,7 @@ Test(cli, bad_dates)
 
 Test(cli, bad_numbers)
 {
-    EXPECT_FAIL_CQ(2, NEEDLES("--threads", "'0'"), RUN_US, "--threads", "0", SMALL);
+    EXPECT_FAIL_CQ(2, NEEDLES("--threads", "'-1'"), RUN_US, "--threads", "-1", SMALL);
     EXPECT_FAIL_CQ(2, NEEDLES("--level", "'1'"), RUN_US, "--level", "1", SMALL);
     EXPECT_FAIL_CQ(2, NEEDLES("--seed", "'-1'"), RUN_US, "--seed", "-1", SMALL);
     /* strtoull would wrap " -1" to 2^64-1 */

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 volatile int cli_interrupted = 0;
+int cli_check_only = 0;
+char cli_check_msg[CQB_ERROR_MAX];
 
 static void on_signal(int sig)
 {
@@ -43,6 +45,10 @@ double cli_now(void)
 
 int cli_fail(const char *cmd, const cqb_error *err)
 {
+    if (cli_check_only) {
+        snprintf(cli_check_msg, sizeof cli_check_msg, "%s", err->msg);
+        return cqb_status_exit_code(err->status);
+    }
     fprintf(stderr, "cqboot %s: %s\n", cmd, err->msg);
     if (cli_interrupted) return 130;
     return cqb_status_exit_code(err->status);
@@ -51,6 +57,12 @@ int cli_fail(const char *cmd, const cqb_error *err)
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
+    if (cli_check_only) {
+        va_start(ap, fmt);
+        vsnprintf(cli_check_msg, sizeof cli_check_msg, fmt, ap);
+        va_end(ap);
+        return 2;
+    }
     fprintf(stderr, "cqboot %s: ", cmd);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -301,7 +313,7 @@ cqb_status cli_load(const char *path, const char *const *cols, size_t ncols, con
     }
     /* what the reader decided (an index column, a header of numbers); on
      * success only, so that an error stays one line */
-    for (const char *n = cqb_frame_notes(out->frame); *n;) {
+    for (const char *n = cli_check_only ? "" : cqb_frame_notes(out->frame); *n;) {
         const char *e = strchr(n, '\n');
         int len = e ? (int)(e - n) : (int)strlen(n);
         fprintf(stderr, "cqboot: note: %.*s\n", len, n);

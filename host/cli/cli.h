@@ -15,6 +15,16 @@
 
 extern volatile int cli_interrupted; /* set by SIGINT/SIGTERM */
 
+/* Check-only mode: a subcommand parses and checks its arguments and returns
+ * without computing or writing anything; its messages (usage errors and
+ * cli_fail's) go to cli_check_msg instead of stderr. 1: the options only
+ * (no file is read; the option fuzzer). 2: also read the data and check
+ * what depends on it (rows for the lags, levels, windows, backend):
+ * `cqboot run` validates every analysis this way before the first runs, so
+ * the CLI and the study cannot disagree on what is valid. */
+extern int cli_check_only;
+extern char cli_check_msg[CQB_ERROR_MAX];
+
 /* Prints "cqboot CMD: message" on stderr and returns the status's exit code. */
 int cli_fail(const char *cmd, const cqb_error *err);
 int cli_usage_error(const char *cmd, const char *fmt, ...)

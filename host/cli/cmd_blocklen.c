@@ -47,7 +47,7 @@ int cmd_blocklen(int argc, char **argv)
     int floor1 = 0, c, rc = 0;
     cli_transforms tr;
     memset(&tr, 0, sizeof tr);
-    optind = 1;
+    optind = 0; /* 0: glibc forgets the previous parse (in-process runs, fuzzing) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", BL_OPTS, NULL)) != -1 && !rc) {
         switch (c) {
@@ -90,6 +90,7 @@ int cmd_blocklen(int argc, char **argv)
     memset(&out, 0, sizeof out);
     double *bsb = NULL, *bcb = NULL;
     cJSON *root = NULL;
+    if (!rc && cli_check_only == 1) rc = -1; /* options only: done */
     if (rc) goto done;
     cqb_status st = CQB_OK;
     if (json && strcmp(json, "-") && (st = cli_out_open(&out, json, "--json", &err)) != CQB_OK) goto fail;
@@ -99,6 +100,7 @@ int cmd_blocklen(int argc, char **argv)
         st = cqb_error_set(&err, CQB_EDATA, "%s: --lag %ld leaves fewer than 2 rows (T = %zu)", data, lag, T);
         goto fail;
     }
+    if (cli_check_only) goto done;
     const size_t N = T - (size_t)lag;
     bsb = malloc(ncols * sizeof *bsb);
     bcb = malloc(ncols * sizeof *bcb);

@@ -82,7 +82,7 @@ static const char *const CQ_HELP3 =
     "  --omega W           trimming of the recursive estimates (default 0.1)\n"
     "Execution:\n"
     "  --backend NAME      auto (default), cpu or cuda\n"
-    "  --threads N         CPU threads (default: all cores)\n"
+    "  --threads N         CPU threads (default 0: all cores)\n"
     "  --progress MODE     auto (default: a bar if stderr is a terminal), plain,\n"
     "                      none\n"
     "  --quiet             no progress and no notices\n"
@@ -200,7 +200,7 @@ static int parse_args(cq_args *a, int argc, char **argv)
     a->backend = CQB_BACKEND_AUTO;
     const char *alpha = NULL, *alpha_y = NULL, *alpha_x = NULL, *lags = "1-12", *progress = "auto";
     int c;
-    optind = 1;
+    optind = 0; /* 0: glibc forgets the previous parse (in-process runs, fuzzing) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", CQ_OPTS, NULL)) != -1) {
         int rc = 0;
@@ -279,8 +279,8 @@ static int parse_args(cq_args *a, int argc, char **argv)
                 rc = cli_usage_error("cq", "--backend: unknown backend '%s' (auto, cpu, cuda)", optarg);
             break;
         case OPT_THREADS:
-            if (cli_parse_int(optarg, 1, 4096, &a->threads))
-                rc = cli_usage_error("cq", "--threads: '%s' is not a thread count in 1..4096", optarg);
+            if (cli_parse_int(optarg, 0, 4096, &a->threads))
+                rc = cli_usage_error("cq", "--threads: '%s' is not a thread count in 0..4096 (0: all cores)", optarg);
             break;
         case OPT_PROGRESS: progress = optarg; break;
         case OPT_QUIET: a->quiet = 1; break;
@@ -684,6 +684,10 @@ int cmd_cq(int argc, char **argv)
         for (size_t j = 0; j < nyr; ++j) cols[ncols++] = yrc[j];
         for (size_t j = 0; j < nxr; ++j) cols[ncols++] = xrc[j];
     }
+    if (cli_check_only == 1) {
+        args_free(&a);
+        return 0;
+    }
     /* Output files first, so an unwritable path fails before the work. */
     if (a.json && strcmp(a.json, "-") && (st = cli_out_open(&oj, a.json, "--json", &err)) != CQB_OK) goto fail;
     if (a.csv && strcmp(a.csv, "-") && (st = cli_out_open(&oc, a.csv, "--csv", &err)) != CQB_OK) goto fail;
@@ -691,10 +695,21 @@ int cmd_cq(int argc, char **argv)
 
     char notice[256];
     if ((st = cqb_backend_open(a.backend, (int)a.threads, &be, notice, sizeof notice, &err)) != CQB_OK) goto fail;
-    if (notice[0] && !a.quiet) fprintf(stderr, "cqboot cq: %s\n", notice);
+    if (notice[0] && !a.quiet && !cli_check_only) fprintf(stderr, "cqboot cq: %s\n", notice);
 
     const size_t T = d.set.T;
     if ((st = check_rows(&a, &d, &err)) != CQB_OK) goto fail;
+    if (cli_check_only) {
+        /* cqboot run's validation: the windows too, then stop */
+        if (a.window) st = cqb_spans_rows(T, (size_t)a.window, (size_t)(a.step ? a.step : 1), a.recursive, &win, &nwin, &err);
+        else if (a.window_years && d.set.date_kind == CQB_DATE_NONE)
+            st = cqb_error_set(&err, CQB_EUSAGE, "--window-years: %s has no date column", a.data);
+        else if (a.window_years)
+            st = cqb_spans_years(d.set.keys, T, (int)a.window_years, (int)a.step, a.recursive, 2, &win, &nwin, &err);
+        if (st != CQB_OK) goto fail;
+        rc = 0;
+        goto check_done;
+    }
     cqb_control ctl[MAX_CTL];
     for (size_t j = 0; j < a.nctl; ++j) {
         ctl[j].z = d.set.x + (2 + j) * T;
@@ -978,6 +993,7 @@ int cmd_cq(int argc, char **argv)
     return 0;
 fail:
     rc = cli_fail("cq", &err);
+check_done:
     cli_out_abort(&oj);
     cli_out_abort(&oc);
     cJSON_Delete(input);

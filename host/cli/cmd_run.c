@@ -33,7 +33,7 @@ static const char *const RUN_HELP =
     "  --out DIR           output directory (default: out/NAME, NAME from the study)\n"
     "  --resume            reuse analyses already finished with the same inputs and\n"
     "                      options (recorded with a hash); rerun the others\n"
-    "  --threads N         CPU threads for every analysis (overrides the study)\n"
+    "  --threads N         CPU threads for every analysis, 0: all cores (overrides\n                      the study)\n"
     "  --backend NAME      auto, cpu or cuda (overrides the study)\n"
     "  --progress MODE     auto (a bar if stderr is a terminal), plain, none\n"
     "  --quiet             no progress\n"
@@ -152,7 +152,7 @@ int cmd_run(int argc, char **argv)
 {
     const char *out = NULL, *threads = NULL, *backend = NULL, *progress = "auto";
     int resume = 0, quiet = 0, c, rc = 0;
-    optind = 1;
+    optind = 0; /* 0: glibc forgets the previous parse (in-process runs, fuzzing) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", RUN_OPTS, NULL)) != -1 && !rc) {
         long tv;
@@ -160,7 +160,7 @@ int cmd_run(int argc, char **argv)
         case OPT_OUT: out = optarg; break;
         case OPT_RESUME: resume = 1; break;
         case OPT_THREADS:
-            if (cli_parse_int(optarg, 1, 4096, &tv)) rc = cli_usage_error("run", "--threads: '%s' is not a thread count in 1..4096", optarg);
+            if (cli_parse_int(optarg, 0, 4096, &tv)) rc = cli_usage_error("run", "--threads: '%s' is not a thread count in 0..4096 (0: all cores)", optarg);
             threads = optarg;
             break;
         case OPT_BACKEND:
@@ -183,6 +183,7 @@ int cmd_run(int argc, char **argv)
     if (optind >= argc) return cli_usage_error("run", "STUDY.json is required");
     if (optind + 1 < argc) return cli_usage_error("run", "unexpected argument '%s'", argv[optind + 1]);
     const char *study_path = argv[optind];
+    if (cli_check_only) return 0;
     int pmode = 0;
     cli_progress_mode(progress, &pmode);
     if (quiet) pmode = 0;

@@ -72,7 +72,7 @@ static void help(int kind)
                "                      (joint bootstrap intervals; wmc and wmcc only)\n"
                "  --gamma G|auto      restart probability of the bootstrap schemes\n"
                "  --seed S            64-bit seed (default 1)\n"
-               "  --threads N         CPU threads (default: all cores)\n"
+               "  --threads N         CPU threads (default 0: all cores)\n"
                "  --backend NAME      where the replicates run: auto (default: CUDA when\n"
                "                      usable), cpu or cuda (wmc and wlmc; the lagged\n"
                "                      statistics always run on the CPU)\n");
@@ -143,7 +143,7 @@ static int parse(int kind, wargs *a, int argc, char **argv)
     cqb_wmc_opts_default(&a->o);
     int c, levels_given = 0;
     cqb_error err;
-    optind = 1;
+    optind = 0; /* 0: glibc forgets the previous parse (in-process runs, fuzzing) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", OPTS, NULL)) != -1) {
         int rc = 0;
@@ -223,7 +223,7 @@ static int parse(int kind, wargs *a, int argc, char **argv)
             if (cli_parse_u64(optarg, &a->seed)) rc = cli_usage_error(cmd, "--seed: '%s' is not a 64-bit integer", optarg);
             break;
         case O_THREADS:
-            if (cli_parse_int(optarg, 1, 4096, &a->threads)) rc = cli_usage_error(cmd, "--threads: '%s' is not a thread count", optarg);
+            if (cli_parse_int(optarg, 0, 4096, &a->threads)) rc = cli_usage_error(cmd, "--threads: '%s' is not a thread count", optarg);
             break;
         case O_BACKEND:
             if (cqb_backend_parse(optarg, &a->backend))
@@ -277,6 +277,11 @@ int cmd_wavelet(int argc, char **argv)
         for (size_t i = 0; i < a.tr.n; ++i) free((char *)a.tr.col[i]);
         return rc < 0 ? 0 : rc;
     }
+    if (cli_check_only == 1) {
+        free(a.colbuf);
+        for (size_t i = 0; i < a.tr.n; ++i) free((char *)a.tr.col[i]);
+        return 0;
+    }
     cqb_error err = {CQB_OK, ""};
     cli_data d;
     memset(&d, 0, sizeof d);
@@ -312,6 +317,7 @@ int cmd_wavelet(int argc, char **argv)
         }
         a.o.ymaxr = (int)idx;
     }
+    if (cli_check_only) goto done;
     const int local = kind == W_WLMC || kind == W_WLMCC, cross = kind == W_WMCC || kind == W_WLMCC;
     const size_t L1 = (size_t)J + 1;
     size_t len = kind == W_MODWT ? cqb_modwt_length(n, a.bnd) : cqb_wlevels_length(n, a.bnd, a.o.mode);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmds.h"
 #include "cqboot/frame.h"
 #include "cqboot/hash.h"
 #include "cqboot/quantile.h"
@@ -376,6 +377,8 @@ static void value_text(const cJSON *v, char *buf, size_t n)
 {
     if (cJSON_IsString(v)) {
         snprintf(buf, n, "%s", v->valuestring);
+    } else if (cJSON_IsNumber(v) && v->valuedouble == 0.0) {
+        snprintf(buf, n, "0"); /* -0.0 too: a seed of -0 is 0 */
     } else if (cJSON_IsNumber(v)) {
         /* shortest round-trip text, so the subcommand reads the same double */
         for (int prec = 15; prec <= 17; ++prec) {
@@ -404,6 +407,96 @@ static int push_opt(study_analysis *a, const keydef *k, const cJSON *v)
     char buf[4096];
     value_text(v, buf, sizeof buf);
     return push(a, k->flag) || push(a, buf);
+}
+
+/* ---------------------------------------------- the subcommand's checks -- */
+
+/* Options that come from the data set, and their study keys. */
+static const struct {
+    const char *flag, *key;
+} DS_FLAGS[] = {{"--data", "file"},
+                {"--transform", "transforms"},
+                {"--from", "from"},
+                {"--to", "to"},
+                {"--sep", "sep"},
+                {"--decimal", "decimal"},
+                {"--date-format", "date_format"}};
+
+/* The study key of a subcommand option ("--alpha-y" -> "alpha_y"), or NULL. */
+static const char *key_of_flag(const keydef *tab, const char *flag, size_t n, int *from_ds)
+{
+    *from_ds = 0;
+    for (const keydef *k = tab; k->key; ++k)
+        if (k->flag && strlen(k->flag) == n && !strncmp(k->flag, flag, n)) return k->key;
+    for (size_t i = 0; i < sizeof DS_FLAGS / sizeof DS_FLAGS[0]; ++i)
+        if (strlen(DS_FLAGS[i].flag) == n && !strncmp(DS_FLAGS[i].flag, flag, n)) {
+            *from_ds = 1;
+            return DS_FLAGS[i].key;
+        }
+    if (n == 9 && !strncmp(flag, "--control", 9)) return "controls";
+    if (n == 11 && !strncmp(flag, "--no-qtests", 11)) return "qtests";
+    return NULL;
+}
+
+/* Runs analysis i's subcommand in check-only mode; a fault is reported at
+ * the JSON path of the first option its message names, with the options
+ * written as study keys. */
+static cqb_status check_by_subcommand(study *s, size_t i, const cJSON *defaults, const char *file, cqb_error *err)
+{
+    study_analysis *a = &s->an[i];
+    const int is_cq = !strcmp(a->kind, "cq"), is_bl = !strcmp(a->kind, "blocklen"), is_sim = !strcmp(a->kind, "simulate");
+    const keydef *tab = is_cq ? CQ_KEYS : is_bl ? BL_KEYS : is_sim ? SIM_KEYS : W_KEYS;
+    char *av[STUDY_MAX_ARGS + 1];
+    for (int j = 0; j <= a->argc; ++j) av[j] = a->argv[j]; /* getopt may permute */
+    int saved = cli_check_only;
+    cli_check_only = 2;
+    cli_check_msg[0] = 0;
+    int rc = is_cq ? cmd_cq(a->argc, av) : is_bl ? cmd_blocklen(a->argc, av) : is_sim ? cmd_simulate(a->argc, av)
+                                                                                  : cmd_wavelet(a->argc, av);
+    cli_check_only = saved;
+    if (rc == 0) return CQB_OK;
+    /* the message, with --flags written as keys; the path of the first */
+    char msg[CQB_ERROR_MAX], jpath[600];
+    size_t m = 0;
+    snprintf(jpath, sizeof jpath, "analyses[%zu]", i);
+    int have_path = 0;
+    const char *p = cli_check_msg;
+    while (*p && m + 1 < sizeof msg) {
+        if (p[0] == '-' && p[1] == '-' && ((p[2] >= 'a' && p[2] <= 'z') || (p[2] >= 'A' && p[2] <= 'Z')) &&
+            (p == cli_check_msg || p[-1] == ' ' || p[-1] == '(' || p[-1] == '/' || p[-1] == '\'')) {
+            size_t n = 2;
+            while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= '0' && p[n] <= '9') ||
+                   p[n] == '-')
+                ++n;
+            int from_ds = 0;
+            const char *key = key_of_flag(tab, p, n, &from_ds);
+            if (key) {
+                if (!have_path) {
+                    have_path = 1;
+                    if (from_ds) {
+                        snprintf(jpath, sizeof jpath, "datasets.%s.%s", s->ds[a->dataset].id, key);
+                    } else if (cJSON_GetObjectItemCaseSensitive(a->spec, key) || !defaults ||
+                               !cJSON_GetObjectItemCaseSensitive(defaults, key)) {
+                        snprintf(jpath, sizeof jpath, "analyses[%zu].%s", i, key);
+                    } else {
+                        snprintf(jpath, sizeof jpath, "defaults.%s (in analyses[%zu])", key, i);
+                    }
+                }
+                size_t kl = strlen(key);
+                if (m + kl + 1 >= sizeof msg) break;
+                memcpy(msg + m, key, kl);
+                m += kl;
+                p += n;
+                continue;
+            }
+        }
+        msg[m++] = *p++;
+    }
+    msg[m] = 0;
+    cqb_status st = rc == 2 ? CQB_EUSAGE : rc == 3 ? CQB_EDATA : rc == 4 ? CQB_EBACKEND : rc == 5 ? CQB_ENOMEM
+                                                                                    : CQB_EINTERNAL;
+    cqb_error_set(err, st, "%s: %s: %s", file, jpath, msg);
+    return err->status;
 }
 
 /* ------------------------------------------------------------- loading -- */
@@ -799,6 +892,10 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
         ++ai;
     }
     regfree(&namere);
+    /* Every analysis through its subcommand's own checks (options, then the
+     * data: rows for the lags, levels, windows, backend), before any runs:
+     * the one definition of what is valid (cli_check_only). */
+    for (size_t i = 0; st == CQB_OK && i < ai; ++i) st = check_by_subcommand(s, i, defaults, path, err);
 out:
     for (size_t i = 0; i < s->nds; ++i) cqb_frame_free(frames[i]);
     free(frames);
