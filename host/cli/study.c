@@ -482,9 +482,10 @@ static cqb_status check_by_subcommand(study *s, size_t i, const cJSON *defaults,
                         snprintf(jpath, sizeof jpath, "defaults.%s (in analyses[%zu])", key, i);
                     }
                 }
-                size_t kl = strlen(key);
+                const char *text = n == 11 && !strncmp(p, "--no-qtests", 11) ? "qtests: false" : key;
+                size_t kl = strlen(text);
                 if (m + kl + 1 >= sizeof msg) break;
-                memcpy(msg + m, key, kl);
+                memcpy(msg + m, text, kl);
                 m += kl;
                 p += n;
                 continue;
