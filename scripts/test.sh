@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds, and runs the
 # whole Criterion suite with ctest; then again under AddressSanitizer and
-# UndefinedBehaviorSanitizer (set CQB_SKIP_SANITIZE=1 to skip that pass).
+# UndefinedBehaviorSanitizer (set CQB_SKIP_SANITIZE=1 to skip that pass),
+# built with fault injection (-DCQB_FAULT=ON, so ctest also runs the
+# fault_sweep of tests/fault/sweep.sh); then a short libFuzzer smoke run of
+# each harness (scripts/fuzz.sh, CQB_FUZZ_SECONDS each, default 20; 0 or a
+# missing clang/libFuzzer skips it, saying so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -18,7 +22,11 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure -j"$jobs")
 if [ "${CQB_SKIP_SANITIZE:-0}" != "1" ]; then
-    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCQB_SANITIZE=ON -DCQB_CUDA=OFF >/dev/null
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCQB_SANITIZE=ON -DCQB_FAULT=ON -DCQB_CUDA=OFF >/dev/null
     cmake --build build-asan -j"$jobs"
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
+fi
+fuzz_secs="${CQB_FUZZ_SECONDS:-20}"
+if [ "$fuzz_secs" != "0" ]; then
+    scripts/fuzz.sh "$fuzz_secs"
 fi

@@ -18,6 +18,7 @@
 
 volatile int cli_interrupted = 0;
 int cli_check_only = 0;
+int cli_nomem = 0;
 char cli_check_msg[CQB_ERROR_MAX];
 
 static void on_signal(int sig)
@@ -34,6 +35,49 @@ void cli_install_signals(void)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Temporary files to remove if the program must stop at once. */
+#define CLI_MAX_CLEANUP 64
+static const char *g_cleanup[CLI_MAX_CLEANUP];
+
+void cli_cleanup_add(const char *path)
+{
+    for (int i = 0; i < CLI_MAX_CLEANUP; ++i)
+        if (!g_cleanup[i]) {
+            g_cleanup[i] = path;
+            return;
+        }
+}
+
+void cli_cleanup_remove(const char *path)
+{
+    for (int i = 0; i < CLI_MAX_CLEANUP; ++i)
+        if (g_cleanup[i] == path) g_cleanup[i] = NULL;
+}
+
+/* cJSON drops (and leaks) an item it cannot attach when an allocation
+ * fails, so a tree built after a failure silently lacks members: running
+ * out of memory inside cJSON stops the program (exit 5), after removing the
+ * temporary output files. */
+static void *json_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p) {
+        for (int i = 0; i < CLI_MAX_CLEANUP; ++i)
+            if (g_cleanup[i]) unlink(g_cleanup[i]);
+        static const char msg[] = "cqboot: out of memory\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        _exit(5);
+    }
+    return p;
+}
+
+void cli_json_init(void)
+{
+    cJSON_Hooks h = {json_malloc, free};
+    cJSON_InitHooks(&h);
 }
 
 double cli_now(void)
@@ -54,9 +98,22 @@ int cli_fail(const char *cmd, const cqb_error *err)
     return cqb_status_exit_code(err->status);
 }
 
+int cli_oom(const char *cmd)
+{
+    cli_nomem = 0;
+    if (cli_check_only) {
+        snprintf(cli_check_msg, sizeof cli_check_msg, "out of memory");
+        return 5;
+    }
+    fprintf(stderr, "cqboot %s: out of memory\n", cmd);
+    return 5;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
+    /* a parser that ran out of memory reports a bad value: say what it was */
+    if (cli_nomem) return cli_oom(cmd);
     if (cli_check_only) {
         va_start(ap, fmt);
         vsnprintf(cli_check_msg, sizeof cli_check_msg, fmt, ap);
@@ -145,6 +202,7 @@ int cli_parse_levels(const char *s, double **out, size_t *n)
     if (!v || !dup) {
         free(v);
         free(dup);
+        cli_nomem = 1;
         return -1;
     }
     size_t k = 0;
@@ -176,7 +234,10 @@ int cli_parse_lags(const char *s, size_t **out, size_t *n)
     char *dup = strdup(s);
     size_t cap = 0, k = 0;
     size_t *v = NULL;
-    if (!dup) return -1;
+    if (!dup) {
+        cli_nomem = 1;
+        return -1;
+    }
     char *save = NULL;
     for (char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         long a, b;
@@ -195,7 +256,10 @@ int cli_parse_lags(const char *s, size_t **out, size_t *n)
             if (k == cap) {
                 cap = cap ? 2 * cap : 16;
                 size_t *nv = realloc(v, cap * sizeof *nv);
-                if (!nv) goto bad;
+                if (!nv) {
+                    cli_nomem = 1;
+                    goto bad;
+                }
                 v = nv;
             }
             v[k++] = (size_t)l;
@@ -230,7 +294,7 @@ int cli_transform_add(cli_transforms *t, const char *arg, const char *cmd)
         return cli_usage_error(cmd, "--transform: unknown transform '%s' (logdiff, diff, pct or level)", eq + 1);
     size_t len = (size_t)(eq - arg);
     char *col = malloc(len + 1);
-    if (!col) return 5;
+    if (!col) return cli_oom(cmd);
     memcpy(col, arg, len);
     col[len] = 0;
     /* a later setting for the same column wins */
@@ -366,6 +430,7 @@ cqb_status cli_out_open(cli_out *o, const char *path, const char *what, cqb_erro
     }
     snprintf(o->tmp, n, "%s.tmp.XXXXXX", path);
     int fd = mkstemp(o->tmp);
+    if (fd >= 0) cli_cleanup_add(o->tmp);
     if (fd < 0) {
         int e = errno;
         free(o->tmp);
@@ -421,9 +486,37 @@ cqb_status cli_out_commit(cli_out *o, cqb_error *err)
         cli_out_abort(o);
         return CQB_EIO;
     }
+    cli_cleanup_remove(o->tmp);
     free(o->tmp);
     free(o->path);
     o->tmp = o->path = NULL;
+    return CQB_OK;
+}
+
+cqb_status cli_out_commit_all(cli_out *const *o, size_t n, cqb_error *err)
+{
+    cqb_status st = CQB_OK;
+    for (size_t i = 0; i < n && st == CQB_OK; ++i) st = cli_out_finish(o[i], err);
+    for (size_t i = 0; i < n && st == CQB_OK; ++i) {
+        if (!o[i]->tmp) continue;
+        if (rename(o[i]->tmp, o[i]->path) != 0) {
+            int e = errno;
+            st = cqb_error_set(err, CQB_EIO, "%s: write failed: %s", o[i]->path, strerror(e));
+            /* all or nothing: the outputs renamed before this one go too */
+            for (size_t j = 0; j < i; ++j)
+                if (o[j]->tmp) unlink(o[j]->path);
+        }
+    }
+    if (st != CQB_OK) {
+        for (size_t i = 0; i < n; ++i) cli_out_abort(o[i]);
+        return st;
+    }
+    for (size_t i = 0; i < n; ++i) {
+        cli_cleanup_remove(o[i]->tmp);
+        free(o[i]->tmp);
+        free(o[i]->path);
+        o[i]->tmp = o[i]->path = NULL;
+    }
     return CQB_OK;
 }
 
@@ -431,6 +524,7 @@ void cli_out_abort(cli_out *o)
 {
     if (o->f) fclose(o->f);
     if (o->tmp) unlink(o->tmp);
+    cli_cleanup_remove(o->tmp);
     free(o->tmp);
     free(o->path);
     memset(o, 0, sizeof *o);

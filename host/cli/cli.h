@@ -25,6 +25,12 @@ extern volatile int cli_interrupted; /* set by SIGINT/SIGTERM */
 extern int cli_check_only;
 extern char cli_check_msg[CQB_ERROR_MAX];
 
+/* Set by the parsers below when an allocation failed: the next
+ * cli_usage_error says "out of memory" and returns 5 instead. */
+extern int cli_nomem;
+/* Prints "cqboot CMD: out of memory"; returns 5. */
+int cli_oom(const char *cmd);
+
 /* Prints "cqboot CMD: message" on stderr and returns the status's exit code. */
 int cli_fail(const char *cmd, const cqb_error *err);
 int cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -98,6 +104,9 @@ cqb_status cli_out_open(cli_out *o, const char *path, const char *what, cqb_erro
 cqb_status cli_out_finish(cli_out *o, cqb_error *err);
 cqb_status cli_out_commit(cli_out *o, cqb_error *err);
 void cli_out_abort(cli_out *o); /* removes the temporary file; safe to repeat */
+/* Finishes and commits n outputs as one: if any fails, none is left (those
+ * already renamed are removed) and all are aborted. */
+cqb_status cli_out_commit_all(cli_out *const *o, size_t n, cqb_error *err);
 
 /* Progress on stderr: "auto" (a bar when stderr is a terminal), "plain"
  * (a line every 10%), "none". */
@@ -120,6 +129,14 @@ cJSON *cli_json_num_array(const double *v, size_t n);
 int cli_stdout_check(cqb_error *err);
 /* CSV/table number formatting with 17 significant digits ("NA" if NaN). */
 void cli_fmt_num(char *buf, size_t n, double v);
+
+/* Installs cJSON allocation hooks that stop the program (exit 5, temporary
+ * files removed) when cJSON runs out of memory; main() calls it. */
+void cli_json_init(void);
+/* Registers a temporary file (the pointer is kept, not copied) to remove if
+ * the program stops that way; cli_out does it for its temporary files. */
+void cli_cleanup_add(const char *path);
+void cli_cleanup_remove(const char *path);
 
 double cli_now(void);
 void cli_install_signals(void);

@@ -78,7 +78,7 @@ int cmd_blocklen(int argc, char **argv)
     if (!rc) {
         dup = strdup(cols_arg);
         cols = malloc((strlen(cols_arg) + 1) * sizeof *cols);
-        if (!dup || !cols) rc = 5;
+        if (!dup || !cols) rc = cli_oom("blocklen");
         char *save = NULL;
         for (char *t = rc ? NULL : strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) cols[ncols++] = t;
         if (!rc && ncols == 0) rc = cli_usage_error("blocklen", "--cols: no column names in '%s'", cols_arg);
@@ -113,7 +113,12 @@ int cmd_blocklen(int argc, char **argv)
     for (size_t j = 0; j < ncols; ++j) {
         /* column 0 at t = lag..T-1, the others at t - lag */
         const double *x = d.set.x + j * T + (j == 0 ? (size_t)lag : 0);
-        if (cqb_bstar(x, N, &bo, &bsb[j], &bcb[j]) != CQB_OK) {
+        int bst = cqb_bstar(x, N, &bo, &bsb[j], &bcb[j]);
+        if (bst == (int)CQB_ENOMEM) {
+            st = cqb_error_set(&err, CQB_ENOMEM, "out of memory");
+            goto fail;
+        }
+        if (bst != CQB_OK) {
             st = cqb_error_set(&err, CQB_EDATA, "%s: column '%s': block length undefined (%zu rows; too short or constant)",
                                data, cols[j], N);
             goto fail;

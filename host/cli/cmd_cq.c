@@ -153,7 +153,7 @@ static int parse_control(cq_args *a, const char *arg)
 {
     if (a->nctl == MAX_CTL) return cli_usage_error("cq", "--control: at most %d controls", MAX_CTL);
     char *dup = strdup(arg);
-    if (!dup) return 5;
+    if (!dup) return cli_oom("cq");
     char *lev = strchr(dup, ':'), *lag = NULL;
     if (lev) {
         *lev++ = 0;
@@ -975,10 +975,7 @@ int cmd_cq(int argc, char **argv)
         st = err.status;
         goto fail;
     }
-    if ((st = cli_out_finish(&oj, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_finish(&oc, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_commit(&oj, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_commit(&oc, &err)) != CQB_OK) goto fail;
+    if ((st = cli_out_commit_all((cli_out *const[]){&oj, &oc}, 2, &err)) != CQB_OK) goto fail;
     cJSON_Delete(input);
     cJSON_Delete(options);
     cJSON_Delete(rolling);

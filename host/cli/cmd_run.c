@@ -250,10 +250,12 @@ int cmd_run(int argc, char **argv)
                 av[ac++] = "--quiet";
             }
             av[ac] = NULL;
+            cli_cleanup_add(tmpjson); /* until it is read and removed */
             int sub = is_cq ? cmd_cq(ac, av) : is_bl ? cmd_blocklen(ac, av) : is_sim ? cmd_simulate(ac, av)
                                                                                       : cmd_wavelet(ac, av);
             if (sub != 0) {
                 unlink(tmpjson);
+                cli_cleanup_remove(tmpjson);
                 fprintf(stderr, "cqboot run: analysis '%s' (analyses[%zu]) failed; finished analyses are kept for --resume\n",
                         a->name, i);
                 cJSON_Delete(arr);
@@ -268,6 +270,7 @@ int cmd_run(int argc, char **argv)
             cJSON *res = t ? cJSON_Parse(t) : NULL;
             free(t);
             unlink(tmpjson);
+            cli_cleanup_remove(tmpjson);
             if (!res) {
                 st = cqb_error_set(&err, CQB_EINTERNAL, "%s: the analysis wrote no readable JSON", a->name);
                 goto fail_arr;

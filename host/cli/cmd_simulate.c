@@ -585,10 +585,7 @@ int cmd_simulate(int argc, char **argv)
         st = err.status;
         goto fail;
     }
-    if ((st = cli_out_finish(&oj, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_finish(&oc, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_commit(&oj, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_commit(&oc, &err)) != CQB_OK) goto fail;
+    if ((st = cli_out_commit_all((cli_out *const[]){&oj, &oc}, 2, &err)) != CQB_OK) goto fail;
     cqb_sim_result_free(&res);
     args_free(&a);
     return 0;

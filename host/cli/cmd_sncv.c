@@ -328,12 +328,7 @@ int cmd_sncv(int argc, char **argv)
         st = err.status;
         goto fail;
     }
-    if ((st = cli_out_finish(&oj, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_finish(&oc, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_finish(&oa, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_commit(&oj, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_commit(&oc, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_commit(&oa, &err)) != CQB_OK) goto fail;
+    if ((st = cli_out_commit_all((cli_out *const[]){&oj, &oc, &oa}, 3, &err)) != CQB_OK) goto fail;
     goto done;
 fail:
     rc = cli_fail("sncv", &err);

@@ -153,7 +153,7 @@ static int parse(int kind, wargs *a, int argc, char **argv)
         case O_COLS: {
             free(a->colbuf);
             a->colbuf = strdup(optarg);
-            if (!a->colbuf) return 5;
+            if (!a->colbuf) return cli_oom(cmd);
             a->ncols = 0;
             char *save = NULL;
             for (char *t = strtok_r(a->colbuf, ",", &save); t && a->ncols < 64; t = strtok_r(NULL, ",", &save))
@@ -554,8 +554,7 @@ int cmd_wavelet(int argc, char **argv)
         st = err.status;
         goto fail;
     }
-    if ((st = cli_out_finish(&oj, &err)) != CQB_OK || (st = cli_out_finish(&oc, &err)) != CQB_OK ||
-        (st = cli_out_commit(&oj, &err)) != CQB_OK || (st = cli_out_commit(&oc, &err)) != CQB_OK)
+    if ((st = cli_out_commit_all((cli_out *const[]){&oj, &oc}, 2, &err)) != CQB_OK)
         goto fail;
     rc = 0;
     goto done;

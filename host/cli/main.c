@@ -57,6 +57,7 @@ int main(int argc, char **argv)
         return 0;
     }
     cli_install_signals();
+    cli_json_init();
     if (!strcmp(cmd, "cq")) return cmd_cq(argc - 1, argv + 1);
     if (!strcmp(cmd, "blocklen")) return cmd_blocklen(argc - 1, argv + 1);
     if (!strcmp(cmd, "sncv")) return cmd_sncv(argc - 1, argv + 1);
