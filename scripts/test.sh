@@ -28,5 +28,13 @@ if [ "${CQB_SKIP_SANITIZE:-0}" != "1" ]; then
 fi
 fuzz_secs="${CQB_FUZZ_SECONDS:-20}"
 if [ "$fuzz_secs" != "0" ]; then
+    # Test-only: Debian's clang brings libFuzzer (scripts/fuzz.sh skips,
+    # saying so, when it is missing).
+    if ! command -v clang >/dev/null 2>&1; then
+        SUDO=""
+        [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends clang >/dev/null ||
+            echo "cqboot: clang could not be installed; the fuzz smoke run will skip" >&2
+    fi
     scripts/fuzz.sh "$fuzz_secs"
 fi
