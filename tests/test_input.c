@@ -316,3 +316,35 @@ Test(input, cli_dialects_and_dates)
     free(r.out);
     free(r.err);
 }
+
+Test(input, study_wavelet_limits_checked_before_running)
+{
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"name\": \"w\", \"datasets\": {\"m\": {\"file\": \"%s\"}},\n"
+             " \"analyses\": [{\"name\": \"bl\", \"kind\": \"blocklen\", \"cols\": [\"GPRC_CHN\", \"IPB52300S\"]},\n"
+             "  {\"name\": \"w\", \"kind\": \"wlmc\", \"cols\": [\"GPRC_CHN\", \"IPB52300S\"], \"M\": 100000}]}\n",
+             US_CHINA);
+    const char *study = spit("w.json", text);
+    char out[256];
+    snprintf(out, sizeof out, "%s/out", g_dir);
+    run_t r = RUN("run", study, "--out", out, "--quiet");
+    cr_assert_eq(r.rc, 2, "exit %d: %s", r.rc, r.err);
+    cr_assert_not_null(strstr(r.err, "analyses[1]"), "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "M = 100000"), "%s", r.err);
+    cr_assert(!exists(out, "bl.csv"));
+    free(r.out);
+    free(r.err);
+    snprintf(text, sizeof text,
+             "{\"name\": \"w\", \"datasets\": {\"m\": {\"file\": \"%s\"}},\n"
+             " \"analyses\": [{\"name\": \"bl\", \"kind\": \"blocklen\", \"cols\": [\"GPRC_CHN\", \"IPB52300S\"]},\n"
+             "  {\"name\": \"w\", \"kind\": \"wmc\", \"cols\": [\"GPRC_CHN\", \"IPB52300S\"], \"levels\": 9}]}\n",
+             US_CHINA);
+    study = spit("w.json", text);
+    r = RUN("run", study, "--out", out, "--quiet");
+    cr_assert_eq(r.rc, 2, "exit %d: %s", r.rc, r.err);
+    cr_assert_not_null(strstr(r.err, "analyses[1].levels: levels 9: too many levels"), "%s", r.err);
+    cr_assert(!exists(out, "bl.csv"));
+    free(r.out);
+    free(r.err);
+}

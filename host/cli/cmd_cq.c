@@ -700,15 +700,10 @@ int cmd_cq(int argc, char **argv)
     const size_t T = d.set.T;
     if ((st = check_rows(&a, &d, &err)) != CQB_OK) goto fail;
     if (cli_check_only) {
-        /* cqboot run's validation: the windows too, then stop */
-        if (a.window) st = cqb_spans_rows(T, (size_t)a.window, (size_t)(a.step ? a.step : 1), a.recursive, &win, &nwin, &err);
-        else if (a.window_years && d.set.date_kind == CQB_DATE_NONE)
-            st = cqb_error_set(&err, CQB_EUSAGE, "--window-years: %s has no date column", a.data);
-        else if (a.window_years)
-            st = cqb_spans_years(d.set.keys, T, (int)a.window_years, (int)a.step, a.recursive, 2, &win, &nwin, &err);
-        if (st != CQB_OK) goto fail;
-        rc = 0;
-        goto check_done;
+        /* cqboot run's validation: the whole analysis with one replicate
+         * (controls, automatic gamma, regressions), then the windows */
+        a.B = 1;
+        a.progress = 0;
     }
     cqb_control ctl[MAX_CTL];
     for (size_t j = 0; j < a.nctl; ++j) {
@@ -753,6 +748,18 @@ int cmd_cq(int argc, char **argv)
         cqb_error_set(&err, CQB_EDATA, "%s: %s", a.data, msg);
     }
     if (st != CQB_OK) goto fail;
+    if (cli_check_only) {
+        /* the windows' spans, then stop */
+        if (a.window)
+            st = cqb_spans_rows(T, (size_t)a.window, (size_t)(a.step ? a.step : 1), a.recursive, &win, &nwin, &err);
+        else if (a.window_years && d.set.date_kind == CQB_DATE_NONE)
+            st = cqb_error_set(&err, CQB_EUSAGE, "--window-years: %s has no date column", a.data);
+        else if (a.window_years)
+            st = cqb_spans_years(d.set.keys, T, (int)a.window_years, (int)a.step, a.recursive, 2, &win, &nwin, &err);
+        if (st != CQB_OK) goto fail;
+        rc = 0;
+        goto check_done;
+    }
 
     if (a.selfnorm) {
         /* the omnibus test for p = 1..P (lags 1..p) and the t-test of each

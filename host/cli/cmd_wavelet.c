@@ -317,7 +317,6 @@ int cmd_wavelet(int argc, char **argv)
         }
         a.o.ymaxr = (int)idx;
     }
-    if (cli_check_only) goto done;
     const int local = kind == W_WLMC || kind == W_WLMCC, cross = kind == W_WMCC || kind == W_WLMCC;
     const size_t L1 = (size_t)J + 1;
     size_t len = kind == W_MODWT ? cqb_modwt_length(n, a.bnd) : cqb_wlevels_length(n, a.bnd, a.o.mode);
@@ -342,6 +341,7 @@ int cmd_wavelet(int argc, char **argv)
             goto fail;
         }
         if ((st = cqb_modwt(d.set.x, n, a.wf, J, a.bnd, coef, NULL, &err)) != CQB_OK) goto fail;
+        if (cli_check_only) goto done; /* cqboot run's validation: the transform ran */
         cqb_modwt_brick_wall(coef, len, a.wf, J);
         if (a.align) cqb_modwt_phase_shift(coef, len, a.wf, J);
         cJSON_AddBoolToObject(opt, "align", a.align);
@@ -379,6 +379,7 @@ int cmd_wavelet(int argc, char **argv)
         default: st = cqb_wlmcc(&in, &a.o, NULL, &o, &err); break;
         }
         if (st != CQB_OK) goto fail;
+        if (cli_check_only && !a.B) goto done; /* cqboot run's validation: the statistic ran */
         cJSON_AddStringToObject(opt, "mode", a.o.mode == CQB_WMC_COMPAT ? "compat" : "corrected");
         cJSON_AddItemToObject(opt, "level", cli_json_num(a.level));
         if (a.o.ymaxr) cJSON_AddStringToObject(opt, "ymaxr", a.cols[a.o.ymaxr - 1]);
@@ -403,7 +404,7 @@ int cmd_wavelet(int argc, char **argv)
             ws.stat = kind == W_WMC ? CQB_WSTAT_WMC : kind == W_WMCC ? CQB_WSTAT_WMCC
                       : kind == W_WLMC ? CQB_WSTAT_WLMC : CQB_WSTAT_WLMCC;
             ws.null = a.null;
-            ws.B = (size_t)a.B;
+            ws.B = cli_check_only ? 1 : (size_t)a.B; /* validation: one replicate */
             ws.seed = a.seed;
             ws.gamma = a.gamma;
             ws.level = a.level;
@@ -411,9 +412,10 @@ int cmd_wavelet(int argc, char **argv)
             char notice[256];
             if ((st = cqb_backend_open(a.backend, (int)a.threads, &be, notice, sizeof notice, &err)) != CQB_OK) goto fail;
             be_open = 1;
-            if (notice[0] && !a.quiet) fprintf(stderr, "cqboot %s: %s\n", cmd, notice);
+            if (notice[0] && !a.quiet && !cli_check_only) fprintf(stderr, "cqboot %s: %s\n", cmd, notice);
             ws.backend = &be;
             if ((st = cqb_wtest(&ws, &wt, &err)) != CQB_OK) goto fail;
+            if (cli_check_only) goto done;
             if (wt.note[0] && !a.quiet && be.kind != CQB_BACKEND_CPU) fprintf(stderr, "cqboot %s: %s\n", cmd, wt.note);
             cJSON_AddStringToObject(opt, "null", cqb_wnull_name(a.null));
             char sb[32];
