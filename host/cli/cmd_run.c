@@ -55,7 +55,10 @@ static const struct option RUN_OPTS[] = {
 static int mkdirs(const char *path)
 {
     char *p = strdup(path);
-    if (!p) return -1;
+    if (!p) {
+        errno = ENOMEM;
+        return -1;
+    }
     for (char *s = p + 1; *s; ++s) {
         if (*s == '/') {
             *s = 0;
@@ -84,6 +87,7 @@ static char *read_text(const char *path)
         t[got] = 0;
     }
     fclose(f);
+    if (!t) errno = ENOMEM; /* the caller tells it from a missing file */
     return t;
 }
 
@@ -208,7 +212,9 @@ int cmd_run(int argc, char **argv)
     }
     sprintf(statedir, "%s/.state", outdir);
     if (mkdirs(statedir)) {
-        st = cqb_error_set(&err, CQB_EIO, "%s: cannot create the output directory: %s", outdir, strerror(errno));
+        st = errno == ENOMEM ? cqb_error_set(&err, CQB_ENOMEM, "out of memory")
+                             : cqb_error_set(&err, CQB_EIO, "%s: cannot create the output directory: %s", outdir,
+                                             strerror(errno));
         goto fail;
     }
 
@@ -267,13 +273,16 @@ int cmd_run(int argc, char **argv)
                 free(statedir);
                 return sub;
             }
+            errno = 0;
             char *t = read_text(tmpjson);
+            const int t_nomem = !t && errno == ENOMEM;
             cJSON *res = t ? cJSON_Parse(t) : NULL;
             free(t);
             unlink(tmpjson);
             cli_cleanup_remove(tmpjson);
             if (!res) {
-                st = cqb_error_set(&err, CQB_EINTERNAL, "%s: the analysis wrote no readable JSON", a->name);
+                st = t_nomem ? cqb_error_set(&err, CQB_ENOMEM, "out of memory")
+                             : cqb_error_set(&err, CQB_EINTERNAL, "%s: the analysis wrote no readable JSON", a->name);
                 goto fail_arr;
             }
             if (is_bl && (st = blocklen_csv(csv, res, &err)) != CQB_OK) {

@@ -905,7 +905,7 @@ out:
 
 void study_free(study *s)
 {
-    for (size_t i = 0; i < s->nds; ++i) free(s->ds[i].path);
+    for (size_t i = 0; s->ds && i < s->nds; ++i) free(s->ds[i].path);
     for (size_t i = 0; s->an && i < s->nan; ++i)
         for (int j = 0; j < s->an[i].argc; ++j) free(s->an[i].argv[j]);
     free(s->ds);
