@@ -522,7 +522,10 @@ static cqb_status check_rows(const cq_args *a, const cli_data *d, cqb_error *err
         size_t n = s ? a->nx : a->ny;
         for (size_t i = 0; i < n; ++i) {
             double m = lv[i] < 1.0 - lv[i] ? lv[i] : 1.0 - lv[i];
-            size_t need = (size_t)ceil(1.0 / m);
+            /* a level such as 1e-120 needs more rows than any file has
+             * (found by fuzz_study: the cast overflowed) */
+            const double r = ceil(1.0 / m);
+            size_t need = r < 1e15 ? (size_t)r : (size_t)1e15;
             if (need > minrows) minrows = need;
         }
     }
