@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds, and runs the
 # whole Criterion suite with ctest; then again under AddressSanitizer and
-# UndefinedBehaviorSanitizer (set CQB_SKIP_SANITIZE=1 to skip that pass).
+# UndefinedBehaviorSanitizer (set CQB_SKIP_SANITIZE=1 to skip that pass),
+# built with fault injection (-DCQB_FAULT=ON, so ctest also runs the
+# fault_sweep of tests/fault/sweep.sh). Between the two: the main command
+# (scripts/quickstart.sh) and a short libFuzzer smoke run of each harness
+# (scripts/fuzz.sh, CQB_FUZZ_SECONDS each, default 20; 0 or a missing
+# clang/libFuzzer skips it, saying so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -24,8 +29,20 @@ if [ "${CQB_SKIP_QUICKSTART:-0}" != "1" ]; then
     test -s out/study-ree/index.html
     echo "quickstart: the seed study's report out/study-ree/index.html was written"
 fi
+fuzz_secs="${CQB_FUZZ_SECONDS:-20}"
+if [ "$fuzz_secs" != "0" ]; then
+    # Test-only: Debian's clang brings libFuzzer (scripts/fuzz.sh skips,
+    # saying so, when it is missing).
+    if ! command -v clang >/dev/null 2>&1; then
+        SUDO=""
+        [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends clang >/dev/null ||
+            echo "cqboot: clang could not be installed; the fuzz smoke run will skip" >&2
+    fi
+    scripts/fuzz.sh "$fuzz_secs"
+fi
 if [ "${CQB_SKIP_SANITIZE:-0}" != "1" ]; then
-    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCQB_SANITIZE=ON -DCQB_CUDA=OFF >/dev/null
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCQB_SANITIZE=ON -DCQB_FAULT=ON -DCQB_CUDA=OFF >/dev/null
     cmake --build build-asan -j"$jobs"
     (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$jobs")
 fi

@@ -58,6 +58,16 @@ static const char *fixture(const char *name, const char *content)
     return fixture_n(name, content, 0);
 }
 
+static cqb_frame *read_ok_opts(const char *path, const cqb_read_opts *o)
+{
+    cqb_frame *f = NULL;
+    cqb_error err = {0};
+    cqb_status st = cqb_frame_read_opts(path, o, &f, &err);
+    cr_assert_eq(st, CQB_OK, "read %s failed: %s", path, err.msg);
+    cr_assert_not_null(f);
+    return f;
+}
+
 static cqb_frame *read_ok(const char *path)
 {
     cqb_frame *f = NULL;
@@ -230,8 +240,8 @@ Test(frame, parse_date_function)
     cr_assert_eq(k, 19960301);
     k = 7;
     const char *bad[] = {"", "1996", "1996-13", "1996-00", "1996-02-30", "29/02/1900",
-                         "32/01/2000", "1996-03-01x", "96-03", "1996/03/01", "01-03-1996",
-                         "01/03/96", "1996-003", "abc", "0000-01", "1996-03-", NULL};
+                         "32/01/2000", "1996-03-01x", "96-03", "1996/03/01x", "01-03-1996",
+                         "1996Q5", "1996M13", "Jux 1996", "13/13/1996", "01/03/96", "1996-003", "abc", "0000-01", "1996-03-", NULL};
     for (int i = 0; bad[i]; ++i) cr_assert_eq(cqb_parse_date(bad[i], &k), CQB_EUSAGE, "%s", bad[i]);
     cr_assert_eq(k, 7);
     cr_assert_eq(cqb_parse_date(NULL, &k), CQB_EUSAGE);
@@ -308,8 +318,8 @@ Test(frame, read_errors)
                "dupcol.csv:1: duplicate column name 'a' (cols 2 and 4)", NULL);
     read_fails(fixture("dupd.csv", "date,a\n1996-01,1\n1996-02,2\n1996-03,3\n1996-03,4\n"),
                CQB_EDATA, "dupd.csv:5: duplicate date '1996-03' (first at line 4)", NULL);
-    read_fails(fixture("order.csv", "date,a\n01/03/1996,1\n01/02/1996,2\n"), CQB_EDATA,
-               "order.csv:3: date '01/02/1996' is before the previous date '01/03/1996' (line 2)",
+    read_fails(fixture("order.csv", "date,a\n13/03/1996,1\n13/02/1996,2\n"), CQB_EDATA,
+               "order.csv:3: date '13/02/1996' is before the previous date '13/03/1996' (line 2)",
                NULL);
     read_fails(fixture("unterm.csv", "date,a\n2020-01,1\n\"2020-02,2\n2020-03,3\n"), CQB_EDATA,
                "unterm.csv:3: unterminated quoted field", NULL);
@@ -485,11 +495,12 @@ Test(frame, logdiff_drops_first_row_exact_values)
 
 Test(frame, diff_and_pct)
 {
-    cqb_frame *f = read_ok(fixture("dp.csv", "date,a,b\n"
+    const cqb_read_opts dmy = {0, 0, CQB_DATE_DMY};
+    cqb_frame *f = read_ok_opts(fixture("dp.csv", "date,a,b\n"
                                              "01/01/2000,10,4\n"
                                              "01/02/2000,12.5,5\n"
                                              "01/03/2000,11,0\n"
-                                             "01/04/2000,13,2\n"));
+                                             "01/04/2000,13,2\n"), &dmy);
     const char *cols[] = {"a", "a", "b"};
     cqb_transform tr[] = {CQB_TR_DIFF, CQB_TR_PCT, CQB_TR_DIFF};
     cqb_series_set s;
@@ -629,7 +640,10 @@ Test(frame, gpr_like_excerpt)
                             "01/01/1996,75.63,73.66,0.21,,\r\n"
                             "01/02/1996,80.50,79.00,0.30,,\r\n"
                             "01/03/1996,77.25,76.00,0.25,,\r\n");
-    cqb_frame *f = read_ok(p);
+    /* day 01 throughout: DD/MM or MM/DD? refused without --date-format */
+    read_fails(p, CQB_EDATA, "fit both DD/MM/YYYY and MM/DD/YYYY", "--date-format DD/MM/YYYY");
+    const cqb_read_opts dmy = {0, 0, CQB_DATE_DMY};
+    cqb_frame *f = read_ok_opts(p, &dmy);
     cr_assert_eq(cqb_frame_date_kind(f), CQB_DATE_DMY);
     cr_assert_eq(cqb_frame_cols(f), 5);
     const char *cols[] = {"GPR", "GPRC_CHN"};
@@ -731,5 +745,154 @@ Test(frame, sha256_known_answers)
     cqb_frame *f = read_ok(fixture("h.csv", csv));
     cqb_sha256_string(csv, strlen(csv), hex);
     cr_assert_str_eq(cqb_frame_sha256(f), hex);
+    cqb_frame_free(f);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Dialects and date forms (issue #11, item 5)                                */
+/* ------------------------------------------------------------------------- */
+
+Test(frame, date_forms_all)
+{
+    static const struct {
+        const char *text;
+        cqb_date_kind kind;
+        int32_t key0, key2;
+    } C[] = {
+        {"d\n2020-01-31,1\n2020-02-01,2\n2020-02-02,3\n", CQB_DATE_YMD, 20200131, 20200202},
+        {"d\n2020-01,1\n2020-02,2\n2020-3,3\n", CQB_DATE_YM, 20200101, 20200301},
+        {"d\n2020/01,1\n2020/02,2\n2020/03,3\n", CQB_DATE_Y_M, 20200101, 20200301},
+        {"d\n2020/01/05,1\n2020/02/06,2\n2020/03/07,3\n", CQB_DATE_Y_M_D, 20200105, 20200307},
+        {"d\n01/2020,1\n02/2020,2\n3/2020,3\n", CQB_DATE_M_Y, 20200101, 20200301},
+        {"d\n2020M01,1\n2020M02,2\n2020m3,3\n", CQB_DATE_YMON, 20200101, 20200301},
+        {"d\n2020Q1,1\n2020Q2,2\n2020q4,3\n", CQB_DATE_YQ, 20200101, 20201001},
+        {"d\nJan 2020,1\nFebruary 2020,2\nMAR 2020,3\n", CQB_DATE_MON_Y, 20200101, 20200301},
+        {"d\n01/13/2020,1\n02/13/2020,2\n03/01/2020,3\n", CQB_DATE_MDY, 20200113, 20200301},
+        {"d\n13/01/2020,1\n13/02/2020,2\n01/03/2020,3\n", CQB_DATE_DMY, 20200113, 20200301},
+    };
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; ++i) {
+        char body[256];
+        snprintf(body, sizeof body, "%s", C[i].text);
+        /* header "d,x" */
+        char full[300];
+        snprintf(full, sizeof full, "d,x%s", strchr(body, '\n'));
+        cqb_frame *f = NULL;
+        cqb_error err = {0};
+        cr_assert_eq(cqb_frame_read_buffer("m.csv", full, strlen(full), &f, &err), CQB_OK, "%zu: %s", i, err.msg);
+        cr_assert_eq(cqb_frame_date_kind(f), C[i].kind, "case %zu: kind %d", i, (int)cqb_frame_date_kind(f));
+        cr_assert_eq(cqb_frame_date_key(f, 0), C[i].key0, "case %zu", i);
+        cr_assert_eq(cqb_frame_date_key(f, 2), C[i].key2, "case %zu", i);
+        cr_assert_str_empty(cqb_frame_notes(f));
+        cqb_frame_free(f);
+    }
+}
+
+Test(frame, date_format_option_and_ambiguity)
+{
+    const char *us = "date,x\n01/02/2020,1\n02/02/2020,2\n03/02/2020,3\n";
+    cqb_frame *f = NULL;
+    cqb_error err = {0};
+    /* a monthly US file is not silently read as days of January */
+    cr_assert_eq(cqb_frame_read_buffer("us.csv", us, strlen(us), &f, &err), CQB_EDATA);
+    cr_assert_null(f);
+    cr_assert_not_null(strstr(err.msg, "--date-format"), "%s", err.msg);
+    cqb_read_opts o = {0, 0, CQB_DATE_MDY};
+    cr_assert_eq(cqb_frame_read_buffer_opts("us.csv", us, strlen(us), &o, &f, &err), CQB_OK, "%s", err.msg);
+    cr_assert_eq(cqb_frame_date_key(f, 1), 20200202);
+    cr_assert_eq(cqb_frame_date_key(f, 2), 20200302);
+    /* bounds in the file's own format */
+    const char *cols[] = {"x"};
+    cqb_series_set s;
+    cr_assert_eq(sel(f, cols, 1, NULL, "02/01/2020", NULL, &s, &err), CQB_OK, "%s", err.msg);
+    cr_assert_eq(s.T, 2);
+    cr_assert_eq(s.keys[0], 20200202);
+    cqb_series_set_free(&s);
+    cqb_frame_free(f);
+    o.date_format = CQB_DATE_DMY;
+    cr_assert_eq(cqb_frame_read_buffer_opts("us.csv", us, strlen(us), &o, &f, &err), CQB_OK, "%s", err.msg);
+    cr_assert_eq(cqb_frame_date_key(f, 1), 20200202);
+    cr_assert_eq(cqb_frame_date_key(f, 2), 20200203);
+    cqb_frame_free(f);
+    /* a forced format every row must fit */
+    o.date_format = CQB_DATE_YMD;
+    cr_assert_eq(cqb_frame_read_buffer_opts("us.csv", us, strlen(us), &o, &f, &err), CQB_EDATA);
+    cr_assert_not_null(strstr(err.msg, "us.csv:2: '01/02/2020' in the first column is not a YYYY-MM-DD date"), "%s",
+                       err.msg);
+    /* names */
+    cqb_date_kind k;
+    cr_assert_eq(cqb_date_format_parse("mm/dd/yyyy", &k), CQB_OK);
+    cr_assert_eq(k, CQB_DATE_MDY);
+    cr_assert_eq(cqb_date_format_parse("Mon YYYY", &k), CQB_OK);
+    cr_assert_eq(k, CQB_DATE_MON_Y);
+    cr_assert_eq(cqb_date_format_parse("auto", &k), CQB_OK);
+    cr_assert_eq(k, CQB_DATE_NONE);
+    cr_assert_eq(cqb_date_format_parse("YYYY", &k), CQB_EUSAGE);
+    cr_assert_str_eq(cqb_date_format_name(CQB_DATE_YQ), "YYYYQq");
+}
+
+Test(frame, quarter_and_month_bounds)
+{
+    const char *q = "q,x\n2019Q4,1\n2020Q1,2\n2020Q2,3\n2020Q3,5\n";
+    cqb_frame *f = NULL;
+    cqb_error err = {0};
+    cr_assert_eq(cqb_frame_read_buffer("q.csv", q, strlen(q), &f, &err), CQB_OK, "%s", err.msg);
+    const char *cols[] = {"x"};
+    cqb_series_set s;
+    cr_assert_eq(sel(f, cols, 1, NULL, "2020Q1", "2020Q2", &s, &err), CQB_OK, "%s", err.msg);
+    cr_assert_eq(s.T, 2);
+    cqb_series_set_free(&s);
+    cr_assert_eq(sel(f, cols, 1, NULL, "2020-01", "2020-04", &s, &err), CQB_OK, "%s", err.msg);
+    cr_assert_eq(s.T, 2);
+    cqb_series_set_free(&s);
+    cqb_frame_free(f);
+}
+
+Test(frame, index_and_header_notes)
+{
+    const char *t = "id,x\na,1\nb,2\n";
+    cqb_frame *f = NULL;
+    cqb_error err = {0};
+    cr_assert_eq(cqb_frame_read_buffer("i.csv", t, strlen(t), &f, &err), CQB_OK, "%s", err.msg);
+    cr_assert_not_null(strstr(cqb_frame_notes(f), "the first column 'id' is taken as an index"), "%s",
+                       cqb_frame_notes(f));
+    cqb_frame_free(f);
+    t = "1,2,3\n4,5,6\n7,8,9\n";
+    cr_assert_eq(cqb_frame_read_buffer("n.csv", t, strlen(t), &f, &err), CQB_OK, "%s", err.msg);
+    cr_assert_not_null(strstr(cqb_frame_notes(f), "n.csv:1: the first line is taken as the header"), "%s",
+                       cqb_frame_notes(f));
+    cqb_frame_free(f);
+}
+
+Test(frame, separators_and_decimal_commas)
+{
+    const char *semi = "date;a;b\n2020-01;1,5;2\n2020-02;2,25;3\n";
+    cqb_frame *f = NULL;
+    cqb_error err = {0};
+    cr_assert_eq(cqb_frame_read_buffer("s.csv", semi, strlen(semi), &f, &err), CQB_EDATA);
+    cr_assert_not_null(strstr(err.msg, "s.csv:1: the header has no ',' separator but has semicolons: read the file "
+                                       "with --sep ';'"),
+                       "%s", err.msg);
+    cqb_read_opts o = {';', 0, CQB_DATE_NONE};
+    cr_assert_eq(cqb_frame_read_buffer_opts("s.csv", semi, strlen(semi), &o, &f, &err), CQB_OK, "%s", err.msg);
+    const char *cols[] = {"a"};
+    sel_fails(f, cols, 1, NULL, NULL, NULL, CQB_EDATA, "non-numeric value '1,5'",
+              "(a decimal comma? read the file with --decimal ,)");
+    cqb_frame_free(f);
+    o.decimal = ',';
+    cr_assert_eq(cqb_frame_read_buffer_opts("s.csv", semi, strlen(semi), &o, &f, &err), CQB_OK, "%s", err.msg);
+    double v = 0;
+    cr_assert_eq(cqb_frame_cell(f, 1, 0, &v), CQB_CELL_OK);
+    cr_assert(v == 2.25);
+    cqb_frame_free(f);
+
+    const char *tab = "date\ta\tb\n2020-01\t1.5\t2\n2020-02\t 2.5 \t3\n";
+    cr_assert_eq(cqb_frame_read_buffer("t.csv", tab, strlen(tab), &f, &err), CQB_EDATA);
+    cr_assert_not_null(strstr(err.msg, "has tabs: read the file with --sep tab"), "%s", err.msg);
+    cqb_read_opts ot = {'\t', 0, CQB_DATE_NONE};
+    cr_assert_eq(cqb_frame_read_buffer_opts("t.csv", tab, strlen(tab), &ot, &f, &err), CQB_OK, "%s", err.msg);
+    cr_assert_eq(cqb_frame_cols(f), 2);
+    cr_assert_eq(cqb_frame_cell(f, 1, 0, &v), CQB_CELL_OK);
+    cr_assert(v == 2.5);
+    cr_assert_eq(cqb_frame_date_kind(f), CQB_DATE_YM);
     cqb_frame_free(f);
 }

@@ -624,7 +624,7 @@ Test(simulate_cli, bad_values_exit_2, .init = mkdir_tmp, .fini = rm_tmp)
     USAGE("--var-a", "--dgp", "var", "--var-a", "0.5");
     USAGE("--garch-alpha", "--garch-alpha", "0.3", "--garch-beta", "0.7");
     USAGE("--df", "--df", "2");
-    USAGE("--threads", "--threads", "0");
+    USAGE("--threads", "--threads", "-1");
     USAGE("--seed", "--seed", "-1");
     USAGE("--progress", "--progress", "loud");
     USAGE("--bogus", "--bogus");

@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 volatile int cli_interrupted = 0;
+int cli_check_only = 0;
+int cli_nomem = 0;
+char cli_check_msg[CQB_ERROR_MAX];
 
 static void on_signal(int sig)
 {
@@ -120,6 +123,49 @@ void cli_backend_notice(const char *cmd, const char *notice, int quiet)
         fprintf(stderr, "cqboot %s: %s\n", cmd, notice);
 }
 
+/* Temporary files to remove if the program must stop at once. */
+#define CLI_MAX_CLEANUP 64
+static const char *g_cleanup[CLI_MAX_CLEANUP];
+
+void cli_cleanup_add(const char *path)
+{
+    for (int i = 0; i < CLI_MAX_CLEANUP; ++i)
+        if (!g_cleanup[i]) {
+            g_cleanup[i] = path;
+            return;
+        }
+}
+
+void cli_cleanup_remove(const char *path)
+{
+    for (int i = 0; i < CLI_MAX_CLEANUP; ++i)
+        if (g_cleanup[i] == path) g_cleanup[i] = NULL;
+}
+
+/* cJSON drops (and leaks) an item it cannot attach when an allocation
+ * fails, so a tree built after a failure silently lacks members: running
+ * out of memory inside cJSON stops the program (exit 5), after removing the
+ * temporary output files. */
+static void *json_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p) {
+        for (int i = 0; i < CLI_MAX_CLEANUP; ++i)
+            if (g_cleanup[i]) unlink(g_cleanup[i]);
+        static const char msg[] = "cqboot: out of memory\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        _exit(5);
+    }
+    return p;
+}
+
+void cli_json_init(void)
+{
+    cJSON_Hooks h = {json_malloc, free};
+    cJSON_InitHooks(&h);
+}
+
 double cli_now(void)
 {
     struct timespec ts;
@@ -129,6 +175,10 @@ double cli_now(void)
 
 int cli_fail(const char *cmd, const cqb_error *err)
 {
+    if (cli_check_only) {
+        snprintf(cli_check_msg, sizeof cli_check_msg, "%s", err->msg);
+        return cqb_status_exit_code(err->status);
+    }
     if (cli_interrupted) {
         fprintf(stderr, "cqboot %s: interrupted by %s; nothing written\n", cmd,
                 cli_interrupted == SIGTERM ? "SIGTERM" : "SIGINT");
@@ -143,9 +193,28 @@ int cli_fail(const char *cmd, const cqb_error *err)
     return cqb_status_exit_code(err->status);
 }
 
+int cli_oom(const char *cmd)
+{
+    cli_nomem = 0;
+    if (cli_check_only) {
+        snprintf(cli_check_msg, sizeof cli_check_msg, "out of memory");
+        return 5;
+    }
+    fprintf(stderr, "cqboot %s: out of memory\n", cmd);
+    return 5;
+}
+
 int cli_usage_error(const char *cmd, const char *fmt, ...)
 {
     va_list ap;
+    /* a parser that ran out of memory reports a bad value: say what it was */
+    if (cli_nomem) return cli_oom(cmd);
+    if (cli_check_only) {
+        va_start(ap, fmt);
+        vsnprintf(cli_check_msg, sizeof cli_check_msg, fmt, ap);
+        va_end(ap);
+        return 2;
+    }
     fprintf(stderr, "cqboot %s: ", cmd);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
@@ -228,6 +297,7 @@ int cli_parse_levels(const char *s, double **out, size_t *n)
     if (!v || !dup) {
         free(v);
         free(dup);
+        cli_nomem = 1;
         return -1;
     }
     size_t k = 0;
@@ -259,7 +329,10 @@ int cli_parse_lags(const char *s, size_t **out, size_t *n)
     char *dup = strdup(s);
     size_t cap = 0, k = 0;
     size_t *v = NULL;
-    if (!dup) return -1;
+    if (!dup) {
+        cli_nomem = 1;
+        return -1;
+    }
     char *save = NULL;
     for (char *tok = strtok_r(dup, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         long a, b;
@@ -278,7 +351,10 @@ int cli_parse_lags(const char *s, size_t **out, size_t *n)
             if (k == cap) {
                 cap = cap ? 2 * cap : 16;
                 size_t *nv = realloc(v, cap * sizeof *nv);
-                if (!nv) goto bad;
+                if (!nv) {
+                    cli_nomem = 1;
+                    goto bad;
+                }
                 v = nv;
             }
             v[k++] = (size_t)l;
@@ -313,7 +389,7 @@ int cli_transform_add(cli_transforms *t, const char *arg, const char *cmd)
         return cli_usage_error(cmd, "--transform: unknown transform '%s' (logdiff, diff, pct or level)", eq + 1);
     size_t len = (size_t)(eq - arg);
     char *col = malloc(len + 1);
-    if (!col) return 5;
+    if (!col) return cli_oom(cmd);
     memcpy(col, arg, len);
     col[len] = 0;
     /* a later setting for the same column wins */
@@ -330,6 +406,35 @@ int cli_transform_add(cli_transforms *t, const char *arg, const char *cmd)
     return 0;
 }
 
+int cli_input_option(cli_transforms *t, int c, const char *arg, const char *cmd)
+{
+    if (cli_input_option_check(t, c, arg) == 0) return 0;
+    if (c == CLI_OPT_SEP) return cli_usage_error(cmd, "--sep: unknown separator '%s' (',', ';', tab or '|')", arg);
+    if (c == CLI_OPT_DECIMAL) return cli_usage_error(cmd, "--decimal: unknown decimal mark '%s' ('.' or ',')", arg);
+    return cli_usage_error(cmd,
+                           "--date-format: unknown format '%s' (auto, YYYY-MM-DD, YYYY-MM, YYYY/MM/DD, "
+                           "YYYY/MM, MM/YYYY, YYYYMmm, YYYYQq, Mon YYYY, DD/MM/YYYY, MM/DD/YYYY)",
+                           arg);
+}
+
+int cli_input_option_check(cli_transforms *t, int c, const char *arg)
+{
+    if (c == CLI_OPT_SEP) {
+        if (!strcmp(arg, ",") || !strcmp(arg, "comma")) t->read.sep = ',';
+        else if (!strcmp(arg, ";") || !strcmp(arg, "semicolon")) t->read.sep = ';';
+        else if (!strcmp(arg, "tab") || !strcmp(arg, "\t") || !strcmp(arg, "\\t")) t->read.sep = '\t';
+        else if (!strcmp(arg, "|") || !strcmp(arg, "pipe")) t->read.sep = '|';
+        else return -1;
+    } else if (c == CLI_OPT_DECIMAL) {
+        if (!strcmp(arg, ".") || !strcmp(arg, "point")) t->read.decimal = '.';
+        else if (!strcmp(arg, ",") || !strcmp(arg, "comma")) t->read.decimal = ',';
+        else return -1;
+    } else if (c == CLI_OPT_DATE_FORMAT) {
+        if (cqb_date_format_parse(arg, &t->read.date_format) != CQB_OK) return -1;
+    }
+    return 0;
+}
+
 cqb_transform cli_transform_of(const cli_transforms *t, const char *col)
 {
     for (size_t i = 0; i < t->n; ++i)
@@ -341,7 +446,7 @@ cqb_status cli_load(const char *path, const char *const *cols, size_t ncols, con
                     const char *from, const char *to, cli_data *out, cqb_error *err)
 {
     memset(out, 0, sizeof *out);
-    cqb_status st = cqb_frame_read_limited(path, cli_max_input, &cli_interrupted, &out->frame, err);
+    cqb_status st = cqb_frame_read_limited(path, &tr->read, cli_max_input, &cli_interrupted, &out->frame, err);
     if (st != CQB_OK) return st;
     for (size_t i = 0; i < tr->n; ++i) {
         if (cqb_frame_find_col(out->frame, tr->col[i]) < 0) {
@@ -363,6 +468,15 @@ cqb_status cli_load(const char *path, const char *const *cols, size_t ncols, con
     if (st != CQB_OK) {
         cqb_frame_free(out->frame);
         out->frame = NULL;
+        return st;
+    }
+    /* what the reader decided (an index column, a header of numbers); on
+     * success only, so that an error stays one line */
+    for (const char *n = cli_check_only ? "" : cqb_frame_notes(out->frame); *n;) {
+        const char *e = strchr(n, '\n');
+        int len = e ? (int)(e - n) : (int)strlen(n);
+        fprintf(stderr, "cqboot: note: %.*s\n", len, n);
+        n += len + (e ? 1 : 0);
     }
     return st;
 }
@@ -395,28 +509,52 @@ cJSON *cli_input_json(const cli_data *d, const char *const *cols, size_t ncols, 
 
 cqb_status cli_out_open(cli_out *o, const char *path, const char *what, cqb_error *err)
 {
-    return cqb_output_open(o, path, what, err);
+    cqb_status st = cqb_output_open(o, path, what, err);
+    if (st == CQB_OK && o->tmp) cli_cleanup_add(o->tmp); /* removed if the process must stop at once */
+    return st;
 }
 
+/* (the cleanup registry holds o->tmp itself: it is dropped from it before
+ * anything may free it) */
 cqb_status cli_out_finish(cli_out *o, cqb_error *err)
 {
     if (cli_interrupted && o->kind != CQB_OUTPUT_NONE) {
-        cqb_output_abort(o);
+        cli_out_abort(o);
         return cqb_error_set(err, CQB_EUSAGE, "interrupted");
     }
-    return cqb_output_finish(o, err);
+    const char *tmp = o->tmp;
+    cqb_status st = cqb_output_finish(o, err);
+    if (st != CQB_OK) cli_cleanup_remove(tmp); /* aborted: the file is gone */
+    return st;
 }
 
 cqb_status cli_out_commit(cli_out *o, cqb_error *err)
 {
     if (cli_interrupted && o->kind != CQB_OUTPUT_NONE) {
-        cqb_output_abort(o);
+        cli_out_abort(o);
         return cqb_error_set(err, CQB_EUSAGE, "interrupted");
     }
+    cli_cleanup_remove(o->tmp);
     return cqb_output_commit(o, err);
 }
 
-void cli_out_abort(cli_out *o) { cqb_output_abort(o); }
+cqb_status cli_out_commit_all(cli_out *const *o, size_t n, cqb_error *err)
+{
+    /* every output finished (written and synced) before any is committed, so
+     * a failure while writing leaves none of them */
+    cqb_status st = CQB_OK;
+    for (size_t i = 0; i < n && st == CQB_OK; ++i) st = cli_out_finish(o[i], err);
+    for (size_t i = 0; i < n && st == CQB_OK; ++i) st = cli_out_commit(o[i], err);
+    if (st != CQB_OK)
+        for (size_t i = 0; i < n; ++i) cli_out_abort(o[i]);
+    return st;
+}
+
+void cli_out_abort(cli_out *o)
+{
+    cli_cleanup_remove(o->tmp);
+    cqb_output_abort(o);
+}
 
 /* 1 when path is a regular file, or names nothing yet (an output that will
  * be created): the kinds of file an output can destroy. */

@@ -16,6 +16,22 @@
 
 extern volatile int cli_interrupted; /* the signal (SIGINT/SIGTERM) that asked to stop, or 0 */
 
+/* Check-only mode: a subcommand parses and checks its arguments and returns
+ * without computing or writing anything; its messages (usage errors and
+ * cli_fail's) go to cli_check_msg instead of stderr. 1: the options only
+ * (no file is read; the option fuzzer). 2: also read the data and check
+ * what depends on it (rows for the lags, levels, windows, backend):
+ * `cqboot run` validates every analysis this way before the first runs, so
+ * the CLI and the study cannot disagree on what is valid. */
+extern int cli_check_only;
+extern char cli_check_msg[CQB_ERROR_MAX];
+
+/* Set by the parsers below when an allocation failed: the next
+ * cli_usage_error says "out of memory" and returns 5 instead. */
+extern int cli_nomem;
+/* Prints "cqboot CMD: out of memory"; returns 5. */
+int cli_oom(const char *cmd);
+
 /* Prints "cqboot CMD: message" on stderr and returns the status's exit code. */
 int cli_fail(const char *cmd, const cqb_error *err);
 int cli_usage_error(const char *cmd, const char *fmt, ...)
@@ -42,8 +58,25 @@ typedef struct cli_transforms {
     const char *col[CLI_MAX_TRANSFORMS];
     cqb_transform tr[CLI_MAX_TRANSFORMS];
     size_t n;
+    cqb_read_opts read; /* --sep, --decimal, --date-format (how cli_load reads FILE) */
 } cli_transforms;
 int cli_transform_add(cli_transforms *t, const char *arg, const char *cmd);
+
+/* The input-dialect options every command with --data takes (docs/input.md). */
+enum { CLI_OPT_SEP = 900, CLI_OPT_DECIMAL, CLI_OPT_DATE_FORMAT };
+#define CLI_INPUT_OPTIONS                                                                                    \
+    {"sep", required_argument, 0, CLI_OPT_SEP}, {"decimal", required_argument, 0, CLI_OPT_DECIMAL},           \
+        {"date-format", required_argument, 0, CLI_OPT_DATE_FORMAT}
+#define CLI_INPUT_HELP                                                                                       \
+    "  --sep C             field separator: , (default), ';', tab or '|'\n"                                   \
+    "  --decimal C         decimal mark: . (default) or ,\n"                                                  \
+    "  --date-format F     first-column dates: auto (default), YYYY-MM-DD, YYYY-MM,\n"                        \
+    "                      YYYY/MM/DD, YYYY/MM, MM/YYYY, YYYYMmm, YYYYQq, Mon YYYY,\n"                        \
+    "                      DD/MM/YYYY or MM/DD/YYYY (docs/input.md)\n"
+/* Handles CLI_OPT_SEP/DECIMAL/DATE_FORMAT; 0, or a usage error's exit code. */
+int cli_input_option(cli_transforms *t, int c, const char *arg, const char *cmd);
+/* The same without a message: 0 if arg is valid for option c. */
+int cli_input_option_check(cli_transforms *t, int c, const char *arg);
 cqb_transform cli_transform_of(const cli_transforms *t, const char *col);
 
 /* Reads FILE and selects columns (with transforms, range). */
@@ -70,6 +103,9 @@ cqb_status cli_out_open(cli_out *o, const char *path, const char *what, cqb_erro
 cqb_status cli_out_finish(cli_out *o, cqb_error *err);
 cqb_status cli_out_commit(cli_out *o, cqb_error *err);
 void cli_out_abort(cli_out *o); /* removes the temporary file; safe to repeat */
+/* Finishes and commits n outputs as one: if any fails, none is left (those
+ * already renamed are removed) and all are aborted. */
+cqb_status cli_out_commit_all(cli_out *const *o, size_t n, cqb_error *err);
 
 /* Refuses (usage error, exit 2) an output that is the same file as an input
  * (same device and inode, or the same resolved path) or as another output;
@@ -133,6 +169,14 @@ extern int cli_quiet;
 /* The backend's notice (a CUDA fallback): printed at most once per process,
  * shortened to its first clause, never when quiet or cli_quiet. */
 void cli_backend_notice(const char *cmd, const char *notice, int quiet);
+
+/* Installs cJSON allocation hooks that stop the program (exit 5, temporary
+ * files removed) when cJSON runs out of memory; main() calls it. */
+void cli_json_init(void);
+/* Registers a temporary file (the pointer is kept, not copied) to remove if
+ * the program stops that way; cli_out does it for its temporary files. */
+void cli_cleanup_add(const char *path);
+void cli_cleanup_remove(const char *path);
 
 double cli_now(void);
 void cli_install_signals(void);

@@ -24,6 +24,7 @@ static const char *const BL_HELP =
     "  --transform COL=T   logdiff, diff, pct or level (repeatable)\n"
     "  --from DATE, --to DATE\n"
     "                      restrict the rows (inclusive)\n"
+    CLI_INPUT_HELP
     "  --floor1            floor each b at 1 before averaging (deviation from R)\n"
     "  --json FILE         write the results as JSON ('-' for stdout)\n"
     "  --max-input SIZE    read at most SIZE bytes of input (default 1G)\n"
@@ -36,7 +37,7 @@ enum { OPT_DATA = 256, OPT_COLS, OPT_LAG, OPT_TRANSFORM, OPT_FROM, OPT_TO, OPT_F
 
 static const struct option BL_OPTS[] = {
     {"data", required_argument, 0, OPT_DATA},     {"cols", required_argument, 0, OPT_COLS},
-    {"lag", required_argument, 0, OPT_LAG},       {"transform", required_argument, 0, OPT_TRANSFORM},
+    {"lag", required_argument, 0, OPT_LAG},       {"transform", required_argument, 0, OPT_TRANSFORM}, CLI_INPUT_OPTIONS,
     {"from", required_argument, 0, OPT_FROM},     {"to", required_argument, 0, OPT_TO},
     {"floor1", no_argument, 0, OPT_FLOOR1},       {"json", required_argument, 0, OPT_JSON},
     {"help", no_argument, 0, OPT_HELP},           {0, 0, 0, 0}};
@@ -48,7 +49,7 @@ int cmd_blocklen(int argc, char **argv)
     int floor1 = 0, c, rc = 0;
     cli_transforms tr;
     memset(&tr, 0, sizeof tr);
-    optind = 1;
+    optind = 0; /* 0: glibc forgets the previous parse (in-process runs, fuzzing) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", BL_OPTS, NULL)) != -1 && !rc) {
         switch (c) {
@@ -59,6 +60,9 @@ int cmd_blocklen(int argc, char **argv)
                 rc = cli_usage_error("blocklen", "--lag: '%s' is not an integer in 0..65535", optarg);
             break;
         case OPT_TRANSFORM: rc = cli_transform_add(&tr, optarg, "blocklen"); break;
+        case CLI_OPT_SEP:
+        case CLI_OPT_DECIMAL:
+        case CLI_OPT_DATE_FORMAT: rc = cli_input_option(&tr, c, optarg, "blocklen"); break;
         case OPT_FROM: from = optarg; break;
         case OPT_TO: to = optarg; break;
         case OPT_FLOOR1: floor1 = 1; break;
@@ -76,7 +80,7 @@ int cmd_blocklen(int argc, char **argv)
     if (!rc) {
         dup = strdup(cols_arg);
         cols = malloc((strlen(cols_arg) + 1) * sizeof *cols);
-        if (!dup || !cols) rc = 5;
+        if (!dup || !cols) rc = cli_oom("blocklen");
         char *save = NULL;
         for (char *t = rc ? NULL : strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) cols[ncols++] = t;
         if (!rc && ncols == 0) rc = cli_usage_error("blocklen", "--cols: no column names in '%s'", cols_arg);
@@ -88,6 +92,7 @@ int cmd_blocklen(int argc, char **argv)
     memset(&out, 0, sizeof out);
     double *bsb = NULL, *bcb = NULL;
     cJSON *root = NULL;
+    if (!rc && cli_check_only == 1) rc = -1; /* options only: done */
     if (rc) goto done;
     cqb_status st = CQB_OK;
     {
@@ -101,6 +106,7 @@ int cmd_blocklen(int argc, char **argv)
         st = cqb_error_set(&err, CQB_EDATA, "%s: --lag %ld leaves fewer than 2 rows (T = %zu)", data, lag, T);
         goto fail;
     }
+    if (cli_check_only) goto done;
     const size_t N = T - (size_t)lag;
     bsb = malloc(ncols * sizeof *bsb);
     bcb = malloc(ncols * sizeof *bcb);
@@ -113,7 +119,12 @@ int cmd_blocklen(int argc, char **argv)
     for (size_t j = 0; j < ncols; ++j) {
         /* column 0 at t = lag..T-1, the others at t - lag */
         const double *x = d.set.x + j * T + (j == 0 ? (size_t)lag : 0);
-        if (cqb_bstar(x, N, &bo, &bsb[j], &bcb[j]) != CQB_OK) {
+        int bst = cqb_bstar(x, N, &bo, &bsb[j], &bcb[j]);
+        if (bst == (int)CQB_ENOMEM) {
+            st = cqb_error_set(&err, CQB_ENOMEM, "out of memory");
+            goto fail;
+        }
+        if (bst != CQB_OK) {
             st = cqb_error_set(&err, CQB_EDATA, "%s: column '%s': block length undefined (%zu rows; too short or constant)",
                                data, cols[j], N);
             goto fail;

@@ -22,7 +22,7 @@ static const char *const CQ_HELP =
     "\n"
     "Data:\n"
     "  --data FILE         CSV with a header row; first column a date (YYYY-MM,\n"
-    "                      YYYY-MM-DD or DD/MM/YYYY) or an index\n"
+    "                      YYYY-MM-DD, 2020Q1, ...: --date-format) or an index\n"
     "  --y COL             the predicted series (x1)\n"
     "  --x COL             the lagged predictor (x2)\n"
     "  --control COL[:LEVEL[:LAG]]\n"
@@ -34,6 +34,7 @@ static const char *const CQ_HELP =
     "  --from DATE, --to DATE\n"
     "                      analyse rows in this date range (inclusive; YYYY-MM\n"
     "                      covers the whole month)\n"
+    CLI_INPUT_HELP
     "Statistic:\n"
     "  --alpha LIST        quantile levels of both series (default\n"
     "                      0.05,0.1,0.5,0.9,0.95)\n"
@@ -104,7 +105,7 @@ static const char *const CQ_HELP3 =
     "  --omega W           trimming of the recursive estimates (default 0.1)\n"
     "Execution:\n"
     "  --backend NAME      auto (default), cpu or cuda\n"
-    "  --threads N         CPU threads (default: all cores)\n"
+    "  --threads N         CPU threads (default 0: all cores)\n"
     "  --progress MODE     auto (default: a bar if stderr is a terminal), plain,\n"
     "                      none\n"
     "  --quiet             no progress and no notices\n"
@@ -128,7 +129,7 @@ enum {
 static const struct option CQ_OPTS[] = {
     {"data", required_argument, 0, OPT_DATA},       {"y", required_argument, 0, OPT_Y},
     {"x", required_argument, 0, OPT_X},             {"control", required_argument, 0, OPT_CONTROL},
-    {"transform", required_argument, 0, OPT_TRANSFORM}, {"from", required_argument, 0, OPT_FROM},
+    {"transform", required_argument, 0, OPT_TRANSFORM}, CLI_INPUT_OPTIONS, {"from", required_argument, 0, OPT_FROM},
     {"to", required_argument, 0, OPT_TO},           {"alpha", required_argument, 0, OPT_ALPHA},
     {"alpha-y", required_argument, 0, OPT_ALPHA_Y}, {"alpha-x", required_argument, 0, OPT_ALPHA_X},
     {"lags", required_argument, 0, OPT_LAGS},       {"quantile", required_argument, 0, OPT_QUANTILE},
@@ -201,7 +202,7 @@ static int parse_control(cq_args *a, const char *arg)
 {
     if (a->nctl == MAX_CTL) return cli_usage_error("cq", "--control: at most %d controls", MAX_CTL);
     char *dup = strdup(arg);
-    if (!dup) return 5;
+    if (!dup) return cli_oom("cq");
     char *lev = strchr(dup, ':'), *lag = NULL;
     if (lev) {
         *lev++ = 0;
@@ -251,7 +252,7 @@ static int parse_args(cq_args *a, int argc, char **argv)
     a->null_scheme = CQB_NULL_ROTATION;
     const char *alpha = NULL, *alpha_y = NULL, *alpha_x = NULL, *lags = "1-12", *progress = "auto";
     int c, mark_given = 0;
-    optind = 1;
+    optind = 0; /* 0: glibc forgets the previous parse (in-process runs, fuzzing) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", CQ_OPTS, NULL)) != -1) {
         int rc = 0;
@@ -261,6 +262,9 @@ static int parse_args(cq_args *a, int argc, char **argv)
         case OPT_X: a->x = optarg; break;
         case OPT_CONTROL: rc = parse_control(a, optarg); break;
         case OPT_TRANSFORM: rc = cli_transform_add(&a->tr, optarg, "cq"); break;
+        case CLI_OPT_SEP:
+        case CLI_OPT_DECIMAL:
+        case CLI_OPT_DATE_FORMAT: rc = cli_input_option(&a->tr, c, optarg, "cq"); break;
         case OPT_FROM: a->from = optarg; break;
         case OPT_TO: a->to = optarg; break;
         case OPT_ALPHA: alpha = optarg; break;
@@ -343,8 +347,8 @@ static int parse_args(cq_args *a, int argc, char **argv)
                 rc = cli_usage_error("cq", "--backend: unknown backend '%s' (auto, cpu, cuda)", optarg);
             break;
         case OPT_THREADS:
-            if (cli_parse_int(optarg, 1, 4096, &a->threads))
-                rc = cli_usage_error("cq", "--threads: '%s' is not a thread count in 1..4096", optarg);
+            if (cli_parse_int(optarg, 0, 4096, &a->threads))
+                rc = cli_usage_error("cq", "--threads: '%s' is not a thread count in 0..4096 (0: all cores)", optarg);
             break;
         case OPT_PROGRESS: progress = optarg; break;
         case OPT_QUIET: a->quiet = 1; break;
@@ -661,7 +665,10 @@ static cqb_status check_rows(const cq_args *a, const cli_data *d, cqb_error *err
         size_t n = s ? a->nx : a->ny;
         for (size_t i = 0; i < n; ++i) {
             double m = lv[i] < 1.0 - lv[i] ? lv[i] : 1.0 - lv[i];
-            size_t need = (size_t)ceil(1.0 / m);
+            /* a level such as 1e-120 needs more rows than any file has
+             * (found by fuzz_study: the cast overflowed) */
+            const double r = ceil(1.0 / m);
+            size_t need = r < 1e15 ? (size_t)r : (size_t)1e15;
             if (need > minrows) minrows = need;
         }
     }
@@ -823,6 +830,10 @@ int cmd_cq(int argc, char **argv)
         for (size_t j = 0; j < nyr; ++j) cols[ncols++] = yrc[j];
         for (size_t j = 0; j < nxr; ++j) cols[ncols++] = xrc[j];
     }
+    if (cli_check_only == 1) {
+        args_free(&a);
+        return 0;
+    }
     /* Output files first, so an unwritable path fails before the work. */
     {
         const char *in[] = {a.data}, *in_opt[] = {"--data"}, *out[] = {a.json, a.csv}, *out_opt[] = {"--json", "--csv"};
@@ -840,10 +851,16 @@ int cmd_cq(int argc, char **argv)
     const double work = (double)a.B * (double)a.ny * (double)a.nx * (double)(a.nlags + 1) * (double)d.set.T;
     if ((st = cqb_backend_open_sized(a.backend, (int)a.threads, work, &be, notice, sizeof notice, &err)) != CQB_OK)
         goto fail;
-    cli_backend_notice("cq", notice, a.quiet);
+    if (!cli_check_only) cli_backend_notice("cq", notice, a.quiet);
 
     const size_t T = d.set.T;
     if ((st = check_rows(&a, &d, &err)) != CQB_OK) goto fail;
+    if (cli_check_only) {
+        /* cqboot run's validation: the whole analysis with one replicate
+         * (controls, automatic gamma, regressions), then the windows */
+        a.B = 1;
+        a.progress = 0;
+    }
     cqb_control ctl[MAX_CTL];
     for (size_t j = 0; j < a.nctl; ++j) {
         ctl[j].z = d.set.x + (2 + j) * T;
@@ -891,6 +908,18 @@ int cmd_cq(int argc, char **argv)
         cqb_error_set(&err, CQB_EDATA, "%s: %s", a.data, msg);
     }
     if (st != CQB_OK) goto fail;
+    if (cli_check_only) {
+        /* the windows' spans, then stop */
+        if (a.window)
+            st = cqb_spans_rows(T, (size_t)a.window, (size_t)(a.step ? a.step : 1), a.recursive, &win, &nwin, &err);
+        else if (a.window_years && d.set.date_kind == CQB_DATE_NONE)
+            st = cqb_error_set(&err, CQB_EUSAGE, "--window-years: %s has no date column", a.data);
+        else if (a.window_years)
+            st = cqb_spans_years(d.set.keys, T, (int)a.window_years, (int)a.step, a.recursive, 2, &win, &nwin, &err);
+        if (st != CQB_OK) goto fail;
+        rc = 0;
+        goto check_done;
+    }
     if (a.mark == MARK_NULL && a.mark_eff != MARK_NULL && !a.no_null && a.B > 0 && !a.quiet)
         fprintf(stderr, "cqboot cq: notice: the calibrated test (p_null) is not offered with --y/x-regressors; "
                         "the marks use R's band rule, which over-rejects in the tails of short samples "
@@ -962,13 +991,8 @@ int cmd_cq(int argc, char **argv)
         } else if (d.set.date_kind == CQB_DATE_NONE) {
             st = cqb_error_set(&err, CQB_EUSAGE, "--window-years: %s has no date column", a.data);
         } else {
-            int32_t *keys = malloc(d.set.T * sizeof *keys);
-            st = keys ? CQB_OK : cqb_error_set(&err, CQB_ENOMEM, "out of memory");
-            for (size_t t = 0; t < d.set.T && st == CQB_OK; ++t) st = cqb_parse_date(d.set.labels[t], &keys[t]);
-            if (st == CQB_OK)
-                st = cqb_spans_years(keys, d.set.T, (int)a.window_years, (int)a.step, a.recursive, 2, &win, &nwin,
-                                       &err);
-            free(keys);
+            st = cqb_spans_years(d.set.keys, d.set.T, (int)a.window_years, (int)a.step, a.recursive, 2, &win, &nwin,
+                                 &err);
         }
         if (st != CQB_OK) goto fail;
         wres = calloc(nwin, sizeof *wres);
@@ -1141,10 +1165,7 @@ int cmd_cq(int argc, char **argv)
         st = err.status;
         goto fail;
     }
-    if ((st = cli_out_finish(&oj, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_finish(&oc, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_commit(&oj, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_commit(&oc, &err)) != CQB_OK) goto fail;
+    if ((st = cli_out_commit_all((cli_out *const[]){&oj, &oc}, 2, &err)) != CQB_OK) goto fail;
     cJSON_Delete(input);
     cJSON_Delete(options);
     cJSON_Delete(rolling);
@@ -1159,6 +1180,7 @@ int cmd_cq(int argc, char **argv)
     return 0;
 fail:
     rc = cli_fail("cq", &err);
+check_done:
     cli_out_abort(&oj);
     cli_out_abort(&oc);
     cJSON_Delete(input);

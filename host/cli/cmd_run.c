@@ -35,7 +35,8 @@ static const char *const RUN_HELP =
     "  --out DIR           output directory (default: out/NAME, NAME from the study)\n"
     "  --resume            reuse analyses already finished with the same inputs and\n"
     "                      options (recorded with a hash); rerun the others\n"
-    "  --threads N         CPU threads for every analysis (overrides the study)\n"
+    "  --threads N         CPU threads for every analysis, 0: all cores (overrides\n"
+    "                      the study)\n"
     "  --backend NAME      auto, cpu or cuda (overrides the study)\n"
     "  --progress MODE     auto (a bar if stderr is a terminal), plain, none\n"
     "  --quiet             no progress and no notices\n"
@@ -57,7 +58,10 @@ static const struct option RUN_OPTS[] = {
 static int mkdirs(const char *path)
 {
     char *p = strdup(path);
-    if (!p) return -1;
+    if (!p) {
+        errno = ENOMEM;
+        return -1;
+    }
     for (char *s = p + 1; *s; ++s) {
         if (*s == '/') {
             *s = 0;
@@ -77,7 +81,9 @@ static char *read_text(const char *path)
 {
     size_t n;
     cqb_error e;
-    return cli_read_text(path, &n, &e);
+    char *t = cli_read_text(path, &n, &e);
+    if (!t && e.status == CQB_ENOMEM) errno = ENOMEM; /* the caller tells it from a missing file */
+    return t;
 }
 
 /* A name that may name files in OUT: letters, digits, '_', '.', '-', no
@@ -223,7 +229,7 @@ int cmd_run(int argc, char **argv)
 {
     const char *out = NULL, *threads = NULL, *backend = NULL, *progress = "auto";
     int resume = 0, quiet = 0, c, rc = 0;
-    optind = 1;
+    optind = 0; /* 0: glibc forgets the previous parse (in-process runs, fuzzing) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", RUN_OPTS, NULL)) != -1 && !rc) {
         long tv;
@@ -231,7 +237,7 @@ int cmd_run(int argc, char **argv)
         case OPT_OUT: out = optarg; break;
         case OPT_RESUME: resume = 1; break;
         case OPT_THREADS:
-            if (cli_parse_int(optarg, 1, 4096, &tv)) rc = cli_usage_error("run", "--threads: '%s' is not a thread count in 1..4096", optarg);
+            if (cli_parse_int(optarg, 0, 4096, &tv)) rc = cli_usage_error("run", "--threads: '%s' is not a thread count in 0..4096 (0: all cores)", optarg);
             threads = optarg;
             break;
         case OPT_BACKEND:
@@ -254,6 +260,7 @@ int cmd_run(int argc, char **argv)
     if (optind >= argc) return cli_usage_error("run", "STUDY.json is required");
     if (optind + 1 < argc) return cli_usage_error("run", "unexpected argument '%s'", argv[optind + 1]);
     const char *study_path = argv[optind];
+    if (cli_check_only) return 0;
     int pmode = 0;
     cli_progress_mode(progress, &pmode);
     if (quiet) pmode = 0;
@@ -324,7 +331,9 @@ int cmd_run(int argc, char **argv)
         }
     }
     if (mkdirs(statedir)) {
-        st = cqb_error_set(&err, CQB_EIO, "%s: cannot create the output directory: %s", outdir, strerror(errno));
+        st = errno == ENOMEM ? cqb_error_set(&err, CQB_ENOMEM, "out of memory")
+                             : cqb_error_set(&err, CQB_EIO, "%s: cannot create the output directory: %s", outdir,
+                                             strerror(errno));
         goto fail;
     }
     /* one run per output folder at a time */
@@ -380,10 +389,12 @@ int cmd_run(int argc, char **argv)
             }
             (void)is_cq;
             av[ac] = NULL;
+            cli_cleanup_add(tmpjson); /* until it is read and removed */
             int sub = is_cq ? cmd_cq(ac, av) : is_bl ? cmd_blocklen(ac, av) : is_sim ? cmd_simulate(ac, av)
                                                                                       : cmd_wavelet(ac, av);
             if (sub != 0) {
                 unlink(tmpjson);
+                cli_cleanup_remove(tmpjson);
                 fprintf(stderr, "cqboot run: analysis '%s' (analyses[%zu]) failed; finished analyses are kept for --resume\n",
                         a->name, i);
                 cJSON_Delete(arr);
@@ -395,12 +406,16 @@ int cmd_run(int argc, char **argv)
                 if (lockfd >= 0) close(lockfd);
                 return sub;
             }
+            errno = 0;
             char *t = read_text(tmpjson);
+            const int t_nomem = !t && errno == ENOMEM;
             cJSON *res = t ? cJSON_Parse(t) : NULL;
             free(t);
             unlink(tmpjson);
+            cli_cleanup_remove(tmpjson);
             if (!res) {
-                st = cqb_error_set(&err, CQB_EINTERNAL, "%s: the analysis wrote no readable JSON", a->name);
+                st = t_nomem ? cqb_error_set(&err, CQB_ENOMEM, "out of memory")
+                             : cqb_error_set(&err, CQB_EINTERNAL, "%s: the analysis wrote no readable JSON", a->name);
                 goto fail_arr;
             }
             if (is_bl && (st = blocklen_csv(csv, res, &err)) != CQB_OK) {

@@ -176,7 +176,7 @@ static int parse_args(sim_args *a, int argc, char **argv)
     long T = 336, burn = -1, tail_lag = -1;
     const char *alpha = NULL, *alpha_y = NULL, *alpha_x = NULL, *lags = "3", *progress = "auto";
     int c;
-    optind = 1;
+    optind = 0; /* 0: glibc forgets the previous parse (in-process runs, fuzzing) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", SIM_OPTS, NULL)) != -1) {
         int rc = 0;
@@ -276,7 +276,7 @@ static int parse_args(sim_args *a, int argc, char **argv)
             if (cli_parse_u64(optarg, &a->seed)) rc = bad("--seed", optarg, "a 64-bit integer");
             break;
         case OPT_THREADS:
-            if (cli_parse_int(optarg, 1, 4096, &a->threads)) rc = bad("--threads", optarg, "a thread count in 1..4096");
+            if (cli_parse_int(optarg, 0, 4096, &a->threads)) rc = bad("--threads", optarg, "a thread count in 0..4096 (0: all cores)");
             break;
         case OPT_PROGRESS: progress = optarg; break;
         case OPT_QUIET: a->quiet = 1; break;
@@ -586,6 +586,10 @@ int cmd_simulate(int argc, char **argv)
         args_free(&a);
         return rc < 0 ? 0 : rc;
     }
+    if (cli_check_only) {
+        args_free(&a);
+        return 0;
+    }
     cqb_error err = {CQB_OK, ""};
     cli_out oj, oc;
     memset(&oj, 0, sizeof oj);
@@ -656,10 +660,7 @@ int cmd_simulate(int argc, char **argv)
         st = err.status;
         goto fail;
     }
-    if ((st = cli_out_finish(&oj, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_finish(&oc, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_commit(&oj, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_commit(&oc, &err)) != CQB_OK) goto fail;
+    if ((st = cli_out_commit_all((cli_out *const[]){&oj, &oc}, 2, &err)) != CQB_OK) goto fail;
     cqb_sim_result_free(&res);
     args_free(&a);
     return 0;

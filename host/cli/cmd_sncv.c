@@ -27,7 +27,7 @@ static const char *const SN_HELP =
     "  --omega LIST        trimming values in [0,1) (default 0,0.03,0.05,0.1)\n"
     "  --pmax P            lags 1..P, at most 32 (default 10)\n"
     "  --seed S            random seed, 0..2^64-1 (default 2016)\n"
-    "  --threads N         OpenMP threads (default: all available)\n"
+    "  --threads N         OpenMP threads (default 0: all available)\n"
     "  --json FILE         every quantile level as JSON ('-' for stdout)\n"
     "  --csv FILE          every quantile level as CSV, one row per\n"
     "                      (statistic, omega, p, level) ('-' for stdout)\n"
@@ -132,7 +132,7 @@ int cmd_sncv(int argc, char **argv)
     uint64_t paths = 200000, steps = 2000, seed = 2016;
     long pmax = 10, threads = 0;
     int c, rc = 0, progress_mode = 0;
-    optind = 1;
+    optind = 0; /* 0: glibc forgets the previous parse (in-process runs, fuzzing) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", SN_OPTS, NULL)) != -1 && !rc) {
         switch (c) {
@@ -153,8 +153,8 @@ int cmd_sncv(int argc, char **argv)
             if (cli_parse_u64(optarg, &seed)) rc = cli_usage_error("sncv", "--seed: '%s' is not a 64-bit integer", optarg);
             break;
         case OPT_THREADS:
-            if (cli_parse_int(optarg, 1, 4096, &threads))
-                rc = cli_usage_error("sncv", "--threads: '%s' is not an integer in 1..4096", optarg);
+            if (cli_parse_int(optarg, 0, 4096, &threads))
+                rc = cli_usage_error("sncv", "--threads: '%s' is not a thread count in 0..4096 (0: all cores)", optarg);
             break;
         case OPT_JSON: json = optarg; break;
         case OPT_CSV: csv = optarg; break;
@@ -191,6 +191,7 @@ int cmd_sncv(int argc, char **argv)
     if (!rc && json && csv && !strcmp(json, "-") && !strcmp(csv, "-"))
         rc = cli_usage_error("sncv", "--json and --csv cannot both be '-'");
     if (!rc && carray && !strcmp(carray, "-")) rc = cli_usage_error("sncv", "--c-array needs a file name");
+    if (!rc && cli_check_only) rc = -1; /* options only: done */
 
     cqb_error err = {CQB_OK, ""};
     cqb_status st = CQB_OK;
@@ -332,12 +333,7 @@ int cmd_sncv(int argc, char **argv)
         st = err.status;
         goto fail;
     }
-    if ((st = cli_out_finish(&oj, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_finish(&oc, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_finish(&oa, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_commit(&oj, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_commit(&oc, &err)) != CQB_OK) goto fail;
-    if ((st = cli_out_commit(&oa, &err)) != CQB_OK) goto fail;
+    if ((st = cli_out_commit_all((cli_out *const[]){&oj, &oc, &oa}, 3, &err)) != CQB_OK) goto fail;
     goto done;
 fail:
     rc = cli_fail("sncv", &err);

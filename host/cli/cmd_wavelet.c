@@ -40,6 +40,7 @@ static void help(int kind)
            "  --transform COL=T   logdiff, diff, pct or level (repeatable)\n"
            "  --from DATE, --to DATE\n"
            "                      analyse the rows in this range (inclusive)\n"
+           CLI_INPUT_HELP
            "Transform:\n"
            "  --wavelet NAME      haar, d4, d6, d8, la8 (default), la16, la20\n"
            "  --levels J          decomposition levels (default 4, at most what the\n"
@@ -71,7 +72,7 @@ static void help(int kind)
                "                      (joint bootstrap intervals; wmc and wmcc only)\n"
                "  --gamma G|auto      restart probability of the bootstrap schemes\n"
                "  --seed S            64-bit seed (default 1)\n"
-               "  --threads N         CPU threads (default: all cores)\n"
+               "  --threads N         CPU threads (default 0: all cores)\n"
                "  --backend NAME      where the replicates run: auto (default: CUDA when\n"
                "                      usable), cpu or cuda (wmc and wlmc; the lagged\n"
                "                      statistics always run on the CPU)\n");
@@ -97,7 +98,7 @@ enum {
 
 static const struct option OPTS[] = {
     {"data", required_argument, 0, O_DATA},         {"cols", required_argument, 0, O_COLS},
-    {"transform", required_argument, 0, O_TRANSFORM}, {"from", required_argument, 0, O_FROM},
+    {"transform", required_argument, 0, O_TRANSFORM}, CLI_INPUT_OPTIONS, {"from", required_argument, 0, O_FROM},
     {"to", required_argument, 0, O_TO},             {"wavelet", required_argument, 0, O_WAVELET},
     {"levels", required_argument, 0, O_LEVELS},     {"boundary", required_argument, 0, O_BOUNDARY},
     {"dt", required_argument, 0, O_DT},             {"align", no_argument, 0, O_ALIGN},
@@ -145,7 +146,7 @@ static int parse(int kind, wargs *a, int argc, char **argv)
     cqb_wmc_opts_default(&a->o);
     int c, levels_given = 0, progress_given = 0;
     cqb_error err;
-    optind = 1;
+    optind = 0; /* 0: glibc forgets the previous parse (in-process runs, fuzzing) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", OPTS, NULL)) != -1) {
         int rc = 0;
@@ -155,7 +156,7 @@ static int parse(int kind, wargs *a, int argc, char **argv)
         case O_COLS: {
             free(a->colbuf);
             a->colbuf = strdup(optarg);
-            if (!a->colbuf) return 5;
+            if (!a->colbuf) return cli_oom(cmd);
             a->ncols = 0;
             char *save = NULL;
             for (char *t = strtok_r(a->colbuf, ",", &save); t && a->ncols < 64; t = strtok_r(NULL, ",", &save))
@@ -163,6 +164,9 @@ static int parse(int kind, wargs *a, int argc, char **argv)
             break;
         }
         case O_TRANSFORM: rc = cli_transform_add(&a->tr, optarg, cmd); break;
+        case CLI_OPT_SEP:
+        case CLI_OPT_DECIMAL:
+        case CLI_OPT_DATE_FORMAT: rc = cli_input_option(&a->tr, c, optarg, cmd); break;
         case O_FROM: a->from = optarg; break;
         case O_TO: a->to = optarg; break;
         case O_WAVELET:
@@ -222,7 +226,7 @@ static int parse(int kind, wargs *a, int argc, char **argv)
             if (cli_parse_u64(optarg, &a->seed)) rc = cli_usage_error(cmd, "--seed: '%s' is not a 64-bit integer", optarg);
             break;
         case O_THREADS:
-            if (cli_parse_int(optarg, 1, 4096, &a->threads)) rc = cli_usage_error(cmd, "--threads: '%s' is not a thread count", optarg);
+            if (cli_parse_int(optarg, 0, 4096, &a->threads)) rc = cli_usage_error(cmd, "--threads: '%s' is not a thread count", optarg);
             break;
         case O_BACKEND:
             if (cqb_backend_parse(optarg, &a->backend))
@@ -282,6 +286,11 @@ int cmd_wavelet(int argc, char **argv)
         free(a.colbuf);
         for (size_t i = 0; i < a.tr.n; ++i) free((char *)a.tr.col[i]);
         return rc < 0 ? 0 : rc;
+    }
+    if (cli_check_only == 1) {
+        free(a.colbuf);
+        for (size_t i = 0; i < a.tr.n; ++i) free((char *)a.tr.col[i]);
+        return 0;
     }
     cqb_error err = {CQB_OK, ""};
     cli_data d;
@@ -346,6 +355,7 @@ int cmd_wavelet(int argc, char **argv)
             goto fail;
         }
         if ((st = cqb_modwt(d.set.x, n, a.wf, J, a.bnd, coef, NULL, &err)) != CQB_OK) goto fail;
+        if (cli_check_only) goto done; /* cqboot run's validation: the transform ran */
         cqb_modwt_brick_wall(coef, len, a.wf, J);
         if (a.align) cqb_modwt_phase_shift(coef, len, a.wf, J);
         cJSON_AddBoolToObject(opt, "align", a.align);
@@ -384,6 +394,7 @@ int cmd_wavelet(int argc, char **argv)
         default: st = cqb_wlmcc(&in, &a.o, NULL, &o, &err); break;
         }
         if (st != CQB_OK) goto fail;
+        if (cli_check_only && !a.B) goto done; /* cqboot run's validation: the statistic ran */
         cJSON_AddStringToObject(opt, "mode", a.o.mode == CQB_WMC_COMPAT ? "compat" : "corrected");
         cJSON_AddItemToObject(opt, "level", cli_json_num(a.level));
         if (a.o.ymaxr) cJSON_AddStringToObject(opt, "ymaxr", a.cols[a.o.ymaxr - 1]);
@@ -408,7 +419,7 @@ int cmd_wavelet(int argc, char **argv)
             ws.stat = kind == W_WMC ? CQB_WSTAT_WMC : kind == W_WMCC ? CQB_WSTAT_WMCC
                       : kind == W_WLMC ? CQB_WSTAT_WLMC : CQB_WSTAT_WLMCC;
             ws.null = a.null;
-            ws.B = (size_t)a.B;
+            ws.B = cli_check_only ? 1 : (size_t)a.B; /* validation: one replicate */
             ws.seed = a.seed;
             ws.gamma = a.gamma;
             ws.level = a.level;
@@ -416,18 +427,19 @@ int cmd_wavelet(int argc, char **argv)
             char notice[256];
             if ((st = cqb_backend_open(a.backend, (int)a.threads, &be, notice, sizeof notice, &err)) != CQB_OK) goto fail;
             be_open = 1;
-            cli_backend_notice(cmd, notice, a.quiet);
+            if (!cli_check_only) cli_backend_notice(cmd, notice, a.quiet);
             ws.backend = &be;
             ws.cancel = &cli_interrupted;
             cli_progress prog;
             char label[32];
             snprintf(label, sizeof label, "cqboot %s", cmd);
-            cli_progress_init(&prog, a.progress, label);
+            cli_progress_init(&prog, cli_check_only ? 0 : a.progress, label); /* 0: none */
             ws.progress = cli_progress_cb;
             ws.progress_user = &prog;
             st = cqb_wtest(&ws, &wt, &err);
             cli_progress_done(&prog);
             if (st != CQB_OK) goto fail;
+            if (cli_check_only) goto done;
             if (be.kind != CQB_BACKEND_CPU) cli_backend_notice(cmd, wt.note, a.quiet);
             cJSON_AddStringToObject(opt, "null", cqb_wnull_name(a.null));
             char sb[32];
@@ -587,8 +599,7 @@ int cmd_wavelet(int argc, char **argv)
         st = err.status;
         goto fail;
     }
-    if ((st = cli_out_finish(&oj, &err)) != CQB_OK || (st = cli_out_finish(&oc, &err)) != CQB_OK ||
-        (st = cli_out_commit(&oj, &err)) != CQB_OK || (st = cli_out_commit(&oc, &err)) != CQB_OK)
+    if ((st = cli_out_commit_all((cli_out *const[]){&oj, &oc}, 2, &err)) != CQB_OK)
         goto fail;
     rc = 0;
     goto done;

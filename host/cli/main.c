@@ -180,6 +180,7 @@ static int dispatch(int argc, char **argv)
     if (grc) return grc;
     atexit(on_exit_check);
     cli_install_signals();
+    cli_json_init();
     if (!strcmp(cmd, "cq")) return cmd_cq(argc - 1, argv + 1);
     if (!strcmp(cmd, "blocklen")) return cmd_blocklen(argc - 1, argv + 1);
     if (!strcmp(cmd, "sncv")) return cmd_sncv(argc - 1, argv + 1);

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
+#include "cmds.h"
 #include "cqboot/frame.h"
 #include "cqboot/hash.h"
 #include "cqboot/quantile.h"
@@ -384,6 +386,8 @@ static void value_text(const cJSON *v, char *buf, size_t n)
 {
     if (cJSON_IsString(v)) {
         snprintf(buf, n, "%s", v->valuestring);
+    } else if (cJSON_IsNumber(v) && v->valuedouble == 0.0) {
+        snprintf(buf, n, "0"); /* -0.0 too: a seed of -0 is 0 */
     } else if (cJSON_IsNumber(v)) {
         /* shortest round-trip text, so the subcommand reads the same double */
         for (int prec = 15; prec <= 17; ++prec) {
@@ -412,6 +416,97 @@ static int push_opt(study_analysis *a, const keydef *k, const cJSON *v)
     char buf[4096];
     value_text(v, buf, sizeof buf);
     return push(a, k->flag) || push(a, buf);
+}
+
+/* ---------------------------------------------- the subcommand's checks -- */
+
+/* Options that come from the data set, and their study keys. */
+static const struct {
+    const char *flag, *key;
+} DS_FLAGS[] = {{"--data", "file"},
+                {"--transform", "transforms"},
+                {"--from", "from"},
+                {"--to", "to"},
+                {"--sep", "sep"},
+                {"--decimal", "decimal"},
+                {"--date-format", "date_format"}};
+
+/* The study key of a subcommand option ("--alpha-y" -> "alpha_y"), or NULL. */
+static const char *key_of_flag(const keydef *tab, const char *flag, size_t n, int *from_ds)
+{
+    *from_ds = 0;
+    for (const keydef *k = tab; k->key; ++k)
+        if (k->flag && strlen(k->flag) == n && !strncmp(k->flag, flag, n)) return k->key;
+    for (size_t i = 0; i < sizeof DS_FLAGS / sizeof DS_FLAGS[0]; ++i)
+        if (strlen(DS_FLAGS[i].flag) == n && !strncmp(DS_FLAGS[i].flag, flag, n)) {
+            *from_ds = 1;
+            return DS_FLAGS[i].key;
+        }
+    if (n == 9 && !strncmp(flag, "--control", 9)) return "controls";
+    if (n == 11 && !strncmp(flag, "--no-qtests", 11)) return "qtests";
+    return NULL;
+}
+
+/* Runs analysis i's subcommand in check-only mode; a fault is reported at
+ * the JSON path of the first option its message names, with the options
+ * written as study keys. */
+static cqb_status check_by_subcommand(study *s, size_t i, const cJSON *defaults, const char *file, cqb_error *err)
+{
+    study_analysis *a = &s->an[i];
+    const int is_cq = !strcmp(a->kind, "cq"), is_bl = !strcmp(a->kind, "blocklen"), is_sim = !strcmp(a->kind, "simulate");
+    const keydef *tab = is_cq ? CQ_KEYS : is_bl ? BL_KEYS : is_sim ? SIM_KEYS : W_KEYS;
+    char *av[STUDY_MAX_ARGS + 1];
+    for (int j = 0; j <= a->argc; ++j) av[j] = a->argv[j]; /* getopt may permute */
+    int saved = cli_check_only;
+    cli_check_only = 2;
+    cli_check_msg[0] = 0;
+    int rc = is_cq ? cmd_cq(a->argc, av) : is_bl ? cmd_blocklen(a->argc, av) : is_sim ? cmd_simulate(a->argc, av)
+                                                                                  : cmd_wavelet(a->argc, av);
+    cli_check_only = saved;
+    if (rc == 0) return CQB_OK;
+    /* the message, with --flags written as keys; the path of the first */
+    char msg[CQB_ERROR_MAX], jpath[600];
+    size_t m = 0;
+    snprintf(jpath, sizeof jpath, "analyses[%zu]", i);
+    int have_path = 0;
+    const char *p = cli_check_msg;
+    while (*p && m + 1 < sizeof msg) {
+        if (p[0] == '-' && p[1] == '-' && ((p[2] >= 'a' && p[2] <= 'z') || (p[2] >= 'A' && p[2] <= 'Z')) &&
+            (p == cli_check_msg || p[-1] == ' ' || p[-1] == '(' || p[-1] == '/' || p[-1] == '\'')) {
+            size_t n = 2;
+            while ((p[n] >= 'a' && p[n] <= 'z') || (p[n] >= 'A' && p[n] <= 'Z') || (p[n] >= '0' && p[n] <= '9') ||
+                   p[n] == '-')
+                ++n;
+            int from_ds = 0;
+            const char *key = key_of_flag(tab, p, n, &from_ds);
+            if (key) {
+                if (!have_path) {
+                    have_path = 1;
+                    if (from_ds) {
+                        snprintf(jpath, sizeof jpath, "datasets.%s.%s", s->ds[a->dataset].id, key);
+                    } else if (cJSON_GetObjectItemCaseSensitive(a->spec, key) || !defaults ||
+                               !cJSON_GetObjectItemCaseSensitive(defaults, key)) {
+                        snprintf(jpath, sizeof jpath, "analyses[%zu].%s", i, key);
+                    } else {
+                        snprintf(jpath, sizeof jpath, "defaults.%s (in analyses[%zu])", key, i);
+                    }
+                }
+                const char *text = n == 11 && !strncmp(p, "--no-qtests", 11) ? "qtests: false" : key;
+                size_t kl = strlen(text);
+                if (m + kl + 1 >= sizeof msg) break;
+                memcpy(msg + m, text, kl);
+                m += kl;
+                p += n;
+                continue;
+            }
+        }
+        msg[m++] = *p++;
+    }
+    msg[m] = 0;
+    cqb_status st = rc == 2 ? CQB_EUSAGE : rc == 3 ? CQB_EDATA : rc == 4 ? CQB_EBACKEND : rc == 5 ? CQB_ENOMEM
+                                                                                    : CQB_EINTERNAL;
+    cqb_error_set(err, st, "%s: %s: %s", file, jpath, msg);
+    return err->status;
 }
 
 /* ------------------------------------------------------------- loading -- */
@@ -521,6 +616,21 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
                     st = fault(err, path, p2, "must be a file name");
                     goto out;
                 }
+            } else if (!strcmp(f->string, "sep") || !strcmp(f->string, "decimal") ||
+                       !strcmp(f->string, "date_format")) {
+                /* the reading options, checked by the CLI's own parser */
+                cli_transforms rt;
+                memset(&rt, 0, sizeof rt);
+                int code = !strcmp(f->string, "sep") ? CLI_OPT_SEP
+                           : !strcmp(f->string, "decimal") ? CLI_OPT_DECIMAL : CLI_OPT_DATE_FORMAT;
+                if (!cJSON_IsString(f) || cli_input_option_check(&rt, code, f->valuestring) != 0) {
+                    st = fault(err, path, p2, "%s",
+                               code == CLI_OPT_SEP       ? "must be \",\", \";\", \"tab\" or \"|\""
+                               : code == CLI_OPT_DECIMAL ? "must be \".\" or \",\""
+                                                         : "must be auto or a date format such as \"MM/DD/YYYY\" "
+                                                           "(docs/input.md)");
+                    goto out;
+                }
             } else if (!strcmp(f->string, "from") || !strcmp(f->string, "to")) {
                 static const keydef dk = {"date", K_DATE, 0, 0, 0, NULL, NULL};
                 if ((st = check_value(path, p2, &dk, f, err)) != CQB_OK) goto out;
@@ -541,7 +651,7 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
                     }
                 }
             } else {
-                st = fault(err, path, p2, "unknown key (file, transforms, from, to)");
+                st = fault(err, path, p2, "unknown key (file, transforms, from, to, sep, decimal, date_format)");
                 goto out;
             }
         }
@@ -558,7 +668,15 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
         }
         if (file->valuestring[0] == '/') snprintf(d->path, n, "%s", file->valuestring);
         else snprintf(d->path, n, "%s/%s", s->dir, file->valuestring);
-        if ((st = cqb_frame_read_limited(d->path, cli_max_input, &cli_interrupted, &frames[di], err)) != CQB_OK)
+        cli_transforms ro;
+        memset(&ro, 0, sizeof ro);
+        for (int i = 0; i < 3; ++i) {
+            static const char *const RK[] = {"sep", "decimal", "date_format"};
+            const cJSON *o = cJSON_GetObjectItemCaseSensitive(v, RK[i]);
+            if (o) cli_input_option_check(&ro, CLI_OPT_SEP + i, o->valuestring);
+        }
+        if ((st = cqb_frame_read_limited(d->path, &ro.read, cli_max_input, &cli_interrupted, &frames[di], err)) !=
+            CQB_OK)
             goto out;
         snprintf(d->sha256, sizeof d->sha256, "%s", cqb_frame_sha256(frames[di]));
         const cJSON *trs = cJSON_GetObjectItemCaseSensitive(v, "transforms");
@@ -714,12 +832,11 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
             snprintf(buf, sizeof buf, "%s=%s", t->string, t->valuestring);
             bad |= push(a, "--transform") || push(a, buf);
         }
-        const char *rk[] = {"from", "to"};
-        for (int i = 0; i < 2; ++i) {
+        const char *rk[] = {"from", "to", "sep", "decimal", "date_format"};
+        const char *rf[] = {"--from", "--to", "--sep", "--decimal", "--date-format"};
+        for (int i = 0; i < 5; ++i) {
             const cJSON *d = cJSON_GetObjectItemCaseSensitive(dspec, rk[i]);
-            char flag[8];
-            snprintf(flag, sizeof flag, "--%s", rk[i]);
-            if (d) bad |= push(a, flag) || push(a, d->valuestring);
+            if (d) bad |= push(a, rf[i]) || push(a, d->valuestring);
         }
         if (!is_bl) {
             for (const keydef *k = DEFAULT_KEYS; k->key; ++k) {
@@ -788,6 +905,10 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
         ++ai;
     }
     regfree(&namere);
+    /* Every analysis through its subcommand's own checks (options, then the
+     * data: rows for the lags, levels, windows, backend), before any runs:
+     * the one definition of what is valid (cli_check_only). */
+    for (size_t i = 0; st == CQB_OK && i < ai; ++i) st = check_by_subcommand(s, i, defaults, path, err);
 out:
     for (size_t i = 0; i < s->nds; ++i) cqb_frame_free(frames[i]);
     free(frames);
@@ -796,7 +917,7 @@ out:
 
 void study_free(study *s)
 {
-    for (size_t i = 0; i < s->nds; ++i) free(s->ds[i].path);
+    for (size_t i = 0; s->ds && i < s->nds; ++i) free(s->ds[i].path);
     for (size_t i = 0; s->an && i < s->nan; ++i)
         for (int j = 0; j < s->an[i].argc; ++j) free(s->an[i].argv[j]);
     free(s->ds);

@@ -43,7 +43,12 @@ cqb_status cqb_auto_gamma(const double *const *cols, int ncol, size_t N, int flo
     cqb_bstar_opts_default(&o);
     for (int c = 0; c < ncol; ++c) {
         double bcb;
-        if (cqb_bstar(cols[c], N, &o, &bb[c], &bcb) != CQB_OK) {
+        int bst = cqb_bstar(cols[c], N, &o, &bb[c], &bcb);
+        if (bst == (int)CQB_ENOMEM) {
+            free(bb);
+            return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+        }
+        if (bst != CQB_OK) {
             free(bb);
             return cqb_error_set(err, CQB_EDATA,
                                  "automatic gamma: the Politis-White block length is undefined for a "

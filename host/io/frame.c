@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,8 @@ struct cqb_frame {
     bad_cell *bad;     /* in (row, col) order */
     size_t nbad, bad_cap;
     cqb_date_kind date_kind;
+    char sep, decimal;  /* the dialect read */
+    char notes[512];    /* what the reader decided for the user ("" if nothing) */
     size_t nondate_row; /* index frames: the row that is not a date (like row 0) */
     char sha[CQB_SHA256_HEX_SIZE];
 };
@@ -137,50 +140,137 @@ static int days_in_month(int y, int m)
     return dim[m - 1];
 }
 
-cqb_status cqb_parse_date_kind(const char *s, int32_t *key, cqb_date_kind *kind)
+static int lower(int c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
+
+/* Reads a month name (Jan or January, any case); 0 if none. */
+static int month_name(const char **ps, int *m)
+{
+    static const char *const NAMES[12] = {"january", "february", "march",     "april",   "may",      "june",
+                                          "july",    "august",   "september", "october", "november", "december"};
+    const char *s = *ps;
+    size_t n = 0;
+    while (lower((unsigned char)s[n]) >= 'a' && lower((unsigned char)s[n]) <= 'z') ++n;
+    if (n < 3) return 0;
+    for (int i = 0; i < 12; ++i) {
+        size_t len = strlen(NAMES[i]);
+        if (n != 3 && n != len) continue;
+        size_t j = 0;
+        while (j < n && lower((unsigned char)s[j]) == NAMES[i][j]) ++j;
+        if (j == n) {
+            *m = i + 1;
+            *ps = s + n;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const struct {
+    cqb_date_kind kind;
+    const char *name;
+} FORMATS[] = {{CQB_DATE_YMD, "YYYY-MM-DD"}, {CQB_DATE_YM, "YYYY-MM"},    {CQB_DATE_Y_M_D, "YYYY/MM/DD"},
+               {CQB_DATE_Y_M, "YYYY/MM"},    {CQB_DATE_M_Y, "MM/YYYY"},   {CQB_DATE_YMON, "YYYYMmm"},
+               {CQB_DATE_YQ, "YYYYQq"},      {CQB_DATE_MON_Y, "Mon YYYY"}, {CQB_DATE_DMY, "DD/MM/YYYY"},
+               {CQB_DATE_MDY, "MM/DD/YYYY"}};
+#define NFORMATS (sizeof FORMATS / sizeof FORMATS[0])
+
+const char *cqb_date_format_name(cqb_date_kind k)
+{
+    for (size_t i = 0; i < NFORMATS; ++i)
+        if (FORMATS[i].kind == k) return FORMATS[i].name;
+    return "index";
+}
+
+cqb_status cqb_date_format_parse(const char *s, cqb_date_kind *k)
+{
+    if (!s || !k) return CQB_EUSAGE;
+    if (!strcmp(s, "auto")) {
+        *k = CQB_DATE_NONE;
+        return CQB_OK;
+    }
+    for (size_t i = 0; i < NFORMATS; ++i) {
+        const char *a = s, *b = FORMATS[i].name;
+        while (*a && *b && lower((unsigned char)*a) == lower((unsigned char)*b)) ++a, ++b;
+        if (!*a && !*b) {
+            *k = FORMATS[i].kind;
+            return CQB_OK;
+        }
+    }
+    return CQB_EUSAGE;
+}
+
+/* Reads exactly 4 digits (a year). */
+static int year4(const char **ps, int *y) { return digit_run(ps, 4, y) == 4; }
+
+/* Reads 1 or 2 digits. */
+static int num12(const char **ps, int *v) { return digit_run(ps, 2, v) >= 1; }
+
+static int expect(const char **ps, char c)
+{
+    if (**ps != c) return 0;
+    ++*ps;
+    return 1;
+}
+
+cqb_status cqb_parse_date_as(const char *s, cqb_date_kind k, int32_t *key)
 {
     if (!s || !key) return CQB_EUSAGE;
     while (is_blank(*s)) ++s;
-    int a, b, c = 1, na, nb, nc;
-    int y, m, d;
-    cqb_date_kind k;
-    na = digit_run(&s, 4, &a);
-    if (*s == '-') {
-        if (na != 4) return CQB_EUSAGE;
-        ++s;
-        nb = digit_run(&s, 2, &b);
-        if (nb == 0) return CQB_EUSAGE;
-        k = CQB_DATE_YM;
-        if (*s == '-') {
-            ++s;
-            nc = digit_run(&s, 2, &c);
-            if (nc == 0) return CQB_EUSAGE;
-            k = CQB_DATE_YMD;
-        }
-        y = a;
-        m = b;
-        d = c;
-    } else if (*s == '/') {
-        if (na == 0 || na > 2) return CQB_EUSAGE;
-        ++s;
-        nb = digit_run(&s, 2, &b);
-        if (nb == 0 || *s != '/') return CQB_EUSAGE;
-        ++s;
-        nc = digit_run(&s, 4, &c);
-        if (nc != 4) return CQB_EUSAGE;
-        d = a;
-        m = b;
-        y = c;
-        k = CQB_DATE_DMY;
-    } else {
-        return CQB_EUSAGE;
+    int y = 0, m = 0, d = 1, q = 0, ok = 0;
+    switch (k) {
+    case CQB_DATE_YMD: ok = year4(&s, &y) && expect(&s, '-') && num12(&s, &m) && expect(&s, '-') && num12(&s, &d); break;
+    case CQB_DATE_YM: ok = year4(&s, &y) && expect(&s, '-') && num12(&s, &m); break;
+    case CQB_DATE_Y_M_D: ok = year4(&s, &y) && expect(&s, '/') && num12(&s, &m) && expect(&s, '/') && num12(&s, &d); break;
+    case CQB_DATE_Y_M: ok = year4(&s, &y) && expect(&s, '/') && num12(&s, &m); break;
+    case CQB_DATE_M_Y: ok = num12(&s, &m) && expect(&s, '/') && year4(&s, &y); break;
+    case CQB_DATE_DMY: ok = num12(&s, &d) && expect(&s, '/') && num12(&s, &m) && expect(&s, '/') && year4(&s, &y); break;
+    case CQB_DATE_MDY: ok = num12(&s, &m) && expect(&s, '/') && num12(&s, &d) && expect(&s, '/') && year4(&s, &y); break;
+    case CQB_DATE_YMON: ok = year4(&s, &y) && (expect(&s, 'M') || expect(&s, 'm')) && num12(&s, &m); break;
+    case CQB_DATE_YQ:
+        ok = year4(&s, &y) && (expect(&s, 'Q') || expect(&s, 'q')) && digit_run(&s, 1, &q) == 1 && q >= 1 && q <= 4;
+        m = 3 * q - 2;
+        break;
+    case CQB_DATE_MON_Y:
+        ok = month_name(&s, &m) && (is_blank(*s) || *s == '-');
+        while (ok && (is_blank(*s) || *s == '-')) ++s;
+        ok = ok && year4(&s, &y);
+        break;
+    case CQB_DATE_NONE: break;
     }
+    if (!ok) return CQB_EUSAGE;
     while (is_blank(*s)) ++s;
     if (*s != '\0') return CQB_EUSAGE;
     if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return CQB_EUSAGE;
     *key = (int32_t)y * 10000 + (int32_t)m * 100 + (int32_t)d;
-    if (kind) *kind = k;
     return CQB_OK;
+}
+
+cqb_status cqb_parse_date_kind(const char *s, int32_t *key, cqb_date_kind *kind)
+{
+    if (!s || !key) return CQB_EUSAGE;
+    /* DD/MM/YYYY before MM/DD/YYYY: a bound such as 01/03/1996 is read as
+     * before; a frame never guesses (see detect_dates) */
+    for (size_t i = 0; i < NFORMATS; ++i) {
+        if (cqb_parse_date_as(s, FORMATS[i].kind, key) == CQB_OK) {
+            if (kind) *kind = FORMATS[i].kind;
+            return CQB_OK;
+        }
+    }
+    return CQB_EUSAGE;
+}
+
+int32_t cqb_date_period_end(int32_t key, cqb_date_kind k)
+{
+    int32_t y = key / 10000, m = key / 100 % 100;
+    switch (k) {
+    case CQB_DATE_YM:
+    case CQB_DATE_Y_M:
+    case CQB_DATE_M_Y:
+    case CQB_DATE_YMON:
+    case CQB_DATE_MON_Y: return y * 10000 + m * 100 + 31;
+    case CQB_DATE_YQ: return y * 10000 + (m + 2) * 100 + 31;
+    default: return key;
+    }
 }
 
 cqb_status cqb_parse_date(const char *s, int32_t *key)
@@ -194,6 +284,7 @@ cqb_status cqb_parse_date(const char *s, int32_t *key)
 
 typedef struct parser {
     const char *path;
+    char sep;
     const char *p, *end;
     size_t line; /* line of *p, 1-based */
     char *buf;   /* unescaped fields, each NUL-terminated */
@@ -237,7 +328,7 @@ static cqb_status next_record(parser *ps, int *got, size_t *line, cqb_error *err
     for (;;) {
         if (field_begin(ps)) goto nomem;
         const char *q = ps->p;
-        while (q < ps->end && is_blank(*q)) ++q;
+        while (q < ps->end && is_blank(*q) && *q != ps->sep) ++q;
         if (q < ps->end && *q == '"') {
             size_t open_line = ps->line;
             ps->p = q + 1;
@@ -264,8 +355,8 @@ static cqb_status next_record(parser *ps, int *got, size_t *line, cqb_error *err
                 if (buf_put(ps, c)) goto nomem;
                 ps->p++;
             }
-            while (ps->p < ps->end && is_blank(*ps->p)) ps->p++;
-            if (ps->p < ps->end && *ps->p != ',' && *ps->p != '\n' && *ps->p != '\r') {
+            while (ps->p < ps->end && is_blank(*ps->p) && *ps->p != ps->sep) ps->p++;
+            if (ps->p < ps->end && *ps->p != ps->sep && *ps->p != '\n' && *ps->p != '\r') {
                 char c = *ps->p;
                 if ((unsigned char)c >= 0x20 && (unsigned char)c < 0x7f)
                     return cqb_error_set(err, CQB_EDATA,
@@ -276,7 +367,7 @@ static cqb_status next_record(parser *ps, int *got, size_t *line, cqb_error *err
                                      ps->path, ps->line, (unsigned)(unsigned char)c);
             }
         } else {
-            while (ps->p < ps->end && *ps->p != ',' && *ps->p != '\n' && *ps->p != '\r') {
+            while (ps->p < ps->end && *ps->p != ps->sep && *ps->p != '\n' && *ps->p != '\r') {
                 if (*ps->p == '\0')
                     return cqb_error_set(err, CQB_EDATA,
                                          "%s:%zu: NUL byte in the file (not a text CSV file?)",
@@ -287,7 +378,7 @@ static cqb_status next_record(parser *ps, int *got, size_t *line, cqb_error *err
         }
         if (buf_put(ps, '\0')) goto nomem;
         if (ps->p == ps->end) return CQB_OK;
-        if (*ps->p == ',') {
+        if (*ps->p == ps->sep) {
             ps->p++;
             continue;
         }
@@ -305,9 +396,19 @@ nomem:
 /* Frame building                                                             */
 /* ------------------------------------------------------------------------- */
 
-static cqb_cell parse_cell(char *s, double *v)
+static cqb_cell parse_cell(char *s, char decimal, double *v)
 {
     s = trim(s);
+    if (decimal == ',') {
+        /* 1,5 -> 1.5 in place; a '.' as well (thousands?) is not a number */
+        char *c = strchr(s, ',');
+        if (c) {
+            if (strchr(s, '.') || strchr(c + 1, ',')) return CQB_CELL_BAD;
+            *c = '.';
+        } else if (strchr(s, '.')) {
+            return CQB_CELL_BAD;
+        }
+    }
     if (*s == '\0' || strcmp(s, "NA") == 0 || strcmp(s, "NaN") == 0 || strcmp(s, "nan") == 0 ||
         strcmp(s, ".") == 0)
         return CQB_CELL_MISSING;
@@ -346,24 +447,73 @@ static int reserve_row(cqb_frame *f)
     return 0;
 }
 
-/* Decides whether the first column holds dates, and checks their order. */
-static cqb_status detect_dates(cqb_frame *f, cqb_error *err)
+static void add_note(cqb_frame *f, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void add_note(cqb_frame *f, const char *fmt, ...)
 {
-    cqb_date_kind k0, k;
+    size_t n = strlen(f->notes);
+    if (n + 2 >= sizeof f->notes) return;
+    if (n) f->notes[n++] = '\n';
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->notes + n, sizeof f->notes - n, fmt, ap);
+    va_end(ap);
+}
+
+#define DATE_FORMS "YYYY-MM-DD, YYYY-MM, YYYY/MM/DD, YYYY/MM, MM/YYYY, YYYYMmm, YYYYQq, Mon YYYY, DD/MM/YYYY, MM/DD/YYYY"
+
+/* Decides whether the first column holds dates, and checks their order.
+ * forced: the --date-format (CQB_DATE_NONE: detect). Never guesses between
+ * DD/MM/YYYY and MM/DD/YYYY: a column that fits both is refused. */
+static cqb_status detect_dates(cqb_frame *f, cqb_date_kind forced, cqb_error *err)
+{
     int32_t key;
     f->date_kind = CQB_DATE_NONE;
     f->nondate_row = 0;
-    if (cqb_parse_date_kind(row_label(f, 0), &key, &k0) != CQB_OK) return CQB_OK;
-    for (size_t i = 1; i < f->nrows; ++i) {
-        if (cqb_parse_date_kind(row_label(f, i), &key, &k) != CQB_OK || k != k0) {
-            f->nondate_row = i;
+    cqb_date_kind k0 = CQB_DATE_NONE;
+    if (forced != CQB_DATE_NONE) {
+        for (size_t i = 0; i < f->nrows; ++i)
+            if (cqb_parse_date_as(row_label(f, i), forced, &key) != CQB_OK)
+                return cqb_error_set(err, CQB_EDATA,
+                                     "%s:%zu: '%s' in the first column is not a %s date (--date-format)",
+                                     f->path, f->lines[i], row_label(f, i), cqb_date_format_name(forced));
+        k0 = forced;
+    } else {
+        /* the formats every row fits */
+        size_t nfit = 0, first_fail = 0;
+        for (size_t j = 0; j < NFORMATS; ++j) {
+            size_t i = 0;
+            while (i < f->nrows && cqb_parse_date_as(row_label(f, i), FORMATS[j].kind, &key) == CQB_OK) ++i;
+            if (i == f->nrows) {
+                nfit++;
+                k0 = FORMATS[j].kind;
+            } else if (i > 0 && first_fail == 0) {
+                first_fail = i; /* the first row that is not a date of row 0's format */
+            }
+        }
+        if (nfit > 1)
+            return cqb_error_set(err, CQB_EDATA,
+                                 "%s: the dates of the first column '%s' fit both DD/MM/YYYY and MM/DD/YYYY "
+                                 "(line %zu '%s' to line %zu '%s'); cqboot does not guess: give --date-format "
+                                 "DD/MM/YYYY or --date-format MM/DD/YYYY",
+                                 f->path, pool_str(f, f->index_name_off), f->lines[0], row_label(f, 0),
+                                 f->lines[f->nrows - 1], row_label(f, f->nrows - 1));
+        if (nfit == 0) {
+            f->nondate_row = first_fail;
+            add_note(f,
+                     "%s: the first column '%s' is taken as an index, not dates (line %zu holds '%.40s'); rows "
+                     "keep file order (--date-format reads dates)",
+                     f->path, pool_str(f, f->index_name_off), f->lines[first_fail], row_label(f, first_fail));
             return CQB_OK;
         }
     }
     f->keys = malloc(f->nrows * sizeof *f->keys);
     if (!f->keys) return cqb_error_set(err, CQB_ENOMEM, "%s: out of memory while reading", f->path);
     for (size_t i = 0; i < f->nrows; ++i) {
-        cqb_parse_date_kind(row_label(f, i), &f->keys[i], NULL);
+        cqb_parse_date_as(row_label(f, i), k0, &f->keys[i]);
         if (i == 0) continue;
         if (f->keys[i] == f->keys[i - 1])
             return cqb_error_set(err, CQB_EDATA, "%s:%zu: duplicate date '%s' (first at line %zu)",
@@ -379,10 +529,35 @@ static cqb_status detect_dates(cqb_frame *f, cqb_error *err)
     return CQB_OK;
 }
 
+/* A header of one field that holds another separator: name the dialect. */
+static cqb_status other_separator(cqb_frame *f, parser *ps, size_t line, cqb_error *err)
+{
+    static const struct {
+        char c;
+        const char *what, *opt;
+    } SEPS[] = {{';', "semicolons", "--sep ';'"}, {'\t', "tabs", "--sep tab"}, {'|', "'|' characters", "--sep '|'"},
+                {',', "commas", "--sep ,"}};
+    const char *h = field(ps, 0);
+    for (size_t i = 0; i < sizeof SEPS / sizeof SEPS[0]; ++i) {
+        if (SEPS[i].c == ps->sep || !strchr(h, SEPS[i].c)) continue;
+        return cqb_error_set(err, CQB_EDATA,
+                             "%s:%zu: the header has no '%s' separator but has %s: read the file with %s%s",
+                             f->path, line, ps->sep == '\t' ? "tab" : ps->sep == ';' ? ";" : ps->sep == '|' ? "|" : ",",
+                             SEPS[i].what,
+                             SEPS[i].opt,
+                             SEPS[i].c == ';' ? " (and --decimal , if its numbers have decimal commas)" : "");
+    }
+    return CQB_OK;
+}
+
 static cqb_status read_header(cqb_frame *f, parser *ps, size_t line, size_t *nnamed,
                               cqb_error *err)
 {
     size_t named = 0;
+    if (ps->nf == 1) {
+        cqb_status st = other_separator(f, ps, line, err);
+        if (st != CQB_OK) return st;
+    }
     for (size_t i = 0; i < ps->nf; ++i) {
         char *s = trim(field(ps, i));
         if (*s) named = i + 1;
@@ -406,6 +581,18 @@ static cqb_status read_header(cqb_frame *f, parser *ps, size_t line, size_t *nna
                                      f->path, line, na, a + 1, b + 1);
         }
     }
+    /* a header of numbers: the file may have none */
+    size_t numeric = 0;
+    for (size_t j = 0; j < f->ncols; ++j) {
+        char tmp[64];
+        double v;
+        snprintf(tmp, sizeof tmp, "%s", col_name(f, j));
+        if (parse_cell(tmp, f->decimal, &v) == CQB_CELL_OK) numeric++;
+    }
+    if (numeric == f->ncols)
+        add_note(f, "%s:%zu: the first line is taken as the header, though its names look like numbers "
+                    "(a file without a header? add one)",
+                 f->path, line);
     *nnamed = named;
     return CQB_OK;
 nomem:
@@ -429,7 +616,9 @@ static cqb_status read_row(cqb_frame *f, parser *ps, size_t line, size_t named, 
     for (size_t j = 0; j < f->ncols; ++j) {
         double v = 0.0;
         char *s = trim(field(ps, j + 1));
-        cqb_cell c = parse_cell(s, &v);
+        char raw[BAD_TEXT_MAX + 1];
+        if (f->decimal == ',') snprintf(raw, sizeof raw, "%s", s); /* parse_cell edits s */
+        cqb_cell c = parse_cell(s, f->decimal, &v);
         f->val[i * f->ncols + j] = c == CQB_CELL_OK ? v : NAN;
         f->st[i * f->ncols + j] = (unsigned char)c;
         if (c == CQB_CELL_BAD || c == CQB_CELL_NONFINITE) {
@@ -438,7 +627,7 @@ static cqb_status read_row(cqb_frame *f, parser *ps, size_t line, size_t named, 
             f->bad = b;
             b[f->nbad].row = i;
             b[f->nbad].col = j;
-            if (pool_add(f, s, BAD_TEXT_MAX, &b[f->nbad].off)) goto nomem;
+            if (pool_add(f, f->decimal == ',' ? raw : s, BAD_TEXT_MAX, &b[f->nbad].off)) goto nomem;
             f->nbad++;
         }
     }
@@ -459,8 +648,15 @@ static int all_fields_empty(parser *ps)
 }
 
 static cqb_status parse_buffer(const char *name, const char *data, size_t n, const char *sha,
-                               cqb_frame **out, cqb_error *err)
+                               const cqb_read_opts *opts, cqb_frame **out, cqb_error *err)
 {
+    const char sep = opts && opts->sep ? opts->sep : ',';
+    const char decimal = opts && opts->decimal ? opts->decimal : '.';
+    const cqb_date_kind forced = opts ? opts->date_format : CQB_DATE_NONE;
+    if ((sep != ',' && sep != ';' && sep != '\t' && sep != '|') || (decimal != '.' && decimal != ',') ||
+        (unsigned)forced > (unsigned)CQB_DATE_Y_M_D)
+        return cqb_error_set(err, CQB_EUSAGE, "%s: invalid reading options (separator, decimal mark or date format)",
+                             name);
     cqb_status st = CQB_OK;
     parser ps;
     memset(&ps, 0, sizeof ps);
@@ -472,8 +668,11 @@ static cqb_status parse_buffer(const char *name, const char *data, size_t n, con
         return cqb_error_set(err, CQB_ENOMEM, "%s: out of memory while reading", name);
     }
     memcpy(f->sha, sha, CQB_SHA256_HEX_SIZE);
+    f->sep = sep;
+    f->decimal = decimal;
 
     ps.path = f->path;
+    ps.sep = sep;
     ps.p = data;
     ps.end = data + n;
     ps.line = 1;
@@ -508,7 +707,7 @@ static cqb_status parse_buffer(const char *name, const char *data, size_t n, con
         st = cqb_error_set(err, CQB_EDATA, "%s: no data rows", f->path);
         goto fail;
     }
-    st = detect_dates(f, err);
+    st = detect_dates(f, forced, err);
     if (st != CQB_OK) goto fail;
     free(ps.buf);
     free(ps.off);
@@ -524,21 +723,32 @@ fail:
 cqb_status cqb_frame_read_buffer(const char *name, const char *data, size_t n, cqb_frame **out,
                                  cqb_error *err)
 {
+    return cqb_frame_read_buffer_opts(name, data, n, NULL, out, err);
+}
+
+cqb_status cqb_frame_read(const char *path, cqb_frame **out, cqb_error *err)
+{
+    return cqb_frame_read_opts(path, NULL, out, err);
+}
+
+cqb_status cqb_frame_read_buffer_opts(const char *name, const char *data, size_t n, const cqb_read_opts *opts,
+                                      cqb_frame **out, cqb_error *err)
+{
     if (out) *out = NULL;
     if (!name || !out || (!data && n > 0))
         return cqb_error_set(err, CQB_EUSAGE, "cqb_frame_read_buffer: invalid arguments");
     char sha[CQB_SHA256_HEX_SIZE];
     cqb_sha256_string(data, n, sha);
-    return parse_buffer(name, data ? data : "", n, sha, out, err);
+    return parse_buffer(name, data ? data : "", n, sha, opts, out, err);
 }
 
-cqb_status cqb_frame_read(const char *path, cqb_frame **out, cqb_error *err)
+cqb_status cqb_frame_read_opts(const char *path, const cqb_read_opts *opts, cqb_frame **out, cqb_error *err)
 {
-    return cqb_frame_read_limited(path, 0, NULL, out, err);
+    return cqb_frame_read_limited(path, opts, 0, NULL, out, err);
 }
 
-cqb_status cqb_frame_read_limited(const char *path, uint64_t max_bytes, volatile int *cancel, cqb_frame **out,
-                                  cqb_error *err)
+cqb_status cqb_frame_read_limited(const char *path, const cqb_read_opts *opts, uint64_t max_bytes,
+                                  volatile int *cancel, cqb_frame **out, cqb_error *err)
 {
     if (out) *out = NULL;
     if (!path || !*path || !out)
@@ -589,7 +799,7 @@ cqb_status cqb_frame_read_limited(const char *path, uint64_t max_bytes, volatile
     /* hashed once read: an input over the bound costs no hashing */
     char sha[CQB_SHA256_HEX_SIZE];
     cqb_sha256_string(data ? data : "", len, sha);
-    st = parse_buffer(path, data ? data : "", len, sha, out, err);
+    st = parse_buffer(path, data ? data : "", len, sha, opts, out, err);
     free(data);
     return st;
 }
@@ -661,9 +871,23 @@ cqb_cell cqb_frame_cell(const cqb_frame *f, size_t i, size_t j, double *v)
 
 const char *cqb_frame_sha256(const cqb_frame *f) { return f ? f->sha : NULL; }
 
+const char *cqb_frame_notes(const cqb_frame *f) { return f ? f->notes : ""; }
+
 /* ------------------------------------------------------------------------- */
 /* Selection                                                                  */
 /* ------------------------------------------------------------------------- */
+
+/* "-1,5", "12,25": a number written with a decimal comma. */
+static int decimal_comma_like(const char *s)
+{
+    if (*s == '-' || *s == '+') ++s;
+    size_t a = 0, b = 0;
+    while (s[a] >= '0' && s[a] <= '9') ++a;
+    if (a == 0 || s[a] != ',') return 0;
+    s += a + 1;
+    while (s[b] >= '0' && s[b] <= '9') ++b;
+    return b > 0 && s[b] == '\0';
+}
 
 static const char *bad_text(const cqb_frame *f, size_t row, size_t col)
 {
@@ -694,10 +918,14 @@ static cqb_status cell_error(const cqb_frame *f, size_t r, size_t c, const char 
     case CQB_CELL_MISSING:
         return cqb_error_set(err, CQB_EDATA, "%s:%zu: missing value in column '%s' (col %zu)%s",
                              f->path, line, name, col, extra);
-    case CQB_CELL_BAD:
+    case CQB_CELL_BAD: {
+        const char *bt = bad_text(f, r, c);
+        const char *hint = "";
+        if (f->decimal == '.' && decimal_comma_like(bt)) hint = " (a decimal comma? read the file with --decimal ,)";
         return cqb_error_set(err, CQB_EDATA,
-                             "%s:%zu: column '%s' (col %zu): non-numeric value '%s'%s", f->path,
-                             line, name, col, bad_text(f, r, c), extra);
+                             "%s:%zu: column '%s' (col %zu): non-numeric value '%s'%s%s", f->path,
+                             line, name, col, bt, extra, hint);
+    }
     case CQB_CELL_NONFINITE:
         return cqb_error_set(err, CQB_EDATA,
                              "%s:%zu: column '%s' (col %zu): non-finite value '%s'%s", f->path,
@@ -736,7 +964,7 @@ static cqb_status no_date_column(const cqb_frame *f, const char *opt, cqb_error 
     if (r == 0)
         return cqb_error_set(err, CQB_EUSAGE,
                              "%s: %s needs a date column (the first column '%s' is an index: "
-                             "line %zu holds '%s', not a YYYY-MM, YYYY-MM-DD or DD/MM/YYYY date)",
+                             "line %zu holds '%s', not a date: " DATE_FORMS ", or give --date-format)",
                              f->path, opt, cqb_frame_index_name(f), f->lines[0],
                              row_label(f, 0));
     return cqb_error_set(err, CQB_EUSAGE,
@@ -744,6 +972,17 @@ static cqb_status no_date_column(const cqb_frame *f, const char *opt, cqb_error 
                          "%zu holds '%s', not a date in the format of line %zu '%s')",
                          f->path, opt, cqb_frame_index_name(f), f->lines[r], row_label(f, r),
                          f->lines[0], row_label(f, 0));
+}
+
+/* A --from/--to bound: in the file's own format first (so 01/03/1996 is 3
+ * January in an MM/DD/YYYY file), else in any format. */
+static cqb_status parse_bound(const cqb_frame *f, const char *s, int32_t *key, cqb_date_kind *kind)
+{
+    if (cqb_parse_date_as(s, f->date_kind, key) == CQB_OK) {
+        *kind = f->date_kind;
+        return CQB_OK;
+    }
+    return cqb_parse_date_kind(s, key, kind);
 }
 
 void cqb_series_set_free(cqb_series_set *s)
@@ -757,6 +996,7 @@ void cqb_series_set_free(cqb_series_set *s)
     free(s->labels);
     free(s->x);
     free(s->lines);
+    free(s->keys);
     memset(s, 0, sizeof *s);
 }
 
@@ -800,22 +1040,18 @@ cqb_status cqb_frame_select(const cqb_frame *f, const cqb_select_spec *s, cqb_se
         }
         int32_t lo = INT32_MIN, hi = INT32_MAX;
         cqb_date_kind kind;
-        if (s->from && cqb_parse_date_kind(s->from, &lo, &kind) != CQB_OK) {
-            st = cqb_error_set(err, CQB_EUSAGE,
-                               "--from: invalid date '%s' (expected YYYY-MM, YYYY-MM-DD or "
-                               "DD/MM/YYYY)",
+        if (s->from && parse_bound(f, s->from, &lo, &kind) != CQB_OK) {
+            st = cqb_error_set(err, CQB_EUSAGE, "--from: invalid date '%s' (expected " DATE_FORMS ")",
                                s->from);
             goto done;
         }
         if (s->to) {
-            if (cqb_parse_date_kind(s->to, &hi, &kind) != CQB_OK) {
-                st = cqb_error_set(err, CQB_EUSAGE,
-                                   "--to: invalid date '%s' (expected YYYY-MM, YYYY-MM-DD or "
-                                   "DD/MM/YYYY)",
+            if (parse_bound(f, s->to, &hi, &kind) != CQB_OK) {
+                st = cqb_error_set(err, CQB_EUSAGE, "--to: invalid date '%s' (expected " DATE_FORMS ")",
                                    s->to);
                 goto done;
             }
-            if (kind == CQB_DATE_YM) hi = hi / 100 * 100 + 31; /* the whole month */
+            hi = cqb_date_period_end(hi, kind); /* a month or quarter: the whole of it */
         }
         if (lo > hi) {
             st = cqb_error_set(err, CQB_EUSAGE, "--from %s is after --to %s", s->from, s->to);
@@ -916,6 +1152,10 @@ cqb_status cqb_frame_select(const cqb_frame *f, const cqb_select_spec *s, cqb_se
     out->k = k;
     out->T = T;
     if (!out->names || !out->labels || !out->lines) goto nomem;
+    if (f->keys) {
+        if (!(out->keys = malloc(T * sizeof *out->keys))) goto nomem;
+        memcpy(out->keys, f->keys + begin, T * sizeof *out->keys);
+    }
     for (size_t jj = 0; jj < k; ++jj)
         if (!(out->names[jj] = dup_str(col_name(f, idx[jj])))) goto nomem;
     for (size_t t = 0; t < T; ++t) {

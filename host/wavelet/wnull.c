@@ -194,7 +194,9 @@ cqb_status cqb_wplan_init(const cqb_wtest_spec *s, cqb_wplan *p, double *phi, in
         cqb_bstar_opts_default(&bo);
         for (size_t k = 0; k < d && st == CQB_OK; ++k) {
             double bcb;
-            if (cqb_bstar(s->x + k * s->ldx, n, &bo, &b[k], &bcb) != CQB_OK)
+            int bst = cqb_bstar(s->x + k * s->ldx, n, &bo, &b[k], &bcb);
+            if (bst == (int)CQB_ENOMEM) st = cqb_error_set(err, CQB_ENOMEM, "out of memory");
+            else if (bst != CQB_OK)
                 st = cqb_error_set(err, CQB_EDATA, "automatic gamma: no block length for series %zu; give --gamma", k + 1);
         }
         if (st == CQB_OK) p->gamma = cqb_gamma_from_bstar(b, d, 0);

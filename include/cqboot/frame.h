@@ -2,6 +2,11 @@
  * analysis matrix selected from it (columns, transforms, date range).
  *
  * INPUT FORMAT (cqb_frame_read)
+ * - Dialect (cqb_read_opts; docs/input.md): fields are separated by ','
+ *   (or ';', tab or '|' when asked), numbers use '.' (or ',' when asked).
+ *   A header of one field holding another separator is refused, naming the
+ *   option that reads it (`--sep ';'`); a non-numeric cell such as 1,5 is
+ *   reported with `(a decimal comma? read the file with --decimal ,)`.
  * - Comma-separated, RFC 4180 quoting: a field may be double-quoted, may then
  *   hold commas, newlines and "" (a literal quote). Spaces before an opening
  *   or after a closing quote are ignored. A UTF-8 BOM at the start is skipped.
@@ -15,13 +20,18 @@
  *   kept but cannot be selected.
  * - Every row has as many fields as the header (rows may leave out the
  *   ignored empty-named trailing fields).
- * - The first column is a date or an index label. Dates are YYYY-MM,
- *   YYYY-MM-DD or DD/MM/YYYY (01/03/1996 is 1 March 1996; month and day may
- *   have one digit in YYYY-M, YYYY-M-D and D/M/YYYY). When every row holds a
- *   valid date of one and the same format, the frame has a date column
- *   (cqb_frame_date_kind != CQB_DATE_NONE): dates must then strictly
- *   increase down the file. Otherwise the column is an index: its labels
- *   are kept as text and the rows keep file order.
+ * - The first column is a date or an index label. Date formats (month and
+ *   day may have one digit; years have four): YYYY-MM-DD, YYYY-MM,
+ *   YYYY/MM/DD, YYYY/MM, MM/YYYY, YYYYMmm (2020M01), YYYYQq (2020Q1, the
+ *   quarter's first month), Mon YYYY (Jan 2020, January 2020, any case),
+ *   DD/MM/YYYY and MM/DD/YYYY. When every row holds a valid date of one
+ *   format, the frame has a date column (cqb_frame_date_kind !=
+ *   CQB_DATE_NONE): dates must then strictly increase down the file. A
+ *   column that fits both DD/MM/YYYY and MM/DD/YYYY (no day above 12) is
+ *   refused (CQB_EDATA, naming --date-format): the reader never guesses.
+ *   cqb_read_opts.date_format forces a format (every row must fit it).
+ *   Otherwise the column is an index: its labels are kept as text, the rows
+ *   keep file order, and cqb_frame_notes says so.
  * - Cells: surrounding spaces are ignored; empty, NA, NaN, nan and . are
  *   missing; anything else must be a whole number for strtod; a number that
  *   is not finite (Inf, -Inf, 1e999, ...) is "non-finite". Missing, non-
@@ -50,7 +60,8 @@
  *    differencing transform (logdiff, diff, pct) the first file row has no
  *    value and is dropped for all columns, so the columns stay aligned.
  * 3. Rows are then restricted to [from, to], inclusive, compared as yyyymmdd
- *    keys. A YYYY-MM bound covers the whole month: from=1996-01 starts at
+ *    keys; a bound is read in the file's own format first, else in any. A
+ *    monthly (quarterly) bound covers the whole month (quarter). A YYYY-MM bound covers the whole month: from=1996-01 starts at
  *    1996-01-01, to=2023-12 ends at 2023-12-31. A monthly (YYYY-MM) file's
  *    rows have day 1. from/to need a date column: otherwise CQB_EUSAGE
  *    `FILE: --from needs a date column (...)`. An unparsable bound, or from
@@ -92,8 +103,22 @@ typedef enum cqb_date_kind {
     CQB_DATE_NONE = 0, /* an index: labels kept as text, file order */
     CQB_DATE_YM = 1,   /* YYYY-MM (key day = 01) */
     CQB_DATE_YMD = 2,  /* YYYY-MM-DD */
-    CQB_DATE_DMY = 3   /* DD/MM/YYYY */
+    CQB_DATE_DMY = 3,  /* DD/MM/YYYY */
+    CQB_DATE_MDY = 4,  /* MM/DD/YYYY */
+    CQB_DATE_Y_M = 5,  /* YYYY/MM (day 01) */
+    CQB_DATE_M_Y = 6,  /* MM/YYYY (day 01) */
+    CQB_DATE_YMON = 7, /* YYYYMmm, e.g. 2020M01 (day 01) */
+    CQB_DATE_YQ = 8,   /* YYYYQq, e.g. 2020Q1 (first month of the quarter, day 01) */
+    CQB_DATE_MON_Y = 9, /* Mon YYYY, e.g. Jan 2020 (day 01) */
+    CQB_DATE_Y_M_D = 10 /* YYYY/MM/DD */
 } cqb_date_kind;
+
+/*! How to read a CSV file; a zeroed struct (or NULL) is the default. */
+typedef struct cqb_read_opts {
+    char sep;                  /* ',' (0 = ','), ';', '\t' or '|' */
+    char decimal;              /* '.' (0 = '.') or ',' */
+    cqb_date_kind date_format; /* CQB_DATE_NONE: detect */
+} cqb_read_opts;
 
 /*! State of one cell of a data column. */
 typedef enum cqb_cell {
@@ -111,20 +136,47 @@ cqb_status cqb_frame_read(const char *path, cqb_frame **out, cqb_error *err);
 /* The default bound of cqb_frame_read: 1 GiB. */
 #define CQB_FRAME_MAX_INPUT_DEFAULT ((uint64_t)1 << 30)
 
-/*! cqb_frame_read_limited() : as cqb_frame_read, reading at most max_bytes
+/*! cqb_frame_read_limited() : as cqb_frame_read_opts (opts may be NULL),
+ *  reading at most max_bytes
  *  (0: CQB_FRAME_MAX_INPUT_DEFAULT) and polling *cancel (may be NULL)
  *  between reads, so an endless input (/dev/zero, a pipe) neither fills the
  *  memory nor ignores an interrupt. path "-" is standard input. Reading stops
  *  at the first chunk holding a NUL byte (the parser rejects the file there).
  *  Beyond the bound: CQB_EDATA `FILE: larger than the input limit of N bytes
  *  (--max-input)`; on cancel: CQB_EUSAGE "interrupted". */
-cqb_status cqb_frame_read_limited(const char *path, uint64_t max_bytes, volatile int *cancel, cqb_frame **out,
-                                  cqb_error *err);
+cqb_status cqb_frame_read_limited(const char *path, const struct cqb_read_opts *opts, uint64_t max_bytes,
+                                  volatile int *cancel, cqb_frame **out, cqb_error *err);
 
 /*! cqb_frame_read_buffer() : as cqb_frame_read, from n bytes in memory;
  *  name stands for the file in messages and cqb_frame_path. */
 cqb_status cqb_frame_read_buffer(const char *name, const char *data, size_t n,
                                  cqb_frame **out, cqb_error *err);
+
+/*! cqb_frame_read_opts(), cqb_frame_read_buffer_opts() : as above, with a
+ *  dialect and date format (opts may be NULL). */
+cqb_status cqb_frame_read_opts(const char *path, const cqb_read_opts *opts, cqb_frame **out,
+                               cqb_error *err);
+cqb_status cqb_frame_read_buffer_opts(const char *name, const char *data, size_t n,
+                                      const cqb_read_opts *opts, cqb_frame **out, cqb_error *err);
+
+/*! cqb_frame_notes() : what the reader decided that the user should hear
+ *  (the first column taken as an index, a header of numbers taken as the
+ *  header), one line each, "" if nothing. */
+const char *cqb_frame_notes(const cqb_frame *f);
+
+/*! cqb_date_format_name() : "YYYY-MM-DD", ... for a kind ("index" for
+ *  CQB_DATE_NONE); cqb_date_format_parse() : the reverse (any case; "auto"
+ *  gives CQB_DATE_NONE), CQB_EUSAGE if unknown. */
+const char *cqb_date_format_name(cqb_date_kind k);
+cqb_status cqb_date_format_parse(const char *s, cqb_date_kind *k);
+
+/*! cqb_parse_date_as() : parses s in format k only. */
+cqb_status cqb_parse_date_as(const char *s, cqb_date_kind k, int32_t *key);
+
+/*! cqb_date_period_end() : the last yyyymmdd key (day 31 allowed) of the
+ *  month or quarter that key starts, for the monthly and quarterly kinds;
+ *  key itself for the daily ones. */
+int32_t cqb_date_period_end(int32_t key, cqb_date_kind k);
 
 /*! cqb_frame_free() : frees a frame (NULL is a no-op). */
 void cqb_frame_free(cqb_frame *f);
@@ -170,8 +222,9 @@ cqb_cell cqb_frame_cell(const cqb_frame *f, size_t i, size_t j, double *v);
 /*! cqb_frame_sha256() : SHA-256 of the bytes read, 64 lowercase hex digits. */
 const char *cqb_frame_sha256(const cqb_frame *f);
 
-/*! cqb_parse_date() : parses a date in one of the three formats into a
- *  yyyymmdd key (day 1 for YYYY-MM); surrounding spaces are allowed.
+/*! cqb_parse_date() : parses a date in any of the formats into a yyyymmdd
+ *  key (day 1 for monthly forms); surrounding spaces are allowed. NN/NN/YYYY
+ *  is DD/MM/YYYY when both fit (bounds only; a frame never guesses).
  *  Returns CQB_EUSAGE (leaving *key alone) when s is not a valid date. */
 cqb_status cqb_parse_date(const char *s, int32_t *key);
 
@@ -189,6 +242,7 @@ typedef struct cqb_series_set {
     const char *first_label; /* = labels[0] (not separately allocated) */
     const char *last_label;  /* = labels[T-1] (not separately allocated) */
     size_t *lines;           /* T source line numbers (1-based) */
+    int32_t *keys;           /* T yyyymmdd date keys; NULL for an index frame */
     cqb_date_kind date_kind; /* the frame's date kind */
 } cqb_series_set;
 
