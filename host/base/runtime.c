@@ -1,5 +1,7 @@
 /* runtime.c — usable CPUs and passive waiting (see cqboot/runtime.h). */
-#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
+/* sched_getaffinity and CPU_COUNT are GNU: _GNU_SOURCE comes from the build
+ * (CMakeLists.txt), since a header may be included before this line (the
+ * fault-injection build force-includes one). */
 #include "cqboot/runtime.h"
 
 #include <sched.h>

@@ -544,9 +544,21 @@ cqb_status cli_out_commit_all(cli_out *const *o, size_t n, cqb_error *err)
      * a failure while writing leaves none of them */
     cqb_status st = CQB_OK;
     for (size_t i = 0; i < n && st == CQB_OK; ++i) st = cli_out_finish(o[i], err);
-    for (size_t i = 0; i < n && st == CQB_OK; ++i) st = cli_out_commit(o[i], err);
-    if (st != CQB_OK)
+    /* all or nothing: when a rename fails, the files renamed before it go
+     * too (their targets are remembered before the commit frees them) */
+    char *done[8] = {0};
+    size_t ndone = 0;
+    for (size_t i = 0; i < n && st == CQB_OK; ++i) {
+        char *target = o[i]->kind == CQB_OUTPUT_ATOMIC && o[i]->target ? strdup(o[i]->target) : NULL;
+        st = cli_out_commit(o[i], err);
+        if (st == CQB_OK && target && ndone < sizeof done / sizeof done[0]) done[ndone++] = target;
+        else free(target);
+    }
+    if (st != CQB_OK) {
         for (size_t i = 0; i < n; ++i) cli_out_abort(o[i]);
+        for (size_t j = 0; j < ndone; ++j) unlink(done[j]);
+    }
+    for (size_t j = 0; j < ndone; ++j) free(done[j]);
     return st;
 }
 
