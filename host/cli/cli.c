@@ -136,6 +136,12 @@ void cli_cleanup_add(const char *path)
         }
 }
 
+void cli_cleanup_now(void)
+{
+    for (int i = 0; i < CLI_MAX_CLEANUP; ++i)
+        if (g_cleanup[i]) unlink(g_cleanup[i]);
+}
+
 void cli_cleanup_remove(const char *path)
 {
     for (int i = 0; i < CLI_MAX_CLEANUP; ++i)

@@ -177,6 +177,9 @@ void cli_json_init(void);
  * the program stops that way; cli_out does it for its temporary files. */
 void cli_cleanup_add(const char *path);
 void cli_cleanup_remove(const char *path);
+/* Removes every registered temporary file now (async-signal-safe: for a
+ * handler that must end the process at once). */
+void cli_cleanup_now(void);
 
 double cli_now(void);
 void cli_install_signals(void);

@@ -13,6 +13,7 @@
 #include "cqboot/selfnorm.h"
 #include "cqboot/version.h"
 #include "cqboot/span.h"
+#include "scale.h"
 
 static const char *const CQ_HELP =
     "Usage: cqboot cq --data FILE.csv --y COL --x COL [OPTION]...\n"
@@ -852,6 +853,7 @@ int cmd_cq(int argc, char **argv)
     if ((st = cqb_backend_open_sized(a.backend, (int)a.threads, work, &be, notice, sizeof notice, &err)) != CQB_OK)
         goto fail;
     if (!cli_check_only) cli_backend_notice("cq", notice, a.quiet);
+    cli_scale_wrap(&be, a.B); /* shards, merge, MPI ranks (docs/scale-out.md) */
 
     const size_t T = d.set.T;
     if ((st = check_rows(&a, &d, &err)) != CQB_OK) goto fail;
@@ -1138,7 +1140,7 @@ int cmd_cq(int argc, char **argv)
         for (size_t w = 0; w < nwin; ++w)
             write_csv(f, &a, &wres[w], 0, d.set.labels[win[w].begin], d.set.labels[win[w].end - 1]);
     }
-    if (!a.json && !a.csv) {
+    if (!a.json && !a.csv && !cli_scale_silent()) {
         write_table(stdout, &a, &res, &d, be.device, a.gamma);
         if (nwin) {
             const int partial = a.nctl > 0;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "scale.h"
 #include "cmds.h"
 #include "cqboot/backend.h"
 #include "cqboot/version.h"
@@ -427,6 +428,7 @@ int cmd_wavelet(int argc, char **argv)
             char notice[256];
             if ((st = cqb_backend_open(a.backend, (int)a.threads, &be, notice, sizeof notice, &err)) != CQB_OK) goto fail;
             be_open = 1;
+            cli_scale_wrap(&be, ws.B); /* shards, merge, MPI ranks (docs/scale-out.md) */
             if (!cli_check_only) cli_backend_notice(cmd, notice, a.quiet);
             ws.backend = &be;
             ws.cancel = &cli_interrupted;
@@ -548,7 +550,7 @@ int cmd_wavelet(int argc, char **argv)
         fputc('\n', f);
         free(txt);
     }
-    if (a.csv || !a.json) {
+    if (a.csv || (!a.json && !cli_scale_silent())) {
         FILE *f = a.csv ? oc.f : stdout;
         const int table = !a.csv;
         if (kind == W_MODWT) {

@@ -11,6 +11,7 @@
 #include "cqboot/backend.h"
 #include "cqboot/runtime.h"
 #include "cqboot/version.h"
+#include "scale.h"
 
 static const char *const MAIN_HELP =
     "Usage: cqboot COMMAND [OPTION]...\n"
@@ -29,12 +30,17 @@ static const char *const MAIN_HELP =
     "  wmcc       wavelet multiple cross-correlation per level and lag\n"
     "  wlmc       wavelet local multiple correlation per level and time\n"
     "  wlmcc      wavelet local multiple cross-correlation (levels, times, lags)\n"
+    "  merge      combine the part files of a sharded run (--shard I/N)\n"
     "\n"
     "Run 'cqboot COMMAND --help' for a command's options.\n"
     "  --help     this help\n"
     "  --version  version and build\n"
     "\n"
     "Options of every command:\n"
+    "  --shard I/N --part FILE  (cq, wmc, wmcc, wlmc, wlmcc) compute shard I of N\n"
+    "             of the resampling replicates into FILE; 'cqboot merge' combines\n"
+    "             the parts; under mpirun the ranks split the work themselves\n"
+    "             (docs/scale-out.md)\n"
     "  --max-input SIZE  read at most SIZE bytes of each input (default 1G;\n"
     "             suffixes k, M, G); a larger or endless input is an error\n"
     "\n"
@@ -94,6 +100,7 @@ static int take_global_options(int *argc, char **argv, const char *cmd)
 }
 
 static int dispatch(int argc, char **argv);
+static int run_command(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
@@ -181,14 +188,26 @@ static int dispatch(int argc, char **argv)
     atexit(on_exit_check);
     cli_install_signals();
     cli_json_init();
-    if (!strcmp(cmd, "cq")) return cmd_cq(argc - 1, argv + 1);
-    if (!strcmp(cmd, "blocklen")) return cmd_blocklen(argc - 1, argv + 1);
-    if (!strcmp(cmd, "sncv")) return cmd_sncv(argc - 1, argv + 1);
-    if (!strcmp(cmd, "simulate")) return cmd_simulate(argc - 1, argv + 1);
-    if (!strcmp(cmd, "run")) return cmd_run(argc - 1, argv + 1);
+    /* --shard/--part and MPI ranks (scale.h): around the command */
+    int sargc = argc - 1;
+    char **sargv = argv + 1;
+    int src = cli_scale_take(&sargc, &sargv);
+    if (src) return cli_scale_finish(src);
+    return cli_scale_finish(run_command(sargc, sargv));
+}
+
+static int run_command(int argc, char **argv)
+{
+    const char *cmd = argv[0]; /* argv: the command and its options */
+    if (!strcmp(cmd, "cq")) return cmd_cq(argc, argv);
+    if (!strcmp(cmd, "merge")) return cmd_merge(argc, argv);
+    if (!strcmp(cmd, "blocklen")) return cmd_blocklen(argc, argv);
+    if (!strcmp(cmd, "sncv")) return cmd_sncv(argc, argv);
+    if (!strcmp(cmd, "simulate")) return cmd_simulate(argc, argv);
+    if (!strcmp(cmd, "run")) return cmd_run(argc, argv);
     if (!strcmp(cmd, "modwt") || !strcmp(cmd, "wmc") || !strcmp(cmd, "wmcc") || !strcmp(cmd, "wlmc") ||
         !strcmp(cmd, "wlmcc"))
-        return cmd_wavelet(argc - 1, argv + 1);
+        return cmd_wavelet(argc, argv);
     fprintf(stderr, "cqboot: unknown command '%s' (see 'cqboot --help')\n", cmd);
     return 2;
 }

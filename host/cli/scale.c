@@ -1,0 +1,775 @@
+/* scale.c — shards, merge replay and MPI ranks below the CLI's analyses
+ * (scale.h, docs/scale-out.md). */
+#include "scale.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cqboot/hash.h"
+#include "cqboot/nullboot.h"
+#include "cqboot/version.h"
+#include "cqboot/wnull.h"
+
+#ifdef CQB_HAVE_MPI
+#include <mpi.h>
+#endif
+
+/* ------------------------------------------------------------- state ---- */
+
+static cli_scale_mode g_mode = CLI_SCALE_NONE;
+static int g_silent;
+/* shard */
+static uint32_t g_shard_i, g_shard_n;
+static const char *g_part_path;
+static cli_out g_part;
+static int g_part_open;
+static char **g_argv_copy; /* the command's argv without --shard/--part */
+static int g_argc_copy;
+static char g_opt_hash[CQB_SHA256_HEX_SIZE], g_data_hash[CQB_SHA256_HEX_SIZE];
+static uint64_t g_B;
+static int g_B_set;
+/* replay */
+static cli_replay g_replay;
+/* MPI */
+static int g_rank, g_size = 1, g_mpi_on;
+/* the backend as opened, before the wrap (its ctx pointers stay in place) */
+static cqb_backend g_inner;
+
+int cli_scale_silent(void) { return g_silent; }
+
+void cli_scale_set_replay(const cli_replay *r)
+{
+    g_replay = *r;
+    g_mode = CLI_SCALE_REPLAY;
+}
+
+void cli_shard_range(uint64_t B, uint32_t I, uint32_t N, uint64_t *lo, uint64_t *hi)
+{
+    *lo = B * (uint64_t)(I - 1) / N;
+    *hi = I == N ? UINT64_MAX : B * (uint64_t)I / N;
+}
+
+/* ------------------------------------------------------- plan identity -- */
+
+/* A plan's signature: SHA-256 of everything its replicate values depend on,
+ * so that the same plan built by another process (a shard, merge, a rank)
+ * has the same signature, and two plans with equal signatures have equal
+ * replicates. */
+#define HV(c, x) cqb_sha256_update((c), &(x), sizeof(x))
+#define HA(c, p, n) cqb_sha256_update((c), (p), (n) * sizeof *(p))
+
+static void sig_sb(const cqb_plan *p, unsigned char sig[32])
+{
+    cqb_sha256_ctx c;
+    cqb_sha256_init(&c);
+    uint32_t kind = CLI_PLAN_SB;
+    HV(&c, kind);
+    HV(&c, p->N);
+    HV(&c, p->seed);
+    HV(&c, p->tag);
+    HV(&c, p->thr);
+    int conv = (int)p->conv;
+    HV(&c, conv);
+    HV(&c, p->ncol);
+    for (int i = 0; i < p->ncol; ++i) {
+        const cqb_plan_col *col = &p->col[i];
+        HV(&c, col->var);
+        HV(&c, col->shift);
+        HV(&c, col->nlev);
+        HA(&c, col->lev, (size_t)col->nlev);
+        HA(&c, col->v, p->N);
+    }
+    HV(&c, p->nunit);
+    for (int u = 0; u < p->nunit; ++u) {
+        const cqb_plan_unit *un = &p->unit[u];
+        HV(&c, un->col_y);
+        HV(&c, un->col_x);
+        HV(&c, un->nz);
+        HA(&c, un->col_z, (size_t)un->nz);
+        HV(&c, un->out);
+    }
+    HV(&c, p->ny);
+    HV(&c, p->nx);
+    HV(&c, p->nstat);
+    cqb_sha256_final(&c, sig);
+}
+
+static void sig_null(const cqb_null_plan *p, unsigned char sig[32])
+{
+    cqb_sha256_ctx c;
+    cqb_sha256_init(&c);
+    uint32_t kind = CLI_PLAN_NULL;
+    HV(&c, kind);
+    int scheme = (int)p->scheme;
+    HV(&c, scheme);
+    HV(&c, p->T);
+    HV(&c, p->seed);
+    HV(&c, p->thr_y);
+    HV(&c, p->thr_x);
+    HV(&c, p->gamma_y);
+    HV(&c, p->gamma_x);
+    HV(&c, p->margin);
+    HV(&c, p->ny);
+    HV(&c, p->nx);
+    HA(&c, p->ay, (size_t)p->ny);
+    HA(&c, p->ax, (size_t)p->nx);
+    HV(&c, p->nlag);
+    HA(&c, p->lag, p->nlag);
+    HA(&c, p->r0, p->nlag);
+    HA(&c, p->N, p->nlag);
+    HA(&c, p->rank_y, p->T);
+    HA(&c, p->rank_x, p->T);
+    HV(&c, p->nrep);
+    HV(&c, p->nstat);
+    HV(&c, p->nz);
+    cqb_sha256_final(&c, sig);
+}
+
+static void sig_wav(const cqb_wplan *p, unsigned char sig[32])
+{
+    const cqb_wtest_spec *s = p->spec;
+    cqb_sha256_ctx c;
+    cqb_sha256_init(&c);
+    uint32_t kind = CLI_PLAN_WAVELET;
+    HV(&c, kind);
+    HV(&c, s->n);
+    HV(&c, s->d);
+    for (size_t k = 0; k < s->d; ++k) HA(&c, s->x + k * s->ldx, s->n);
+    int wf = (int)s->wf, bnd = (int)s->boundary, stat = (int)s->stat, nul = (int)s->null, mode = (int)s->opts.mode;
+    int win = (int)s->opts.window;
+    HV(&c, wf);
+    HV(&c, s->J);
+    HV(&c, bnd);
+    HV(&c, stat);
+    HV(&c, nul);
+    HV(&c, mode);
+    HV(&c, s->opts.p);
+    HV(&c, s->opts.ymaxr);
+    HV(&c, s->opts.nobs);
+    HV(&c, s->opts.lag_max);
+    HV(&c, win);
+    HV(&c, s->opts.M);
+    HV(&c, s->opts.weight_power);
+    HV(&c, s->opts.min_mass);
+    HV(&c, s->opts.fast);
+    HV(&c, s->seed);
+    HV(&c, p->len);
+    HV(&c, p->ncell);
+    HV(&c, p->lm);
+    HV(&c, p->align);
+    HV(&c, p->gamma);
+    HV(&c, p->thr);
+    cqb_sha256_final(&c, sig);
+}
+
+/* ------------------------------------------------ inner computations ---- */
+
+/* Replicates rep0 .. rep0+n-1 of a plan on the opened backend (or the CPU,
+ * where the single process would have used it). */
+static cqb_status inner_eval(const cqb_backend *b, uint32_t kind, const void *plan, uint64_t rep0, size_t n,
+                             double *out, cqb_error *err)
+{
+    if (n == 0) return CQB_OK;
+    if (kind == CLI_PLAN_SB) {
+        if (g_inner.run) return g_inner.run(b, (const cqb_plan *)plan, (uint32_t)rep0, n, out, err);
+        return cqb_plan_run_cpu((const cqb_plan *)plan, (uint32_t)rep0, n, out, b->threads, err);
+    }
+    if (kind == CLI_PLAN_NULL) {
+        if (g_inner.null_eval) return g_inner.null_eval(b, (const cqb_null_plan *)plan, (uint32_t)rep0, n, out, err);
+        return cqb_null_run_cpu((const cqb_null_plan *)plan, (uint32_t)rep0, n, out, b->threads, err);
+    }
+    const cqb_wplan *wp = (const cqb_wplan *)plan;
+    if (g_inner.wavelet_eval) {
+        cqb_error qe = {CQB_OK, ""};
+        if (g_inner.wavelet_eval(b, wp, 0, 0, NULL, &qe) == CQB_OK)
+            return g_inner.wavelet_eval(b, wp, (uint32_t)rep0, n, out, err);
+    }
+    return cqb_wplan_eval_cpu(wp, (uint32_t)rep0, n, out, wp->spec->threads, err);
+}
+
+/* ----------------------------------------------------------- shards ---- */
+
+typedef struct rec {
+    unsigned char sig[32];
+    uint32_t kind;
+    uint64_t nstat;
+    uint64_t lo, hi;  /* this shard's range for the plan */
+    uint64_t end;     /* one past the largest replicate asked for */
+    double *buf;      /* rows lo .. lo + cap */
+    unsigned char *have;
+    size_t cap;
+} rec;
+static rec *g_rec;
+static size_t g_nrec, g_caprec;
+
+static rec *rec_find(const unsigned char sig[32], uint32_t kind, uint64_t nstat)
+{
+    for (size_t i = 0; i < g_nrec; ++i)
+        if (!memcmp(g_rec[i].sig, sig, 32)) return &g_rec[i];
+    if (g_nrec == g_caprec) {
+        size_t nc = g_caprec ? 2 * g_caprec : 16;
+        rec *r = realloc(g_rec, nc * sizeof *r);
+        if (!r) return NULL;
+        g_rec = r;
+        g_caprec = nc;
+    }
+    rec *r = &g_rec[g_nrec++];
+    memset(r, 0, sizeof *r);
+    memcpy(r->sig, sig, 32);
+    r->kind = kind;
+    r->nstat = nstat;
+    cli_shard_range(g_B, g_shard_i, g_shard_n, &r->lo, &r->hi);
+    return r;
+}
+
+static cqb_status shard_call(const cqb_backend *b, uint32_t kind, const void *plan, const unsigned char sig[32],
+                             uint64_t nstat, uint32_t rep0, size_t nrep, double *out, cqb_error *err)
+{
+    rec *r = rec_find(sig, kind, nstat);
+    if (!r) return cqb_error_set(err, CQB_ENOMEM, "out of memory for the shard's replicates");
+    /* replicates of other shards are zeros here: this process's own results
+     * are never shown, only the part file is */
+    memset(out, 0, nrep * nstat * sizeof *out);
+    const uint64_t a = rep0 > r->lo ? rep0 : r->lo;
+    const uint64_t e = (uint64_t)rep0 + nrep;
+    const uint64_t z = e < r->hi ? e : r->hi;
+    if (e > r->end) r->end = e;
+    if (a >= z) return CQB_OK;
+    double *dst = out + (a - rep0) * nstat;
+    cqb_status st = inner_eval(b, kind, plan, a, (size_t)(z - a), dst, err);
+    if (st != CQB_OK) return st;
+    const size_t need = (size_t)(z - r->lo);
+    if (need > r->cap) {
+        size_t nc = r->cap ? r->cap : 1024;
+        while (nc < need) nc *= 2;
+        double *nb = realloc(r->buf, nc * nstat * sizeof *nb);
+        if (!nb) return cqb_error_set(err, CQB_ENOMEM, "out of memory for the shard's replicates");
+        r->buf = nb;
+        unsigned char *nh = realloc(r->have, nc);
+        if (!nh) return cqb_error_set(err, CQB_ENOMEM, "out of memory for the shard's replicates");
+        memset(nh + r->cap, 0, nc - r->cap);
+        r->have = nh;
+        r->cap = nc;
+    }
+    memcpy(r->buf + (a - r->lo) * nstat, dst, (size_t)(z - a) * nstat * sizeof *dst);
+    memset(r->have + (a - r->lo), 1, (size_t)(z - a));
+    return CQB_OK;
+}
+
+/* ------------------------------------------------------------- MPI ---- */
+
+#ifdef CQB_HAVE_MPI
+/* Test hook (tests/scale_mpi.sh): the rank named by CQB_TEST_KILL_RANK dies
+ * at its first backend call, as a crashed node would. */
+static void maybe_die(void)
+{
+    const char *k = getenv("CQB_TEST_KILL_RANK");
+    if (k && *k && atoi(k) == g_rank) raise(SIGKILL);
+}
+
+static cqb_status mpi_call(const cqb_backend *b, uint32_t kind, const void *plan, uint64_t nstat, uint32_t rep0,
+                           size_t nrep, double *out, cqb_error *err)
+{
+    maybe_die();
+    /* MPI counts are ints: split calls whose values would not fit */
+    const size_t maxrows = (size_t)(INT_MAX / 2) / (nstat ? nstat : 1);
+    if (nrep > maxrows && maxrows > 0) {
+        cqb_status st = mpi_call(b, kind, plan, nstat, rep0, maxrows, out, err);
+        if (st != CQB_OK) return st;
+        return mpi_call(b, kind, plan, nstat, rep0 + (uint32_t)maxrows, nrep - maxrows, out + maxrows * nstat, err);
+    }
+    int *cnt = malloc(2 * (size_t)g_size * sizeof *cnt);
+    if (!cnt) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+    int *dis = cnt + g_size;
+    for (int r = 0; r < g_size; ++r) {
+        size_t a = nrep * (size_t)r / (size_t)g_size, z = nrep * (size_t)(r + 1) / (size_t)g_size;
+        cnt[r] = (int)((z - a) * nstat);
+        dis[r] = (int)(a * nstat);
+    }
+    const size_t mine = nrep * (size_t)g_rank / (size_t)g_size;
+    const size_t nmine = nrep * (size_t)(g_rank + 1) / (size_t)g_size - mine;
+    cqb_status st = inner_eval(b, kind, plan, (uint64_t)rep0 + mine, nmine, out + mine * nstat, err);
+    /* every rank learns whether any failed before anyone waits for values */
+    int bad = st != CQB_OK, anybad = 0;
+    MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (anybad) {
+        free(cnt);
+        if (st != CQB_OK) return st;
+        return cqb_error_set(err, CQB_EBACKEND, "another MPI rank failed (its message is above)");
+    }
+    int rc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, out, cnt, dis, MPI_DOUBLE, MPI_COMM_WORLD);
+    free(cnt);
+    if (rc != MPI_SUCCESS) return cqb_error_set(err, CQB_EBACKEND, "MPI_Allgatherv failed (error %d)", rc);
+    return CQB_OK;
+}
+#endif
+
+/* -------------------------------------------------------- the wrap ---- */
+
+static cqb_status dispatch(const cqb_backend *b, uint32_t kind, const void *plan, uint64_t nstat, uint32_t rep0,
+                           size_t nrep, double *out, cqb_error *err)
+{
+    if (nrep == 0) return CQB_OK;
+    unsigned char sig[32];
+    if (g_mode == CLI_SCALE_SHARD || g_mode == CLI_SCALE_REPLAY) {
+        if (kind == CLI_PLAN_SB) sig_sb((const cqb_plan *)plan, sig);
+        else if (kind == CLI_PLAN_NULL) sig_null((const cqb_null_plan *)plan, sig);
+        else sig_wav((const cqb_wplan *)plan, sig);
+    }
+    if (g_mode == CLI_SCALE_SHARD) return shard_call(b, kind, plan, sig, nstat, rep0, nrep, out, err);
+    if (g_mode == CLI_SCALE_REPLAY) {
+        char msg[CQB_ERROR_MAX];
+        if (g_replay.serve(g_replay.ctx, sig, kind, nstat, rep0, nrep, out, msg, sizeof msg))
+            return cqb_error_set(err, CQB_EDATA, "%s", msg);
+        return CQB_OK;
+    }
+#ifdef CQB_HAVE_MPI
+    if (g_mode == CLI_SCALE_MPI) return mpi_call(b, kind, plan, nstat, rep0, nrep, out, err);
+#endif
+    return inner_eval(b, kind, plan, rep0, nrep, out, err);
+}
+
+static cqb_status w_run(const cqb_backend *b, const cqb_plan *plan, uint32_t rep0, size_t nrep, double *out,
+                        cqb_error *err)
+{
+    return dispatch(b, CLI_PLAN_SB, plan, plan->nstat, rep0, nrep, out, err);
+}
+
+static cqb_status w_null(const cqb_backend *b, const cqb_null_plan *plan, uint32_t rep0, size_t nrep, double *out,
+                         cqb_error *err)
+{
+    return dispatch(b, CLI_PLAN_NULL, plan, plan->nstat, rep0, nrep, out, err);
+}
+
+static cqb_status w_wav(const cqb_backend *b, const cqb_wplan *plan, uint32_t rep0, size_t nrep, double *out,
+                        cqb_error *err)
+{
+    if (nrep == 0 && !out) return CQB_OK; /* covers every plan: the CPU is the fallback */
+    return dispatch(b, CLI_PLAN_WAVELET, plan, plan->ncell, rep0, nrep, out, err);
+}
+
+void cli_scale_wrap(cqb_backend *be, uint64_t B)
+{
+    if (g_mode == CLI_SCALE_NONE || cli_check_only) return;
+    if (!g_B_set || g_mode != CLI_SCALE_SHARD) {
+        g_B = B;
+        g_B_set = 1;
+    }
+    g_inner = *be;
+    be->run = w_run;
+    be->null_eval = w_null;
+    be->wavelet_eval = w_wav;
+    /* the host reduces the values (the same code as the single process) */
+    be->reduce = NULL;
+}
+
+/* ---------------------------------------------------- argv handling ---- */
+
+/* Options that do not change any result and may differ between shards. */
+static int exec_only(const char *arg, int *takes_value)
+{
+    static const char *const names[] = {"--backend", "--threads", "--progress", "--json", "--csv", "--mem-limit"};
+    *takes_value = 1;
+    if (!strcmp(arg, "--quiet")) {
+        *takes_value = 0;
+        return 1;
+    }
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; ++i) {
+        size_t l = strlen(names[i]);
+        if (!strncmp(arg, names[i], l)) {
+            if (arg[l] == 0) return 1;
+            if (arg[l] == '=') {
+                *takes_value = 0;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* SHA-256 of the command and its result-relevant options, and of the data
+ * files (--data) they read. */
+static void hash_options(int argc, char **argv)
+{
+    cqb_sha256_ctx c, d;
+    cqb_sha256_init(&c);
+    cqb_sha256_init(&d);
+    for (int i = 0; i < argc; ++i) {
+        int tv = 0;
+        if (i > 0 && exec_only(argv[i], &tv)) {
+            if (tv) ++i;
+            continue;
+        }
+        cqb_sha256_update(&c, argv[i], strlen(argv[i]) + 1);
+        const char *data = NULL;
+        if (!strcmp(argv[i], "--data") && i + 1 < argc) data = argv[i + 1];
+        else if (!strncmp(argv[i], "--data=", 7)) data = argv[i] + 7;
+        if (data) {
+            char hex[CQB_SHA256_HEX_SIZE];
+            cqb_error e = {CQB_OK, ""};
+            if (cqb_sha256_file(data, hex, &e) == CQB_OK) cqb_sha256_update(&d, hex, 64);
+        }
+    }
+    unsigned char dg[32];
+    cqb_sha256_final(&c, dg);
+    cqb_sha256_hex(dg, g_opt_hash);
+    cqb_sha256_final(&d, dg);
+    cqb_sha256_hex(dg, g_data_hash);
+}
+
+int cli_scale_data_hash(int argc, char **argv, char out[CQB_SHA256_HEX_SIZE])
+{
+    hash_options(argc, argv);
+    memcpy(out, g_data_hash, CQB_SHA256_HEX_SIZE);
+    return 0;
+}
+
+static int splittable(const char *cmd)
+{
+    return !strcmp(cmd, "cq") || !strcmp(cmd, "wmc") || !strcmp(cmd, "wmcc") || !strcmp(cmd, "wlmc") ||
+           !strcmp(cmd, "wlmcc");
+}
+
+static int parse_shard(const char *s, uint32_t *i, uint32_t *n)
+{
+    char *e1 = NULL, *e2 = NULL;
+    if (!s || !*s || *s == '-' || *s == '+') return -1;
+    errno = 0;
+    unsigned long a = strtoul(s, &e1, 10);
+    if (e1 == s || *e1 != '/' || errno) return -1;
+    const char *t = e1 + 1;
+    if (!*t || *t == '-' || *t == '+') return -1;
+    unsigned long b = strtoul(t, &e2, 10);
+    if (e2 == t || *e2 || errno) return -1;
+    if (a > 1000000 || b > 1000000) return -1;
+    *i = (uint32_t)a;
+    *n = (uint32_t)b;
+    return 0;
+}
+
+#ifdef CQB_HAVE_MPI
+static void on_term_mpi(int sig)
+{
+    /* a peer died and mpirun is ending the job while this rank may wait in a
+     * collective: remove the temporary outputs now, never leave a partial one */
+    cli_cleanup_now();
+    _exit(128 + sig);
+}
+
+/* One GPU per rank: the local rank picks an entry of CUDA_VISIBLE_DEVICES,
+ * or a device of /dev/nvidiaN when it is unset. */
+static void pick_gpu(int local)
+{
+    const char *v = getenv("CUDA_VISIBLE_DEVICES");
+    char buf[256];
+    if (v && *v) {
+        int n = 1;
+        for (const char *p = v; *p; ++p) n += *p == ',';
+        if (n < 2) return;
+        int want = local % n, k = 0;
+        const char *p = v;
+        while (k < want) {
+            p = strchr(p, ',') + 1;
+            ++k;
+        }
+        size_t l = strcspn(p, ",");
+        if (l >= sizeof buf) return;
+        memcpy(buf, p, l);
+        buf[l] = 0;
+        setenv("CUDA_VISIBLE_DEVICES", buf, 1);
+        return;
+    }
+    int n = 0;
+    for (int d = 0; d < 64; ++d) {
+        snprintf(buf, sizeof buf, "/dev/nvidia%d", d);
+        if (access(buf, F_OK) == 0) ++n;
+    }
+    if (n < 1) return;
+    snprintf(buf, sizeof buf, "%d", local % n);
+    setenv("CUDA_VISIBLE_DEVICES", buf, 1);
+}
+
+static int launched_by_mpi(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
+}
+#endif
+
+static int copy_argv(int argc, char **argv)
+{
+    g_argv_copy = calloc((size_t)argc + 1, sizeof *g_argv_copy);
+    if (!g_argv_copy) return -1;
+    for (int i = 0; i < argc; ++i)
+        if (!(g_argv_copy[i] = strdup(argv[i]))) return -1;
+    g_argc_copy = argc;
+    return 0;
+}
+
+int cli_scale_take(int *argc, char ***argvp)
+{
+    char **argv = *argvp;
+    const char *cmd = argv[0];
+    const char *shard = NULL;
+    int w = 1, has_out = 0;
+    for (int r = 1; r < *argc; ++r) {
+        if (!strcmp(argv[r], "--")) {
+            while (r < *argc) argv[w++] = argv[r++];
+            break;
+        }
+        const char **slot = NULL;
+        const char *val = NULL;
+        if (!strcmp(argv[r], "--shard") || !strcmp(argv[r], "--part")) {
+            slot = argv[r][2] == 's' ? &shard : &g_part_path;
+            if (r + 1 >= *argc) {
+                fprintf(stderr, "cqboot %s: option '%s' needs a value (see 'cqboot %s --help')\n", cmd, argv[r], cmd);
+                return 2;
+            }
+            val = argv[++r];
+        } else if (!strncmp(argv[r], "--shard=", 8)) {
+            slot = &shard;
+            val = argv[r] + 8;
+        } else if (!strncmp(argv[r], "--part=", 7)) {
+            slot = &g_part_path;
+            val = argv[r] + 7;
+        } else {
+            if (!strcmp(argv[r], "--json") || !strcmp(argv[r], "--csv") || !strncmp(argv[r], "--json=", 7) ||
+                !strncmp(argv[r], "--csv=", 6))
+                has_out = 1;
+            argv[w++] = argv[r];
+            continue;
+        }
+        *slot = val;
+    }
+    argv[w] = NULL;
+    *argc = w;
+    for (int r = 1; r < *argc; ++r)
+        if (!strcmp(argv[r], "--help") || !strcmp(argv[r], "-h")) return 0; /* help only: no part, no MPI */
+    if (shard || g_part_path) {
+        if (!shard) return cli_usage_error(cmd, "--part needs --shard I/N");
+        if (!g_part_path) return cli_usage_error(cmd, "--shard needs --part FILE (the shard's partial results)");
+        if (!splittable(cmd))
+            return cli_usage_error(cmd, "--shard: not offered by cqboot %s (cq, wmc, wmcc, wlmc and wlmcc are)", cmd);
+        if (parse_shard(shard, &g_shard_i, &g_shard_n))
+            return cli_usage_error(cmd, "--shard: '%s' is not I/N (shard I of N, 1 <= I <= N)", shard);
+        if (g_shard_n < 1) return cli_usage_error(cmd, "--shard %s: N must be at least 1", shard);
+        if (g_shard_i < 1 || g_shard_i > g_shard_n)
+            return cli_usage_error(cmd, "--shard %s: I must be in 1..%u", shard, g_shard_n);
+        if (has_out)
+            return cli_usage_error(cmd, "--shard writes only its part file; give --json/--csv to cqboot merge");
+        if (copy_argv(*argc, argv)) return cli_oom(cmd);
+        hash_options(*argc, argv);
+        {
+            const char *in[] = {NULL}, *in_opt[] = {"--data"}, *out[] = {g_part_path}, *out_opt[] = {"--part"};
+            for (int i = 1; i + 1 < *argc; ++i)
+                if (!strcmp(argv[i], "--data")) in[0] = argv[i + 1];
+            int rc = cli_check_outputs(cmd, in, in_opt, 1, out, out_opt, 1);
+            if (rc) return rc;
+        }
+        cqb_error err = {CQB_OK, ""};
+        if (cli_out_open(&g_part, g_part_path, "--part", &err) != CQB_OK) return cli_fail(cmd, &err);
+        g_part_open = 1;
+        g_mode = CLI_SCALE_SHARD;
+        g_silent = 1;
+    }
+#ifdef CQB_HAVE_MPI
+    if (launched_by_mpi()) {
+        int prov = 0;
+        if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &prov) != MPI_SUCCESS) {
+            fprintf(stderr, "cqboot %s: MPI_Init failed\n", cmd);
+            return 4;
+        }
+        g_mpi_on = 1;
+        MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+        MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+        MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+        MPI_Comm node;
+        int local = 0;
+        if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+            MPI_Comm_rank(node, &local);
+            MPI_Comm_free(&node);
+        }
+        if (g_size > 1) {
+            if (g_mode == CLI_SCALE_SHARD)
+                return cli_usage_error(cmd, "--shard: not under mpirun with %d ranks (the ranks already split the work)",
+                                       g_size);
+            if (!splittable(cmd))
+                return cli_usage_error(cmd, "under MPI with %d ranks: cqboot %s is not split across ranks (cq, wmc, "
+                                            "wmcc, wlmc and wlmcc are); run it with one rank", g_size, cmd);
+            pick_gpu(local);
+            g_mode = CLI_SCALE_MPI;
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_handler = on_term_mpi;
+            sigemptyset(&sa.sa_mask);
+            sigaction(SIGTERM, &sa, NULL);
+            if (g_rank > 0) {
+                /* only rank 0 writes results and talks */
+                static char **nargv;
+                nargv = calloc((size_t)*argc + 4, sizeof *nargv);
+                if (!nargv) return cli_oom(cmd);
+                nargv[0] = argv[0];
+                int k = 1;
+                for (int r = 1; r < *argc; ++r) {
+                    int tv = 0;
+                    if (exec_only(argv[r], &tv) && (!strncmp(argv[r], "--json", 6) || !strncmp(argv[r], "--csv", 5))) {
+                        if (tv) ++r;
+                        continue;
+                    }
+                    nargv[k++] = argv[r];
+                }
+                nargv[k++] = (char *)"--progress";
+                nargv[k++] = (char *)"none";
+                nargv[k++] = (char *)"--quiet";
+                nargv[k] = NULL;
+                *argc = k;
+                *argvp = nargv;
+                g_silent = 1;
+            }
+        }
+    }
+#endif
+    return 0;
+}
+
+/* ------------------------------------------------------- part files ---- */
+
+typedef struct hw {
+    FILE *f;
+    cqb_sha256_ctx c;
+    int bad;
+} hw;
+
+static void hw_put(hw *h, const void *p, size_t n)
+{
+    cqb_sha256_update(&h->c, p, n);
+    if (n && fwrite(p, 1, n, h->f) != n) h->bad = 1;
+}
+
+static void put_u32(hw *h, uint32_t v)
+{
+    unsigned char b[4];
+    for (int i = 0; i < 4; ++i) b[i] = (unsigned char)(v >> (8 * i));
+    hw_put(h, b, 4);
+}
+
+static void put_u64(hw *h, uint64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; ++i) b[i] = (unsigned char)(v >> (8 * i));
+    hw_put(h, b, 8);
+}
+
+static cqb_status write_part(cqb_error *err)
+{
+    cJSON *hd = cJSON_CreateObject();
+    cJSON_AddNumberToObject(hd, "format", CLI_PART_VERSION);
+    cJSON_AddStringToObject(hd, "version", CQB_VERSION);
+    cJSON_AddStringToObject(hd, "command", g_argv_copy[0]);
+    cJSON *av = cJSON_AddArrayToObject(hd, "argv");
+    for (int i = 0; i < g_argc_copy; ++i) cJSON_AddItemToArray(av, cJSON_CreateString(g_argv_copy[i]));
+    cJSON_AddStringToObject(hd, "options_sha256", g_opt_hash);
+    cJSON_AddStringToObject(hd, "data_sha256", g_data_hash);
+    cJSON_AddNumberToObject(hd, "shard", g_shard_i);
+    cJSON_AddNumberToObject(hd, "shards", g_shard_n);
+    char bbuf[32];
+    snprintf(bbuf, sizeof bbuf, "%llu", (unsigned long long)g_B);
+    cJSON_AddRawToObject(hd, "B", bbuf);
+    char *txt = cJSON_PrintUnformatted(hd);
+    cJSON_Delete(hd);
+    if (!txt) return cqb_error_set(err, CQB_ENOMEM, "out of memory writing the part file");
+    const uint32_t hlen = (uint32_t)strlen(txt);
+    hw h = {g_part.f, {{0}, 0, {0}, 0}, 0};
+    cqb_sha256_init(&h.c);
+    hw_put(&h, CLI_PART_MAGIC, 8);
+    put_u32(&h, CLI_PART_VERSION);
+    put_u32(&h, hlen);
+    hw_put(&h, txt, hlen);
+    free(txt);
+    put_u32(&h, (uint32_t)g_nrec);
+    put_u32(&h, 0);
+    uint64_t off = 8 + 4 + 4 + (uint64_t)hlen + 8 + (uint64_t)g_nrec * (32 + 8 + 4 * 8);
+    for (size_t i = 0; i < g_nrec; ++i) {
+        rec *r = &g_rec[i];
+        uint64_t top = r->end < r->hi ? r->end : r->hi;
+        uint64_t n = top > r->lo ? top - r->lo : 0;
+        for (uint64_t k = 0; k < n; ++k)
+            if (!r->have[k])
+                return cqb_error_set(err, CQB_EINTERNAL, "shard: replicate %llu of a plan was never computed",
+                                     (unsigned long long)(r->lo + k));
+        hw_put(&h, r->sig, 32);
+        put_u32(&h, r->kind);
+        put_u32(&h, 0);
+        put_u64(&h, r->nstat);
+        put_u64(&h, r->lo);
+        put_u64(&h, n);
+        put_u64(&h, off);
+        off += n * r->nstat * 8;
+    }
+    for (size_t i = 0; i < g_nrec && !h.bad; ++i) {
+        rec *r = &g_rec[i];
+        uint64_t top = r->end < r->hi ? r->end : r->hi;
+        uint64_t n = top > r->lo ? top - r->lo : 0;
+        const uint64_t nv = n * r->nstat;
+        unsigned char blk[8 * 1024];
+        size_t k = 0;
+        for (uint64_t j = 0; j < nv; ++j) {
+            uint64_t bits;
+            memcpy(&bits, &r->buf[j], 8);
+            for (int q = 0; q < 8; ++q) blk[k++] = (unsigned char)(bits >> (8 * q));
+            if (k == sizeof blk) {
+                hw_put(&h, blk, k);
+                k = 0;
+            }
+        }
+        hw_put(&h, blk, k);
+    }
+    unsigned char dg[32];
+    cqb_sha256_final(&h.c, dg);
+    if (fwrite(dg, 1, 32, h.f) != 32) h.bad = 1;
+    if (h.bad) return cqb_error_set(err, CQB_EIO, "%s: write error", g_part_path);
+    return CQB_OK;
+}
+
+int cli_scale_finish(int rc)
+{
+    if (g_mode == CLI_SCALE_SHARD && g_part_open) {
+        cqb_error err = {CQB_OK, ""};
+        if (rc == 0 && !cli_interrupted) {
+            cqb_status st = write_part(&err);
+            if (st == CQB_OK) st = cli_out_commit(&g_part, &err);
+            if (st != CQB_OK) rc = cli_fail(g_argv_copy[0], &err);
+        }
+        if (rc != 0 || cli_interrupted) cli_out_abort(&g_part);
+        g_part_open = 0;
+    }
+    for (size_t i = 0; i < g_nrec; ++i) {
+        free(g_rec[i].buf);
+        free(g_rec[i].have);
+    }
+    free(g_rec);
+    g_rec = NULL;
+    g_nrec = g_caprec = 0;
+    if (g_argv_copy) {
+        for (int i = 0; i < g_argc_copy; ++i) free(g_argv_copy[i]);
+        free(g_argv_copy);
+        g_argv_copy = NULL;
+    }
+#ifdef CQB_HAVE_MPI
+    if (g_mpi_on) {
+        if (rc != 0 && g_size > 1) {
+            fflush(stdout);
+            fflush(stderr);
+            MPI_Abort(MPI_COMM_WORLD, rc);
+        }
+        MPI_Finalize();
+        g_mpi_on = 0;
+    }
+#endif
+    return rc;
+}

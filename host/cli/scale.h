@@ -1,0 +1,79 @@
+/* scale.h — one analysis split across processes (docs/scale-out.md): shards
+ * (--shard I/N --part FILE, combined by `cqboot merge`) and MPI ranks
+ * (mpirun -n N cqboot ...). Private to the CLI.
+ *
+ * Both work below the analysis, at the backend (cqboot/backend.h): every
+ * resampling replicate is a pure function of (plan, replicate id), so a
+ * process that computes only some replicates of every plan and gets the
+ * others from its peers (MPI) or from part files (merge) feeds the single
+ * process's own reductions with the very same values, in the same order:
+ * counts, exact type-7 percentiles and every derived number come out
+ * byte-identical, without a second implementation of any reduction.
+ *
+ *   shard   computes replicates [B(I-1)/N, BI/N) of every plan (the last
+ *           shard also every replicate >= B of a plan with more, such as the
+ *           rotation null's shifts), zeros elsewhere, and writes them to the
+ *           part file; its own results are discarded (nothing on stdout);
+ *   replay  (cqboot merge) serves each plan's replicates from the parts;
+ *   mpi     each backend call's replicate range is split over the ranks and
+ *           the values are all-gathered; rank 0 writes the outputs.
+ */
+#ifndef CQBOOT_SCALE_H
+#define CQBOOT_SCALE_H
+
+#include <stdint.h>
+
+#include "cqboot/backend.h"
+
+typedef enum cli_scale_mode {
+    CLI_SCALE_NONE = 0,
+    CLI_SCALE_SHARD,
+    CLI_SCALE_REPLAY,
+    CLI_SCALE_MPI
+} cli_scale_mode;
+
+/*! cli_scale_take() : main(), before the subcommand: takes --shard I/N and
+ *  --part FILE out of argv (argv[0] is the command), checks them, opens the
+ *  part's temporary file, and joins MPI when the program was started by
+ *  mpirun/srun in an MPI build (non-root ranks lose --json/--csv and print
+ *  nothing). Returns 0 or an exit code after a one-line message. */
+int cli_scale_take(int *argc, char ***argv);
+
+/*! cli_scale_finish() : main(), after the subcommand returned rc: a shard
+ *  writes its part file (only when rc is 0); an MPI rank that failed aborts
+ *  the job. Returns the exit code. */
+int cli_scale_finish(int rc);
+
+/*! cli_scale_wrap() : a subcommand, right after opening its backend for an
+ *  analysis of B replicates: routes the backend's replicate computations
+ *  through the current mode (no-op without one, and in check-only mode). */
+void cli_scale_wrap(cqb_backend *be, uint64_t B);
+
+/*! cli_scale_silent() : 1 when this process must not print results (a shard,
+ *  a non-root MPI rank). */
+int cli_scale_silent(void);
+
+/* --- internal to host/cli/scale*.c and cmd_merge.c ----------------------- */
+
+/* Replicate range of shard I of N (1-based) over a replicate space of B: the
+ * last shard also owns everything >= B (hi = UINT64_MAX). */
+void cli_shard_range(uint64_t B, uint32_t I, uint32_t N, uint64_t *lo, uint64_t *hi);
+
+/* The replay source of cqboot merge: installed before the analysis reruns;
+ * serve() copies rows rep0 .. rep0+nrep-1 of the plan with signature sig
+ * (nstat values each) into out. */
+typedef struct cli_replay {
+    int (*serve)(void *ctx, const unsigned char sig[32], uint32_t kind, uint64_t nstat, uint64_t rep0, uint64_t nrep,
+                 double *out, char *msg, size_t msgsz);
+    void *ctx;
+} cli_replay;
+void cli_scale_set_replay(const cli_replay *r);
+/* The data hash (as in part files) of a command's argv (argv[0] = command). */
+int cli_scale_data_hash(int argc, char **argv, char out[65]);
+
+#define CLI_PART_MAGIC "CQBPART\n"
+#define CLI_PART_VERSION 1u
+/* plan kinds in part files */
+enum { CLI_PLAN_SB = 1, CLI_PLAN_NULL = 2, CLI_PLAN_WAVELET = 3 };
+
+#endif
