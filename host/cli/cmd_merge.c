@@ -322,8 +322,8 @@ int cmd_merge(int argc, char **argv)
         }
         free(seen);
         if (nmiss) {
-            cqb_error_set(&err, CQB_EDATA, "missing shard%s %s of %u (rerun them with --shard I/%u)", nmiss > 1 ? "s" : "",
-                          list, N, N);
+            cqb_error_set(&err, CQB_EDATA, "missing shard%s %s of %u (run %s with --shard I/%u)", nmiss > 1 ? "s" : "",
+                          list, N, nmiss > 1 ? "them" : "it", N);
             goto fail;
         }
     }

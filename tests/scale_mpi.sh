@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# scale_mpi.sh CQBOOT MPIRUN DATA_DIR — ctest test_scale_mpi (MPI builds):
+# `mpirun -n 1|2|3 cqboot cq|wlmc ...` (oversubscribed, root allowed) gives
+# JSON results, qtests, supq and wavelet levels byte-identical to the single
+# process; a rank that dies fails the job with no output file left; a
+# command that is not split is refused under several ranks.
+set -euo pipefail
+cqb=$1 mpirun=$2 data=$3
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mpi() { "$mpirun" --oversubscribe --allow-run-as-root "$@"; }
+# the computed members, from "results" (or "levels") up to "timing"
+region() { awk '/^\t"(results|levels)":/{on=1} /^\t"timing":/{on=0} on' "$1"; }
+fail=0
+check() { # name single mpi-json
+    if [ "$(region "$2" | wc -c)" -lt 200 ]; then echo "FAIL $1: no results in $2"; fail=1; return; fi
+    if cmp -s <(region "$2") <(region "$3"); then echo "ok   $1"; else echo "FAIL $1: $3 differs"; fail=1; fi
+}
+cq=(cq --data "$data/us_china_monthly.csv" --y GPRC_CHN --x IPB52300S --transform GPRC_CHN=logdiff
+    --transform IPB52300S=logdiff --alpha 0.05,0.5,0.95 --lags 1-4 --boot 600 --seed 5 --gridwide --quiet)
+"$cqb" "${cq[@]}" --threads 2 --json "$tmp/one.json"
+for n in 1 2 3; do
+    mpi -n "$n" "$cqb" "${cq[@]}" --threads 1 --json "$tmp/mpi$n.json"
+    check "cq, $n ranks" "$tmp/one.json" "$tmp/mpi$n.json"
+done
+wl=(wlmc --data "$data/us_china_monthly.csv" --cols IPB52300S,GPRC_CHN,GPR --levels 3 --M 24 --boot 120
+    --null bootstrap --quiet)
+"$cqb" "${wl[@]}" --json "$tmp/wone.json"
+mpi -n 3 "$cqb" "${wl[@]}" --threads 1 --json "$tmp/wmpi.json"
+check "wlmc, 3 ranks" "$tmp/wone.json" "$tmp/wmpi.json"
+
+# a rank dies at its first replicate: the job fails, no output is left
+rm -f "$tmp"/dead*
+rc=0
+CQB_TEST_KILL_RANK=1 mpi -x CQB_TEST_KILL_RANK -n 2 "$cqb" "${cq[@]}" --threads 1 --json "$tmp/dead.json" \
+    >"$tmp/dead.log" 2>&1 || rc=$?
+if [ "$rc" -ne 0 ] && ! ls "$tmp"/dead.json* >/dev/null 2>&1; then echo "ok   dying rank: exit $rc, no output"
+else echo "FAIL dying rank: exit $rc, files: $(ls "$tmp")"; fail=1; fi
+
+# not split: refused (exit 2) rather than run N times
+rc=0
+mpi -n 2 "$cqb" blocklen --data "$data/us_china_monthly.csv" --cols GPR >"$tmp/bl.log" 2>&1 || rc=$?
+if [ "$rc" -eq 2 ] && grep -q "not split across ranks" "$tmp/bl.log"; then echo "ok   blocklen refused"
+else echo "FAIL blocklen under 2 ranks: exit $rc"; fail=1; fi
+exit "$fail"

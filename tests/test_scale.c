@@ -1,0 +1,222 @@
+/* test_scale.c — shards and merge (docs/scale-out.md): `--shard I/N --part
+ * FILE` on every shard, then `cqboot merge`, gives JSON results, qtests,
+ * supq, windows and wavelet levels byte-identical to one process, and the
+ * CSV too; merge refuses mixed, missing, duplicate, truncated and corrupt
+ * parts with one line and exit 3; bad --shard values are usage errors. The
+ * MPI counterpart is tests/scale_mpi.sh (ctest test_scale_mpi, MPI builds). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char g_dir[] = "/tmp/cqb_scale_XXXXXX";
+
+static void setup(void) { cr_assert_not_null(mkdtemp(g_dir), "mkdtemp: %s", strerror(errno)); }
+
+static void teardown(void)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir); /* our own mkdtemp folder only */
+    cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(scale, .init = setup, .fini = teardown);
+
+/* Runs `cqboot ARGS` in the test's folder (relative outputs land there) with
+ * stdout and stderr to its file out; returns the exit status. */
+static int sh(const char *fmt, ...)
+{
+    char args[4096], cmd[5000];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s > '%s/out' 2>&1", g_dir, CQB_CLI, args, g_dir);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *slurp(const char *name)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", g_dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    cr_assert_not_null(s);
+    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
+    s[n] = 0;
+    fclose(f);
+    return s;
+}
+
+/* The top-level JSON members from "results" (or "levels") up to "timing":
+ * everything computed, nothing about the run. */
+static char *results_region(const char *name)
+{
+    char *s = slurp(name);
+    cr_assert_not_null(s, "%s missing", name);
+    char *a = strstr(s, "\n\t\"results\":");
+    if (!a) a = strstr(s, "\n\t\"levels\":");
+    cr_assert_not_null(a, "%s: no results", name);
+    char *z = strstr(a, "\n\t\"timing\":");
+    if (z) *z = 0;
+    char *r = strdup(a);
+    free(s);
+    return r;
+}
+
+static void expect_same_region(const char *x, const char *y)
+{
+    char *a = results_region(x), *b = results_region(y);
+    cr_expect(strlen(a) > 200, "%s: results too short", x);
+    cr_expect_str_eq(a, b, "%s and %s differ", x, y);
+    free(a);
+    free(b);
+}
+
+static void expect_same_file(const char *x, const char *y)
+{
+    char *a = slurp(x), *b = slurp(y);
+    cr_assert(a && b);
+    cr_expect_str_eq(a, b, "%s and %s differ", x, y);
+    free(a);
+    free(b);
+}
+
+static const char *const CQ =
+    "cq --data " CQB_DATA_DIR "/us_china_monthly.csv --y GPRC_CHN --x IPB52300S --transform GPRC_CHN=logdiff "
+    "--transform IPB52300S=logdiff --alpha 0.05,0.5,0.95 --lags 1-4 --boot 700 --seed 11 --quiet";
+
+/* the single process, N shards (each on another thread count), then merge */
+static void shard_and_merge(const char *args, int N, int csv)
+{
+    cr_assert_eq(sh("%s --threads 2 --json %s/one.json %s%s%s", args, g_dir, csv ? "--csv " : "", csv ? g_dir : "",
+                    csv ? "/one.csv" : ""),
+                 0);
+    char parts[2048] = "";
+    for (int i = N; i >= 1; --i) { /* any order */
+        cr_assert_eq(sh("%s --threads %d --shard %d/%d --part %s/p%d.part", args, 1 + i % 2, i, N, g_dir, i), 0,
+                     "shard %d/%d", i, N);
+        size_t l = strlen(parts);
+        snprintf(parts + l, sizeof parts - l, " %s/p%d.part", g_dir, i);
+    }
+    char *out = slurp("out");
+    cr_expect_str_eq(out, "", "a shard printed results");
+    free(out);
+    cr_assert_eq(sh("merge%s --json %s/merged.json %s%s%s", parts, g_dir, csv ? "--csv " : "", csv ? g_dir : "",
+                    csv ? "/merged.csv" : ""),
+                 0);
+    expect_same_region("one.json", "merged.json");
+    if (csv) expect_same_file("one.csv", "merged.csv");
+}
+
+Test(scale, cq_gridwide_three_shards_exact)
+{
+    char a[1024];
+    snprintf(a, sizeof a, "%s --gridwide", CQ);
+    shard_and_merge(a, 3, 1);
+}
+
+Test(scale, cq_partial_windows_sb_null_exact)
+{
+    char a[1024];
+    snprintf(a, sizeof a,
+             "cq --data " CQB_DATA_DIR "/us_china_monthly.csv --y GPRC_CHN --x IPB52300S --transform GPRC_CHN=logdiff "
+             "--transform IPB52300S=logdiff --control GPR:0.5 --alpha 0.1,0.9 --lags 1,3 --boot 300 --seed 3 "
+             "--window 150 --step 90 --quiet");
+    shard_and_merge(a, 2, 0);
+    snprintf(a, sizeof a,
+             "cq --data " CQB_DATA_DIR "/us_china_monthly.csv --y GPRC_CHN --x IPB52300S --null-scheme sb --independent-cells "
+             "--alpha 0.1,0.5 --lags 1-2 --boot 400 --quiet");
+    shard_and_merge(a, 4, 0);
+}
+
+Test(scale, cq_two_pass_selection_exact)
+{
+    /* 1 MiB for stored values: the exact two-pass selection runs */
+    shard_and_merge("cq --data " CQB_DATA_DIR "/us_china_monthly.csv --y GPRC_CHN --x IPB52300S --lags 1-3 --boot 9000 "
+                    "--mem-limit 1 --no-null --quiet",
+                    2, 0);
+}
+
+Test(scale, wavelet_nulls_exact)
+{
+    shard_and_merge("wlmc --data " CQB_DATA_DIR "/us_china_monthly.csv --cols IPB52300S,GPRC_CHN,GPR --transform GPR=logdiff "
+                    "--levels 3 --M 24 --boot 150 --null bootstrap --quiet",
+                    2, 0);
+    shard_and_merge("wmcc --data " CQB_DATA_DIR "/us_china_monthly.csv --cols IPB52300S,GPRC_CHN,GPR --levels 3 --boot 150 "
+                    "--null rotation --quiet",
+                    3, 0);
+}
+
+Test(scale, one_shard_and_rerun_are_identical)
+{
+    cr_assert_eq(sh("%s --shard 2/3 --part %s/a.part", CQ, g_dir), 0);
+    cr_assert_eq(sh("%s --shard 2/3 --part %s/b.part", CQ, g_dir), 0);
+    /* a shard rerun (another node, another time) writes the same bytes */
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cmp -s '%s/a.part' '%s/b.part'", g_dir, g_dir);
+    cr_expect_eq(system(cmd), 0);
+    cr_assert_eq(sh("%s --shard 1/1 --part %s/all.part", CQ, g_dir), 0);
+    cr_assert_eq(sh("%s --json %s/one.json", CQ, g_dir), 0);
+    cr_assert_eq(sh("merge %s/all.part --json %s/m.json", g_dir, g_dir), 0);
+    expect_same_region("one.json", "m.json");
+}
+
+/* exit status and the one line it printed */
+static void expect_refusal(int want, const char *needle, const char *fmt, const char *a1, const char *a2)
+{
+    char args[4096];
+    snprintf(args, sizeof args, fmt, a1, a2);
+    cr_expect_eq(sh("%s", args), want, "%s", args);
+    char *out = slurp("out");
+    cr_assert_not_null(out);
+    cr_expect_not_null(strstr(out, needle), "'%s' not in: %s", needle, out);
+    char *nl = strchr(out, '\n');
+    cr_expect(nl && nl[1] == 0, "not one line: %s", out);
+    free(out);
+}
+
+Test(scale, refusals)
+{
+    char d[600], p1[700], p2[700], p2s[700], tr[700], fl[700], m[700];
+    snprintf(d, sizeof d, "%s", g_dir);
+    snprintf(p1, sizeof p1, "%s/a1.part", d);
+    snprintf(p2, sizeof p2, "%s/a2.part", d);
+    snprintf(p2s, sizeof p2s, "%s/b2.part", d);
+    snprintf(tr, sizeof tr, "%s/t.part", d);
+    snprintf(fl, sizeof fl, "%s/f.part", d);
+    snprintf(m, sizeof m, "%s/m.json", d);
+    expect_refusal(2, "--shard 3/2: I must be in 1..2", "%s --shard 3/2 --part %s", CQ, p1);
+    expect_refusal(2, "--shard 0/0: N must be at least 1", "%s --shard 0/0 --part %s", CQ, p1);
+    expect_refusal(2, "is not I/N", "%s --shard 1/x --part %s", CQ, p1);
+    expect_refusal(2, "needs --part", "%s --shard 1/2%s", CQ, "");
+    expect_refusal(2, "give --json/--csv to cqboot merge", "%s --json x.json --shard 1/2 --part %s", CQ, p1);
+    struct stat sb;
+    cr_expect_neq(stat(p1, &sb), 0, "a refused shard left a part file");
+    cr_assert_eq(sh("%s --shard 1/2 --part %s", CQ, p1), 0);
+    cr_assert_eq(sh("%s --shard 2/2 --part %s", CQ, p2), 0);
+    cr_assert_eq(sh("%s --seed 12 --shard 2/2 --part %s", CQ, p2s), 0);
+    expect_refusal(3, "different options (or seed)", "merge %s %s --json m.json", p1, p2s);
+    expect_refusal(3, "missing shard 2 of 2", "merge %s --json m.json%s", p1, "");
+    expect_refusal(3, "shard 1/2 given twice", "merge %s %s --json m.json", p1, p1);
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "head -c 2500 '%s' > '%s' && cp '%s' '%s' && printf 'Z' | dd of='%s' bs=1 seek=3000 "
+             "conv=notrunc 2>/dev/null", p2, tr, p2, fl, fl);
+    cr_assert_eq(system(cmd), 0);
+    expect_refusal(3, "truncated or corrupt part file", "merge %s %s --json m.json", p1, tr);
+    expect_refusal(3, "truncated or corrupt part file", "merge %s %s --json m.json", p1, fl);
+    expect_refusal(2, "no part files given", "merge --json m.json%s%s", "", "");
+    cr_expect_neq(stat(m, &sb), 0, "a refused merge left an output");
+    cr_expect_eq(sh("merge %s %s --json %s", p1, p2, m), 0);
+    cr_expect_eq(stat(m, &sb), 0);
+}
