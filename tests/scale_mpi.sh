@@ -29,6 +29,14 @@ wl=(wlmc --data "$data/us_china_monthly.csv" --cols IPB52300S,GPRC_CHN,GPR --lev
 mpi -n 3 "$cqb" "${wl[@]}" --threads 1 --json "$tmp/wmpi.json"
 check "wlmc, 3 ranks" "$tmp/wone.json" "$tmp/wmpi.json"
 
+# many pairs: the ranks split the pairs
+pr=(cq --data "$data/us_china_monthly.csv" --series GPRC_CHN,IPB52300S,GPR --pairs all --alpha 0.1,0.5 --lags 1-2
+    --boot 150 --quiet)
+"$cqb" "${pr[@]}" --json "$tmp/pone.json" --csv "$tmp/pone.csv"
+mpi -n 2 "$cqb" "${pr[@]}" --threads 1 --json "$tmp/pmpi.json" --csv "$tmp/pmpi.csv"
+check "cq --pairs all, 2 ranks" "$tmp/pone.json" "$tmp/pmpi.json"
+if cmp -s "$tmp/pone.csv" "$tmp/pmpi.csv"; then echo "ok   pairs CSV, 2 ranks"; else echo "FAIL pairs CSV"; fail=1; fi
+
 # a rank dies at its first replicate: the job fails, no output is left
 rm -f "$tmp"/dead*
 rc=0

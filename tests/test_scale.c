@@ -220,3 +220,48 @@ Test(scale, refusals)
     cr_expect_eq(sh("merge %s %s --json %s", p1, p2, m), 0);
     cr_expect_eq(stat(m, &sb), 0);
 }
+
+/* --pairs: the long table equals each pair's own run, shards over pairs and
+ * merge give the same bytes, a FILE lists pairs */
+Test(scale, pairs_all_and_file)
+{
+    const char *P = "cq --data " CQB_DATA_DIR "/us_china_monthly.csv --series GPRC_CHN,IPB52300S,GPR "
+                    "--transform GPRC_CHN=logdiff --transform IPB52300S=logdiff --transform GPR=logdiff "
+                    "--alpha 0.1,0.5 --lags 1-2 --boot 150 --quiet";
+    cr_assert_eq(sh("%s --pairs all --json one.json --csv one.csv", P), 0);
+    for (int i = 1; i <= 4; ++i) cr_assert_eq(sh("%s --pairs all --shard %d/4 --part p%d.part", P, i, i), 0);
+    cr_assert_eq(sh("merge p1.part p2.part p3.part p4.part --json m.json --csv m.csv"), 0);
+    expect_same_region("one.json", "m.json");
+    expect_same_file("one.csv", "m.csv");
+    /* 6 directed pairs x 2 x 2 x 2 cells + the header */
+    char *csv = slurp("one.csv");
+    size_t lines = 0;
+    for (char *c = csv; *c; ++c) lines += *c == '\n';
+    cr_expect_eq(lines, 1 + 6 * 8);
+    cr_expect_eq(strncmp(csv, "y,x,alpha_y,", 12), 0);
+    free(csv);
+    /* the pair IPB52300S <- GPR equals its own cq run, row for row */
+    cr_assert_eq(sh("cq --data " CQB_DATA_DIR "/us_china_monthly.csv --y IPB52300S --x GPR "
+                    "--transform GPRC_CHN=logdiff --transform IPB52300S=logdiff --transform GPR=logdiff "
+                    "--alpha 0.1,0.5 --lags 1-2 --boot 150 --quiet --csv plain.csv"),
+                 0);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && grep '^IPB52300S,GPR,' one.csv | cut -d, -f3- > a.txt && tail -n +2 plain.csv > b.txt && "
+             "cmp -s a.txt b.txt",
+             g_dir);
+    cr_expect_eq(system(cmd), 0, "the pair's rows differ from its own run");
+    /* a list */
+    snprintf(cmd, sizeof cmd, "printf '# two pairs\\ny,x\\nGPR,GPRC_CHN\\nIPB52300S , GPR\\n' > '%s/pairs.txt'", g_dir);
+    cr_assert_eq(system(cmd), 0);
+    cr_assert_eq(sh("%s --pairs pairs.txt --csv two.csv", P), 0);
+    csv = slurp("two.csv");
+    cr_expect_not_null(strstr(csv, "\nGPR,GPRC_CHN,0.1,0.1,1,"));
+    cr_expect_not_null(strstr(csv, "\nIPB52300S,GPR,0.5,0.5,2,"));
+    cr_expect_null(strstr(csv, "\nGPRC_CHN,"));
+    free(csv);
+    snprintf(cmd, sizeof cmd, "printf 'GPR,GPR\\n' > '%s/bad.txt'", g_dir);
+    cr_assert_eq(system(cmd), 0);
+    expect_refusal(3, "y and x are the same series", "%s --pairs bad.txt --csv x.csv%s", P, "");
+    expect_refusal(2, "go together", "%s%s --pairs all --json x.json", "cq --data " CQB_DATA_DIR "/us_china_monthly.csv", "");
+}

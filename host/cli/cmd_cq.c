@@ -91,6 +91,13 @@ static const char *const CQ_HELP3 =
     "                      Benjamini-Hochberg adjusted p-values for every cell;\n"
     "                      with the calibrated test also from the null values\n"
     "                      (p_null_rw, p_null_holm, p_null_bh, supq p_null_*)\n"
+    "Many pairs (docs/scale-out.md; instead of --y/--x):\n"
+    "  --series A,B,...    the series\n"
+    "  --pairs all|FILE    every directed pair of --series, or the Y,X lines of\n"
+    "                      FILE: one long table with y and x columns\n"
+    "Scale-out (docs/scale-out.md): --shard I/N --part FILE computes shard I of\n"
+    "N into FILE (cqboot merge combines the parts); under mpirun the ranks\n"
+    "split the replicates (the pairs with --pairs) themselves.\n"
     "  --mem-limit MIB     memory for stored replicates before the exact\n"
     "                      two-pass selection is used (default 256)\n"
     "Conditional quantiles (quantile regression; Q tests and controls not offered):\n"
@@ -790,6 +797,8 @@ static cqb_status run_cqreg(const cq_args *a, const cli_data *d, size_t first_re
 int cmd_cq(int argc, char **argv)
 {
     double t_start = cli_now();
+    for (int i = 1; i < argc; ++i) /* many pairs: pairs.c runs this command per pair */
+        if (!strncmp(argv[i], "--pairs", 7) || !strncmp(argv[i], "--series", 8)) return cli_pairs_run(argc, argv);
     cq_args a;
     int rc = parse_args(&a, argc, argv);
     if (rc) {

@@ -217,6 +217,18 @@ static int serve(void *vctx, const unsigned char sig[32], uint32_t kind, uint64_
     return 0;
 }
 
+/* pair parts (--pairs) list the same pairs */
+static int same_pairs(const cJSON *a, const cJSON *b)
+{
+    const cJSON *pa = cJSON_GetObjectItemCaseSensitive(a, "pairs"), *pb = cJSON_GetObjectItemCaseSensitive(b, "pairs");
+    if (!pa || !pb) return !pa && !pb;
+    static const char *const k[] = {"y", "x", "series", "csv"};
+    for (int i = 0; i < 4; ++i)
+        if (!cJSON_Compare(cJSON_GetObjectItemCaseSensitive(pa, k[i]), cJSON_GetObjectItemCaseSensitive(pb, k[i]), 1))
+            return 0;
+    return 1;
+}
+
 static int merge_fail(const cqb_error *err) { return cli_fail("merge", err); }
 
 int cmd_merge(int argc, char **argv)
@@ -279,6 +291,7 @@ int cmd_merge(int argc, char **argv)
                            : strcmp(pi->data_hash, p0->data_hash) ? "different data"
                            : pi->shards != p0->shards             ? "a different shard count"
                            : pi->B != p0->B                       ? "a different replicate count"
+                           : !same_pairs(p0->hd, pi->hd)          ? "different pair lists"
                                                                   : NULL;
         if (what) {
             cqb_error_set(&err, CQB_EDATA, "%s and %s are parts of different runs: %s", p0->path, pi->path, what);
@@ -326,6 +339,18 @@ int cmd_merge(int argc, char **argv)
                           list, N, nmiss > 1 ? "them" : "it", N);
             goto fail;
         }
+    }
+    /* pairs: each part holds its pairs' results; assembled in pair order */
+    if (cJSON_GetObjectItemCaseSensitive(p0->hd, "pairs")) {
+        cJSON **hds = malloc((size_t)np * sizeof *hds);
+        if (!hds) {
+            cqb_error_set(&err, CQB_ENOMEM, "out of memory");
+            goto fail;
+        }
+        for (int i = 0; i < np; ++i) hds[i] = m.p[i].hd;
+        rc = cli_pairs_merge(hds, (size_t)np, json, csv);
+        free(hds);
+        goto done;
     }
     /* the analysis again, with the parts as the replicates' source */
     {

@@ -40,6 +40,9 @@ static cli_replay g_replay;
 static int g_rank, g_size = 1, g_mpi_on;
 /* the backend as opened, before the wrap (its ctx pointers stay in place) */
 static cqb_backend g_inner;
+/* pairs mode: the pairs are split, not the replicates; the shard's pairs */
+static int g_pairs;
+static cJSON *g_pairs_hd;
 
 int cli_scale_silent(void) { return g_silent; }
 
@@ -356,7 +359,7 @@ static cqb_status w_wav(const cqb_backend *b, const cqb_wplan *plan, uint32_t re
 
 void cli_scale_wrap(cqb_backend *be, uint64_t B)
 {
-    if (g_mode == CLI_SCALE_NONE || cli_check_only) return;
+    if (g_mode == CLI_SCALE_NONE || cli_check_only || g_pairs) return;
     if (!g_B_set || g_mode != CLI_SCALE_SHARD) {
         g_B = B;
         g_B_set = 1;
@@ -680,6 +683,10 @@ static cqb_status write_part(cqb_error *err)
     char bbuf[32];
     snprintf(bbuf, sizeof bbuf, "%llu", (unsigned long long)g_B);
     cJSON_AddRawToObject(hd, "B", bbuf);
+    if (g_pairs_hd) {
+        cJSON_AddItemToObject(hd, "pairs", g_pairs_hd);
+        g_pairs_hd = NULL;
+    }
     char *txt = cJSON_PrintUnformatted(hd);
     cJSON_Delete(hd);
     if (!txt) return cqb_error_set(err, CQB_ENOMEM, "out of memory writing the part file");
@@ -736,6 +743,121 @@ static cqb_status write_part(cqb_error *err)
     return CQB_OK;
 }
 
+int cli_scale_pairs_share(uint32_t *k, uint32_t *n)
+{
+    g_pairs = 1;
+    *k = 0;
+    *n = 1;
+    if (g_mode == CLI_SCALE_SHARD) {
+        *k = g_shard_i - 1;
+        *n = g_shard_n;
+    } else if (g_mode == CLI_SCALE_MPI) {
+        *k = (uint32_t)g_rank;
+        *n = (uint32_t)g_size;
+    }
+    return (int)g_mode;
+}
+
+static cJSON *str_array(char **v, size_t n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t i = 0; i < n; ++i) cJSON_AddItemToArray(a, cJSON_CreateString(v[i]));
+    return a;
+}
+
+/* {"index": p, "json": ..., "csv": ...} for the pairs this process ran */
+static cJSON *own_pairs(size_t n, char **json, char **csv)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (size_t p = 0; p < n; ++p) {
+        if (!json[p]) continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "index", (double)p);
+        cJSON_AddStringToObject(o, "json", json[p]);
+        if (csv[p]) cJSON_AddStringToObject(o, "csv", csv[p]);
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
+int cli_scale_pairs_keep(size_t n, char **y, char **x, char **json, char **csv, char **series, size_t ns, int has_json,
+                         int has_csv)
+{
+    (void)has_json;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddItemToObject(o, "y", str_array(y, n));
+    cJSON_AddItemToObject(o, "x", str_array(x, n));
+    cJSON_AddItemToObject(o, "series", str_array(series, ns));
+    cJSON_AddBoolToObject(o, "csv", has_csv);
+    cJSON_AddItemToObject(o, "results", own_pairs(n, json, csv));
+    cJSON_Delete(g_pairs_hd);
+    g_pairs_hd = o;
+    return 0;
+}
+
+int cli_scale_pairs_collect(size_t n, char **json, char **csv)
+{
+#ifdef CQB_HAVE_MPI
+    if (g_mode != CLI_SCALE_MPI) return 0;
+    cJSON *mine = own_pairs(n, json, csv);
+    char *txt = cJSON_PrintUnformatted(mine);
+    cJSON_Delete(mine);
+    if (!txt) return cli_oom("cq");
+    size_t len = strlen(txt);
+    if (len > (size_t)INT_MAX / 2) {
+        free(txt);
+        cqb_error e = {CQB_OK, ""};
+        cqb_error_set(&e, CQB_ENOMEM, "a rank's pair results exceed 1 GiB; use more ranks or shards");
+        return cli_fail("cq", &e);
+    }
+    int l = (int)len;
+    int *lens = g_rank == 0 ? calloc((size_t)g_size * 2, sizeof *lens) : NULL;
+    if (g_rank == 0 && !lens) MPI_Abort(MPI_COMM_WORLD, 5);
+    MPI_Gather(&l, 1, MPI_INT, lens, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    char *all = NULL;
+    int *dis = lens ? lens + g_size : NULL;
+    if (g_rank == 0) {
+        size_t tot = 0;
+        for (int r = 0; r < g_size; ++r) {
+            dis[r] = (int)tot;
+            tot += (size_t)lens[r];
+        }
+        if (tot > (size_t)INT_MAX || !(all = malloc(tot + 1))) MPI_Abort(MPI_COMM_WORLD, 5);
+    }
+    MPI_Gatherv(txt, l, MPI_CHAR, all, lens, dis, MPI_CHAR, 0, MPI_COMM_WORLD);
+    free(txt);
+    int rc = 0;
+    if (g_rank == 0) {
+        for (int r = 1; r < g_size && !rc; ++r) {
+            char *piece = malloc((size_t)lens[r] + 1);
+            if (!piece) MPI_Abort(MPI_COMM_WORLD, 5);
+            memcpy(piece, all + dis[r], (size_t)lens[r]);
+            piece[lens[r]] = 0;
+            cJSON *arr = cJSON_Parse(piece);
+            free(piece);
+            for (cJSON *o = arr ? arr->child : NULL; o; o = o->next) {
+                const cJSON *ix = cJSON_GetObjectItemCaseSensitive(o, "index");
+                size_t p = cJSON_IsNumber(ix) ? (size_t)ix->valuedouble : n;
+                const char *j = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "json"));
+                const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, "csv"));
+                if (p >= n || !j || json[p]) continue;
+                json[p] = strdup(j);
+                csv[p] = c ? strdup(c) : NULL;
+            }
+            cJSON_Delete(arr);
+        }
+        free(all);
+        free(lens);
+    }
+    return rc;
+#else
+    (void)n;
+    (void)json;
+    (void)csv;
+    return 0;
+#endif
+}
+
 int cli_scale_finish(int rc)
 {
     if (g_mode == CLI_SCALE_SHARD && g_part_open) {
@@ -754,6 +876,8 @@ int cli_scale_finish(int rc)
     }
     free(g_rec);
     g_rec = NULL;
+    cJSON_Delete(g_pairs_hd);
+    g_pairs_hd = NULL;
     g_nrec = g_caprec = 0;
     if (g_argv_copy) {
         for (int i = 0; i < g_argc_copy; ++i) free(g_argv_copy[i]);

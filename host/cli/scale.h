@@ -71,6 +71,20 @@ void cli_scale_set_replay(const cli_replay *r);
 /* The data hash (as in part files) of a command's argv (argv[0] = command). */
 int cli_scale_data_hash(int argc, char **argv, char out[65]);
 
+/* --- pairs (pairs.c): cqboot cq --series A,B,... --pairs all|FILE --------- */
+#include <cjson/cJSON.h>
+int cli_pairs_run(int argc, char **argv);
+/* merge of pair parts: hd[k] is part k's header (its "pairs" member) */
+int cli_pairs_merge(cJSON *const *hd, size_t np, const char *json_out, const char *csv_out);
+/* This process's share of the pairs (pair p is ours when p % n == k); turns
+ * the replicate split off for the pairs' own analyses. Returns the mode. */
+int cli_scale_pairs_share(uint32_t *k, uint32_t *n);
+/* a shard keeps its pairs' result texts for its part file */
+int cli_scale_pairs_keep(size_t n, char **y, char **x, char **json, char **csv, char **series, size_t ns, int has_json,
+                         int has_csv);
+/* MPI: every rank's pair texts to rank 0 (json[p], csv[p] filled there) */
+int cli_scale_pairs_collect(size_t n, char **json, char **csv);
+
 #define CLI_PART_MAGIC "CQBPART\n"
 #define CLI_PART_VERSION 1u
 /* plan kinds in part files */
