@@ -2,7 +2,7 @@
 # scale_mpi.sh CQBOOT MPIRUN DATA_DIR — ctest test_scale_mpi (MPI builds):
 # `mpirun -n 1|2|3 cqboot cq|wlmc ...` (oversubscribed, root allowed) gives
 # JSON results, qtests, supq and wavelet levels byte-identical to the single
-# process; a rank that dies fails the job with no output file left; a
+# process (distributed two-pass selection, and the gather variant); a rank that dies fails the job with no output file left; a
 # command that is not split is refused under several ranks.
 set -euo pipefail
 cqb=$1 mpirun=$2 data=$3
@@ -23,6 +23,16 @@ for n in 1 2 3; do
     mpi -n "$n" "$cqb" "${cq[@]}" --threads 1 --json "$tmp/mpi$n.json"
     check "cq, $n ranks" "$tmp/one.json" "$tmp/mpi$n.json"
 done
+# the other reductions: every value gathered; pass-2 values recomputed
+CQB_MPI_REDUCE=gather mpi -x CQB_MPI_REDUCE -n 2 "$cqb" "${cq[@]}" --threads 1 --json "$tmp/mg.json"
+check "cq, 2 ranks, gather" "$tmp/one.json" "$tmp/mg.json"
+CQB_MPI_CACHE_MIB=0 mpi -x CQB_MPI_CACHE_MIB -n 3 "$cqb" "${cq[@]}" --threads 1 --json "$tmp/mc.json"
+check "cq, 3 ranks, no cache" "$tmp/one.json" "$tmp/mc.json"
+tp=(cq --data "$data/us_china_monthly.csv" --y GPRC_CHN --x IPB52300S --lags 1-3 --boot 9000 --mem-limit 1 --no-null
+    --quiet)
+"$cqb" "${tp[@]}" --json "$tmp/tone.json"
+mpi -n 2 "$cqb" "${tp[@]}" --threads 1 --json "$tmp/tmpi.json"
+check "cq two-pass, 2 ranks" "$tmp/tone.json" "$tmp/tmpi.json"
 wl=(wlmc --data "$data/us_china_monthly.csv" --cols IPB52300S,GPRC_CHN,GPR --levels 3 --M 24 --boot 120
     --null bootstrap --quiet)
 "$cqb" "${wl[@]}" --json "$tmp/wone.json"

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cqboot/cqreduce.h"
 #include "cqboot/hash.h"
 #include "cqboot/nullboot.h"
 #include "cqboot/version.h"
@@ -265,6 +267,47 @@ static cqb_status shard_call(const cqb_backend *b, uint32_t kind, const void *pl
     return CQB_OK;
 }
 
+/* A shard's reduction: its own results are discarded, so instead of
+ * reducing B values per statistic (mostly zeros) it only computes and
+ * records its replicate range of the plan, and reports no values (the
+ * backend's `reduce` entry, cqboot/backend.h). */
+static cqb_status shard_reduce(const cqb_backend *b, const cqb_plan *plan, cqb_reduce_io *io, cqb_error *err)
+{
+    const size_t nv = io->d->nvar, nbin = (size_t)CQB_QSEL_BINS + 2;
+    if (io->pass == 2) return CQB_OK; /* no target values: cap[] is all zero */
+    memset(io->pv_count, 0, nv * sizeof *io->pv_count);
+    memset(io->valid, 0, nv * sizeof *io->valid);
+    if (io->et_ref) {
+        memset(io->et_lo, 0, nv * sizeof *io->et_lo);
+        memset(io->et_hi, 0, nv * sizeof *io->et_hi);
+    }
+    memset(io->hist, 0, nv * nbin * sizeof *io->hist);
+    for (size_t j = 0; j < nv; ++j) cqb_qsel_range_hd(INFINITY, -INFINITY, &io->lo[j], &io->width[j]);
+    unsigned char sig[32];
+    sig_sb(plan, sig);
+    rec *r = rec_find(sig, CLI_PLAN_SB, plan->nstat);
+    if (!r) return cqb_error_set(err, CQB_ENOMEM, "out of memory for the shard's replicates");
+    const uint64_t lo = r->lo, hi = r->hi < io->B ? r->hi : io->B;
+    if (lo >= hi) {
+        if (io->B > r->end) r->end = io->B;
+        return CQB_OK;
+    }
+    size_t chunk = ((size_t)32 << 20) / (plan->nstat * sizeof(double) + 1);
+    if (chunk < 64) chunk = 64;
+    if (chunk > 8192) chunk = 8192;
+    double *st = malloc(chunk * plan->nstat * sizeof *st);
+    if (!st) return cqb_error_set(err, CQB_ENOMEM, "out of memory for a bootstrap chunk");
+    cqb_status rc = CQB_OK;
+    for (uint64_t c0 = lo; c0 < hi && rc == CQB_OK; c0 += chunk) {
+        const size_t nb = hi - c0 < chunk ? (size_t)(hi - c0) : chunk;
+        if (cli_interrupted) rc = cqb_error_set(err, CQB_EUSAGE, "interrupted");
+        else rc = shard_call(b, CLI_PLAN_SB, plan, sig, plan->nstat, (uint32_t)c0, nb, st, err);
+    }
+    if (io->B > r->end) r->end = io->B;
+    free(st);
+    return rc;
+}
+
 /* ------------------------------------------------------------- MPI ---- */
 
 #ifdef CQB_HAVE_MPI
@@ -309,6 +352,240 @@ static cqb_status mpi_call(const cqb_backend *b, uint32_t kind, const void *plan
     int rc = MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, out, cnt, dis, MPI_DOUBLE, MPI_COMM_WORLD);
     free(cnt);
     if (rc != MPI_SUCCESS) return cqb_error_set(err, CQB_EBACKEND, "MPI_Allgatherv failed (error %d)", rc);
+    return CQB_OK;
+}
+
+/* The distributed two-pass selection (the backend's `reduce` entry, driven
+ * by host/cq/cq_boot.c run_plan_reduce(); cqboot/backend.h): each rank
+ * derives the values of its own replicate range only. Pass 1: exceedance
+ * and finite counts and the per-statistic histograms are summed over the
+ * ranks (all-reduce), the histogram range coming from rank 0's first chunk
+ * (broadcast; any range gives the same exact selection). Pass 2: each rank
+ * keeps the values in the target bins, and only those are all-gathered.
+ * A rank keeps its pass-1 values for pass 2 when they fit in
+ * CQB_MPI_CACHE_MIB (default 512), else it computes them again. */
+static struct {
+    const cqb_plan *plan;
+    double *v; /* nv x nmine, var-major */
+    size_t nmine;
+} g_cache;
+
+static cqb_status mine_values(const cqb_backend *b, const cqb_plan *plan, const cqb_derive *d, size_t a, size_t n,
+                              double *st, double *v, size_t ldv, cqb_error *err)
+{
+    cqb_status rc = inner_eval(b, CLI_PLAN_SB, plan, a, n, st, err);
+    if (rc != CQB_OK) return rc;
+    for (size_t r = 0; r < n; ++r)
+        for (size_t g = 0; g < d->ngroup; ++g) cqb_derive_rep(d, g, st + r * plan->nstat, v + g * d->gsize * ldv + r, ldv);
+    return CQB_OK;
+}
+
+static cqb_status mpi_reduce(const cqb_backend *b, const cqb_plan *plan, cqb_reduce_io *io, cqb_error *err)
+{
+    maybe_die();
+    const cqb_derive *d = io->d;
+    const size_t nv = d->nvar, B = io->B, nbin = (size_t)CQB_QSEL_BINS + 2;
+    const size_t a = B * (size_t)g_rank / (size_t)g_size, nmine = B * (size_t)(g_rank + 1) / (size_t)g_size - a;
+    size_t chunk = ((size_t)32 << 20) / ((plan->nstat + nv + 1) * sizeof(double));
+    if (chunk < 64) chunk = 64;
+    if (chunk > 8192) chunk = 8192;
+    if (chunk > nmine) chunk = nmine ? nmine : 1;
+    double *st = malloc(chunk * plan->nstat * sizeof *st), *v = malloc(chunk * (nv ? nv : 1) * sizeof *v);
+    cqb_status rc = CQB_OK;
+    if (!st || !v) rc = cqb_error_set(err, CQB_ENOMEM, "out of memory for the bootstrap reduction");
+    if (io->pass == 1) {
+        const char *cm = getenv("CQB_MPI_CACHE_MIB");
+        const double cache_mib = cm && *cm ? atof(cm) : 512.0;
+        free(g_cache.v);
+        g_cache.v = NULL;
+        g_cache.plan = plan;
+        g_cache.nmine = nmine;
+        if ((double)nmine * (double)nv * 8.0 <= cache_mib * 1048576.0 && nmine * nv > 0)
+            g_cache.v = malloc(nmine * nv * sizeof *g_cache.v);
+        memset(io->pv_count, 0, nv * sizeof *io->pv_count);
+        memset(io->valid, 0, nv * sizeof *io->valid);
+        if (io->et_ref) {
+            memset(io->et_lo, 0, nv * sizeof *io->et_lo);
+            memset(io->et_hi, 0, nv * sizeof *io->et_hi);
+        }
+        memset(io->hist, 0, nv * nbin * sizeof *io->hist);
+        int ranged = 0;
+        if (g_rank != 0) ranged = -1; /* waits for rank 0's range below */
+        for (size_t c0 = 0; c0 < nmine || ranged <= 0; c0 += chunk) {
+            const size_t nb = c0 < nmine ? (nmine - c0 < chunk ? nmine - c0 : chunk) : 0;
+            if (rc == CQB_OK && nb) rc = mine_values(b, plan, d, a + c0, nb, st, v, nb, err);
+            if (ranged <= 0) {
+                /* the range: rank 0's first chunk, for every rank */
+                if (g_rank == 0)
+                    for (size_t j = 0; j < nv; ++j) {
+                        double mn = INFINITY, mx = -INFINITY;
+                        for (size_t r = 0; rc == CQB_OK && r < nb; ++r) {
+                            const double x = v[j * nb + r];
+                            if (isfinite(x)) {
+                                if (x < mn) mn = x;
+                                if (x > mx) mx = x;
+                            }
+                        }
+                        cqb_qsel_range_hd(mn, mx, &io->lo[j], &io->width[j]);
+                    }
+                MPI_Bcast(io->lo, (int)nv, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+                MPI_Bcast(io->width, (int)nv, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+                ranged = 1;
+            }
+            if (rc != CQB_OK || !nb) continue;
+            for (size_t j = 0; j < nv; ++j) {
+                const double *x = v + j * nb;
+                const double ref = io->pv_ref[j];
+                uint32_t *h = io->hist + j * nbin;
+                for (size_t r = 0; r < nb; ++r) {
+                    io->pv_count[j] += (io->pv_abs ? fabs(x[r]) : x[r]) >= ref;
+                    if (io->et_ref) {
+                        io->et_lo[j] += x[r] <= io->et_ref[j];
+                        io->et_hi[j] += x[r] >= io->et_ref[j];
+                    }
+                    if (!isfinite(x[r])) continue;
+                    ++io->valid[j];
+                    h[cqb_qsel_bin_hd(io->lo[j], io->width[j], x[r])]++;
+                }
+                if (g_cache.v) memcpy(g_cache.v + j * nmine + c0, x, nb * sizeof *x);
+            }
+        }
+    } else {
+        /* pass 2: this rank's values in the target bins */
+        size_t *lc = calloc(nv ? nv : 1, sizeof *lc), cap = 0, used = 0;
+        double *mine = NULL;
+        if (!lc) rc = cqb_error_set(err, CQB_ENOMEM, "out of memory for the bootstrap reduction");
+        /* two sweeps: count, then copy in var-major order */
+        for (int sweep = 0; sweep < 2 && rc == CQB_OK; ++sweep) {
+            if (sweep == 1) {
+                for (size_t j = 0; j < nv; ++j) cap += lc[j];
+                mine = malloc((cap ? cap : 1) * sizeof *mine);
+                if (!mine) {
+                    rc = cqb_error_set(err, CQB_ENOMEM, "out of memory for the collected bootstrap values");
+                    break;
+                }
+            }
+            size_t *pos = NULL;
+            if (sweep == 1) {
+                pos = calloc(nv ? nv : 1, sizeof *pos);
+                if (!pos) {
+                    rc = cqb_error_set(err, CQB_ENOMEM, "out of memory");
+                    break;
+                }
+                for (size_t j = 1; j < nv; ++j) pos[j] = pos[j - 1] + lc[j - 1];
+            }
+            for (size_t c0 = 0; c0 < nmine && rc == CQB_OK; c0 += chunk) {
+                const size_t nb = nmine - c0 < chunk ? nmine - c0 : chunk;
+                const double *vv;
+                size_t ld;
+                if (g_cache.v && g_cache.plan == plan) {
+                    vv = g_cache.v + c0;
+                    ld = nmine;
+                } else {
+                    if ((rc = mine_values(b, plan, d, a + c0, nb, st, v, nb, err)) != CQB_OK) break;
+                    vv = v;
+                    ld = nb;
+                }
+                for (size_t j = 0; j < nv; ++j) {
+                    const uint32_t *tb = io->tbin + j * CQB_QSEL_MAX_TARGETS;
+                    for (size_t r = 0; r < nb; ++r) {
+                        const double x = vv[j * ld + r];
+                        if (!isfinite(x)) continue;
+                        const uint32_t bin = cqb_qsel_bin_hd(io->lo[j], io->width[j], x);
+                        for (int t = 0; t < io->ntarget[j]; ++t)
+                            if (tb[t] == bin) {
+                                if (sweep == 0) ++lc[j];
+                                else mine[pos[j]++] = x;
+                                break;
+                            }
+                    }
+                }
+            }
+            free(pos);
+            used = cap;
+        }
+        /* every rank's counts, then the values (rank-major), then var-major */
+        int bad = rc != CQB_OK, anybad = 0;
+        MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+        if (!anybad) {
+            unsigned long long *all = malloc((size_t)g_size * (nv ? nv : 1) * sizeof *all);
+            unsigned long long *l64 = malloc((nv ? nv : 1) * sizeof *l64);
+            int *cnt = malloc(2 * (size_t)g_size * sizeof *cnt);
+            double *recv = NULL;
+            if (!all || !l64 || !cnt) rc = cqb_error_set(err, CQB_ENOMEM, "out of memory");
+            if (rc == CQB_OK) {
+                for (size_t j = 0; j < nv; ++j) l64[j] = lc[j];
+                MPI_Allgather(l64, (int)nv, MPI_UNSIGNED_LONG_LONG, all, (int)nv, MPI_UNSIGNED_LONG_LONG, MPI_COMM_WORLD);
+                size_t tot = 0;
+                for (int r = 0; r < g_size; ++r) {
+                    size_t sr = 0;
+                    for (size_t j = 0; j < nv; ++j) sr += (size_t)all[(size_t)r * nv + j];
+                    cnt[r] = (int)sr;
+                    cnt[g_size + r] = (int)tot;
+                    tot += sr;
+                }
+                recv = malloc((tot ? tot : 1) * sizeof *recv);
+                if (!recv || tot > (size_t)INT_MAX) {
+                    rc = cqb_error_set(err, CQB_ENOMEM, "too many collected bootstrap values (%zu)", tot);
+                    MPI_Abort(MPI_COMM_WORLD, 5);
+                }
+                MPI_Allgatherv(mine, (int)used, MPI_DOUBLE, recv, cnt, cnt + g_size, MPI_DOUBLE, MPI_COMM_WORLD);
+                size_t off = 0;
+                for (size_t j = 0; j < nv && rc == CQB_OK; ++j) {
+                    size_t got = 0;
+                    for (int r = 0; r < g_size; ++r) {
+                        size_t before = 0;
+                        for (size_t q = 0; q < j; ++q) before += (size_t)all[(size_t)r * nv + q];
+                        const size_t k = (size_t)all[(size_t)r * nv + j];
+                        memcpy(io->coll + off + got, recv + cnt[g_size + r] + before, k * sizeof *recv);
+                        got += k;
+                    }
+                    if (got != io->cap[j])
+                        rc = cqb_error_set(err, CQB_EINTERNAL, "MPI reduction: %zu values collected for statistic %zu, "
+                                                               "%zu expected", got, j, io->cap[j]);
+                    off += io->cap[j];
+                }
+            }
+            free(all);
+            free(l64);
+            free(cnt);
+            free(recv);
+        } else if (rc == CQB_OK) {
+            rc = cqb_error_set(err, CQB_EBACKEND, "another MPI rank failed (its message is above)");
+        }
+        free(lc);
+        free(mine);
+        free(g_cache.v);
+        g_cache.v = NULL;
+        g_cache.plan = NULL;
+        free(st);
+        free(v);
+        return rc;
+    }
+    free(st);
+    free(v);
+    /* pass 1: sum over the ranks (a failure anywhere stops every rank) */
+    int bad = rc != CQB_OK, anybad = 0;
+    MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+    if (anybad) {
+        free(g_cache.v);
+        g_cache.v = NULL;
+        return rc != CQB_OK ? rc : cqb_error_set(err, CQB_EBACKEND, "another MPI rank failed (its message is above)");
+    }
+    _Static_assert(sizeof(size_t) == sizeof(unsigned long long) || sizeof(size_t) == sizeof(unsigned long),
+                   "size_t counters");
+    MPI_Datatype szt = sizeof(size_t) == sizeof(unsigned long) ? MPI_UNSIGNED_LONG : MPI_UNSIGNED_LONG_LONG;
+    MPI_Allreduce(MPI_IN_PLACE, io->pv_count, (int)nv, szt, MPI_SUM, MPI_COMM_WORLD);
+    MPI_Allreduce(MPI_IN_PLACE, io->valid, (int)nv, szt, MPI_SUM, MPI_COMM_WORLD);
+    if (io->et_ref) {
+        MPI_Allreduce(MPI_IN_PLACE, io->et_lo, (int)nv, szt, MPI_SUM, MPI_COMM_WORLD);
+        MPI_Allreduce(MPI_IN_PLACE, io->et_hi, (int)nv, szt, MPI_SUM, MPI_COMM_WORLD);
+    }
+    /* histograms in slices (MPI counts are ints) */
+    const size_t nh = nv * nbin, step = (size_t)1 << 28;
+    for (size_t o = 0; o < nh; o += step)
+        MPI_Allreduce(MPI_IN_PLACE, io->hist + o, (int)(nh - o < step ? nh - o : step), MPI_UINT32_T, MPI_SUM,
+                      MPI_COMM_WORLD);
     return CQB_OK;
 }
 #endif
@@ -368,8 +645,15 @@ void cli_scale_wrap(cqb_backend *be, uint64_t B)
     be->run = w_run;
     be->null_eval = w_null;
     be->wavelet_eval = w_wav;
-    /* the host reduces the values (the same code as the single process) */
-    be->reduce = NULL;
+    /* the host reduces the values (the same code as the single process);
+     * MPI ranks reduce their own ranges and combine the counts, histograms
+     * and target-bin values (the distributed two-pass selection) unless
+     * CQB_MPI_REDUCE=gather asks for all values on every rank */
+    be->reduce = g_mode == CLI_SCALE_SHARD ? shard_reduce : NULL;
+#ifdef CQB_HAVE_MPI
+    const char *how = getenv("CQB_MPI_REDUCE");
+    if (g_mode == CLI_SCALE_MPI && !(how && !strcmp(how, "gather"))) be->reduce = mpi_reduce;
+#endif
 }
 
 /* ---------------------------------------------------- argv handling ---- */
