@@ -352,6 +352,7 @@ int cli_pairs_run(int argc, char **argv)
         rc = cli_usage_error("cq", "--series: at least two columns");
         goto out;
     }
+    if (cli_check_only == 1) goto out; /* options only: no file is read */
     if (!strcmp(pairs_arg, "all")) {
         for (size_t i = 0; i < ns && !rc; ++i)
             for (size_t j = 0; j < ns && !rc; ++j)
