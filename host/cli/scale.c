@@ -39,7 +39,10 @@ static int g_B_set;
 /* replay */
 static cli_replay g_replay;
 /* MPI */
-static int g_rank, g_size = 1, g_mpi_on;
+static int g_rank, g_size = 1;
+#ifdef CQB_HAVE_MPI
+static int g_mpi_on;
+#endif
 /* the backend as opened, before the wrap (its ctx pointers stay in place) */
 static cqb_backend g_inner;
 /* pairs mode: the pairs are split, not the replicates; the shard's pairs */
@@ -864,7 +867,17 @@ int cli_scale_take(int *argc, char ***argvp)
         g_mode = CLI_SCALE_SHARD;
         g_silent = 1;
     }
-#ifdef CQB_HAVE_MPI
+#ifndef CQB_HAVE_MPI
+    {
+        /* mpirun/srun over a build without MPI: every rank would run the
+         * whole job and write the same outputs */
+        const char *ws = getenv("OMPI_COMM_WORLD_SIZE");
+        if (!ws) ws = getenv("PMI_SIZE");
+        if (ws && atoi(ws) > 1)
+            return cli_usage_error(cmd, "started by mpirun with %d ranks, but this cqboot was built without MPI "
+                                        "(cmake -DCQB_MPI=ON; docs/scale-out.md)", atoi(ws));
+    }
+#else
     if (launched_by_mpi()) {
         int prov = 0;
         if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &prov) != MPI_SUCCESS) {
