@@ -2,7 +2,8 @@
 # scale_mpi.sh CQBOOT MPIRUN DATA_DIR — ctest test_scale_mpi (MPI builds):
 # `mpirun -n 1|2|3 cqboot cq|wlmc ...` (oversubscribed, root allowed) gives
 # JSON results, qtests, supq and wavelet levels byte-identical to the single
-# process (distributed two-pass selection, and the gather variant); a rank that dies fails the job with no output file left; a
+# process (distributed two-pass selection, and the gather variant), and so
+# are the analyses of `cqboot run`; a rank that dies fails the job with no output file left; a
 # command that is not split is refused under several ranks.
 set -euo pipefail
 cqb=$1 mpirun=$2 data=$3
@@ -46,6 +47,28 @@ pr=(cq --data "$data/us_china_monthly.csv" --series GPRC_CHN,IPB52300S,GPR --pai
 mpi -n 2 "$cqb" "${pr[@]}" --threads 1 --json "$tmp/pmpi.json" --csv "$tmp/pmpi.csv"
 check "cq --pairs all, 2 ranks" "$tmp/pone.json" "$tmp/pmpi.json"
 if cmp -s "$tmp/pone.csv" "$tmp/pmpi.csv"; then echo "ok   pairs CSV, 2 ranks"; else echo "FAIL pairs CSV"; fail=1; fi
+
+# cqboot run: each analysis split over the ranks; the other ranks write in
+# a private temporary folder (under TMPDIR), removed at the end
+cp "$data/us_china_monthly.csv" "$tmp/"
+cat >"$tmp/s.json" <<'EOF'
+{"name": "mini", "datasets": {"m": {"file": "us_china_monthly.csv",
+  "transforms": {"IPB52300S": "logdiff", "GPRC_CHN": "logdiff", "GPR": "logdiff"}}},
+ "defaults": {"seed": 5, "boot": 300},
+ "analyses": [
+  {"name": "bl", "kind": "blocklen", "dataset": "m", "cols": ["GPRC_CHN", "IPB52300S"], "lag": 1},
+  {"name": "cq1", "kind": "cq", "dataset": "m", "y": "GPRC_CHN", "x": "IPB52300S", "alpha": [0.1, 0.5],
+   "lags": "1-3", "gridwide": true},
+  {"name": "wl", "kind": "wlmc", "dataset": "m", "cols": ["IPB52300S", "GPRC_CHN", "GPR"], "levels": 3, "M": 24,
+   "boot": 100, "null": "bootstrap"}]}
+EOF
+mkdir -p "$tmp/t"
+(cd "$tmp" && "$cqb" run s.json --out o1 --quiet &&
+    TMPDIR="$tmp/t" mpi -x TMPDIR -n 2 "$cqb" run s.json --out o2 --quiet --threads 1)
+ok=1
+for f in bl cq1 wl; do cmp -s "$tmp/o1/$f.csv" "$tmp/o2/$f.csv" || ok=0; done
+[ -z "$(ls -A "$tmp/t")" ] || ok=0
+if [ "$ok" = 1 ]; then echo "ok   run, 2 ranks"; else echo "FAIL run under 2 ranks: $(ls -A "$tmp/t")"; fail=1; fi
 
 # a rank dies at its first replicate: the job fails, no output is left
 rm -f "$tmp"/dead*

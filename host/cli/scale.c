@@ -2,6 +2,7 @@
  * (scale.h, docs/scale-out.md). */
 #include "scale.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -40,6 +42,8 @@ static int g_B_set;
 static cli_replay g_replay;
 /* MPI */
 static int g_rank, g_size = 1;
+static int g_same_fail; /* every rank refused in cli_scale_take() */
+static char g_rank_dir[4096], g_rank_out[4200]; /* run on ranks > 0: a private --out */
 #ifdef CQB_HAVE_MPI
 static int g_mpi_on;
 #endif
@@ -895,12 +899,25 @@ int cli_scale_take(int *argc, char ***argvp)
             MPI_Comm_free(&node);
         }
         if (g_size > 1) {
+            char msg[256];
+            const int is_run = !strcmp(cmd, "run");
+            msg[0] = 0;
             if (g_mode == CLI_SCALE_SHARD)
-                return cli_usage_error(cmd, "--shard: not under mpirun with %d ranks (the ranks already split the work)",
-                                       g_size);
-            if (!splittable(cmd))
-                return cli_usage_error(cmd, "under MPI with %d ranks: cqboot %s is not split across ranks (cq, wmc, "
-                                            "wmcc, wlmc and wlmcc are); run it with one rank", g_size, cmd);
+                snprintf(msg, sizeof msg, "--shard: not under mpirun with %d ranks (the ranks already split the work)",
+                         g_size);
+            else if (!splittable(cmd) && !is_run)
+                snprintf(msg, sizeof msg, "under MPI with %d ranks: cqboot %s is not split across ranks (cq, wmc, "
+                                          "wmcc, wlmc, wlmcc and run are); run it with one rank", g_size, cmd);
+            for (int r = 1; is_run && r < *argc; ++r)
+                if (!strcmp(argv[r], "--resume"))
+                    snprintf(msg, sizeof msg, "--resume: not under MPI with %d ranks (ranks must run the same "
+                                              "analyses); run it with one rank", g_size);
+            if (msg[0]) {
+                /* every rank refuses alike: rank 0 says it, no abort needed */
+                g_same_fail = 1;
+                if (g_rank == 0) return cli_usage_error(cmd, "%s", msg);
+                return 2;
+            }
             pick_gpu(local);
             g_mode = CLI_SCALE_MPI;
             struct sigaction sa;
@@ -911,7 +928,7 @@ int cli_scale_take(int *argc, char ***argvp)
             if (g_rank > 0) {
                 /* only rank 0 writes results and talks */
                 static char **nargv;
-                nargv = calloc((size_t)*argc + 4, sizeof *nargv);
+                nargv = calloc((size_t)*argc + 6, sizeof *nargv);
                 if (!nargv) return cli_oom(cmd);
                 nargv[0] = argv[0];
                 int k = 1;
@@ -921,7 +938,27 @@ int cli_scale_take(int *argc, char ***argvp)
                         if (tv) ++r;
                         continue;
                     }
+                    if (is_run && (!strcmp(argv[r], "--out") || !strncmp(argv[r], "--out=", 6))) {
+                        if (argv[r][5] == 0) ++r;
+                        continue;
+                    }
                     nargv[k++] = argv[r];
+                }
+                if (is_run) {
+                    /* cqboot run writes a folder: the other ranks write theirs
+                     * in a private temporary folder, removed at the end */
+                    const char *td = getenv("TMPDIR");
+                    snprintf(g_rank_dir, sizeof g_rank_dir, "%s/cqboot-rank-XXXXXX",
+                             td && *td && strlen(td) < sizeof g_rank_dir - 40 ? td : "/tmp");
+                    if (!mkdtemp(g_rank_dir)) {
+                        g_rank_dir[0] = 0;
+                        cqb_error e = {CQB_OK, ""};
+                        cqb_error_set(&e, CQB_EIO, "cannot create a temporary folder: %s", strerror(errno));
+                        return cli_fail(cmd, &e);
+                    }
+                    snprintf(g_rank_out, sizeof g_rank_out, "%s/out", g_rank_dir);
+                    nargv[k++] = (char *)"--out";
+                    nargv[k++] = g_rank_out;
                 }
                 nargv[k++] = (char *)"--progress";
                 nargv[k++] = (char *)"none";
@@ -935,6 +972,30 @@ int cli_scale_take(int *argc, char ***argvp)
     }
 #endif
     return 0;
+}
+
+/* Removes a folder this process made (mkdtemp) and what it wrote in it;
+ * symbolic links are removed, never followed. */
+static void rm_tree(const char *path, int depth)
+{
+    struct stat sb;
+    if (depth > 32 || lstat(path, &sb)) return;
+    if (!S_ISDIR(sb.st_mode)) {
+        unlink(path);
+        return;
+    }
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        char sub[4400];
+        while ((e = readdir(d)) != NULL) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            if ((size_t)snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) >= sizeof sub) continue;
+            rm_tree(sub, depth + 1);
+        }
+        closedir(d);
+    }
+    rmdir(path);
 }
 
 /* ------------------------------------------------------- part files ---- */
@@ -1176,6 +1237,10 @@ int cli_scale_finish(int rc)
     cJSON_Delete(g_pairs_hd);
     g_pairs_hd = NULL;
     g_nrec = g_caprec = 0;
+    if (g_rank_dir[0]) {
+        rm_tree(g_rank_dir, 0);
+        g_rank_dir[0] = 0;
+    }
     if (g_argv_copy) {
         for (int i = 0; i < g_argc_copy; ++i) free(g_argv_copy[i]);
         free(g_argv_copy);
@@ -1183,7 +1248,7 @@ int cli_scale_finish(int rc)
     }
 #ifdef CQB_HAVE_MPI
     if (g_mpi_on) {
-        if (rc != 0 && g_size > 1) {
+        if (rc != 0 && g_size > 1 && !g_same_fail) {
             fflush(stdout);
             fflush(stderr);
             MPI_Abort(MPI_COMM_WORLD, rc);
