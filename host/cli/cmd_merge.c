@@ -93,7 +93,7 @@ static cqb_status part_open(part *pt, cqb_error *err)
         return cqb_error_set(err, CQB_EDATA, "%s: not a regular file", path);
     const uint64_t size = (uint64_t)sb.st_size;
     unsigned char h[16];
-    if (size < 16 + 8 + 32 || read_at(pt->fd, h, 16, 0) || memcmp(h, CLI_PART_MAGIC, 8))
+    if (size < 12 + 4 + 4 + 32 || read_at(pt->fd, h, 12, 0) || memcmp(h, CLI_PART_MAGIC, 8))
         return cqb_error_set(err, CQB_EDATA, "%s: not a cqboot part file (or truncated)", path);
     if (get_u32(h + 8) != CLI_PART_VERSION)
         return cqb_error_set(err, CQB_EDATA, "%s: part format %u, this cqboot reads format %u", path, get_u32(h + 8),
@@ -116,11 +116,15 @@ static cqb_status part_open(part *pt, cqb_error *err)
         if (read_at(pt->fd, want, 32, end) || memcmp(dg, want, 32))
             return cqb_error_set(err, CQB_EDATA, "%s: truncated or corrupt part file (checksum mismatch)", path);
     }
-    const uint32_t hlen = get_u32(h + 12);
-    if ((uint64_t)hlen + 16 + 8 + 32 > size) return cqb_error_set(err, CQB_EDATA, "%s: corrupt header", path);
+    /* the trailer: header, its length, the checksum */
+    unsigned char hl[4];
+    if (read_at(pt->fd, hl, 4, size - 36)) return cqb_error_set(err, CQB_EDATA, "%s: read error", path);
+    const uint32_t hlen = get_u32(hl);
+    if ((uint64_t)hlen + 12 + 4 + 4 + 32 > size) return cqb_error_set(err, CQB_EDATA, "%s: corrupt header", path);
+    const uint64_t hoff = size - 36 - hlen, rend = hoff - 4;
     char *txt = malloc((size_t)hlen + 1);
     if (!txt) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
-    if (read_at(pt->fd, txt, hlen, 16)) {
+    if (read_at(pt->fd, txt, hlen, hoff)) {
         free(txt);
         return cqb_error_set(err, CQB_EDATA, "%s: read error", path);
     }
@@ -143,29 +147,38 @@ static cqb_status part_open(part *pt, cqb_error *err)
     pt->B = NUM("B")->valuedouble;
 #undef STR
 #undef NUM
-    unsigned char t[8];
-    uint64_t off = 16 + (uint64_t)hlen;
-    if (read_at(pt->fd, t, 8, off)) return cqb_error_set(err, CQB_EDATA, "%s: corrupt plan table", path);
-    pt->ne = get_u32(t);
-    off += 8;
-    const uint64_t esz = 32 + 8 + 32;
-    if (off + (uint64_t)pt->ne * esz + 32 > size) return cqb_error_set(err, CQB_EDATA, "%s: corrupt plan table", path);
-    pt->e = calloc(pt->ne ? pt->ne : 1, sizeof *pt->e);
-    if (!pt->e) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
-    for (uint32_t i = 0; i < pt->ne; ++i, off += esz) {
-        unsigned char b[72];
-        if (read_at(pt->fd, b, sizeof b, off)) return cqb_error_set(err, CQB_EDATA, "%s: read error", path);
-        pentry *e = &pt->e[i];
-        memcpy(e->sig, b, 32);
-        e->kind = get_u32(b + 32);
+    /* the records: one index entry each (the values stay on disk) */
+    uint64_t off = 12;
+    uint32_t cap = 0;
+    for (;;) {
+        unsigned char b[64];
+        if (off + 4 > rend + 4 || read_at(pt->fd, b, 4, off))
+            return cqb_error_set(err, CQB_EDATA, "%s: corrupt record at byte %llu", path, (unsigned long long)off);
+        const uint32_t tag = get_u32(b);
+        if (tag == 0) {
+            if (off != rend)
+                return cqb_error_set(err, CQB_EDATA, "%s: corrupt record at byte %llu", path, (unsigned long long)off);
+            break;
+        }
+        if (tag != 'R' || off + 64 > rend || read_at(pt->fd, b, 64, off))
+            return cqb_error_set(err, CQB_EDATA, "%s: corrupt record at byte %llu", path, (unsigned long long)off);
+        if (pt->ne == cap) {
+            cap = cap ? 2 * cap : 64;
+            pentry *ne = realloc(pt->e, cap * sizeof *ne);
+            if (!ne) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+            pt->e = ne;
+        }
+        pentry *e = &pt->e[pt->ne];
+        e->kind = get_u32(b + 4);
+        memcpy(e->sig, b + 8, 32);
         e->nstat = get_u64(b + 40);
         e->lo = get_u64(b + 48);
         e->n = get_u64(b + 56);
-        e->off = get_u64(b + 64);
-        if (e->nstat && e->n > (size - 32) / 8 / e->nstat)
-            return cqb_error_set(err, CQB_EDATA, "%s: corrupt plan table", path);
-        if (e->off > size - 32 || e->n * e->nstat * 8 > size - 32 - e->off)
-            return cqb_error_set(err, CQB_EDATA, "%s: corrupt plan table", path);
+        e->off = off + 64;
+        if ((e->nstat && e->n > (rend - e->off) / 8 / e->nstat) || (!e->nstat && e->n))
+            return cqb_error_set(err, CQB_EDATA, "%s: corrupt record at byte %llu", path, (unsigned long long)off);
+        off = e->off + e->n * e->nstat * 8;
+        ++pt->ne;
     }
     return CQB_OK;
 }

@@ -207,14 +207,62 @@ static cqb_status inner_eval(const cqb_backend *b, uint32_t kind, const void *pl
 
 /* ----------------------------------------------------------- shards ---- */
 
+/* The part file is written as the shard computes (docs/scale-out.md, "Part
+ * files"): magic and format, then one record per run of new replicates
+ * ("R", plan kind, plan signature, statistics per replicate, first
+ * replicate, count, the values as little-endian IEEE doubles), an end tag,
+ * the JSON header, its length, and a SHA-256 of every byte before it. The
+ * shard holds only which of its replicates are written (a byte each). */
+typedef struct hw {
+    FILE *f;
+    cqb_sha256_ctx c;
+    int bad;
+} hw;
+static hw g_hw;
+
+static void hw_put(hw *h, const void *p, size_t n)
+{
+    cqb_sha256_update(&h->c, p, n);
+    if (n && fwrite(p, 1, n, h->f) != n) h->bad = 1;
+}
+
+static void put_u32(hw *h, uint32_t v)
+{
+    unsigned char b[4];
+    for (int i = 0; i < 4; ++i) b[i] = (unsigned char)(v >> (8 * i));
+    hw_put(h, b, 4);
+}
+
+static void put_u64(hw *h, uint64_t v)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; ++i) b[i] = (unsigned char)(v >> (8 * i));
+    hw_put(h, b, 8);
+}
+
+static void put_doubles(hw *h, const double *v, size_t n)
+{
+    unsigned char blk[8 * 1024];
+    size_t k = 0;
+    for (size_t j = 0; j < n; ++j) {
+        uint64_t bits;
+        memcpy(&bits, &v[j], 8);
+        for (int q = 0; q < 8; ++q) blk[k++] = (unsigned char)(bits >> (8 * q));
+        if (k == sizeof blk) {
+            hw_put(h, blk, k);
+            k = 0;
+        }
+    }
+    if (k) hw_put(h, blk, k);
+}
+
 typedef struct rec {
     unsigned char sig[32];
     uint32_t kind;
     uint64_t nstat;
     uint64_t lo, hi;  /* this shard's range for the plan */
     uint64_t end;     /* one past the largest replicate asked for */
-    double *buf;      /* rows lo .. lo + cap */
-    unsigned char *have;
+    unsigned char *have; /* rows lo .. lo + cap written */
     size_t cap;
 } rec;
 static rec *g_rec;
@@ -260,17 +308,74 @@ static cqb_status shard_call(const cqb_backend *b, uint32_t kind, const void *pl
     if (need > r->cap) {
         size_t nc = r->cap ? r->cap : 1024;
         while (nc < need) nc *= 2;
-        double *nb = realloc(r->buf, nc * nstat * sizeof *nb);
-        if (!nb) return cqb_error_set(err, CQB_ENOMEM, "out of memory for the shard's replicates");
-        r->buf = nb;
         unsigned char *nh = realloc(r->have, nc);
         if (!nh) return cqb_error_set(err, CQB_ENOMEM, "out of memory for the shard's replicates");
         memset(nh + r->cap, 0, nc - r->cap);
         r->have = nh;
         r->cap = nc;
     }
-    memcpy(r->buf + (a - r->lo) * nstat, dst, (size_t)(z - a) * nstat * sizeof *dst);
-    memset(r->have + (a - r->lo), 1, (size_t)(z - a));
+    /* the runs of replicates not yet written (a plan may be run twice) */
+    for (uint64_t k = a; k < z;) {
+        if (r->have[k - r->lo]) {
+            ++k;
+            continue;
+        }
+        uint64_t j = k;
+        while (j < z && !r->have[j - r->lo]) ++j;
+        put_u32(&g_hw, 'R');
+        put_u32(&g_hw, kind);
+        hw_put(&g_hw, sig, 32);
+        put_u64(&g_hw, nstat);
+        put_u64(&g_hw, k);
+        put_u64(&g_hw, j - k);
+        put_doubles(&g_hw, dst + (k - a) * nstat, (size_t)((j - k) * nstat));
+        memset(r->have + (k - r->lo), 1, (size_t)(j - k));
+        k = j;
+    }
+    if (g_hw.bad) return cqb_error_set(err, CQB_EIO, "%s: write error: %s", g_part_path, strerror(errno));
+    return CQB_OK;
+}
+
+static cqb_status write_part(cqb_error *err)
+{
+    for (size_t i = 0; i < g_nrec; ++i) {
+        const rec *r = &g_rec[i];
+        const uint64_t top = r->end < r->hi ? r->end : r->hi;
+        for (uint64_t k = r->lo; k < top; ++k)
+            if (!r->have[k - r->lo])
+                return cqb_error_set(err, CQB_EINTERNAL, "shard: replicate %llu of a plan was never computed",
+                                     (unsigned long long)k);
+    }
+    cJSON *hd = cJSON_CreateObject();
+    cJSON_AddNumberToObject(hd, "format", CLI_PART_VERSION);
+    cJSON_AddStringToObject(hd, "version", CQB_VERSION);
+    cJSON_AddStringToObject(hd, "command", g_argv_copy[0]);
+    cJSON *av = cJSON_AddArrayToObject(hd, "argv");
+    for (int i = 0; i < g_argc_copy; ++i) cJSON_AddItemToArray(av, cJSON_CreateString(g_argv_copy[i]));
+    cJSON_AddStringToObject(hd, "options_sha256", g_opt_hash);
+    cJSON_AddStringToObject(hd, "data_sha256", g_data_hash);
+    cJSON_AddNumberToObject(hd, "shard", g_shard_i);
+    cJSON_AddNumberToObject(hd, "shards", g_shard_n);
+    char bbuf[32];
+    snprintf(bbuf, sizeof bbuf, "%llu", (unsigned long long)g_B);
+    cJSON_AddRawToObject(hd, "B", bbuf);
+    cJSON_AddNumberToObject(hd, "plans", (double)g_nrec);
+    if (g_pairs_hd) {
+        cJSON_AddItemToObject(hd, "pairs", g_pairs_hd);
+        g_pairs_hd = NULL;
+    }
+    char *txt = cJSON_PrintUnformatted(hd);
+    cJSON_Delete(hd);
+    if (!txt) return cqb_error_set(err, CQB_ENOMEM, "out of memory writing the part file");
+    const uint32_t hlen = (uint32_t)strlen(txt);
+    put_u32(&g_hw, 0); /* end of the records */
+    hw_put(&g_hw, txt, hlen);
+    free(txt);
+    put_u32(&g_hw, hlen);
+    unsigned char dg[32];
+    cqb_sha256_final(&g_hw.c, dg);
+    if (fwrite(dg, 1, 32, g_hw.f) != 32) g_hw.bad = 1;
+    if (g_hw.bad) return cqb_error_set(err, CQB_EIO, "%s: write error", g_part_path);
     return CQB_OK;
 }
 
@@ -868,6 +973,11 @@ int cli_scale_take(int *argc, char ***argvp)
         cqb_error err = {CQB_OK, ""};
         if (cli_out_open(&g_part, g_part_path, "--part", &err) != CQB_OK) return cli_fail(cmd, &err);
         g_part_open = 1;
+        g_hw.f = g_part.f;
+        g_hw.bad = 0;
+        cqb_sha256_init(&g_hw.c);
+        hw_put(&g_hw, CLI_PART_MAGIC, 8);
+        put_u32(&g_hw, CLI_PART_VERSION);
         g_mode = CLI_SCALE_SHARD;
         g_silent = 1;
     }
@@ -998,109 +1108,6 @@ static void rm_tree(const char *path, int depth)
     rmdir(path);
 }
 
-/* ------------------------------------------------------- part files ---- */
-
-typedef struct hw {
-    FILE *f;
-    cqb_sha256_ctx c;
-    int bad;
-} hw;
-
-static void hw_put(hw *h, const void *p, size_t n)
-{
-    cqb_sha256_update(&h->c, p, n);
-    if (n && fwrite(p, 1, n, h->f) != n) h->bad = 1;
-}
-
-static void put_u32(hw *h, uint32_t v)
-{
-    unsigned char b[4];
-    for (int i = 0; i < 4; ++i) b[i] = (unsigned char)(v >> (8 * i));
-    hw_put(h, b, 4);
-}
-
-static void put_u64(hw *h, uint64_t v)
-{
-    unsigned char b[8];
-    for (int i = 0; i < 8; ++i) b[i] = (unsigned char)(v >> (8 * i));
-    hw_put(h, b, 8);
-}
-
-static cqb_status write_part(cqb_error *err)
-{
-    cJSON *hd = cJSON_CreateObject();
-    cJSON_AddNumberToObject(hd, "format", CLI_PART_VERSION);
-    cJSON_AddStringToObject(hd, "version", CQB_VERSION);
-    cJSON_AddStringToObject(hd, "command", g_argv_copy[0]);
-    cJSON *av = cJSON_AddArrayToObject(hd, "argv");
-    for (int i = 0; i < g_argc_copy; ++i) cJSON_AddItemToArray(av, cJSON_CreateString(g_argv_copy[i]));
-    cJSON_AddStringToObject(hd, "options_sha256", g_opt_hash);
-    cJSON_AddStringToObject(hd, "data_sha256", g_data_hash);
-    cJSON_AddNumberToObject(hd, "shard", g_shard_i);
-    cJSON_AddNumberToObject(hd, "shards", g_shard_n);
-    char bbuf[32];
-    snprintf(bbuf, sizeof bbuf, "%llu", (unsigned long long)g_B);
-    cJSON_AddRawToObject(hd, "B", bbuf);
-    if (g_pairs_hd) {
-        cJSON_AddItemToObject(hd, "pairs", g_pairs_hd);
-        g_pairs_hd = NULL;
-    }
-    char *txt = cJSON_PrintUnformatted(hd);
-    cJSON_Delete(hd);
-    if (!txt) return cqb_error_set(err, CQB_ENOMEM, "out of memory writing the part file");
-    const uint32_t hlen = (uint32_t)strlen(txt);
-    hw h = {g_part.f, {{0}, 0, {0}, 0}, 0};
-    cqb_sha256_init(&h.c);
-    hw_put(&h, CLI_PART_MAGIC, 8);
-    put_u32(&h, CLI_PART_VERSION);
-    put_u32(&h, hlen);
-    hw_put(&h, txt, hlen);
-    free(txt);
-    put_u32(&h, (uint32_t)g_nrec);
-    put_u32(&h, 0);
-    uint64_t off = 8 + 4 + 4 + (uint64_t)hlen + 8 + (uint64_t)g_nrec * (32 + 8 + 4 * 8);
-    for (size_t i = 0; i < g_nrec; ++i) {
-        rec *r = &g_rec[i];
-        uint64_t top = r->end < r->hi ? r->end : r->hi;
-        uint64_t n = top > r->lo ? top - r->lo : 0;
-        for (uint64_t k = 0; k < n; ++k)
-            if (!r->have[k])
-                return cqb_error_set(err, CQB_EINTERNAL, "shard: replicate %llu of a plan was never computed",
-                                     (unsigned long long)(r->lo + k));
-        hw_put(&h, r->sig, 32);
-        put_u32(&h, r->kind);
-        put_u32(&h, 0);
-        put_u64(&h, r->nstat);
-        put_u64(&h, r->lo);
-        put_u64(&h, n);
-        put_u64(&h, off);
-        off += n * r->nstat * 8;
-    }
-    for (size_t i = 0; i < g_nrec && !h.bad; ++i) {
-        rec *r = &g_rec[i];
-        uint64_t top = r->end < r->hi ? r->end : r->hi;
-        uint64_t n = top > r->lo ? top - r->lo : 0;
-        const uint64_t nv = n * r->nstat;
-        unsigned char blk[8 * 1024];
-        size_t k = 0;
-        for (uint64_t j = 0; j < nv; ++j) {
-            uint64_t bits;
-            memcpy(&bits, &r->buf[j], 8);
-            for (int q = 0; q < 8; ++q) blk[k++] = (unsigned char)(bits >> (8 * q));
-            if (k == sizeof blk) {
-                hw_put(&h, blk, k);
-                k = 0;
-            }
-        }
-        hw_put(&h, blk, k);
-    }
-    unsigned char dg[32];
-    cqb_sha256_final(&h.c, dg);
-    if (fwrite(dg, 1, 32, h.f) != 32) h.bad = 1;
-    if (h.bad) return cqb_error_set(err, CQB_EIO, "%s: write error", g_part_path);
-    return CQB_OK;
-}
-
 int cli_scale_pairs_share(uint32_t *k, uint32_t *n)
 {
     g_pairs = 1;
@@ -1228,10 +1235,7 @@ int cli_scale_finish(int rc)
         if (rc != 0 || cli_interrupted) cli_out_abort(&g_part);
         g_part_open = 0;
     }
-    for (size_t i = 0; i < g_nrec; ++i) {
-        free(g_rec[i].buf);
-        free(g_rec[i].have);
-    }
+    for (size_t i = 0; i < g_nrec; ++i) free(g_rec[i].have);
     free(g_rec);
     g_rec = NULL;
     cJSON_Delete(g_pairs_hd);
