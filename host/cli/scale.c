@@ -475,7 +475,7 @@ static cqb_status mpi_call(const cqb_backend *b, uint32_t kind, const void *plan
  * (broadcast; any range gives the same exact selection). Pass 2: each rank
  * keeps the values in the target bins, and only those are all-gathered.
  * A rank keeps its pass-1 values for pass 2 when they fit in
- * CQB_MPI_CACHE_MIB (default 512), else it computes them again. */
+ * CQB_MPI_CACHE_MIB (default 1024), else it computes them again. */
 static struct {
     const cqb_plan *plan;
     double *v; /* nv x nmine, var-major */
@@ -507,7 +507,7 @@ static cqb_status mpi_reduce(const cqb_backend *b, const cqb_plan *plan, cqb_red
     if (!st || !v) rc = cqb_error_set(err, CQB_ENOMEM, "out of memory for the bootstrap reduction");
     if (io->pass == 1) {
         const char *cm = getenv("CQB_MPI_CACHE_MIB");
-        const double cache_mib = cm && *cm ? atof(cm) : 512.0;
+        const double cache_mib = cm && *cm ? atof(cm) : 1024.0;
         free(g_cache.v);
         g_cache.v = NULL;
         g_cache.plan = plan;
