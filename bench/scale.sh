@@ -8,8 +8,10 @@
 #   PAIRS 20 synthetic series, all 380 directed pairs, 5 x 5 grid, lags 1-12,
 #         B = 1,000 (calibrated test on, as the CLI default): one process,
 #         mpirun -n 1 and -n 2.
+# W1_BOOT and PAIRS_BOOT override B (a quick check of the script).
 # Every variant's JSON results are checked byte-identical to the one-process
-# run. Prints one line per run (wall seconds) and the machine. Writes only in
+# run. Prints one line per run (wall and CPU seconds) and the machine; needs
+# /usr/bin/time and bc. Writes only in
 # a mktemp folder, removed at the end.
 set -euo pipefail
 cqb=${1:?usage: bench/scale.sh CQBOOT [MPIRUN]}
@@ -21,21 +23,22 @@ mpi() { "$mpirun" --oversubscribe --allow-run-as-root "$@"; }
 region() { awk '/^\t"(results|levels)":/{on=1} /^\t"timing":/{on=0} on' "$1"; }
 same() { cmp -s <(region "$1") <(region "$2") && echo same || echo DIFFERENT; }
 now() { date +%s.%N; }
-timed() { # label cmd...
-    local t0 t1; t0=$(now); "${@:2}" >/dev/null 2>"$tmp/err" || { cat "$tmp/err"; exit 1; }; t1=$(now)
-    printf '%-34s %8.2f s' "$1" "$(echo "$t1 - $t0" | bc -l)"
+timed() { # label cmd...: wall and CPU (user + system of the command and its children)
+    /usr/bin/time -f '%e %U %S' -o "$tmp/time" "${@:2}" >"$tmp/stdout" 2>"$tmp/err" || { cat "$tmp/err"; exit 1; }
+    read -r wall usr sys <"$tmp/time"
+    printf '%-34s %8.2f s wall %8.2f s CPU' "$1" "$wall" "$(echo "$usr + $sys" | bc -l)"
 }
 echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) CPUs," \
      "load $(cut -d' ' -f1-3 /proc/loadavg); $("$cqb" --version)"
 [ -n "$mpirun" ] && echo "mpi: $("$mpirun" --version 2>/dev/null | head -1)"
 
 w1=(cq --data "$here/data/us_china_monthly.csv" --y GPRC_CHN --x IPB52300S --transform GPRC_CHN=logdiff
-    --transform IPB52300S=logdiff --alpha 0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9 --lags 1-12 --boot 100000
+    --transform IPB52300S=logdiff --alpha 0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9 --lags 1-12 --boot "${W1_BOOT:-100000}"
     --gamma 0.1 --no-null --quiet --threads 1)
 timed "W1B one process, 1 thread" "$cqb" "${w1[@]}" --json "$tmp/w1.json"; echo
 if [ -n "$mpirun" ]; then
     for n in 1 2; do
-        timed "W1B mpirun -n $n, 1 thread/rank" mpi -n "$n" "$cqb" "${w1[@]}" --json "$tmp/w1m$n.json"
+        timed "W1B mpirun -n $n, 1 thread/rank" "$mpirun" --oversubscribe --allow-run-as-root -n "$n" "$cqb" "${w1[@]}" --json "$tmp/w1m$n.json"
         echo "   results $(same "$tmp/w1.json" "$tmp/w1m$n.json")"
     done
 fi
@@ -59,11 +62,11 @@ awk 'BEGIN { srand(1); T = 335; K = 20;
         printf "\n" } }' >"$tmp/s20.csv"
 series=$(head -1 "$tmp/s20.csv" | cut -d, -f2- )
 pairs=(cq --data "$tmp/s20.csv" --series "$series" --pairs all --alpha 0.05,0.1,0.5,0.9,0.95 --lags 1-12
-       --boot 1000 --quiet --threads 1)
+       --boot "${PAIRS_BOOT:-1000}" --quiet --threads 1)
 timed "PAIRS one process, 1 thread" "$cqb" "${pairs[@]}" --json "$tmp/p.json"; echo
 if [ -n "$mpirun" ]; then
     for n in 1 2; do
-        timed "PAIRS mpirun -n $n, 1 thread/rank" mpi -n "$n" "$cqb" "${pairs[@]}" --json "$tmp/pm$n.json"
+        timed "PAIRS mpirun -n $n, 1 thread/rank" "$mpirun" --oversubscribe --allow-run-as-root -n "$n" "$cqb" "${pairs[@]}" --json "$tmp/pm$n.json"
         echo "   results $(same "$tmp/p.json" "$tmp/pm$n.json")"
     done
 fi

@@ -172,7 +172,8 @@ static int dispatch(int argc, char **argv)
         return 0;
     }
     if (!strcmp(cmd, "--version")) {
-        printf("cqboot %s (CUDA backend: %s)\n", CQB_VERSION, cqb_backend_cuda_built() ? "built" : "not built");
+        printf("cqboot %s (CUDA backend: %s; MPI: %s)\n", CQB_VERSION, cqb_backend_cuda_built() ? "built" : "not built",
+               cli_scale_mpi_built() ? "built" : "not built");
         return 0;
     }
     /* Idle threads sleep rather than spin (cqboot/runtime.h): re-executes

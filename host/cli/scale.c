@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,6 +55,15 @@ static int g_pairs;
 static cJSON *g_pairs_hd;
 
 int cli_scale_silent(void) { return g_silent; }
+
+int cli_scale_mpi_built(void)
+{
+#ifdef CQB_HAVE_MPI
+    return 1;
+#else
+    return 0;
+#endif
+}
 
 void cli_scale_set_replay(const cli_replay *r)
 {
@@ -423,6 +433,24 @@ static cqb_status shard_reduce(const cqb_backend *b, const cqb_plan *plan, cqb_r
 /* ------------------------------------------------------------- MPI ---- */
 
 #ifdef CQB_HAVE_MPI
+/* Waits for every rank without spinning: Open MPI busy-polls inside
+ * blocking collectives, which takes a core from the ranks still working
+ * (oversubscribed nodes, uneven pair shares). Used before the collectives
+ * that may wait long. */
+static void idle_barrier(void)
+{
+    MPI_Request rq;
+    if (MPI_Ibarrier(MPI_COMM_WORLD, &rq) != MPI_SUCCESS) return;
+    int done = 0;
+    while (!done) {
+        MPI_Test(&rq, &done, MPI_STATUS_IGNORE);
+        if (!done) {
+            struct timespec ts = {0, 1000000}; /* 1 ms */
+            nanosleep(&ts, NULL);
+        }
+    }
+}
+
 /* Test hook (tests/scale_mpi.sh): the rank named by CQB_TEST_KILL_RANK dies
  * at its first backend call, as a crashed node would. */
 static void maybe_die(void)
@@ -617,6 +645,7 @@ static cqb_status mpi_reduce(const cqb_backend *b, const cqb_plan *plan, cqb_red
             used = cap;
         }
         /* every rank's counts, then the values (rank-major), then var-major */
+        idle_barrier();
         int bad = rc != CQB_OK, anybad = 0;
         MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
         if (!anybad) {
@@ -677,6 +706,7 @@ static cqb_status mpi_reduce(const cqb_backend *b, const cqb_plan *plan, cqb_red
     free(st);
     free(v);
     /* pass 1: sum over the ranks (a failure anywhere stops every rank) */
+    idle_barrier();
     int bad = rc != CQB_OK, anybad = 0;
     MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
     if (anybad) {
@@ -1176,6 +1206,7 @@ int cli_scale_pairs_collect(size_t n, char **json, char **csv)
         return cli_fail("cq", &e);
     }
     int l = (int)len;
+    idle_barrier();
     int *lens = g_rank == 0 ? calloc((size_t)g_size * 2, sizeof *lens) : NULL;
     if (g_rank == 0 && !lens) MPI_Abort(MPI_COMM_WORLD, 5);
     MPI_Gather(&l, 1, MPI_INT, lens, 1, MPI_INT, 0, MPI_COMM_WORLD);

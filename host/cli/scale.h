@@ -49,6 +49,9 @@ int cli_scale_finish(int rc);
  *  through the current mode (no-op without one, and in check-only mode). */
 void cli_scale_wrap(cqb_backend *be, uint64_t B);
 
+/*! cli_scale_mpi_built() : 1 if this cqboot was built with MPI (CQB_MPI). */
+int cli_scale_mpi_built(void);
+
 /*! cli_scale_silent() : 1 when this process must not print results (a shard,
  *  a non-root MPI rank). */
 int cli_scale_silent(void);
