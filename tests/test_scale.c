@@ -265,3 +265,22 @@ Test(scale, pairs_all_and_file)
     expect_refusal(3, "y and x are the same series", "%s --pairs bad.txt --csv x.csv%s", P, "");
     expect_refusal(2, "go together", "%s%s --pairs all --json x.json", "cq --data " CQB_DATA_DIR "/us_china_monthly.csv", "");
 }
+
+/* merge reads the data again: a changed data file is refused */
+Test(scale, merge_refuses_changed_data)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cp '%s/us_china_monthly.csv' '%s/d.csv'", CQB_DATA_DIR, g_dir);
+    cr_assert_eq(system(cmd), 0);
+    const char *A = "cq --data d.csv --y GPRC_CHN --x IPB52300S --alpha 0.5 --lags 1-2 --boot 200 --quiet";
+    cr_assert_eq(sh("%s --shard 1/2 --part a.part", A), 0);
+    cr_assert_eq(sh("%s --shard 2/2 --part b.part", A), 0);
+    cr_assert_eq(sh("merge a.part b.part --json ok.json"), 0);
+    snprintf(cmd, sizeof cmd, "printf '1996-01,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1\\n' >> '%s/d.csv'", g_dir);
+    cr_assert_eq(system(cmd), 0);
+    expect_refusal(3, "differs from the one the shards read", "merge a.part b.part --json %s%s", "no.json", "");
+    struct stat sb;
+    char p[700];
+    snprintf(p, sizeof p, "%s/no.json", g_dir);
+    cr_expect_neq(stat(p, &sb), 0);
+}
