@@ -9,15 +9,7 @@
 #include <stddef.h>
 
 #include "cqboot/wmc.h"
-
-/* R's qr() (LINPACK dqrdc2) tolerance, and its square for moment matrices. */
-#define CQBW_QR_TOL 1e-7
-#define CQBW_QR_TOL2 1e-14
-/* Relative tolerance of the d = 2 tie rule (wavelets.md §3.3). */
-#define CQBW_TIE_TOL 1e-12
-
-/* Outcome of cqbw_mulcor(). */
-enum { CQBW_MC_OK = 0, CQBW_MC_NAN = 1, CQBW_MC_RANK = 2 };
+#include "wmc_linalg.h" /* CQBW_QR_TOL, CQBW_TIE_TOL, CQBW_MC_*; the kernels below */
 
 /* Scratch doubles needed by cqbw_mulcor() for d variables. */
 size_t cqbw_mulcor_work(size_t d);
