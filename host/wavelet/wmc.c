@@ -488,39 +488,11 @@ static double global_lag_compat(const cqb_wlevels *in, int i, size_t k, long L,
         size_t ty = (size_t)((long)t + L);
         if (!mask[t] || !mask[ty]) continue;
         ++cnt;
-        double yv = y[ty];
-        sy += yv;
-        G[q * m + q] += yv * yv;
-        size_t a = 0;
-        for (size_t kk = 0; kk < d; ++kk) {
-            if (kk == k) continue;
-            double xa = base[kk * n + t];
-            sx[a] += xa;
-            G[a * m + q] += xa * yv;
-            size_t b = 0;
-            for (size_t ll = 0; ll <= kk; ++ll) {
-                if (ll == k) continue;
-                G[a * m + b] += xa * base[ll * n + t];
-                ++b;
-            }
-            ++a;
-        }
+        cqbw_moments_add_row(G, sx, &sy, m, base, n, d, k, t, y[ty]);
     }
     *count = cnt;
     if (cnt == 0) return NAN;
-    double nn = (double)cnt;
-    for (size_t a = 0; a < q; ++a) {
-        raw[a] = G[a * m + a];
-        for (size_t b = 0; b <= a; ++b) {
-            double c = G[a * m + b] - sx[a] * sx[b] / nn;
-            G[a * m + b] = c;
-            G[b * m + a] = c;
-        }
-        double c = G[a * m + q] - sx[a] * sy / nn;
-        G[a * m + q] = c;
-        G[q * m + a] = c;
-    }
-    G[q * m + q] -= sy * sy / nn;
+    cqbw_moments_centre(G, sx, sy, raw, q, (double)cnt);
     double r2 = NAN;
     if (cqbw_regress(G, raw, NULL, q, &r2, NULL, NULL, NULL, NULL, ws->rg_work) < 0) return NAN;
     double phi = sqrt(r2 > 0.0 ? r2 : 0.0);
@@ -709,37 +681,10 @@ cqb_status cqb_wmr(const cqb_wlevels *in, const cqb_wmc_opts *opts, cqb_wmc_work
         for (size_t t = 0; t < n; ++t) {
             if (!w->mask[t]) continue;
             ++cnt;
-            double yv = y[t];
-            sy += yv;
-            G[qn * m + qn] += yv * yv;
-            size_t a = 0;
-            for (size_t kk = 0; kk < d; ++kk) {
-                if (kk == k) continue;
-                double xa = base[kk * n + t];
-                sx[a] += xa;
-                G[a * m + qn] += xa * yv;
-                size_t b = 0;
-                for (size_t ll = 0; ll <= kk; ++ll) {
-                    if (ll == k) continue;
-                    G[a * m + b] += xa * base[ll * n + t];
-                    ++b;
-                }
-                ++a;
-            }
+            cqbw_moments_add_row(G, sx, &sy, m, base, n, d, k, t, y[t]);
         }
         double nn = (double)cnt;
-        for (size_t a = 0; a < qn; ++a) {
-            raw[a] = G[a * m + a];
-            for (size_t b = 0; b <= a; ++b) {
-                double c = G[a * m + b] - sx[a] * sx[b] / nn;
-                G[a * m + b] = c;
-                G[b * m + a] = c;
-            }
-            double c = G[a * m + qn] - sx[a] * sy / nn;
-            G[a * m + qn] = c;
-            G[qn * m + a] = c;
-        }
-        G[qn * m + qn] -= sy * sy / nn;
+        cqbw_moments_centre(G, sx, sy, raw, qn, nn);
         for (size_t a = 0; a < qn; ++a) sx[a] /= nn; /* means */
         double r2, rss, xq;
         int na = cqbw_regress(G, raw, sx, qn, &r2, &rss, beta, cinv, &xq, w->rg_work);

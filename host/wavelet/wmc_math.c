@@ -39,6 +39,49 @@ int cqbw_mulcor(const double *S, size_t d, int ymaxr, double *phi, int *dep, dou
 }
 
 /* ------------------------------------------------------------------------- */
+/* Moments of a regression of one series on the others                        */
+/* ------------------------------------------------------------------------- */
+
+void cqbw_moments_add_row(double *G, double *sx, double *sy, size_t m, const double *base, size_t n, size_t d,
+                          size_t k, size_t t, double yv)
+{
+    const size_t q = m - 1;
+    *sy += yv;
+    G[q * m + q] += yv * yv;
+    size_t a = 0;
+    for (size_t kk = 0; kk < d; ++kk) {
+        if (kk == k) continue;
+        double xa = base[kk * n + t];
+        sx[a] += xa;
+        G[a * m + q] += xa * yv;
+        size_t b = 0;
+        for (size_t ll = 0; ll <= kk; ++ll) {
+            if (ll == k) continue;
+            G[a * m + b] += xa * base[ll * n + t];
+            ++b;
+        }
+        ++a;
+    }
+}
+
+void cqbw_moments_centre(double *G, double *sx, double sy, double *raw, size_t q, double nn)
+{
+    const size_t m = q + 1;
+    for (size_t a = 0; a < q; ++a) {
+        raw[a] = G[a * m + a];
+        for (size_t b = 0; b <= a; ++b) {
+            double c = G[a * m + b] - sx[a] * sx[b] / nn;
+            G[a * m + b] = c;
+            G[b * m + a] = c;
+        }
+        double c = G[a * m + q] - sx[a] * sy / nn;
+        G[a * m + q] = c;
+        G[q * m + a] = c;
+    }
+    G[q * m + q] -= sy * sy / nn;
+}
+
+/* ------------------------------------------------------------------------- */
 /* Regression from centred cross-products (Cholesky with lm's rank rule)      */
 /* ------------------------------------------------------------------------- */
 
