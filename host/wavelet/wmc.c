@@ -437,18 +437,33 @@ static void global_lag0(const cqb_wlevels *in, const cqb_wmc_opts *o, cqb_wmc_wo
     r->nsize = global_nsize(in, o, i, r->count);
 }
 
+/* The common start of cqb_wmc, cqb_wmcc and cqb_wmr: options (defaults for
+ * NULL), their checks, the workspace (the caller's or *own, which the caller
+ * frees) and the levels' checks. On failure nothing is left to free. */
+static cqb_status begin(const char *who, const cqb_wlevels *in, const cqb_wmc_opts *opts, cqb_wmc_workspace *ws,
+                        cqb_wmc_opts *o, cqb_wmc_workspace **w, cqb_wmc_workspace **own, cqb_error *err)
+{
+    cqbw_opts_or_default(opts, o);
+    cqb_status st = cqbw_check_common(who, in, o, err);
+    if (st != CQB_OK) return st;
+    st = cqbw_ws_get(ws, in->n, in->d, w, own, err);
+    if (st != CQB_OK) return st;
+    st = cqbw_check_levels(who, in, *w, err);
+    if (st != CQB_OK) {
+        cqb_wmc_workspace_free(*own);
+        *own = NULL;
+    }
+    return st;
+}
+
 cqb_status cqb_wmc(const cqb_wlevels *in, const cqb_wmc_opts *opts, cqb_wmc_workspace *ws,
                    const cqb_wmc_out *out, cqb_error *err)
 {
     cqb_wmc_opts o;
-    cqbw_opts_or_default(opts, &o);
-    cqb_status st = cqbw_check_common("wmc", in, &o, err);
-    if (st != CQB_OK) return st;
     cqb_wmc_workspace *w = NULL, *own = NULL;
-    st = cqbw_ws_get(ws, in->n, in->d, &w, &own, err);
+    cqb_status st = begin("wmc", in, opts, ws, &o, &w, &own, err);
     if (st != CQB_OK) return st;
-    st = cqbw_check_levels("wmc", in, w, err);
-    if (st == CQB_OK && out) {
+    if (out) {
         const double q = cqbw_qnorm(o.p);
         for (int i = 0; i <= in->J; ++i) {
             lag0_result r;
@@ -540,14 +555,10 @@ cqb_status cqb_wmcc(const cqb_wlevels *in, const cqb_wmc_opts *opts, cqb_wmc_wor
                     const cqb_wmc_out *out, cqb_error *err)
 {
     cqb_wmc_opts o;
-    cqbw_opts_or_default(opts, &o);
-    cqb_status st = cqbw_check_common("wmcc", in, &o, err);
-    if (st != CQB_OK) return st;
     cqb_wmc_workspace *w = NULL, *own = NULL;
-    st = cqbw_ws_get(ws, in->n, in->d, &w, &own, err);
+    cqb_status st = begin("wmcc", in, opts, ws, &o, &w, &own, err);
     if (st != CQB_OK) return st;
-    st = cqbw_check_levels("wmcc", in, w, err);
-    if (st == CQB_OK && out) {
+    if (out) {
         const double q = cqbw_qnorm(o.p);
         const int lm = cqb_wmc_lags(in->n, &o);
         const size_t ncol = 2 * (size_t)lm + 1;
@@ -635,17 +646,9 @@ cqb_status cqb_wmr(const cqb_wlevels *in, const cqb_wmc_opts *opts, cqb_wmc_work
                    const cqb_wmc_out *out, const cqb_wreg_out *reg, cqb_error *err)
 {
     cqb_wmc_opts o;
-    cqbw_opts_or_default(opts, &o);
-    cqb_status st = cqbw_check_common("wmr", in, &o, err);
-    if (st != CQB_OK) return st;
     cqb_wmc_workspace *w = NULL, *own = NULL;
-    st = cqbw_ws_get(ws, in->n, in->d, &w, &own, err);
+    cqb_status st = begin("wmr", in, opts, ws, &o, &w, &own, err);
     if (st != CQB_OK) return st;
-    st = cqbw_check_levels("wmr", in, w, err);
-    if (st != CQB_OK) {
-        cqb_wmc_workspace_free(own);
-        return st;
-    }
     const size_t n = in->n, d = in->d, qn = d - 1, m = d;
     const double q = cqbw_qnorm(o.p);
     for (int i = 0; i <= in->J; ++i) {
