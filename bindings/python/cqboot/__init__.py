@@ -246,6 +246,8 @@ def _progress_callable(progress: Any, label: str) -> tuple:
     None when tqdm is installed and stderr is a terminal), or nothing."""
     if callable(progress):
         return progress, lambda: None
+    if progress is not None and not isinstance(progress, bool):
+        raise TypeError("progress must be a callable, True (a tqdm bar), False or None")
     if progress is False:
         return None, lambda: None
     if progress is None and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
@@ -309,10 +311,15 @@ def _attrs(df: pd.DataFrame, j: Mapping[str, Any]) -> pd.DataFrame:
     return df
 
 
+# The CSV's shortest texts must read back to the engine's doubles: pandas
+# before 3 needs float_precision="round_trip" (its default parser may be off
+# by an ulp); pandas 3 reads exactly by default and deprecates the option.
+_ROUND_TRIP = {"float_precision": "round_trip"} if int(pd.__version__.split(".")[0]) < 3 else {}
+
+
 def _read_csv(text: str) -> pd.DataFrame:
-    # round_trip: the CSV's shortest texts read back to the engine's doubles
-    return pd.read_csv(io.StringIO(text), float_precision="round_trip", keep_default_na=False,
-                       na_values=["NA"], dtype={"date": str, "first": str, "last": str, "level": str, "band": str})
+    return pd.read_csv(io.StringIO(text), keep_default_na=False, na_values=["NA"],
+                       dtype={"date": str, "window_first": str, "window_last": str, "level": str, "band": str}, **_ROUND_TRIP)
 
 
 def _table(command: str, options: Mapping[str, Any], data: Optional[DataLike], progress: Any) -> pd.DataFrame:
