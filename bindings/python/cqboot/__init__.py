@@ -407,7 +407,7 @@ def wmc(data: DataLike, cols: Any, *, wavelet: Optional[str] = None, levels: Opt
     >>> df = pd.read_csv(cqboot.data_path(), index_col=0)
     >>> r = cqboot.wmc(df, ["IPB52300S", "GPRC_CHN", "GPR"], levels=3)
     >>> list(r["level"])
-    ['d1', 'd2', 'd3']
+    ['d1', 'd2', 'd3', 's3']
     """
     return _table("wmc", _opts(locals(), options), data, progress)
 
@@ -420,8 +420,8 @@ def wmcc(data: DataLike, cols: Any, *, wavelet: Optional[str] = None, levels: Op
     >>> import cqboot, pandas as pd
     >>> df = pd.read_csv(cqboot.data_path(), index_col=0)
     >>> r = cqboot.wmcc(df, ["IPB52300S", "GPRC_CHN", "GPR"], levels=2, lag_max=2)
-    >>> len(r)
-    10
+    >>> len(r)  # (d1, d2, s2) x lags -2..2
+    15
     """
     return _table("wmcc", _opts(locals(), options), data, progress)
 
