@@ -30,7 +30,14 @@ from typing import Any, Callable, Dict, Iterable, Mapping, Optional, Sequence, U
 import numpy as np
 import pandas as pd
 
-from . import _core
+# Idle OpenMP threads sleep rather than spin, as in the CLI (which re-executes
+# itself with this setting: cqboot/runtime.h): on a loaded machine spinning
+# threads made a B = 1000 call 3-5x slower. libgomp reads it when it is
+# loaded, that is with the extension just below, unless another package
+# loaded it earlier; a policy the user set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "passive")
+
+from . import _core  # noqa: E402
 
 __version__ = "0.1.0"
 __all__ = [
