@@ -168,7 +168,8 @@ def _labels(index: pd.Index) -> Optional[list]:
     return None
 
 
-DataLike = Union[pd.DataFrame, pd.Series, np.ndarray, Mapping[str, Any]]
+# A DataFrame, Series, numpy array, dict of columns, or the path of a CSV file.
+DataLike = Union[pd.DataFrame, pd.Series, np.ndarray, Mapping[str, Any], str, "os.PathLike[str]"]
 
 
 def _frame(data: DataLike, names: Optional[Sequence[str]] = None):
@@ -289,6 +290,9 @@ def run_command(command: str, options: Mapping[str, Any], data: Optional[DataLik
     >>> j["tool"]
     'cqboot simulate'
     """
+    if isinstance(data, (str, os.PathLike)):  # a CSV file: the CLI's own reader, --data FILE
+        options = dict(options, data=os.fspath(data))
+        data = None
     argv = _argv(options)
     cb, close = _progress_callable(progress, command)
     try:

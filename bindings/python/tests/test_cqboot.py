@@ -170,6 +170,9 @@ def test_inputs_datetimeindex_numpy_and_dict_agree():
     c = cqboot.cq({"JPM": d["JPM"].to_numpy(), "Market": d["Market"].to_numpy()}, "JPM", "Market",
                   alpha=0.1, lags=2, boot=0, transform={"JPM": "logdiff"})
     assert list(a["rho"]) == list(b["rho"]) == list(c["rho"])
+    # a CSV path: read by the CLI's reader
+    e = cqboot.cq(SYS_RISK, "JPM", "Market", alpha=0.1, lags=2, boot=0, transform={"JPM": "logdiff"})
+    assert list(e["rho"]) == list(a["rho"]) and e.attrs["input"]["file"] == SYS_RISK
     # a Series with a DatetimeIndex: --from/--to work on its dates
     s = cqboot.modwt(d["Market"], "Market", levels=2, **{"from": "2000-01-01", "to": "2000-12-31"})
     assert s["date"].min() >= "2000-01-01" and s["date"].max() <= "2000-12-31"
