@@ -115,7 +115,8 @@ static const struct {
     cmd_fn fn;
     int csv, quiet; /* takes --csv; takes --quiet (no notices) */
 } COMMANDS[] = {
-    {"cq", cmd_cq, 1, 1},          {"blocklen", cmd_blocklen, 0, 0}, {"sncv", cmd_sncv, 1, 0},
+    /* (sncv refuses --json - with --csv -: its JSON holds every level) */
+    {"cq", cmd_cq, 1, 1},          {"blocklen", cmd_blocklen, 0, 0}, {"sncv", cmd_sncv, 0, 0},
     {"simulate", cmd_simulate, 1, 1}, {"run", cmd_run, 0, 1},      {"modwt", cmd_wavelet, 1, 1},
     {"wmc", cmd_wavelet, 1, 1},    {"wmcc", cmd_wavelet, 1, 1},      {"wlmc", cmd_wavelet, 1, 1},
     {"wlmcc", cmd_wavelet, 1, 1},

@@ -21,7 +21,7 @@
  *   Messages name the data set frame.name (default "<data>"). --data must
  *   not be given with a frame.
  * - res->json is the text `--json` would write; res->csv that of `--csv`
- *   (NULL for commands without --csv: blocklen). Numbers in both are
+ *   (NULL for blocklen, which has no --csv, and sncv). Numbers in both are
  *   written with the shortest text that reads back to the same double.
  *   "run" writes its output directory (--out, as the CLI); res->json is then
  *   OUT/results.json when --out was given.
