@@ -30,8 +30,9 @@
  *   "cqboot CMD: " prefix) is in res->message and res->status is the CLI's
  *   exit code (2 usage, 3 data, 4 backend, 5 memory, 130 interrupted).
  * - progress(fraction, user) is called with the fraction of the whole run
- *   done (0..1), from the calling thread or a worker thread of the run; it
- *   may set *cancel.
+ *   done (0..1), mostly from the calling thread (the engine reports from
+ *   its thread 0), but a worker thread may call it; it may set *cancel.
+ *   "run" reports each analysis of the study from 0 to 1 in turn.
  * - *cancel (may be NULL) nonzero stops the run at the next check: the call
  *   returns 130 with message "interrupted" and no output.
  * - The global option --max-input is not taken (there is no file to bound,
