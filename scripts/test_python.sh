@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds and tests the Python package (bindings/python) as a user would get
+# it: a fresh virtual environment in a temporary folder, `pip install
+# ./bindings/python` (pip fetches scikit-build-core; the library is built from
+# this clone's sources, CPU only unless CQBOOT_CUDA=AUTO|ON), then pytest,
+# pandas and numpy, and the package's tests. Everything it writes is in the
+# temporary folder and in bindings/python/build/ (the CMake build, kept to
+# make the next run quicker; gitignored).
+# Usage: scripts/test_python.sh [PYTEST ARGS...]   (PYTHON=python3.X to choose)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+py="${PYTHON:-python3}"
+tmp="$(mktemp -d "${TMPDIR:-/tmp}/cqboot-py.XXXXXX")"
+trap 'rm -rf "$tmp"' EXIT
+"$py" -m venv "$tmp/venv"
+pip=("$tmp/venv/bin/python" -m pip --quiet)
+"${pip[@]}" install pytest pandas numpy
+"${pip[@]}" install "$root/bindings/python"
+# from the temporary folder: the tests import the installed package, not the source tree
+cd "$tmp"
+"$tmp/venv/bin/python" -m pytest -q -p no:cacheprovider "$root/bindings/python/tests" "$@"
