@@ -37,7 +37,8 @@
 #'   strings, or a named numeric vector `c(COL = level)`.
 #' @param transform `c(COL = "logdiff")` (also `"diff"`, `"pct"`, `"level"`).
 #' @param alpha,alpha_y,alpha_x quantile levels (both series, or each).
-#' @param lags lags, e.g. `1:12` or `"1-12"`.
+#' @param lags lags: a vector (`1:12`, `c(1, 3, 6)`) or the CLI's text (`"1-12"`,
+#'   `"1,3,6-12"`); as in the CLI a single number K means lags 1..K.
 #' @param boot bootstrap replicates (0: sample statistics only).
 #' @param gamma restart probability of the stationary bootstrap, or `"auto"`.
 #' @param level confidence level of bands and Q critical values.

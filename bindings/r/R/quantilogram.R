@@ -29,8 +29,10 @@
   nc <- ncol(d)
   if (length(vecA) < nc) stop(sprintf("vecA must have %d quantile levels (one per column of DATA)", nc), call. = FALSE)
   control <- if (nc > 2) paste0(names(d)[3:nc], ":", .opt_text(vecA[3:nc])) else NULL
+  # one lag k is "k-k" (the CLI reads a lone K as 1..K)
+  lag_text <- if (length(lags) == 1) sprintf("%.0f-%.0f", lags, lags) else paste(.opt_text(lags), collapse = ",")
   opts <- list(y = "y", x = "x", control = control, alpha_y = vecA[1], alpha_x = vecA[2],
-               lags = lags, quantile = "r7_le", boot = boot, gamma = gamma,
+               lags = lag_text, quantile = "r7_le", boot = boot, gamma = gamma,
                level = if (!is.null(sigLev)) 1 - sigLev, no_qtests = !qtests, no_null = TRUE,
                seed = if (boot > 0) .r_seed(), quiet = TRUE)
   cqboot_run("cq", .cli_args(opts), d)

@@ -126,17 +126,30 @@ NULL
   is.character(rn)
 }
 
-.progress_fn <- function(progress) {
-  if (is.function(progress)) return(progress)
+# The progress function the C layer calls: the user's (or a text bar),
+# returning FALSE with the message kept in `state` when it raises an error,
+# which stops the run.
+.progress_fn <- function(progress, state) {
+  fn <- NULL
+  if (is.function(progress)) fn <- progress
   if (isTRUE(progress)) {
     bar <- NULL
-    return(function(f) {
+    fn <- function(f) {
       if (is.null(bar)) bar <<- utils::txtProgressBar(min = 0, max = 1, style = 3)
       utils::setTxtProgressBar(bar, f)
       if (f >= 1) close(bar)
+    }
+  }
+  if (is.null(fn)) return(NULL)
+  function(f) {
+    tryCatch({
+      fn(f)
+      TRUE
+    }, error = function(e) {
+      state$error <- conditionMessage(e)
+      FALSE
     })
   }
-  NULL
 }
 
 #' Run a cqboot CLI command in process
@@ -164,13 +177,16 @@ NULL
 #' @export
 cqboot_run <- function(command, args = character(), data = NULL, progress = FALSE) {
   frame <- .as_frame(data)
-  res <- .Call(cqb_r_run, command, as.character(args), frame, .progress_fn(progress))
+  state <- new.env()
+  res <- .Call(cqb_r_run, command, as.character(args), frame, .progress_fn(progress, state))
+  if (isTRUE(res$progress_failed)) {
+    stop("cqboot: the progress function raised an error, the run was stopped: ", state$error, call. = FALSE)
+  }
   if (isTRUE(res$interrupted) || res$status %in% c(130L, 143L)) {
     cond <- structure(class = c("cqboot_interrupt", "interrupt", "condition"), list(message = "interrupted", call = NULL))
     signalCondition(cond)
     stop(structure(class = c("cqboot_interrupt", "error", "condition"), list(message = "cqboot: interrupted", call = NULL)))
   }
-  if (isTRUE(res$progress_failed)) stop("cqboot: the progress function raised an error; the run was stopped", call. = FALSE)
   if (res$status != 0L) .stop_cqboot(res$status, res$message)
   .as_result(res, command, args)
 }

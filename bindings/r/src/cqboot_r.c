@@ -247,10 +247,13 @@ static void check_interrupt(void *unused) {
     R_CheckUserInterrupt();
 }
 
+/* The R side wraps the user's function so that it returns FALSE (after
+ * keeping the message) instead of raising an error. */
 static void call_progress_fn(void *user) {
     r_call *c = user;
     SEXP call = PROTECT(lang2(c->progress_fn, ScalarReal(c->fraction)));
-    eval(call, R_GlobalEnv);
+    SEXP ok = eval(call, R_GlobalEnv);
+    if (TYPEOF(ok) == LGLSXP && LENGTH(ok) == 1 && LOGICAL(ok)[0] == FALSE) c->progress_failed = 1;
     UNPROTECT(1);
 }
 
@@ -265,10 +268,8 @@ static void progress_cb(double fraction, void *user) {
     }
     if (c->progress_fn != R_NilValue) {
         c->fraction = fraction;
-        if (!R_ToplevelExec(call_progress_fn, c)) {
-            c->progress_failed = 1;
-            c->cancel = 1;
-        }
+        if (!R_ToplevelExec(call_progress_fn, c)) c->interrupted = 1; /* Ctrl-C inside it */
+        if (c->progress_failed || c->interrupted) c->cancel = 1;
     }
 }
 
