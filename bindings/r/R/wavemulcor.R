@@ -93,7 +93,7 @@
 #' @param M window size (local version).
 #' @param window window function (`"gauss"`, `"uniform"`, `"cleveland"`,
 #'   `"epanechnikov"`, `"bartlett"`, `"wendland"`).
-#' @param p one minus the two-sided significance of the intervals (0.975 for 95%).
+#' @param p one minus the two-sided significance of the intervals (0.975 for 95 percent).
 #' @param ymaxr index of the series fixed as dependent variable (NULL: the one
 #'   maximising R^2).
 #' @return As wavemulcor's: `wave.multiple.correlation` a list with

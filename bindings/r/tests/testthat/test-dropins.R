@@ -47,8 +47,8 @@ test_that("the inverse MODWT recovers the series; brick-walled input is refused"
 
 test_that("live: the point estimates equal the installed peers' to 1e-12", {
   suppressWarnings(skip_if_not_installed("quantilogram"))
-  skip_if_not_installed("wavemulcor")
-  skip_if_not_installed("waveslim")
+  suppressWarnings(skip_if_not_installed("wavemulcor"))
+  suppressWarnings(skip_if_not_installed("waveslim"))
   # (quantilogram's dependencies warn about Tk without a display)
   peer <- suppressWarnings(c(as.list(asNamespace("quantilogram")), as.list(asNamespace("wavemulcor"))))
   brick <- function(series) lapply(series, function(x) waveslim::brick.wall(waveslim::modwt(x, "la8", 4), "la8"))
