@@ -121,6 +121,21 @@ NULL
   list(names = names(data)[num], cols = unname(cols), labels = labels)
 }
 
+# Only the columns the options name travel to the engine: the CLI reads
+# the data set as a CSV text, and a wide data frame costs milliseconds per
+# call for columns the command never looks at. A column is kept when its
+# name is one of the option values' tokens (split at , : =), so every
+# column an option names (--y, --cols, --control COL:L, --transform COL=T,
+# --x-regressors COL:LAG) is there; the results do not depend on the others.
+.used_columns <- function(frame, args) {
+  if (is.null(frame)) return(NULL)
+  tokens <- unique(unlist(strsplit(args, "[,:=]")))
+  keep <- frame$names %in% tokens
+  frame$names <- frame$names[keep]
+  frame$cols <- frame$cols[keep]
+  frame
+}
+
 .has_row_names <- function(df) {
   rn <- attr(df, "row.names")
   is.character(rn)
@@ -176,7 +191,7 @@ NULL
 #' r <- cqboot_run("blocklen", c("--cols", "GPRC_CHN,IPB52300S"), data = d)
 #' @export
 cqboot_run <- function(command, args = character(), data = NULL, progress = FALSE) {
-  frame <- .as_frame(data)
+  frame <- .used_columns(.as_frame(data), args)
   state <- new.env()
   res <- .Call(cqb_r_run, command, as.character(args), frame, .progress_fn(progress, state))
   if (isTRUE(res$progress_failed)) {
@@ -199,7 +214,7 @@ cqboot_run <- function(command, args = character(), data = NULL, progress = FALS
   attr(out, "options") <- json$options
   attr(out, "seed") <- json$options$seed
   attr(out, "versions") <- c(cqboot = if (!is.null(json$version)) json$version else NA_character_,
-                            package = as.character(utils::packageVersion("cqboot")),
+                            package = .pkg$version,
                             api = .Call(cqb_r_versions)[["api"]])
   attr(out, "cli_args") <- c(command, args)
   out

@@ -1,3 +1,10 @@
+# Package state: the installed version, read once.
+.pkg <- new.env(parent = emptyenv())
+
+.onLoad <- function(libname, pkgname) {
+  .pkg$version <- as.character(utils::packageVersion(pkgname, lib.loc = libname))
+}
+
 .onAttach <- function(libname, pkgname) {
   packageStartupMessage(
     "cqboot ", utils::packageVersion("cqboot"), ": quantilogram 3.1.1 and wavemulcor 3.1.2 semantics ",
