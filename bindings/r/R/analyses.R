@@ -126,7 +126,9 @@ blocklen <- function(data, cols, lag = NULL, floor1 = FALSE, transform = NULL, f
 #' `window`, `M`, `boot`, `null`, `gamma`, `seed`, `threads`, `from`, `to`.
 #'
 #' @param data data set (see [cq()]).
-#' @param cols the series (character vector; `modwt` takes one).
+#' @param cols the series (character vector; `modwt` takes one). A call in
+#'   waveslim's form, `modwt(x, "la8", 4)`, is passed to `waveslim::modwt`
+#'   (which this function masks when cqboot is attached after waveslim).
 #' @param transform as in [cq()].
 #' @param ... options of the CLI command (docs/cli.md).
 #' @param progress as in [cq()].
@@ -143,8 +145,20 @@ NULL
 
 #' @rdname wavelets
 #' @export
-modwt <- function(data, cols, transform = NULL, ..., progress = FALSE)
+modwt <- function(data, cols, transform = NULL, ..., progress = FALSE) {
+  # A waveslim-style call, modwt(x, "la8", 4), from a script that attached
+  # waveslim before cqboot: this function masks waveslim's, so hand it on.
+  if (is.numeric(data) && is.null(dim(data)) && !missing(cols) && is.character(cols) && length(cols) == 1 &&
+      tolower(cols) %in% c("haar", "d4", "d6", "d8", "d16", "la8", "la16", "la20", "bl14", "bl18", "bl20",
+                           "c6", "c12", "c18", "c24", "c30", "mb4", "mb8", "mb16", "mb24", "fk4", "fk6", "fk8",
+                           "fk14", "fk22")) {
+    if (!requireNamespace("waveslim", quietly = TRUE)) {
+      stop("modwt(x, wf, ...) is waveslim's call; cqboot's is modwt(data, col, wavelet =, levels =)", call. = FALSE)
+    }
+    return(waveslim::modwt(data, cols, transform, ...))
+  }
   .wavelet_call("modwt", data, cols, transform, ..., progress = progress)
+}
 
 #' @rdname wavelets
 #' @export

@@ -13,6 +13,11 @@ d <- read_cqboot_csv(csv)
 # wall time with Sys.time (microseconds; proc.time ticks in 10 ms here)
 wall <- function(f) { t0 <- Sys.time(); f(); as.numeric(Sys.time() - t0, units = "secs") }
 med <- function(n, f) median(vapply(seq_len(n), function(i) wall(f), 0))
+# R and the CLI alternately (the machine's load drifts), medians of each
+pair <- function(n, fr, fc) {
+  t <- vapply(seq_len(n), function(i) c(wall(fr), wall(fc)), c(0, 0))
+  c(median(t[1, ]), median(t[2, ]))
+}
 
 cat(sprintf("machine: %d cores, load average %s\n", parallel::detectCores(),
             paste(readLines("/proc/loadavg"), collapse = "")))
@@ -23,7 +28,7 @@ small_cli <- function() system2(cli, c("cq", "--data", csv, "--y", "GPRC_CHN", "
                                       "--lags", "1", "--boot", "0", "--threads", "1", "--quiet", "--csv", "/dev/null"),
                                stdout = FALSE, stderr = FALSE)
 invisible(small_r()); invisible(small_cli())
-tr <- med(30, small_r); tc <- med(30, small_cli)
+tt <- pair(30, small_r, small_cli); tr <- tt[1]; tc <- tt[2]
 cat(sprintf("small cq call (alpha 0.5, lag 1, B = 0): R %.1f ms, CLI (process) %.1f ms\n", 1000 * tr, 1000 * tc))
 
 # 2. The seed study's PCQ (data/study-ree.json, pcq_gprc_ipb): 25 cells x 12 lags, B = 10000
@@ -39,8 +44,8 @@ study_cli <- function() system2(cli, c("cq", "--data", csv, "--y", "GPRC_CHN", "
                                       "--seed", "2025", "--gridwide", "--threads", "2", "--from", "1996-01",
                                       "--to", "2023-12", "--quiet", "--csv", "/dev/null"), stdout = FALSE, stderr = FALSE)
 r <- study_r()
-ts_r <- med(3, study_r); ts_c <- med(3, study_cli)
-cat(sprintf("seed-study PCQ (25 cells x 12 lags, B = 10000, grid-wide): R %.3f s, CLI %.3f s\n", ts_r, ts_c))
+tt <- pair(5, study_r, study_cli); ts_r <- tt[1]; ts_c <- tt[2]
+cat(sprintf("seed-study PCQ (25 cells x 12 lags, B = 10000, grid-wide): R %.3f s, CLI %.3f s (medians of 5, alternating)\n", ts_r, ts_c))
 
 # 3. R quantilogram for the same work, one cell: crossq.partial.sb at (0.05, 0.05), lag 1,
 #    with the gamma cqboot's automatic rule chose for that lag (R's .opt needs np).
