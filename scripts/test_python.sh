@@ -12,6 +12,14 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 py="${PYTHON:-python3}"
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/cqboot-py.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
+# Debian's own python3 splits venv/ensurepip and the C headers into packages
+if ! "$py" -c 'import ensurepip, sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' 2>/dev/null; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    echo "test_python: installing python3-venv python3-dev"
+    $SUDO apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends python3-venv python3-dev >/dev/null
+fi
 "$py" -m venv "$tmp/venv"
 pip=("$tmp/venv/bin/python" -m pip --quiet)
 "${pip[@]}" install pytest pandas numpy
