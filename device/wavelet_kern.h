@@ -97,10 +97,10 @@ void cqb_kemu_sync(cqb_wkctx *ctx);
 #define CQB_WK_ALIGN ((size_t)16)
 #define CQB_WK_PI 3.14159265358979323846 /* M_PI, as host/wavelet/fft.c and host/wavelet/wnull.c */
 
-/* QR rank tolerance and d = 2 tie rule of host/wavelet/wmc_internal.h */
-#define CQB_WK_QR_TOL 1e-7
-#define CQB_WK_TIE_TOL 1e-12
-enum { CQB_WK_MC_OK = 0, CQB_WK_MC_NAN = 1, CQB_WK_MC_RANK = 2 };
+/* The small linear algebra (QR rank rule, diag(A^-1), the multiple
+ * correlation) is the library's own, shared as inline code; its outcome
+ * codes are CQBW_MC_OK, CQBW_MC_NAN, CQBW_MC_RANK. */
+#include "../host/wavelet/wmc_linalg.h"
 
 /* Step kinds. */
 enum {
@@ -427,223 +427,13 @@ static inline int cqb_wk_steps(const cqb_wkplan *P, cqb_wkstep *st)
 }
 
 /* ------------------------------------------------------ small linear algebra
- * Device copies of host/wavelet/wmc_math.c: cqbw_qr_rank(), inv_diag(),
- * inv_diag_spd(), cqbw_mulcor(); the same operations in the same order.
- * tests/test_wavelet_cuda.c checks them against the library bit for bit
- * (a change in wmc_math.c must be mirrored here). */
-
-CQB_WKFN double cqb_wk_col_norm(const double *v, int m)
-{
-    double s = 0.0;
-    for (int i = 0; i < m; ++i) s += v[i] * v[i];
-    return sqrt(s);
-}
-
-CQB_WKFN int cqb_wk_qr_rank(const double *A, int d, double tol, double *work)
-{
-    double *X = work;
-    double *qraux = X + d * d;
-    double *orig = qraux + d;
-    double *ref = orig + d;
-    for (int i = 0; i < d; ++i)
-        for (int j = 0; j < d; ++j) X[j * d + i] = A[i * d + j];
-    for (int j = 0; j < d; ++j) {
-        qraux[j] = cqb_wk_col_norm(X + j * d, d);
-        orig[j] = qraux[j];
-        ref[j] = qraux[j] == 0.0 ? 1.0 : qraux[j];
-    }
-    int k = d;
-    for (int l = 0; l < d; ++l) {
-        while (l < k && qraux[l] < ref[l] * tol) {
-            double cq = qraux[l], co = orig[l], cr = ref[l];
-            for (int i = 0; i < d; ++i) {
-                double tmp = X[l * d + i];
-                for (int j = l; j + 1 < d; ++j) X[j * d + i] = X[(j + 1) * d + i];
-                X[(d - 1) * d + i] = tmp;
-            }
-            for (int j = l; j + 1 < d; ++j) {
-                qraux[j] = qraux[j + 1];
-                orig[j] = orig[j + 1];
-                ref[j] = ref[j + 1];
-            }
-            qraux[d - 1] = cq;
-            orig[d - 1] = co;
-            ref[d - 1] = cr;
-            --k;
-        }
-        if (l + 1 == d) break;
-        double *xl = X + l * d;
-        double nrmxl = cqb_wk_col_norm(xl + l, d - l);
-        if (nrmxl == 0.0) continue;
-        if (xl[l] != 0.0) nrmxl = copysign(nrmxl, xl[l]);
-        const double rn = 1.0 / nrmxl;
-        for (int i = l; i < d; ++i) xl[i] *= rn;
-        xl[l] += 1.0;
-        for (int j = l + 1; j < d; ++j) {
-            double *xj = X + j * d;
-            double t = 0.0;
-            for (int i = l; i < d; ++i) t -= xl[i] * xj[i];
-            t /= xl[l];
-            for (int i = l; i < d; ++i) xj[i] += t * xl[i];
-            if (qraux[j] == 0.0) continue;
-            double tt = fabs(xj[l]) / qraux[j];
-            tt = 1.0 - tt * tt;
-            if (tt < 0.0) tt = 0.0;
-            if (fabs(tt) < 1e-6) {
-                qraux[j] = cqb_wk_col_norm(xj + l + 1, d - l - 1);
-                orig[j] = qraux[j];
-            } else {
-                qraux[j] *= sqrt(tt);
-            }
-        }
-    }
-    return k;
-}
-
-/* diag(A^-1) by LU with partial pivoting; work: d*d + d. 0, or -1 on an
- * exactly zero pivot. */
-CQB_WKFN int cqb_wk_inv_diag(const double *A, int d, double *diag, double *work)
-{
-    double *U = work;
-    double *b = work + d * d;
-    int perm[CQB_WK_MAXD];
-    for (int i = 0; i < d * d; ++i) U[i] = A[i];
-    for (int j = 0; j < d; ++j) {
-        int p = j;
-        double best = fabs(U[j * d + j]);
-        for (int i = j + 1; i < d; ++i)
-            if (fabs(U[i * d + j]) > best) {
-                best = fabs(U[i * d + j]);
-                p = i;
-            }
-        perm[j] = p;
-        if (U[p * d + j] == 0.0) return -1;
-        if (p != j)
-            for (int c = 0; c < d; ++c) {
-                double tmp = U[j * d + c];
-                U[j * d + c] = U[p * d + c];
-                U[p * d + c] = tmp;
-            }
-        double piv_inv = 1.0 / U[j * d + j];
-        for (int i = j + 1; i < d; ++i) U[i * d + j] *= piv_inv;
-        for (int i = j + 1; i < d; ++i) {
-            double lij = U[i * d + j];
-            if (lij == 0.0) continue;
-            for (int c = j + 1; c < d; ++c) U[i * d + c] -= lij * U[j * d + c];
-        }
-    }
-    for (int j = 0; j < d; ++j) U[j * d + j] = 1.0 / U[j * d + j];
-    for (int c = 0; c < d; ++c) {
-        for (int i = 0; i < d; ++i) b[i] = (i == c) ? 1.0 : 0.0;
-        for (int j = 0; j < d; ++j) {
-            int p = perm[j];
-            if (p != j) {
-                double tmp = b[j];
-                b[j] = b[p];
-                b[p] = tmp;
-            }
-        }
-        for (int k = 0; k < d; ++k)
-            if (b[k] != 0.0)
-                for (int i = k + 1; i < d; ++i) b[i] -= b[k] * U[i * d + k];
-        for (int k = d; k-- > 0;) {
-            if (b[k] != 0.0) {
-                b[k] *= U[k * d + k];
-                for (int i = 0; i < k; ++i) b[i] -= b[k] * U[i * d + k];
-            }
-        }
-        diag[c] = b[c];
-    }
-    return 0;
-}
-
-/* inv_diag_spd(): diag(A^-1) of a symmetric positive definite A by
- * Cholesky; work: d*d. 0, or -1 when a pivot is not positive. */
-CQB_WKFN int cqb_wk_inv_diag_spd(const double *A, int d, double *diag, double *work)
-{
-    double *L = work;
-    for (int j = 0; j < d; ++j) {
-        double s = A[j * d + j];
-        for (int k = 0; k < j; ++k) s -= L[j * d + k] * L[j * d + k];
-        if (!(s > 0.0)) return -1;
-        double ljj = sqrt(s);
-        L[j * d + j] = ljj;
-        double r = 1.0 / ljj;
-        for (int i = j + 1; i < d; ++i) {
-            double t = A[i * d + j];
-            for (int k = 0; k < j; ++k) t -= L[i * d + k] * L[j * d + k];
-            L[i * d + j] = t * r;
-        }
-    }
-    for (int c = 0; c < d; ++c) {
-        double zc = 1.0 / L[c * d + c];
-        double acc = zc * zc;
-        for (int i = c + 1; i < d; ++i) {
-            double t = -L[i * d + c] * zc;
-            for (int k = c + 1; k < i; ++k) t -= L[i * d + k] * L[c * d + k];
-            double zi = t / L[i * d + i];
-            L[c * d + i] = zi;
-            acc += zi * zi;
-        }
-        diag[c] = acc;
-    }
-    return 0;
-}
-
-/* cqbw_mulcor(): work 2 d^2 + 5 d doubles. */
+ * cqbw_mulcor() of the library (host/wavelet/wmc_linalg.h, the same code);
+ * work: 2 d^2 + 5 d doubles; the LU pivots in registers/local memory. */
 CQB_WKFN int cqb_wk_mulcor(const double *S, int d, int ymaxr, double *phi, double *work)
 {
-    double *R = work;
-    double *pi = R + d * d;
-    double *w2 = pi + d;
-    for (int k = 0; k < d; ++k) {
-        double skk = S[k * d + k];
-        if (!(skk > 0.0) || !isfinite(skk)) {
-            *phi = NAN;
-            return CQB_WK_MC_NAN;
-        }
-    }
-    for (int k = 0; k < d; ++k) pi[k] = sqrt(S[k * d + k]);
-    for (int k = 0; k < d; ++k)
-        for (int l = 0; l < d; ++l) {
-            double r = (k == l) ? 1.0 : S[k * d + l] / (pi[k] * pi[l]);
-            if (isnan(r)) {
-                *phi = NAN;
-                return CQB_WK_MC_NAN;
-            }
-            R[k * d + l] = r;
-        }
-    /* Cholesky first (R is a correlation matrix); LU with partial pivoting
-     * when R is not numerically positive definite */
-    int singular = cqb_wk_inv_diag_spd(R, d, pi, w2) != 0 && cqb_wk_inv_diag(R, d, pi, w2) != 0;
-    if (!singular) {
-        double tr = 0.0;
-        for (int k = 0; k < d; ++k) tr += pi[k];
-        if (!(tr > 0.0) || !(tr * sqrt((double)d) < 1e6)) singular = cqb_wk_qr_rank(R, d, CQB_WK_QR_TOL, w2) < d;
-    }
-    if (singular) {
-        *phi = 1.0;
-        return CQB_WK_MC_RANK;
-    }
-    int k;
-    if (ymaxr >= 1 && ymaxr <= d) {
-        k = ymaxr - 1;
-    } else if (d == 2) {
-        k = (pi[1] > pi[0] * (1.0 + CQB_WK_TIE_TOL)) ? 1 : 0;
-    } else {
-        k = 0;
-        for (int m = 1; m < d; ++m)
-            if (pi[m] > pi[k]) k = m;
-    }
-    double v = 1.0 - 1.0 / pi[k];
-    if (!(v > 0.0)) v = 0.0;
-    double f = sqrt(v);
-    if (d == 2) {
-        double r12 = R[1];
-        f = r12 > 0.0 ? f : (r12 < 0.0 ? -f : 0.0);
-    }
-    *phi = f;
-    return CQB_WK_MC_OK;
+    cqbw_ix perm[CQB_WK_MAXD];
+    int dep;
+    return cqbw_la_mulcor(S, (cqbw_ix)d, ymaxr, phi, &dep, work, perm);
 }
 
 /* ---------------------------------------------------------- scratch views -- */
@@ -1077,7 +867,7 @@ CQB_WKFN double cqb_wk_wlmc_point(const cqb_wkplan *P, const double *base, const
         const double av = P->vcum[s] + P->vcum[n - 1 - s] - P->v[0];
         if (!(vm >= P->min_mass * av) || vm == 0.0) return NAN;
     }
-    return rc == CQB_WK_MC_NAN ? NAN : phi;
+    return rc == CQBW_MC_NAN ? NAN : phi;
 }
 
 CQB_WKFN double cqb_wk_wlmc_any(const cqb_wkplan *P, const double *base, const unsigned char *mask, uint32_t s)

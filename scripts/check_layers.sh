@@ -16,6 +16,7 @@ declare -A owner=(
   [wavelet.h]=wavelet [wmc.h]=wavelet [wlmc.h]=wavelet [wnull.h]=wavelet [fft.h]=wavelet
   [dgp.h]=sim [simulate.h]=sim
   [plot.h]=plot [plot_cq.h]=plot [plot_module.h]=plot
+  [embed.h]=cli  # the subcommands in-process (host/cli/embed.c), for the bindings
 )
 # What each domain may include (besides itself).
 declare -A allowed=(

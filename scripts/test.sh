@@ -4,7 +4,8 @@
 # UndefinedBehaviorSanitizer (set CQB_SKIP_SANITIZE=1 to skip that pass),
 # built with fault injection (-DCQB_FAULT=ON, so ctest also runs the
 # fault_sweep of tests/fault/sweep.sh). Between the two: the main command
-# (scripts/quickstart.sh) and a short libFuzzer smoke run of each harness
+# (scripts/quickstart.sh), the Python and R packages' tests
+# (scripts/test_python.sh, scripts/test_r.sh) and a short libFuzzer smoke run of each harness
 # (scripts/fuzz.sh, CQB_FUZZ_SECONDS each, default 20; 0 or a missing
 # clang/libFuzzer skips it, saying so).
 set -euo pipefail
@@ -28,6 +29,15 @@ if [ "${CQB_SKIP_QUICKSTART:-0}" != "1" ]; then
     scripts/quickstart.sh --quiet >/dev/null
     test -s out/study-ree/index.html
     echo "quickstart: the seed study's report out/study-ree/index.html was written"
+fi
+# The Python and R packages (bindings/): each built from this clone's sources
+# as a user installs it, then its own tests (identical numbers to the CLI just
+# built, errors, interrupts). CQB_SKIP_PYTHON=1 / CQB_SKIP_R=1 skip them.
+if [ "${CQB_SKIP_PYTHON:-0}" != "1" ]; then
+    scripts/test_python.sh
+fi
+if [ "${CQB_SKIP_R:-0}" != "1" ]; then
+    scripts/test_r.sh build
 fi
 fuzz_secs="${CQB_FUZZ_SECONDS:-20}"
 if [ "$fuzz_secs" != "0" ]; then

@@ -721,6 +721,25 @@ Test(safety, sigterm_wlmcc_statistic)
                  SIGTERM, 1.0);
 }
 
+/* A large regular file: the reader, its hash and the CSV parser poll the
+ * interrupt (parsing 1 GiB takes seconds). 120 MB, written here in blocks. */
+Test(safety, sigint_cq_parsing_a_large_file)
+{
+    const char *big = P("big.csv");
+    FILE *f = fopen(big, "w");
+    cr_assert_not_null(f);
+    fputs("date,a,b\n", f);
+    char block[1 << 16];
+    size_t n = 0;
+    for (int i = 0; n + 64 < sizeof block; ++i)
+        n += (size_t)snprintf(block + n, sizeof block - n, "%d,%.15f,%.15f\n", i, (i * 0.618034) - (int)(i * 0.618034),
+                              (i * 0.414214) - (int)(i * 0.414214));
+    for (size_t w = 0; w < (size_t)120 << 20; w += n) cr_assert_eq(fwrite(block, 1, n, f), n);
+    cr_assert_eq(fclose(f), 0);
+    check_signal((const char *const[]){"cq", "--data", big, "--y", "a", "--x", "b", "--boot", "0", "--lags", "1",
+                                       "--quiet", SIG_OUT, NULL},
+                 SIGINT, 0.3);
+}
 Test(safety, sigint_blocklen_reading)
 {
     const char *fifo = P("in.fifo");

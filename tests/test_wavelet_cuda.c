@@ -445,9 +445,11 @@ Test(emu, launch_block_size_w3_shape, .timeout = 600)
               256, 0, 2);
 }
 
-/* The device copy of cqbw_mulcor() (Cholesky, LU fallback, QR rank rule,
- * argmax, tie rule, sign) equals the library's bit for bit, on moment
- * matrices from well conditioned to singular. */
+/* The kernels' multiple correlation (the library's wmc_linalg.h code through
+ * the device wrapper: int dimensions, pivots in a local array) equals the
+ * library's cqbw_mulcor() bit for bit (Cholesky, LU fallback, QR rank rule,
+ * argmax, tie rule, sign), on moment matrices from well conditioned to
+ * singular. */
 Test(emu, mulcor_matches_library)
 {
     size_t nsing = 0;

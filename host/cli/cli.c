@@ -17,7 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-volatile int cli_interrupted = 0;
+static volatile int g_signal_flag = 0;
+volatile int *cli_cancel = &g_signal_flag;
+cli_embed_state *cli_embed = NULL;
 int cli_check_only = 0;
 int cli_nomem = 0;
 char cli_check_msg[CQB_ERROR_MAX];
@@ -181,6 +183,16 @@ double cli_now(void)
 
 int cli_fail(const char *cmd, const cqb_error *err)
 {
+    if (cli_embed && !cli_check_only) {
+        /* in-process: the caller gets the line, nothing goes to stderr */
+        if (cli_interrupted) {
+            snprintf(cli_embed->message, sizeof cli_embed->message, "interrupted");
+            return 130;
+        }
+        snprintf(cli_embed->message, sizeof cli_embed->message, "%.400s%s", err->msg,
+                 err->status == CQB_ENOMEM ? " (lower --mem-limit or --threads, or allow the process more memory)" : "");
+        return cqb_status_exit_code(err->status);
+    }
     if (cli_check_only) {
         snprintf(cli_check_msg, sizeof cli_check_msg, "%s", err->msg);
         return cqb_status_exit_code(err->status);
@@ -206,6 +218,10 @@ int cli_oom(const char *cmd)
         snprintf(cli_check_msg, sizeof cli_check_msg, "out of memory");
         return 5;
     }
+    if (cli_embed) {
+        snprintf(cli_embed->message, sizeof cli_embed->message, "out of memory");
+        return 5;
+    }
     fprintf(stderr, "cqboot %s: out of memory\n", cmd);
     return 5;
 }
@@ -218,6 +234,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
     if (cli_check_only) {
         va_start(ap, fmt);
         vsnprintf(cli_check_msg, sizeof cli_check_msg, fmt, ap);
+        va_end(ap);
+        return 2;
+    }
+    if (cli_embed) {
+        va_start(ap, fmt);
+        vsnprintf(cli_embed->message, sizeof cli_embed->message, fmt, ap);
         va_end(ap);
         return 2;
     }
@@ -452,7 +474,11 @@ cqb_status cli_load(const char *path, const char *const *cols, size_t ncols, con
                     const char *from, const char *to, cli_data *out, cqb_error *err)
 {
     memset(out, 0, sizeof *out);
-    cqb_status st = cqb_frame_read_limited(path, &tr->read, cli_max_input, &cli_interrupted, &out->frame, err);
+    cqb_status st;
+    if (cli_embed && cli_embed->data_csv && path && !strcmp(path, cli_embed->data_name))
+        st = cqb_frame_read_buffer_opts(path, cli_embed->data_csv, cli_embed->data_len, &tr->read, &out->frame, err);
+    else
+        st = cqb_frame_read_limited(path, &tr->read, cli_max_input, &cli_interrupted, &out->frame, err);
     if (st != CQB_OK) return st;
     for (size_t i = 0; i < tr->n; ++i) {
         if (cqb_frame_find_col(out->frame, tr->col[i]) < 0) {
@@ -478,7 +504,7 @@ cqb_status cli_load(const char *path, const char *const *cols, size_t ncols, con
     }
     /* what the reader decided (an index column, a header of numbers); on
      * success only, so that an error stays one line */
-    for (const char *n = cli_check_only ? "" : cqb_frame_notes(out->frame); *n;) {
+    for (const char *n = cli_check_only || cli_embed ? "" : cqb_frame_notes(out->frame); *n;) {
         const char *e = strchr(n, '\n');
         int len = e ? (int)(e - n) : (int)strlen(n);
         fprintf(stderr, "cqboot: note: %.*s\n", len, n);
@@ -517,6 +543,10 @@ cqb_status cli_out_open(cli_out *o, const char *path, const char *what, cqb_erro
 {
     cqb_status st = cqb_output_open(o, path, what, err);
     if (st == CQB_OK && o->tmp) cli_cleanup_add(o->tmp); /* removed if the process must stop at once */
+    if (st == CQB_OK && cli_embed && o->kind == CQB_OUTPUT_STDOUT && what) {
+        if (!strcmp(what, "--json")) cli_embed->out_json = o;
+        else if (!strcmp(what, "--csv")) cli_embed->out_csv = o;
+    }
     return st;
 }
 
@@ -541,6 +571,18 @@ cqb_status cli_out_commit(cli_out *o, cqb_error *err)
         return cqb_error_set(err, CQB_EUSAGE, "interrupted");
     }
     cli_cleanup_remove(o->tmp);
+    if (cli_embed && o->kind == CQB_OUTPUT_STDOUT && (o == cli_embed->out_json || o == cli_embed->out_csv)) {
+        /* in-process: the collected text goes to the caller, not stdout */
+        cqb_status st = cqb_output_finish(o, err);
+        if (st != CQB_OK) return st;
+        char **dst = o == cli_embed->out_json ? &cli_embed->json : &cli_embed->csv;
+        free(*dst);
+        *dst = o->buf ? o->buf : strdup("");
+        o->buf = NULL;
+        cqb_output_abort(o);
+        if (!*dst) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+        return CQB_OK;
+    }
     return cqb_output_commit(o, err);
 }
 
@@ -570,6 +612,8 @@ cqb_status cli_out_commit_all(cli_out *const *o, size_t n, cqb_error *err)
 
 void cli_out_abort(cli_out *o)
 {
+    if (cli_embed && o == cli_embed->out_json) cli_embed->out_json = NULL;
+    if (cli_embed && o == cli_embed->out_csv) cli_embed->out_csv = NULL;
     cli_cleanup_remove(o->tmp);
     cqb_output_abort(o);
 }
@@ -682,11 +726,15 @@ static void fmt_dur(char *buf, size_t n, double s)
 void cli_progress_cb(double fraction, void *user)
 {
     cli_progress *p = user;
-    if (!p || p->mode == 0) return;
+    if (!p || (p->mode == 0 && !cli_embed)) return;
     if (fraction > 1.0) fraction = 1.0;
     if (!(fraction >= 0.0)) fraction = 0.0;
     const double part_f = fraction;
     if (p->nparts) fraction = ((double)p->part + fraction) / (double)p->nparts;
+    if (cli_embed) { /* in-process: the caller's callback, never stderr */
+        if (cli_embed->progress) cli_embed->progress(fraction, cli_embed->user);
+        return;
+    }
     int pct = (int)floor(100.0 * fraction);
     double t = cli_now(), el = t - p->t0;
     char els[32], eta[32], part[64] = "";
@@ -715,7 +763,7 @@ void cli_progress_cb(double fraction, void *user)
 
 void cli_progress_done(cli_progress *p)
 {
-    if (p->mode == 1 && p->last_pct >= 0) fprintf(stderr, "\r%*s\r", p->width + 1, "");
+    if (p->mode == 1 && !cli_embed && p->last_pct >= 0) fprintf(stderr, "\r%*s\r", p->width + 1, "");
     p->last_pct = -1;
     p->width = 0;
 }

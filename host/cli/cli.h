@@ -14,7 +14,27 @@
 
 #define CLI_MAX_TRANSFORMS 64
 
-extern volatile int cli_interrupted; /* the signal (SIGINT/SIGTERM) that asked to stop, or 0 */
+/* The signal (SIGINT/SIGTERM) that asked to stop, or 0. It is read through
+ * a pointer so that an in-process run (embed.c) makes every loop follow the
+ * caller's cancel flag instead; the CLI points it at its own flag. */
+extern volatile int *cli_cancel;
+#define cli_interrupted (*cli_cancel)
+
+/* An in-process run (cqboot/embed.h, embed.c) while one is going on, else
+ * NULL. The shared helpers below then read --data from memory, collect the
+ * "-" outputs (--json -, --csv -) instead of writing stdout, send progress to
+ * the caller, and keep messages and notes off stderr. */
+typedef struct cli_embed_state {
+    const char *data_name; /* cli_load of this path reads data_csv instead */
+    const char *data_csv;
+    size_t data_len;
+    char *json, *csv;      /* the committed "--json -" and "--csv -" texts */
+    const void *out_json, *out_csv; /* the cli_out of each (while open) */
+    void (*progress)(double fraction, void *user);
+    void *user;
+    char message[512];     /* the last failure's one line */
+} cli_embed_state;
+extern cli_embed_state *cli_embed;
 
 /* Check-only mode: a subcommand parses and checks its arguments and returns
  * without computing or writing anything; its messages (usage errors and

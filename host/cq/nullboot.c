@@ -112,6 +112,28 @@ static int sample_codes(const double *full, size_t T, const double *w, size_t N,
     return 0;
 }
 
+/* The rows of each lag (lag li uses rows r0[li]..T-1, N[li] of them) and
+ * their offsets in the concatenated per-lag arrays; *tot: all rows. p->lag,
+ * r0, N and off (nlag + 1) are allocated. CQB_EUSAGE when a lag leaves fewer
+ * than two rows. */
+static cqb_status lay_out_lags(cqb_null_plan *p, const cqb_cq_input *in, const size_t *lags, size_t *tot,
+                               cqb_error *err)
+{
+    size_t acc = 0;
+    for (size_t li = 0; li < p->nlag; ++li) {
+        p->lag[li] = lags[li];
+        p->r0[li] = cqb_cq_r0(in, lags[li]);
+        if (p->r0[li] + 2 > p->T)
+            return cqb_error_set(err, CQB_EUSAGE, "null plan: lag %zu leaves too few rows", lags[li]);
+        p->N[li] = p->T - p->r0[li];
+        p->off[li] = acc;
+        acc += p->N[li];
+    }
+    p->off[p->nlag] = acc;
+    *tot = acc;
+    return CQB_OK;
+}
+
 cqb_status cqb_null_plan_build(cqb_null_plan *p, const cqb_cq_input *in, const double *ay, int ny,
                                const double *ax, int nx, const size_t *lags, size_t nlag,
                                cqb_null_scheme scheme, uint64_t seed, size_t B, double gamma, int floor1,
@@ -143,18 +165,10 @@ cqb_status cqb_null_plan_build(cqb_null_plan *p, const cqb_cq_input *in, const d
     p->rank_x = malloc(T * sizeof *p->rank_x);
     if (!p->lag || !p->r0 || !p->N || !p->off || !p->n1 || !p->n2 || !p->rank_y || !p->rank_x) goto nomem;
     size_t tot = 0;
-    for (size_t li = 0; li < nlag; ++li) {
-        p->lag[li] = lags[li];
-        p->r0[li] = cqb_cq_r0(in, lags[li]);
-        if (p->r0[li] + 2 > T) {
-            cqb_null_plan_free(p);
-            return cqb_error_set(err, CQB_EUSAGE, "null plan: lag %zu leaves too few rows", lags[li]);
-        }
-        p->N[li] = T - p->r0[li];
-        p->off[li] = tot;
-        tot += p->N[li];
+    if (lay_out_lags(p, in, lags, &tot, err) != CQB_OK) {
+        cqb_null_plan_free(p);
+        return CQB_EUSAGE;
     }
-    p->off[nlag] = tot;
     p->pcode_y = malloc(tot);
     p->pcode_x = malloc(tot);
     p->code_y = malloc(tot);
@@ -255,18 +269,10 @@ cqb_status cqb_null_plan_build_partial(cqb_null_plan *p, const cqb_cq_input *in,
     p->cz = malloc(nlag * (size_t)(ny + nx + nz) * (size_t)nz * sizeof *p->cz);
     if (!p->lag || !p->r0 || !p->N || !p->off || !p->M || !p->goff || !p->n1 || !p->n2 || !p->cz) goto nomem;
     size_t tot = 0;
-    for (size_t li = 0; li < nlag; ++li) {
-        p->lag[li] = lags[li];
-        p->r0[li] = cqb_cq_r0(in, lags[li]);
-        if (p->r0[li] + 2 > T) {
-            cqb_null_plan_free(p);
-            return cqb_error_set(err, CQB_EUSAGE, "null plan: lag %zu leaves too few rows", lags[li]);
-        }
-        p->N[li] = T - p->r0[li];
-        p->off[li] = tot;
-        tot += p->N[li];
+    if (lay_out_lags(p, in, lags, &tot, err) != CQB_OK) {
+        cqb_null_plan_free(p);
+        return CQB_EUSAGE;
     }
-    p->off[nlag] = tot;
     p->code_y = malloc(tot);
     p->code_x = malloc(tot);
     p->grow = malloc(tot * sizeof *p->grow);

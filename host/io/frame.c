@@ -647,8 +647,10 @@ static int all_fields_empty(parser *ps)
     return 1;
 }
 
+/* cancel (may be NULL) is polled every 4096 records: parsing a 1 GiB input
+ * takes seconds, and an interrupt must stop it within a second. */
 static cqb_status parse_buffer(const char *name, const char *data, size_t n, const char *sha,
-                               const cqb_read_opts *opts, cqb_frame **out, cqb_error *err)
+                               const cqb_read_opts *opts, volatile int *cancel, cqb_frame **out, cqb_error *err)
 {
     const char sep = opts && opts->sep ? opts->sep : ',';
     const char decimal = opts && opts->decimal ? opts->decimal : '.';
@@ -682,9 +684,13 @@ static cqb_status parse_buffer(const char *name, const char *data, size_t n, con
 
     int have_header = 0;
     size_t named = 0, ntot = 0;
-    for (;;) {
+    for (size_t rec = 0;; ++rec) {
         int got;
         size_t line;
+        if (cancel && (rec & 4095) == 0 && *cancel) {
+            st = cqb_error_set(err, CQB_EUSAGE, "interrupted");
+            goto fail;
+        }
         st = next_record(&ps, &got, &line, err);
         if (st != CQB_OK) goto fail;
         if (!got) break;
@@ -739,7 +745,7 @@ cqb_status cqb_frame_read_buffer_opts(const char *name, const char *data, size_t
         return cqb_error_set(err, CQB_EUSAGE, "cqb_frame_read_buffer: invalid arguments");
     char sha[CQB_SHA256_HEX_SIZE];
     cqb_sha256_string(data, n, sha);
-    return parse_buffer(name, data ? data : "", n, sha, opts, out, err);
+    return parse_buffer(name, data ? data : "", n, sha, opts, NULL, out, err);
 }
 
 cqb_status cqb_frame_read_opts(const char *path, const cqb_read_opts *opts, cqb_frame **out, cqb_error *err)
@@ -761,6 +767,10 @@ cqb_status cqb_frame_read_limited(const char *path, const cqb_read_opts *opts, u
     char *data = NULL;
     size_t len = 0, cap = 0;
     cqb_status st = CQB_OK;
+    /* hashed as it is read, between cancel polls, so that a large input
+     * costs no separate pass that an interrupt would have to wait for */
+    cqb_sha256_ctx hc;
+    cqb_sha256_init(&hc);
     for (;;) {
         if (cancel && *cancel) {
             st = cqb_error_set(err, CQB_EUSAGE, "interrupted");
@@ -788,6 +798,7 @@ cqb_status cqb_frame_read_limited(const char *path, const cqb_read_opts *opts, u
         }
         if (got == 0) break;
         const int nul = memchr(data + len, 0, (size_t)got) != NULL;
+        cqb_sha256_update(&hc, data + len, (size_t)got);
         len += (size_t)got;
         if (nul) break; /* not a text file: the parser says where */
     }
@@ -796,10 +807,11 @@ cqb_status cqb_frame_read_limited(const char *path, const cqb_read_opts *opts, u
         free(data);
         return st;
     }
-    /* hashed once read: an input over the bound costs no hashing */
+    unsigned char digest[CQB_SHA256_DIGEST_LEN];
     char sha[CQB_SHA256_HEX_SIZE];
-    cqb_sha256_string(data ? data : "", len, sha);
-    st = parse_buffer(path, data ? data : "", len, sha, opts, out, err);
+    cqb_sha256_final(&hc, digest);
+    cqb_sha256_hex(digest, sha);
+    st = parse_buffer(path, data ? data : "", len, sha, opts, cancel, out, err);
     free(data);
     return st;
 }

@@ -410,18 +410,7 @@ static int fit_compat(const local_ctx *c, int i, size_t s, size_t k, long L, siz
     sy += cy;
     for (size_t a = 0; a < q; ++a) sx[a] += cx[a];
     double nn = (double)nL;
-    for (size_t a = 0; a < q; ++a) {
-        raw[a] = G[a * m + a];
-        for (size_t b = 0; b <= a; ++b) {
-            double cc = G[a * m + b] - sx[a] * sx[b] / nn;
-            G[a * m + b] = cc;
-            G[b * m + a] = cc;
-        }
-        double cc = G[a * m + q] - sx[a] * sy / nn;
-        G[a * m + q] = cc;
-        G[q * m + a] = cc;
-    }
-    G[q * m + q] -= sy * sy / nn;
+    cqbw_moments_centre(G, sx, sy, raw, q, nn);
     for (size_t a = 0; a < q; ++a) sx[a] /= nn;
     f->sy = sy;
     f->nrows = nn;

@@ -437,18 +437,33 @@ static void global_lag0(const cqb_wlevels *in, const cqb_wmc_opts *o, cqb_wmc_wo
     r->nsize = global_nsize(in, o, i, r->count);
 }
 
+/* The common start of cqb_wmc, cqb_wmcc and cqb_wmr: options (defaults for
+ * NULL), their checks, the workspace (the caller's or *own, which the caller
+ * frees) and the levels' checks. On failure nothing is left to free. */
+static cqb_status begin(const char *who, const cqb_wlevels *in, const cqb_wmc_opts *opts, cqb_wmc_workspace *ws,
+                        cqb_wmc_opts *o, cqb_wmc_workspace **w, cqb_wmc_workspace **own, cqb_error *err)
+{
+    cqbw_opts_or_default(opts, o);
+    cqb_status st = cqbw_check_common(who, in, o, err);
+    if (st != CQB_OK) return st;
+    st = cqbw_ws_get(ws, in->n, in->d, w, own, err);
+    if (st != CQB_OK) return st;
+    st = cqbw_check_levels(who, in, *w, err);
+    if (st != CQB_OK) {
+        cqb_wmc_workspace_free(*own);
+        *own = NULL;
+    }
+    return st;
+}
+
 cqb_status cqb_wmc(const cqb_wlevels *in, const cqb_wmc_opts *opts, cqb_wmc_workspace *ws,
                    const cqb_wmc_out *out, cqb_error *err)
 {
     cqb_wmc_opts o;
-    cqbw_opts_or_default(opts, &o);
-    cqb_status st = cqbw_check_common("wmc", in, &o, err);
-    if (st != CQB_OK) return st;
     cqb_wmc_workspace *w = NULL, *own = NULL;
-    st = cqbw_ws_get(ws, in->n, in->d, &w, &own, err);
+    cqb_status st = begin("wmc", in, opts, ws, &o, &w, &own, err);
     if (st != CQB_OK) return st;
-    st = cqbw_check_levels("wmc", in, w, err);
-    if (st == CQB_OK && out) {
+    if (out) {
         const double q = cqbw_qnorm(o.p);
         for (int i = 0; i <= in->J; ++i) {
             lag0_result r;
@@ -488,39 +503,11 @@ static double global_lag_compat(const cqb_wlevels *in, int i, size_t k, long L,
         size_t ty = (size_t)((long)t + L);
         if (!mask[t] || !mask[ty]) continue;
         ++cnt;
-        double yv = y[ty];
-        sy += yv;
-        G[q * m + q] += yv * yv;
-        size_t a = 0;
-        for (size_t kk = 0; kk < d; ++kk) {
-            if (kk == k) continue;
-            double xa = base[kk * n + t];
-            sx[a] += xa;
-            G[a * m + q] += xa * yv;
-            size_t b = 0;
-            for (size_t ll = 0; ll <= kk; ++ll) {
-                if (ll == k) continue;
-                G[a * m + b] += xa * base[ll * n + t];
-                ++b;
-            }
-            ++a;
-        }
+        cqbw_moments_add_row(G, sx, &sy, m, base, n, d, k, t, y[ty]);
     }
     *count = cnt;
     if (cnt == 0) return NAN;
-    double nn = (double)cnt;
-    for (size_t a = 0; a < q; ++a) {
-        raw[a] = G[a * m + a];
-        for (size_t b = 0; b <= a; ++b) {
-            double c = G[a * m + b] - sx[a] * sx[b] / nn;
-            G[a * m + b] = c;
-            G[b * m + a] = c;
-        }
-        double c = G[a * m + q] - sx[a] * sy / nn;
-        G[a * m + q] = c;
-        G[q * m + a] = c;
-    }
-    G[q * m + q] -= sy * sy / nn;
+    cqbw_moments_centre(G, sx, sy, raw, q, (double)cnt);
     double r2 = NAN;
     if (cqbw_regress(G, raw, NULL, q, &r2, NULL, NULL, NULL, NULL, ws->rg_work) < 0) return NAN;
     double phi = sqrt(r2 > 0.0 ? r2 : 0.0);
@@ -568,14 +555,10 @@ cqb_status cqb_wmcc(const cqb_wlevels *in, const cqb_wmc_opts *opts, cqb_wmc_wor
                     const cqb_wmc_out *out, cqb_error *err)
 {
     cqb_wmc_opts o;
-    cqbw_opts_or_default(opts, &o);
-    cqb_status st = cqbw_check_common("wmcc", in, &o, err);
-    if (st != CQB_OK) return st;
     cqb_wmc_workspace *w = NULL, *own = NULL;
-    st = cqbw_ws_get(ws, in->n, in->d, &w, &own, err);
+    cqb_status st = begin("wmcc", in, opts, ws, &o, &w, &own, err);
     if (st != CQB_OK) return st;
-    st = cqbw_check_levels("wmcc", in, w, err);
-    if (st == CQB_OK && out) {
+    if (out) {
         const double q = cqbw_qnorm(o.p);
         const int lm = cqb_wmc_lags(in->n, &o);
         const size_t ncol = 2 * (size_t)lm + 1;
@@ -663,17 +646,9 @@ cqb_status cqb_wmr(const cqb_wlevels *in, const cqb_wmc_opts *opts, cqb_wmc_work
                    const cqb_wmc_out *out, const cqb_wreg_out *reg, cqb_error *err)
 {
     cqb_wmc_opts o;
-    cqbw_opts_or_default(opts, &o);
-    cqb_status st = cqbw_check_common("wmr", in, &o, err);
-    if (st != CQB_OK) return st;
     cqb_wmc_workspace *w = NULL, *own = NULL;
-    st = cqbw_ws_get(ws, in->n, in->d, &w, &own, err);
+    cqb_status st = begin("wmr", in, opts, ws, &o, &w, &own, err);
     if (st != CQB_OK) return st;
-    st = cqbw_check_levels("wmr", in, w, err);
-    if (st != CQB_OK) {
-        cqb_wmc_workspace_free(own);
-        return st;
-    }
     const size_t n = in->n, d = in->d, qn = d - 1, m = d;
     const double q = cqbw_qnorm(o.p);
     for (int i = 0; i <= in->J; ++i) {
@@ -709,37 +684,10 @@ cqb_status cqb_wmr(const cqb_wlevels *in, const cqb_wmc_opts *opts, cqb_wmc_work
         for (size_t t = 0; t < n; ++t) {
             if (!w->mask[t]) continue;
             ++cnt;
-            double yv = y[t];
-            sy += yv;
-            G[qn * m + qn] += yv * yv;
-            size_t a = 0;
-            for (size_t kk = 0; kk < d; ++kk) {
-                if (kk == k) continue;
-                double xa = base[kk * n + t];
-                sx[a] += xa;
-                G[a * m + qn] += xa * yv;
-                size_t b = 0;
-                for (size_t ll = 0; ll <= kk; ++ll) {
-                    if (ll == k) continue;
-                    G[a * m + b] += xa * base[ll * n + t];
-                    ++b;
-                }
-                ++a;
-            }
+            cqbw_moments_add_row(G, sx, &sy, m, base, n, d, k, t, y[t]);
         }
         double nn = (double)cnt;
-        for (size_t a = 0; a < qn; ++a) {
-            raw[a] = G[a * m + a];
-            for (size_t b = 0; b <= a; ++b) {
-                double c = G[a * m + b] - sx[a] * sx[b] / nn;
-                G[a * m + b] = c;
-                G[b * m + a] = c;
-            }
-            double c = G[a * m + qn] - sx[a] * sy / nn;
-            G[a * m + qn] = c;
-            G[qn * m + a] = c;
-        }
-        G[qn * m + qn] -= sy * sy / nn;
+        cqbw_moments_centre(G, sx, sy, raw, qn, nn);
         for (size_t a = 0; a < qn; ++a) sx[a] /= nn; /* means */
         double r2, rss, xq;
         int na = cqbw_regress(G, raw, sx, qn, &r2, &rss, beta, cinv, &xq, w->rg_work);

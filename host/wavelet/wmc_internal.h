@@ -9,15 +9,7 @@
 #include <stddef.h>
 
 #include "cqboot/wmc.h"
-
-/* R's qr() (LINPACK dqrdc2) tolerance, and its square for moment matrices. */
-#define CQBW_QR_TOL 1e-7
-#define CQBW_QR_TOL2 1e-14
-/* Relative tolerance of the d = 2 tie rule (wavelets.md §3.3). */
-#define CQBW_TIE_TOL 1e-12
-
-/* Outcome of cqbw_mulcor(). */
-enum { CQBW_MC_OK = 0, CQBW_MC_NAN = 1, CQBW_MC_RANK = 2 };
+#include "wmc_linalg.h" /* CQBW_QR_TOL, CQBW_TIE_TOL, CQBW_MC_*; the kernels below */
 
 /* Scratch doubles needed by cqbw_mulcor() for d variables. */
 size_t cqbw_mulcor_work(size_t d);
@@ -50,6 +42,18 @@ int cqbw_regress(const double *G, const double *raw_diag, const double *xbar, si
                  double *r2, double *rss, double *beta, double *cinv_diag,
                  double *xbar_quad, double *work);
 size_t cqbw_regress_work(size_t q);
+
+/* Moments for cqbw_regress() of series k (the response) on the other d - 1
+ * series of base (d series of n values, series j at base + j*n), q = d - 1,
+ * m = q + 1. cqbw_moments_add_row() adds time t (response value yv) to the
+ * raw sums: sx[q] (regressors), *sy, and the lower triangle and last row of
+ * G (m x m). cqbw_moments_centre() turns the raw sums of nn rows into the
+ * centred cross-products cqbw_regress() takes (G symmetric), with raw[a] the
+ * regressors' uncentred sums of squares. Shared by wmc.c and wlmc.c so that
+ * every statistic sums in the same order. */
+void cqbw_moments_add_row(double *G, double *sx, double *sy, size_t m, const double *base, size_t n, size_t d,
+                          size_t k, size_t t, double yv);
+void cqbw_moments_centre(double *G, double *sx, double sy, double *raw, size_t q, double nn);
 
 /* Distribution functions (FP64, written from the definitions). */
 double cqbw_qnorm(double p);                 /* standard normal quantile */

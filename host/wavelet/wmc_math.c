@@ -1,4 +1,5 @@
-/* wmc_math.c — small dense linear algebra with R's rank rules and the
+/* wmc_math.c — small dense linear algebra with R's rank rules (the kernels
+ * themselves are in wmc_linalg.h, shared with the CUDA code) and the
  * distribution functions used by the wavelet multiple correlation code.
  * Written from the definitions (see wmc_internal.h); FP64 throughout, no
  * state, thread-safe. */
@@ -11,259 +12,73 @@
 #define CQBW_PI 3.14159265358979323846
 
 /* ------------------------------------------------------------------------- */
-/* Rank by Householder QR with dqrdc2-style limited pivoting                   */
+/* Rank, diag(A^-1) and the multiple correlation: wmc_linalg.h                 */
 /* ------------------------------------------------------------------------- */
-
-static double col_norm(const double *v, size_t m)
-{
-    /* plain 2-norm: the matrices seen here are correlation matrices
-     * (|r| <= 1), so no scaling against overflow is needed */
-    double s = 0.0;
-    for (size_t i = 0; i < m; ++i) s += v[i] * v[i];
-    return sqrt(s);
-}
 
 size_t cqbw_qr_rank(const double *A, size_t d, double tol, double *work)
 {
-    /* X column-major: column j at X + j*d */
-    double *X = work;
-    double *qraux = X + d * d; /* current residual norms */
-    double *orig = qraux + d;  /* norms at the last exact recomputation */
-    double *ref = orig + d;    /* original norms (1 when zero): the tol reference */
-    for (size_t i = 0; i < d; ++i)
-        for (size_t j = 0; j < d; ++j) X[j * d + i] = A[i * d + j];
-    for (size_t j = 0; j < d; ++j) {
-        qraux[j] = col_norm(X + j * d, d);
-        orig[j] = qraux[j];
-        ref[j] = qraux[j] == 0.0 ? 1.0 : qraux[j];
-    }
-    size_t k = d; /* columns at positions >= k have been moved as negligible */
-    for (size_t l = 0; l < d; ++l) {
-        while (l < k && qraux[l] < ref[l] * tol) {
-            /* move column l to the end, shifting l+1..d-1 left */
-            double cq = qraux[l], co = orig[l], cr = ref[l];
-            for (size_t i = 0; i < d; ++i) {
-                double tmp = X[l * d + i];
-                for (size_t j = l; j + 1 < d; ++j) X[j * d + i] = X[(j + 1) * d + i];
-                X[(d - 1) * d + i] = tmp;
-            }
-            for (size_t j = l; j + 1 < d; ++j) {
-                qraux[j] = qraux[j + 1];
-                orig[j] = orig[j + 1];
-                ref[j] = ref[j + 1];
-            }
-            qraux[d - 1] = cq;
-            orig[d - 1] = co;
-            ref[d - 1] = cr;
-            --k;
-        }
-        if (l + 1 == d) break;
-        double *xl = X + l * d;
-        double nrmxl = col_norm(xl + l, d - l);
-        if (nrmxl == 0.0) continue;
-        if (xl[l] != 0.0) nrmxl = copysign(nrmxl, xl[l]);
-        const double rn = 1.0 / nrmxl; /* LINPACK scales by the reciprocal */
-        for (size_t i = l; i < d; ++i) xl[i] *= rn;
-        xl[l] += 1.0;
-        for (size_t j = l + 1; j < d; ++j) {
-            double *xj = X + j * d;
-            double t = 0.0;
-            for (size_t i = l; i < d; ++i) t -= xl[i] * xj[i];
-            t /= xl[l];
-            for (size_t i = l; i < d; ++i) xj[i] += t * xl[i];
-            if (qraux[j] == 0.0) continue;
-            double tt = fabs(xj[l]) / qraux[j];
-            tt = 1.0 - tt * tt;
-            if (tt < 0.0) tt = 0.0;
-            if (fabs(tt) < 1e-6) {
-                qraux[j] = col_norm(xj + l + 1, d - l - 1);
-                orig[j] = qraux[j];
-            } else {
-                qraux[j] *= sqrt(tt);
-            }
-        }
-    }
-    return k;
+    return cqbw_la_qr_rank(A, d, tol, work);
 }
 
-/* ------------------------------------------------------------------------- */
-/* diag(A^-1) by LU with partial pivoting                                      */
-/* ------------------------------------------------------------------------- */
-
-/* A row-major d x d; work: d*d + d. Returns 0, or -1 on an exactly zero
- * pivot (singular). */
-static int inv_diag(const double *A, size_t d, double *diag, double *work)
-{
-    double *U = work;
-    double *b = work + d * d;
-    size_t piv[64];
-    size_t *perm = piv;
-    /* d is small (the number of series); larger d uses the tail of work */
-    double *permd = NULL;
-    if (d > 64) permd = b + d; /* caller provides d more doubles (see mulcor_work) */
-    memcpy(U, A, d * d * sizeof *U);
-    for (size_t j = 0; j < d; ++j) {
-        size_t p = j;
-        double best = fabs(U[j * d + j]);
-        for (size_t i = j + 1; i < d; ++i)
-            if (fabs(U[i * d + j]) > best) {
-                best = fabs(U[i * d + j]);
-                p = i;
-            }
-        if (permd)
-            permd[j] = (double)p;
-        else
-            perm[j] = p;
-        if (U[p * d + j] == 0.0) return -1;
-        if (p != j)
-            for (size_t c = 0; c < d; ++c) {
-                double tmp = U[j * d + c];
-                U[j * d + c] = U[p * d + c];
-                U[p * d + c] = tmp;
-            }
-        double piv_inv = 1.0 / U[j * d + j];
-        for (size_t i = j + 1; i < d; ++i) U[i * d + j] *= piv_inv;
-        for (size_t i = j + 1; i < d; ++i) {
-            double lij = U[i * d + j];
-            if (lij == 0.0) continue;
-            for (size_t c = j + 1; c < d; ++c) U[i * d + c] -= lij * U[j * d + c];
-        }
-    }
-    for (size_t j = 0; j < d; ++j) U[j * d + j] = 1.0 / U[j * d + j]; /* reciprocals */
-    for (size_t c = 0; c < d; ++c) {
-        for (size_t i = 0; i < d; ++i) b[i] = (i == c) ? 1.0 : 0.0;
-        for (size_t j = 0; j < d; ++j) {
-            size_t p = permd ? (size_t)permd[j] : perm[j];
-            if (p != j) {
-                double tmp = b[j];
-                b[j] = b[p];
-                b[p] = tmp;
-            }
-        }
-        for (size_t k = 0; k < d; ++k)
-            if (b[k] != 0.0)
-                for (size_t i = k + 1; i < d; ++i) b[i] -= b[k] * U[i * d + k];
-        for (size_t k = d; k-- > 0;) {
-            if (b[k] != 0.0) {
-                b[k] *= U[k * d + k];
-                for (size_t i = 0; i < k; ++i) b[i] -= b[k] * U[i * d + k];
-            }
-        }
-        diag[c] = b[c];
-    }
-    return 0;
-}
-
-/* diag(A^-1) of a symmetric positive definite A (row-major d x d) by
- * Cholesky, A = L L', diag(A^-1)_k = sum_m (L^-1)_mk^2. work: d*d. Returns
- * 0, or -1 when a pivot is not positive (not numerically SPD). */
-static int inv_diag_spd(const double *A, size_t d, double *diag, double *work)
-{
-    double *L = work; /* lower triangle, row-major; later overwritten by L^-1 */
-    for (size_t j = 0; j < d; ++j) {
-        double s = A[j * d + j];
-        for (size_t k = 0; k < j; ++k) s -= L[j * d + k] * L[j * d + k];
-        if (!(s > 0.0)) return -1;
-        double ljj = sqrt(s);
-        L[j * d + j] = ljj;
-        double r = 1.0 / ljj;
-        for (size_t i = j + 1; i < d; ++i) {
-            double t = A[i * d + j];
-            for (size_t k = 0; k < j; ++k) t -= L[i * d + k] * L[j * d + k];
-            L[i * d + j] = t * r;
-        }
-    }
-    /* column c of L^-1, z = L^-1 e_c (z_i = 0 for i < c), by forward
-     * substitution; z_i (i > c) is kept in the unused upper triangle of row
-     * c; diag(A^-1)_c = sum_i z_i^2 */
-    for (size_t c = 0; c < d; ++c) {
-        double zc = 1.0 / L[c * d + c];
-        double acc = zc * zc;
-        for (size_t i = c + 1; i < d; ++i) {
-            double t = -L[i * d + c] * zc;
-            for (size_t k = c + 1; k < i; ++k) t -= L[i * d + k] * L[c * d + k];
-            double zi = t / L[i * d + i];
-            L[c * d + i] = zi;
-            acc += zi * zi;
-        }
-        diag[c] = acc;
-    }
-    return 0;
-}
+/* The LU fallback's d pivot indices: on the stack for the usual few series,
+ * else in the d extra doubles of work that cqbw_mulcor_work() adds (a size_t
+ * is no larger than a double, and the storage is the caller's allocation). */
+#define CQBW_MC_STACK_PERM 64
 
 size_t cqbw_mulcor_work(size_t d)
 {
-    /* R (d*d) + max(QR: d*d + 3d, LU: d*d + 2d) + diag (d) */
-    return 2 * d * d + 5 * d;
+    /* R (d*d) + diag (d) + max(QR: d*d + 3d, LU: d*d + d) + pivots beyond the stack */
+    return 2 * d * d + 5 * d + (d > CQBW_MC_STACK_PERM ? d : 0);
 }
 
 int cqbw_mulcor(const double *S, size_t d, int ymaxr, double *phi, int *dep, double *work)
 {
-    double *R = work;
-    double *pi = R + d * d;
-    double *w2 = pi + d;
-    for (size_t k = 0; k < d; ++k) {
-        double skk = S[k * d + k];
-        if (!(skk > 0.0) || !isfinite(skk)) {
-            *phi = NAN;
-            *dep = 0;
-            return CQBW_MC_NAN;
+    size_t stack_perm[CQBW_MC_STACK_PERM];
+    size_t *perm = d <= CQBW_MC_STACK_PERM ? stack_perm : (size_t *)(void *)(work + 2 * d * d + 5 * d);
+    return cqbw_la_mulcor(S, d, ymaxr, phi, dep, work, perm);
+}
+
+/* ------------------------------------------------------------------------- */
+/* Moments of a regression of one series on the others                        */
+/* ------------------------------------------------------------------------- */
+
+void cqbw_moments_add_row(double *G, double *sx, double *sy, size_t m, const double *base, size_t n, size_t d,
+                          size_t k, size_t t, double yv)
+{
+    const size_t q = m - 1;
+    *sy += yv;
+    G[q * m + q] += yv * yv;
+    size_t a = 0;
+    for (size_t kk = 0; kk < d; ++kk) {
+        if (kk == k) continue;
+        double xa = base[kk * n + t];
+        sx[a] += xa;
+        G[a * m + q] += xa * yv;
+        size_t b = 0;
+        for (size_t ll = 0; ll <= kk; ++ll) {
+            if (ll == k) continue;
+            G[a * m + b] += xa * base[ll * n + t];
+            ++b;
         }
+        ++a;
     }
-    /* sqrt(S_kk) sqrt(S_ll) rather than sqrt(S_kk S_ll): the same value to
-     * rounding, without underflow when the local weights are tiny (the
-     * compat Gaussian far from valid rows) */
-    for (size_t k = 0; k < d; ++k) pi[k] = sqrt(S[k * d + k]);
-    for (size_t k = 0; k < d; ++k)
-        for (size_t l = 0; l < d; ++l) {
-            double r = (k == l) ? 1.0 : S[k * d + l] / (pi[k] * pi[l]);
-            if (isnan(r)) {
-                *phi = NAN;
-                *dep = 0;
-                return CQBW_MC_NAN;
-            }
-            R[k * d + l] = r;
+}
+
+void cqbw_moments_centre(double *G, double *sx, double sy, double *raw, size_t q, double nn)
+{
+    const size_t m = q + 1;
+    for (size_t a = 0; a < q; ++a) {
+        raw[a] = G[a * m + a];
+        for (size_t b = 0; b <= a; ++b) {
+            double c = G[a * m + b] - sx[a] * sx[b] / nn;
+            G[a * m + b] = c;
+            G[b * m + a] = c;
         }
-    /* Rank rule (R's qr(R)$rank < d, LINPACK dqrdc2, tol 1e-7). The exact
-     * dqrdc2 emulation runs only when R may be near-singular: any column's
-     * residual norm is >= lambda_min(R) >= 1 / trace(R^-1), and a column's
-     * norm is <= sqrt(d), so sum(Pi) < 1e6 / sqrt(d) proves rank d (a
-     * margin of 10 over the 1e-7 tolerance, far above rounding). */
-    /* Cholesky first (R is a correlation matrix); LU with partial pivoting
-     * (as R's solve()) when R is not numerically positive definite */
-    int singular = inv_diag_spd(R, d, pi, w2) != 0 && inv_diag(R, d, pi, w2) != 0;
-    if (!singular) {
-        double tr = 0.0;
-        for (size_t k = 0; k < d; ++k) tr += pi[k];
-        if (!(tr > 0.0) || !(tr * sqrt((double)d) < 1e6))
-            singular = cqbw_qr_rank(R, d, CQBW_QR_TOL, w2) < d;
+        double c = G[a * m + q] - sx[a] * sy / nn;
+        G[a * m + q] = c;
+        G[q * m + a] = c;
     }
-    if (singular) {
-        *phi = 1.0;
-        *dep = 0;
-        return CQBW_MC_RANK;
-    }
-    size_t k;
-    if (ymaxr >= 1 && (size_t)ymaxr <= d) {
-        k = (size_t)ymaxr - 1;
-    } else if (d == 2) {
-        /* DEFINED: both diagonals equal 1/(1-r^2) mathematically */
-        k = (pi[1] > pi[0] * (1.0 + CQBW_TIE_TOL)) ? 1 : 0;
-    } else {
-        k = 0;
-        for (size_t m = 1; m < d; ++m)
-            if (pi[m] > pi[k]) k = m;
-    }
-    double v = 1.0 - 1.0 / pi[k];
-    if (!(v > 0.0)) v = 0.0; /* DEFINED: rounding below 0 (R: NaN) */
-    double f = sqrt(v);
-    if (d == 2) {
-        double r12 = R[1];
-        f = r12 > 0.0 ? f : (r12 < 0.0 ? -f : 0.0);
-    }
-    *phi = f;
-    *dep = (int)k + 1;
-    return CQBW_MC_OK;
+    G[q * m + q] -= sy * sy / nn;
 }
 
 /* ------------------------------------------------------------------------- */

@@ -1,0 +1,3 @@
+library(testthat)
+library(cqboot)
+test_check("cqboot")
