@@ -104,6 +104,9 @@ static int run_command(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
+#ifdef CQB_HAVE_MPI
+    cli_mpi = &cli_mpi_openmpi; /* the MPI layer is part of this executable only (scale_mpi.c) */
+#endif
     int rc = dispatch(argc, argv);
     /* an interrupted command that still finished exits as interrupted */
     if (rc == 0 && cli_interrupted) {

@@ -88,6 +88,32 @@ int cli_scale_pairs_keep(size_t n, char **y, char **x, char **json, char **csv, 
 /* MPI: every rank's pair texts to rank 0 (json[p], csv[p] filled there) */
 int cli_scale_pairs_collect(size_t n, char **json, char **csv);
 
+/* --- MPI (scale_mpi.c) ------------------------------------------------- */
+/* The MPI layer is linked into the cqboot executable only (main.c sets
+ * cli_mpi in MPI builds), so that what embeds the subcommands (the Python
+ * and R packages, the fuzz harnesses) never depends on MPI. */
+#include "cqboot/cqreduce.h"
+typedef struct cli_mpi_ops {
+    /* joins MPI when started by mpirun/srun: 0 (rank, size and local rank
+     * set; with several ranks the GPU is chosen and SIGTERM handled), 1 not
+     * started by MPI, -1 MPI_Init failed */
+    int (*init)(int *rank, int *size, int *local);
+    /* MPI_Abort(rc) when abort, else MPI_Finalize */
+    void (*finish)(int rc, int abort);
+    /* a backend call split over the ranks, the values all-gathered */
+    cqb_status (*call)(const cqb_backend *b, uint32_t kind, const void *plan, uint64_t nstat, uint32_t rep0,
+                       size_t nrep, double *out, cqb_error *err);
+    /* the distributed two-pass selection (cqb_backend.reduce) */
+    cqb_status (*reduce)(const cqb_backend *b, const cqb_plan *plan, cqb_reduce_io *io, cqb_error *err);
+    /* pairs: every rank's texts (mine, a JSON array it frees) to rank 0 */
+    int (*collect)(char *mine, size_t n, char **json, char **csv);
+} cli_mpi_ops;
+extern const cli_mpi_ops *cli_mpi;
+extern const cli_mpi_ops cli_mpi_openmpi; /* scale_mpi.c, MPI builds */
+/* replicates rep0 .. rep0+n-1 of a plan on the backend as opened */
+cqb_status cli_scale_inner_eval(const cqb_backend *b, uint32_t kind, const void *plan, uint64_t rep0, size_t n,
+                                double *out, cqb_error *err);
+
 #define CLI_PART_MAGIC "CQBPART\n"
 #define CLI_PART_VERSION 1u
 /* plan kinds in part files */
