@@ -188,6 +188,11 @@ char *cli_read_text(const char *path, size_t *len, cqb_error *err);
 extern int cli_quiet;
 /* The backend's notice (a CUDA fallback): printed at most once per process,
  * shortened to its first clause, never when quiet or cli_quiet. */
+/* Opens one of cqboot's loadable modules (the figures, MPI) by file name:
+ * from $env_var when set, else beside the executable, in ../lib/cqboot or
+ * ../lib64/cqboot from it, else through the loader's search path. NULL with
+ * the loader's message in reason when it cannot (plot_loader.c). */
+void *cli_module_open(const char *env_var, const char *file, char *reason, size_t reason_size);
 void cli_backend_notice(const char *cmd, const char *notice, int quiet);
 
 /* Installs cJSON allocation hooks that stop the program (exit 5, temporary

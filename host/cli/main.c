@@ -105,7 +105,14 @@ static int run_command(int argc, char **argv);
 int main(int argc, char **argv)
 {
 #ifdef CQB_HAVE_MPI
-    cli_mpi = &cli_mpi_openmpi; /* the MPI layer is part of this executable only (scale_mpi.c) */
+    /* the MPI module (libcqboot_mpi.so) only when mpirun/srun started us */
+    cli_mpi_module_built = 1;
+    char why[512];
+    if (cli_scale_mpi_load(why, sizeof why) != 0) {
+        fprintf(stderr, "cqboot: started by mpirun, but the MPI module %s could not be loaded: %s\n",
+                CLI_MPI_MODULE_FILE, why);
+        return 4;
+    }
 #endif
     int rc = dispatch(argc, argv);
     /* an interrupted command that still finished exits as interrupted */

@@ -3,6 +3,7 @@
 #include "scale.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -43,7 +44,8 @@ static int g_rank, g_size = 1;
 static int g_same_fail; /* every rank refused in cli_scale_take() */
 static char g_rank_dir[4096], g_rank_out[4200]; /* run on ranks > 0: a private --out */
 static int g_mpi_on;
-const cli_mpi_ops *cli_mpi; /* main() sets it in MPI builds (scale_mpi.c) */
+const cli_mpi_ops *cli_mpi; /* set by cli_scale_mpi_load() under mpirun (scale_mpi.c) */
+int cli_mpi_module_built;
 /* the backend as opened, before the wrap (its ctx pointers stay in place) */
 static cqb_backend g_inner;
 /* pairs mode: the pairs are split, not the replicates; the shard's pairs */
@@ -52,7 +54,29 @@ static cJSON *g_pairs_hd;
 
 int cli_scale_silent(void) { return g_silent; }
 
-int cli_scale_mpi_built(void) { return cli_mpi != NULL; }
+int cli_scale_mpi_built(void) { return cli_mpi_module_built; }
+
+int cli_scale_launched_by_mpi(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
+}
+
+int cli_scale_mpi_load(char *why, size_t why_size)
+{
+    static const cli_mpi_host host = {cli_scale_launched_by_mpi, cli_cleanup_now, cli_fail, cli_scale_inner_eval};
+    if (cli_mpi || !cli_scale_launched_by_mpi()) return 0;
+    void *h = cli_module_open("CQB_MPI_MODULE", CLI_MPI_MODULE_FILE, why, why_size);
+    if (!h) return -1;
+    cli_mpi_module_fn get;
+    *(void **)&get = dlsym(h, CLI_MPI_MODULE_SYMBOL);
+    const cli_mpi_ops *ops = get ? get(CLI_MPI_MODULE_ABI, &host) : NULL;
+    if (!ops) {
+        snprintf(why, why_size, "%s is from another build of cqboot", CLI_MPI_MODULE_FILE);
+        return -1;
+    }
+    cli_mpi = ops;
+    return 0;
+}
 
 void cli_scale_set_replay(const cli_replay *r)
 {

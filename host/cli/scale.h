@@ -49,7 +49,7 @@ int cli_scale_finish(int rc);
  *  through the current mode (no-op without one, and in check-only mode). */
 void cli_scale_wrap(cqb_backend *be, uint64_t B);
 
-/*! cli_scale_mpi_built() : 1 if this cqboot was built with MPI (CQB_MPI). */
+/*! cli_scale_mpi_built() : 1 if this cqboot was built with its MPI module (CQB_MPI). */
 int cli_scale_mpi_built(void);
 
 /*! cli_scale_silent() : 1 when this process must not print results (a shard,
@@ -89,9 +89,13 @@ int cli_scale_pairs_keep(size_t n, char **y, char **x, char **json, char **csv, 
 int cli_scale_pairs_collect(size_t n, char **json, char **csv);
 
 /* --- MPI (scale_mpi.c) ------------------------------------------------- */
-/* The MPI layer is linked into the cqboot executable only (main.c sets
- * cli_mpi in MPI builds), so that what embeds the subcommands (the Python
- * and R packages, the fuzz harnesses) never depends on MPI. */
+/* The MPI layer is a loadable module, libcqboot_mpi.so (scale_mpi.c linked
+ * with the MPI library), that main() loads only when the program was started
+ * by mpirun/srun (cli_scale_mpi_load): linking MPI into the executable would
+ * cost every command about a millisecond of start-up for the loading of
+ * libmpi and its libraries, and what embeds the subcommands (the Python and
+ * R packages, the fuzz harnesses) never depends on MPI. The module reaches
+ * the program's own state through cli_mpi_host. */
 #include "cqboot/cqreduce.h"
 typedef struct cli_mpi_ops {
     /* joins MPI when started by mpirun/srun: 0 (rank, size and local rank
@@ -108,8 +112,28 @@ typedef struct cli_mpi_ops {
     /* pairs: every rank's texts (mine, a JSON array it frees) to rank 0 */
     int (*collect)(char *mine, size_t n, char **json, char **csv);
 } cli_mpi_ops;
+/* what the module calls in the program */
+typedef struct cli_mpi_host {
+    int (*launched)(void); /* cli_scale_launched_by_mpi */
+    void (*cleanup_now)(void);
+    int (*fail)(const char *cmd, const cqb_error *err);
+    cqb_status (*inner_eval)(const cqb_backend *b, uint32_t kind, const void *plan, uint64_t rep0, size_t n,
+                             double *out, cqb_error *err);
+} cli_mpi_host;
+#define CLI_MPI_MODULE_FILE "libcqboot_mpi.so"
+#define CLI_MPI_MODULE_SYMBOL "cli_mpi_module"
+#define CLI_MPI_MODULE_ABI 1u
+/* the module's one exported function: its operations, given the host's */
+typedef const cli_mpi_ops *(*cli_mpi_module_fn)(unsigned abi, const cli_mpi_host *host);
 extern const cli_mpi_ops *cli_mpi;
-extern const cli_mpi_ops cli_mpi_openmpi; /* scale_mpi.c, MPI builds */
+/*! cli_scale_mpi_load() : when the program was started by mpirun/srun,
+ *  loads the MPI module and sets cli_mpi. 0: not started by MPI, or loaded;
+ *  -1: started by MPI with a module that cannot be loaded (the reason is in
+ *  why). main() calls it only in builds that made the module. */
+int cli_scale_mpi_load(char *why, size_t why_size);
+/*! cli_scale_launched_by_mpi() : 1 when mpirun/srun started this process. */
+int cli_scale_launched_by_mpi(void);
+extern int cli_mpi_module_built; /* main() sets it in builds with the module */
 /* replicates rep0 .. rep0+n-1 of a plan on the backend as opened */
 cqb_status cli_scale_inner_eval(const cqb_backend *b, uint32_t kind, const void *plan, uint64_t rep0, size_t n,
                                 double *out, cqb_error *err);

@@ -1,8 +1,10 @@
 /* scale_mpi.c — the MPI layer of the scale-out (scale.h, docs/scale-out.md):
  * joining MPI, one GPU per rank, a backend call split over the ranks with
  * the values all-gathered, the distributed two-pass selection, and the
- * pairs' results gathered to rank 0. Linked into the cqboot executable only
- * (cli_mpi_openmpi, set by main.c); compiles to nothing without MPI. */
+ * pairs' results gathered to rank 0. Built as the module libcqboot_mpi.so,
+ * which the program loads when mpirun/srun started it (cli_scale_mpi_load);
+ * it calls the program through the cli_mpi_host it is given. Compiles to
+ * nothing without MPI. */
 #ifdef CQB_HAVE_MPI
 #include <errno.h>
 #include <limits.h>
@@ -20,12 +22,13 @@
 #include "scale.h"
 
 static int g_rank, g_size = 1;
+static const cli_mpi_host *H; /* the program: cleanup, messages, replicates */
 
 static void on_term_mpi(int sig)
 {
     /* a peer died and mpirun is ending the job while this rank may wait in a
      * collective: remove the temporary outputs now, never leave a partial one */
-    cli_cleanup_now();
+    H->cleanup_now();
     _exit(128 + sig);
 }
 
@@ -62,14 +65,10 @@ static void pick_gpu(int local)
     setenv("CUDA_VISIBLE_DEVICES", buf, 1);
 }
 
-static int launched_by_mpi(void)
-{
-    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK") || getenv("PMI_RANK");
-}
 
 static int mpi_init(int *rank, int *size, int *local)
 {
-    if (!launched_by_mpi()) return 1;
+    if (!H->launched()) return 1;
     int prov = 0;
     if (MPI_Init_thread(NULL, NULL, MPI_THREAD_FUNNELED, &prov) != MPI_SUCCESS) return -1;
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
@@ -151,7 +150,7 @@ static cqb_status mpi_call(const cqb_backend *b, uint32_t kind, const void *plan
     }
     const size_t mine = nrep * (size_t)g_rank / (size_t)g_size;
     const size_t nmine = nrep * (size_t)(g_rank + 1) / (size_t)g_size - mine;
-    cqb_status st = cli_scale_inner_eval(b, kind, plan, (uint64_t)rep0 + mine, nmine, out + mine * nstat, err);
+    cqb_status st = H->inner_eval(b, kind, plan, (uint64_t)rep0 + mine, nmine, out + mine * nstat, err);
     /* every rank learns whether any failed before anyone waits for values */
     int bad = st != CQB_OK, anybad = 0;
     MPI_Allreduce(&bad, &anybad, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
@@ -184,7 +183,7 @@ static struct {
 static cqb_status mine_values(const cqb_backend *b, const cqb_plan *plan, const cqb_derive *d, size_t a, size_t n,
                               double *st, double *v, size_t ldv, cqb_error *err)
 {
-    cqb_status rc = cli_scale_inner_eval(b, CLI_PLAN_SB, plan, a, n, st, err);
+    cqb_status rc = H->inner_eval(b, CLI_PLAN_SB, plan, a, n, st, err);
     if (rc != CQB_OK) return rc;
     for (size_t r = 0; r < n; ++r)
         for (size_t g = 0; g < d->ngroup; ++g) cqb_derive_rep(d, g, st + r * plan->nstat, v + g * d->gsize * ldv + r, ldv);
@@ -409,7 +408,7 @@ static int mpi_collect(char *txt, size_t n, char **json, char **csv)
         free(txt);
         cqb_error e = {CQB_OK, ""};
         cqb_error_set(&e, CQB_ENOMEM, "a rank's pair results exceed 1 GiB; use more ranks or shards");
-        return cli_fail("cq", &e);
+        return H->fail("cq", &e);
     }
     int l = (int)len;
     idle_barrier();
@@ -454,7 +453,14 @@ static int mpi_collect(char *txt, size_t n, char **json, char **csv)
     return rc;
 }
 
-const cli_mpi_ops cli_mpi_openmpi = {mpi_init, mpi_finish, mpi_call, mpi_reduce, mpi_collect};
+__attribute__((visibility("default"))) const cli_mpi_ops *cli_mpi_module(unsigned abi, const cli_mpi_host *host);
+const cli_mpi_ops *cli_mpi_module(unsigned abi, const cli_mpi_host *host)
+{
+    static const cli_mpi_ops ops = {mpi_init, mpi_finish, mpi_call, mpi_reduce, mpi_collect};
+    if (abi != CLI_MPI_MODULE_ABI || !host) return NULL;
+    H = host;
+    return &ops;
+}
 #else
 /* no MPI: nothing here (ISO C wants a declaration in every file) */
 typedef int cli_scale_mpi_absent;
