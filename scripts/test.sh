@@ -10,7 +10,8 @@
 # clang/libFuzzer skips it, saying so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
+# Open MPI too: CMake then builds the MPI module and ctest runs test_scale_mpi
+scripts/deps.sh --mpi
 # Test-only: headless Chromium renders the study report in tests/test_run.c
 # (the test skips, saying so, when no browser is installed).
 if [ "${CQB_SKIP_CHROMIUM:-0}" != "1" ] && ! command -v chromium >/dev/null 2>&1; then
