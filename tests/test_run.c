@@ -424,3 +424,62 @@ Test(run, index_html_shows_the_figures_in_chromium)
               strstr(d, "data-figures") ? strstr(d, "data-figures") : "(no data-figures attribute)");
     free(d);
 }
+
+static int count_suffix(const char *dir, const char *suffix)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    const size_t ls = strlen(suffix);
+    while ((e = readdir(d))) {
+        size_t l = strlen(e->d_name);
+        if (l > ls && !strcmp(e->d_name + l - ls, suffix)) ++n;
+    }
+    closedir(d);
+    return n;
+}
+
+/* --no-figures: the same tables and results, no figure file, no module
+ * needed (a module path that does not exist), a report without images. */
+Test(run, no_figures_needs_no_module)
+{
+    char *study = write_study("nf", 99);
+    char out1[256], out2[256], p[600];
+    snprintf(out1, sizeof out1, "%s/nf_with", g_dir);
+    snprintf(out2, sizeof out2, "%s/nf_without", g_dir);
+    run_t r = RUN("run", study, "--out", out1, "--quiet");
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    free(r.err);
+    cr_assert_eq(setenv("CQB_PLOT_MODULE", "/nonexistent/libcqboot_plot.so", 1), 0);
+    r = RUN("run", study, "--out", out2, "--quiet");
+    cr_expect_neq(r.rc, 0, "figures were drawn without the module");
+    free(r.err);
+    r = RUN("run", study, "--out", out2, "--quiet", "--no-figures");
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    free(r.err);
+    unsetenv("CQB_PLOT_MODULE");
+    cr_assert_gt(count_suffix(out1, ".png"), 0, "the run with figures drew none");
+    cr_expect_eq(count_suffix(out2, ".png"), 0, "--no-figures drew PNG files");
+    cr_expect_eq(count_suffix(out2, ".svg"), 0, "--no-figures drew SVG files");
+    snprintf(p, sizeof p, "%s/index.html", out2);
+    char *html = slurp(p);
+    cr_assert_not_null(html);
+    cr_expect_null(strstr(html, "<img"), "the report without figures shows images");
+    free(html);
+    /* the analyses' results equal the run with figures */
+    char *a = stable_results(out1), *b = stable_results(out2);
+    cJSON *ja = cJSON_Parse(a), *jb = cJSON_Parse(b);
+    const cJSON *an = cJSON_GetObjectItemCaseSensitive(ja, "analyses"), *bn = cJSON_GetObjectItemCaseSensitive(jb, "analyses");
+    for (int i = 0; i < cJSON_GetArraySize(an); ++i) {
+        char *pa = cJSON_Print(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(an, i), "result"));
+        char *pb = cJSON_Print(cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(bn, i), "result"));
+        cr_expect_str_eq(pa, pb, "analysis %d differs with --no-figures", i);
+        free(pa);
+        free(pb);
+    }
+    cJSON_Delete(ja);
+    cJSON_Delete(jb);
+    free(a);
+    free(b);
+}

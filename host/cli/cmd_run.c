@@ -40,6 +40,8 @@ static const char *const RUN_HELP =
     "  --backend NAME      auto, cpu or cuda (overrides the study)\n"
     "  --progress MODE     auto (a bar if stderr is a terminal), plain, none\n"
     "  --quiet             no progress and no notices\n"
+    "  --no-figures        no figures (the tables, report.md and index.html only;\n"
+    "                      needs neither cairo nor the figure module)\n"
     "  --help              this help\n"
     "\n"
     "Exit status: 0 ok, 2 usage or invalid study (the message names the JSON\n"
@@ -47,12 +49,13 @@ static const char *const RUN_HELP =
     "130 interrupted (SIGINT), 143 terminated (SIGTERM). One run at a time per\n"
     "--out (a lock); --max-input SIZE bounds what is read (docs/safety.md).\n";
 
-enum { OPT_OUT = 256, OPT_RESUME, OPT_THREADS, OPT_BACKEND, OPT_PROGRESS, OPT_QUIET, OPT_HELP };
+enum { OPT_OUT = 256, OPT_RESUME, OPT_THREADS, OPT_BACKEND, OPT_PROGRESS, OPT_QUIET, OPT_NO_FIGURES, OPT_HELP };
 
 static const struct option RUN_OPTS[] = {
     {"out", required_argument, 0, OPT_OUT},           {"resume", no_argument, 0, OPT_RESUME},
     {"threads", required_argument, 0, OPT_THREADS},   {"backend", required_argument, 0, OPT_BACKEND},
     {"progress", required_argument, 0, OPT_PROGRESS}, {"quiet", no_argument, 0, OPT_QUIET},
+    {"no-figures", no_argument, 0, OPT_NO_FIGURES},
     {"help", no_argument, 0, OPT_HELP},               {0, 0, 0, 0}};
 
 static int mkdirs(const char *path)
@@ -228,7 +231,7 @@ static cqb_status blocklen_csv(const char *path, const cJSON *res, cqb_error *er
 int cmd_run(int argc, char **argv)
 {
     const char *out = NULL, *threads = NULL, *backend = NULL, *progress = "auto";
-    int resume = 0, quiet = 0, c, rc = 0;
+    int resume = 0, quiet = 0, figures = 1, c, rc = 0;
     optind = 0; /* 0: glibc forgets the previous parse (in-process runs, fuzzing) */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":", RUN_OPTS, NULL)) != -1 && !rc) {
@@ -252,6 +255,7 @@ int cmd_run(int argc, char **argv)
             break;
         }
         case OPT_QUIET: quiet = 1; break;
+        case OPT_NO_FIGURES: figures = 0; break;
         case OPT_HELP: fputs(RUN_HELP, stdout); return 0;
         default: rc = cli_getopt_error("run", c, argv); break;
         }
@@ -469,7 +473,7 @@ int cmd_run(int argc, char **argv)
     arr = NULL;
 
     /* figures, report.md and index.html */
-    if ((st = report_write(outdir, results, &err)) != CQB_OK) goto fail;
+    if ((st = report_write(outdir, results, figures, &err)) != CQB_OK) goto fail;
     {
         cJSON_AddNumberToObject(timing, "total_s", cli_now() - t_run);
         cJSON_AddItemToObject(results, "timing", timing);

@@ -1016,7 +1016,7 @@ static cqb_status write_file(const char *path, const sbuf *b, cqb_error *err)
     return CQB_OK;
 }
 
-cqb_status report_write(const char *outdir, cJSON *results, cqb_error *err)
+cqb_status report_write(const char *outdir, cJSON *results, int figures, cqb_error *err)
 {
     cJSON *ans = cJSON_GetObjectItemCaseSensitive(results, "analyses");
     cJSON *entry;
@@ -1024,7 +1024,10 @@ cqb_status report_write(const char *outdir, cJSON *results, cqb_error *err)
     cJSON_ArrayForEach(entry, ans)
     {
         const char *k = str(entry, "kind");
-        if (!strcmp(k, "cq")) st = cq_figures(outdir, entry, err);
+        if (!figures) {
+            if (!cJSON_GetObjectItemCaseSensitive(entry, "figures") && !cJSON_AddArrayToObject(entry, "figures"))
+                return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+        } else if (!strcmp(k, "cq")) st = cq_figures(outdir, entry, err);
         else if (strcmp(k, "blocklen") && strcmp(k, "simulate")) st = wavelet_figures(outdir, entry, err);
         if (st != CQB_OK) return st;
     }

@@ -8,9 +8,10 @@
 #include "cqboot/error.h"
 
 /*! report_write() : draws every analysis's figures (PNG and SVG) into
- *  outdir and writes outdir/report.md and outdir/index.html from the study's
- *  results object (as results.json holds it, without timings). Adds to each
- *  analysis entry a "figures" array of the figure base names. */
-cqb_status report_write(const char *outdir, cJSON *results, cqb_error *err);
+ *  outdir when figures is nonzero, and writes outdir/report.md and
+ *  outdir/index.html from the study's results object (as results.json holds
+ *  it, without timings). Adds to each analysis entry a "figures" array of the
+ *  figure base names (empty without figures). */
+cqb_status report_write(const char *outdir, cJSON *results, int figures, cqb_error *err);
 
 #endif

@@ -208,11 +208,14 @@ simulate <- function(object = "null", nsim = NULL, seed = NULL, ..., progress = 
 #'
 #' `cqboot run STUDY.json`: every analysis of the study, its results, CSVs and
 #' report, written to `out` (a new temporary folder by default). Figures need
-#' the CLI's figure module, which the R package does not build: the study's
-#' figures are reported as not drawn.
+#' the CLI's figure module (cairo), which the R package does not build: by
+#' default they are drawn only when the environment variable `CQB_PLOT_MODULE`
+#' names that module (`libcqboot_plot.so` of a CLI build); otherwise the study
+#' runs with `--no-figures` (tables, `report.md` and `index.html` only).
 #' @param path the study JSON file.
 #' @param out output folder.
 #' @param ... options of `cqboot run` (`resume`, `threads`, `backend`).
+#' @param figures draw the figures (needs `CQB_PLOT_MODULE`).
 #' @param progress as in [cq()].
 #' @return A named list with one data.frame per analysis (its CSV), with the
 #'   study's `results.json` as attribute `json` and the folder as `out`.
@@ -222,8 +225,11 @@ simulate <- function(object = "null", nsim = NULL, seed = NULL, ..., progress = 
 #' names(s)
 #' }
 #' @export
-run_study <- function(path, out = tempfile("cqboot-study-"), ..., progress = FALSE) {
-  args <- c(path, .cli_args(c(list(out = out), list(...))))
+run_study <- function(path, out = tempfile("cqboot-study-"), ...,
+                      figures = nzchar(Sys.getenv("CQB_PLOT_MODULE")), progress = FALSE) {
+  opts <- c(list(out = out), list(...))
+  if (!isTRUE(figures)) opts$no_figures <- TRUE
+  args <- c(path, .cli_args(opts))
   r <- cqboot_run("run", args, NULL, progress)
   res_file <- file.path(out, "results.json")
   json <- if (file.exists(res_file)) .Call(cqb_r_parse_json, paste(readLines(res_file, warn = FALSE), collapse = "\n")) else attr(r, "json")

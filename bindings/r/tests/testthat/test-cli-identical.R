@@ -97,14 +97,23 @@ test_that("run_study runs a study file", {
     "analyses": [{"name": "bl", "kind": "blocklen", "dataset": "m", "cols": ["GPRC_CHN", "IPB52300S"]},
                  {"name": "c", "kind": "cq", "dataset": "m", "y": "GPRC_CHN", "x": "IPB52300S", "alpha": [0.1, 0.5], "lags": "1-2"}]}',
     basename(data_copy)), study)
+  # without figures (no module needed): the tables and the report
+  s0 <- run_study(study, threads = 2, figures = FALSE)
+  expect_true("c" %in% names(s0))
+  expect_equal(nrow(s0$c), 8)
+  expect_length(list.files(attr(s0, "out"), pattern = "[.]png$"), 0)
+  expect_true(file.exists(file.path(attr(s0, "out"), "index.html")))
   # the study's figures need the CLI's figure module (cairo), which the
   # package does not build: CQB_PLOT_MODULE names it (scripts/test_r.sh)
   if (!nzchar(Sys.getenv("CQB_PLOT_MODULE"))) {
-    expect_error(run_study(study, threads = 2), "libcqboot_plot.so", class = "cqboot_error")
+    expect_error(run_study(study, threads = 2, figures = TRUE), "libcqboot_plot.so", class = "cqboot_error")
+    unlink(c(study, data_copy, attr(s0, "out")), recursive = TRUE)
     skip("no figure module (set CQB_PLOT_MODULE to libcqboot_plot.so)")
   }
   s <- run_study(study, threads = 2)
   expect_true("c" %in% names(s))
   expect_equal(nrow(s$c), 8)
-  unlink(c(study, data_copy, attr(s, "out")), recursive = TRUE)
+  expect_identical(s$c, s0$c)
+  expect_gt(length(list.files(attr(s, "out"), pattern = "[.]png$")), 0)
+  unlink(c(study, data_copy, attr(s, "out"), attr(s0, "out")), recursive = TRUE)
 })
