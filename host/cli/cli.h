@@ -191,7 +191,7 @@ extern int cli_quiet;
 /* Opens one of cqboot's loadable modules (the figures, MPI) by file name:
  * from $env_var when set, else beside the executable, in ../lib/cqboot or
  * ../lib64/cqboot from it, else through the loader's search path. NULL with
- * the loader's message in reason when it cannot (plot_loader.c). */
+ * the loader's message in reason when it cannot (module.c). */
 void *cli_module_open(const char *env_var, const char *file, char *reason, size_t reason_size);
 void cli_backend_notice(const char *cmd, const char *notice, int quiet);
 
