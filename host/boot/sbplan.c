@@ -178,6 +178,15 @@ void cqb_plan_multiplicity(const cqb_plan *plan, uint32_t rep, uint32_t *c)
 
 /* ---------------------------------------------------------- per replicate -- */
 
+typedef struct col_targets {
+    /* The 1-based ranks whose first position in sorted order a replicate
+     * needs, ascending and distinct (lo of every level; with type 7
+     * interpolating, lo + 1 as well), then a sentinel no count reaches. */
+    uint32_t rank[2 * MAXL + 1];
+    int n;
+    uint8_t ilo[MAXL], ihi[MAXL]; /* index into rank[] of lo and lo + 1 per level */
+} col_targets;
+
 typedef struct workspace {
     uint32_t *c;      /* N multiplicities */
     uint32_t *nz;     /* rows with c > 0 */
@@ -189,12 +198,43 @@ typedef struct workspace {
     uint32_t *marg;   /* ncol x MAXL */
     uint32_t *hist;   /* (MAXL+1)^2 */
     uint32_t *joint;  /* npair x MAXL x MAXL */
+    col_targets *tg;  /* ncol */
 } workspace;
 
 static void ws_free(workspace *w)
 {
     free(w->c); free(w->nz); free(w->cnz); free(w->bpos); free(w->brow); free(w->pcum); free(w->pcode);
-    free(w->rc); free(w->marg); free(w->hist); free(w->joint);
+    free(w->rc); free(w->marg); free(w->hist); free(w->joint); free(w->tg);
+}
+
+/* The target ranks of one column (fixed by N and the levels). */
+static void col_targets_init(const cqb_plan *p, const cqb_plan_col *col, col_targets *t)
+{
+    const uint32_t N = (uint32_t)p->N;
+    uint32_t want[2 * MAXL];
+    int nw = 0;
+    for (int l = 0; l < col->nlev; ++l) {
+        want[nw++] = col->lrank[l];
+        if (p->conv == CQB_Q_R7_LE && col->lh[l] > 0.0 && col->lrank[l] < N) want[nw++] = col->lrank[l] + 1;
+    }
+    /* insertion sort, then unique (at most 128 small integers, once per
+     * workspace) */
+    for (int i = 1; i < nw; ++i) {
+        uint32_t v = want[i];
+        int j = i;
+        for (; j > 0 && want[j - 1] > v; --j) want[j] = want[j - 1];
+        want[j] = v;
+    }
+    t->n = 0;
+    for (int i = 0; i < nw; ++i)
+        if (t->n == 0 || want[i] != t->rank[t->n - 1]) t->rank[t->n++] = want[i];
+    t->rank[t->n] = UINT32_MAX;
+    for (int l = 0; l < col->nlev; ++l) {
+        for (int i = 0; i < t->n; ++i) {
+            if (t->rank[i] == col->lrank[l]) t->ilo[l] = (uint8_t)i;
+            if (t->rank[i] == col->lrank[l] + 1) t->ihi[l] = (uint8_t)i;
+        }
+    }
 }
 
 static int ws_alloc(workspace *w, const cqb_plan *p)
@@ -212,49 +252,51 @@ static int ws_alloc(workspace *w, const cqb_plan *p)
     w->marg = malloc((size_t)p->ncol * MAXL * sizeof *w->marg);
     w->hist = malloc((MAXL + 1) * (MAXL + 1) * sizeof *w->hist);
     w->joint = malloc(((size_t)p->npair + 1) * MAXL * MAXL * sizeof *w->joint);
-    if (!w->c || !w->nz || !w->cnz || !w->bpos || !w->brow || !w->pcum || !w->pcode || !w->rc || !w->marg || !w->hist || !w->joint) {
+    w->tg = malloc((size_t)(p->ncol > 0 ? p->ncol : 1) * sizeof *w->tg);
+    if (!w->c || !w->nz || !w->cnz || !w->bpos || !w->brow || !w->pcum || !w->pcode || !w->rc || !w->marg || !w->hist ||
+        !w->joint || !w->tg) {
         ws_free(w);
         return -1;
     }
+    for (int c = 0; c < p->ncol; ++c) col_targets_init(p, &p->col[c], &w->tg[c]);
     return 0;
-}
-
-/* First position whose cumulative multiplicity reaches the 1-based rank r. */
-static uint32_t pos_of_rank(const uint32_t *pcum, uint32_t n, uint32_t r)
-{
-    uint32_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (pcum[mid] >= r) hi = mid;
-        else lo = mid + 1;
-    }
-    return lo;
 }
 
 /* Thresholds of one column on the resample: th[l] is the last sorted
  * position that hits at level l (-1: none), marg[l] the hit count. Exactly
  * the convention's estimator on the resampled column
  * (cross-quantilogram.md §1.3); positions with zero multiplicity never
- * change a count. */
-static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const uint32_t *restrict c,
-                              uint32_t *restrict pcum, long *th, uint32_t *marg)
+ * change a count. One pass over the sorted order accumulates the
+ * multiplicities and notes where the cumulative count first reaches each
+ * target rank (the count is monotone, so this is the position a search
+ * would find; the branch is taken once per target). */
+static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const col_targets *tg,
+                              const uint32_t *restrict c, uint32_t *restrict pcum, long *th, uint32_t *marg)
 {
     const uint32_t N = (uint32_t)p->N;
     const uint32_t *restrict perm = col->perm;
     const double *restrict sval = col->sval;
-    uint32_t cum = 0;
+    uint32_t tp[2 * MAXL + 1];
+    const uint32_t *restrict rk = tg->rank;
+    uint32_t cum = 0, next = rk[0];
+    int k = 0;
     for (uint32_t i = 0; i < N; ++i) {
         cum += c[perm[i]];
         pcum[i] = cum;
+        while (cum >= next) {
+            tp[k++] = i;
+            next = rk[k];
+        }
     }
+    while (k < tg->n) tp[k++] = N - 1; /* a rank above N (never for a valid plan) */
     for (int l = 0; l < col->nlev; ++l) {
         long t;
-        const uint32_t lo = col->lrank[l];
+        const uint32_t plo = tp[tg->ilo[l]];
         if (p->conv == CQB_Q_R7_LE) {
             const double h = col->lh[l];
-            uint32_t plo = pos_of_rank(pcum, N, lo);
-            uint32_t phi = plo;
-            if (h > 0.0 && lo < N && pcum[plo] < lo + 1) phi = pos_of_rank(pcum, N, lo + 1);
+            /* x_(lo+1) sits at the first position reaching lo + 1 (the
+             * same as x_lo's when that position's count covers both) */
+            const uint32_t phi = (h > 0.0 && col->lrank[l] < N) ? tp[tg->ihi[l]] : plo;
             double q = cqb_r7_interp(sval[plo], sval[phi], h);
             /* the last position with value <= q: normally the end of x_lo's
              * tie group, but follow R's rounding wherever it lands */
@@ -262,8 +304,7 @@ static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const 
             while (t >= 0 && sval[t] > q) t = (long)col->gfirst[t] - 1;
             while (t + 1 < (long)N && sval[t + 1] <= q) t = (long)col->glast[t + 1];
         } else {
-            uint32_t pr = pos_of_rank(pcum, N, lo);
-            t = (long)col->gfirst[pr] - 1; /* strict: x < x_(r) */
+            t = (long)col->gfirst[plo] - 1; /* strict: x < x_(r) */
         }
         if (l > 0 && t < th[l - 1]) t = th[l - 1]; /* nested hit sets */
         th[l] = t;
@@ -274,19 +315,12 @@ static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const 
 static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
 {
     const size_t N = p->N;
-    cqb_sb_multiplicity(p->seed, rep, p->tag, p->thr, N, w->c, w->bpos, w->brow);
-    size_t nnz = 0;
-    for (size_t r = 0; r < N; ++r) {
-        if (w->c[r]) {
-            w->cnz[nnz] = w->c[r];
-            w->nz[nnz++] = (uint32_t)r;
-        }
-    }
+    const size_t nnz = cqb_sb_multiplicity_nz(p->seed, rep, p->tag, p->thr, N, w->c, w->nz, w->cnz, w->bpos, w->brow);
 
     for (int ci = 0; ci < p->ncol; ++ci) {
         const cqb_plan_col *col = &p->col[ci];
         long th[MAXL];
-        column_thresholds(p, col, w->c, w->pcum, th, w->marg + (size_t)ci * MAXL);
+        column_thresholds(p, col, &w->tg[ci], w->c, w->pcum, th, w->marg + (size_t)ci * MAXL);
         /* code of a position = number of levels whose last hit position is
          * before it: fill runs of equal code */
         long from = 0;

@@ -56,6 +56,14 @@ __attribute__((target("avx2"))) static inline void philox8(__m256i *c0, __m256i 
     *c0 = x0; *c1 = x1; *c2 = x2; *c3 = x3;
 }
 
+/* Bits 0..7 of m moved to bits 0, 4, 8, ..., 28. */
+static inline uint32_t spread8(uint32_t m)
+{
+    m = (m | (m << 12)) & 0x000F000Fu;
+    m = (m | (m << 6)) & 0x03030303u;
+    return (m | (m << 3)) & 0x11111111u;
+}
+
 __attribute__((target("avx2"))) static size_t blocks_avx2(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr,
                                                           size_t n, uint32_t *pos, uint32_t *row)
 {
@@ -64,22 +72,36 @@ __attribute__((target("avx2"))) static size_t blocks_avx2(uint64_t seed, uint32_
     size_t nb = 0;
     uint32_t out[4][8];
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    /* word < thr as a signed compare of sign-flipped words (AVX2 has no
+     * unsigned compare); thr = 2^32 passes every word */
+    const int all = thr > UINT32_MAX;
+    const __m256i sign = _mm256_set1_epi32((int)0x80000000u);
+    const __m256i tx = _mm256_set1_epi32((int)((uint32_t)(all ? 0 : thr) ^ 0x80000000u));
     for (size_t j0 = 0; j0 < nblk; j0 += 8) {
         /* counters (j, 0, rep, tag); j < 2^32 because n < 2^32 */
         __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)j0), lane);
         __m256i c1 = _mm256_setzero_si256();
         __m256i c2 = _mm256_set1_epi32((int)rep), c3 = _mm256_set1_epi32((int)tag);
         philox8(&c0, &c1, &c2, &c3, k0, k1);
-        _mm256_storeu_si256((__m256i *)out[0], c0);
-        _mm256_storeu_si256((__m256i *)out[1], c1);
-        _mm256_storeu_si256((__m256i *)out[2], c2);
-        _mm256_storeu_si256((__m256i *)out[3], c3);
-        for (size_t l = 0; l < 8 && j0 + l < nblk; ++l) {
-            for (size_t k = 0; k < 4; ++k) {
-                size_t t = 4 * (j0 + l) + k;
-                if (t >= n) break;
-                if (t == 0 || (uint64_t)out[k][l] < thr) pos[nb++] = (uint32_t)t;
-            }
+        /* Word k of lane l decides position 4 (j0 + l) + k: compare all 32
+         * words at once, spread each word's 8 lane bits to stride 4 and
+         * merge, giving one bit per position in position order; then emit
+         * the set bits (no branch per position). */
+        uint32_t m;
+        if (all) {
+            m = 0xFFFFFFFFu;
+        } else {
+            m = spread8((uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(tx, _mm256_xor_si256(c0, sign)))));
+            m |= spread8((uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(tx, _mm256_xor_si256(c1, sign))))) << 1;
+            m |= spread8((uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(tx, _mm256_xor_si256(c2, sign))))) << 2;
+            m |= spread8((uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(tx, _mm256_xor_si256(c3, sign))))) << 3;
+        }
+        const size_t base = 4 * j0;
+        if (base == 0) m |= 1u; /* position 0 always starts a block */
+        if (n - base < 32) m &= (1u << (n - base)) - 1u;
+        while (m) {
+            pos[nb++] = (uint32_t)(base + (size_t)__builtin_ctz(m));
+            m &= m - 1u;
         }
     }
     /* start rows, eight at a time: counters (t, 0, rep, tag | 1) */
@@ -110,23 +132,51 @@ size_t cqb_sb_blocks(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, si
     return cqb_sb_blocks_scalar(seed, rep, tag, thr, n, pos, row);
 }
 
-void cqb_sb_multiplicity(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
-                         uint32_t *pos, uint32_t *row)
+size_t cqb_sb_multiplicity_nz(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
+                              uint32_t *nz, uint32_t *cnz, uint32_t *pos, uint32_t *row)
 {
     size_t nb = cqb_sb_blocks(seed, rep, tag, thr, n, pos, row);
+    /* Difference array: +1 where a run of rows starts, -1 after it ends
+     * (modulo 2^32; the running sum is exact), then one prefix sum. No loop
+     * per block, so no mispredicted loop exits. */
     memset(c, 0, n * sizeof *c);
     for (size_t b = 0; b < nb; ++b) {
         size_t len = (b + 1 < nb ? pos[b + 1] : n) - pos[b];
         size_t r = row[b];
-        /* a block wraps circularly at most... any number of times when
-         * len > n - r; split into runs */
+        /* a block of len <= n rows wraps circularly when len > n - r; split
+         * into runs */
         while (len) {
             size_t run = n - r < len ? n - r : len;
-            for (size_t i = 0; i < run; ++i) c[r + i]++;
+            c[r] += 1u;
+            if (r + run < n) c[r + run] -= 1u;
             len -= run;
             r = 0;
         }
     }
+    uint32_t cum = 0;
+    size_t k = 0;
+    if (!nz) {
+        for (size_t r = 0; r < n; ++r) {
+            cum += c[r];
+            c[r] = cum;
+        }
+        return 0;
+    }
+    for (size_t r = 0; r < n; ++r) {
+        cum += c[r];
+        c[r] = cum;
+        /* branch-free compaction: write always, advance when drawn */
+        nz[k] = (uint32_t)r;
+        cnz[k] = cum;
+        k += cum != 0;
+    }
+    return k;
+}
+
+void cqb_sb_multiplicity(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
+                         uint32_t *pos, uint32_t *row)
+{
+    cqb_sb_multiplicity_nz(seed, rep, tag, thr, n, c, NULL, NULL, pos, row);
 }
 
 void cqb_sb_indices(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *idx,
