@@ -443,6 +443,32 @@ cqb_status cqb_plan_counts_cpu(const cqb_plan *plan, uint32_t rep, uint32_t *mar
     return CQB_OK;
 }
 
+struct cqb_plan_worker {
+    const cqb_plan *plan;
+    workspace w;
+};
+
+cqb_plan_worker *cqb_plan_worker_new(const cqb_plan *plan)
+{
+    cqb_plan_worker *k = malloc(sizeof *k);
+    if (!k) return NULL;
+    k->plan = plan;
+    if (ws_alloc(&k->w, plan)) {
+        free(k);
+        return NULL;
+    }
+    return k;
+}
+
+void cqb_plan_worker_run(cqb_plan_worker *k, uint32_t rep, double *out) { run_one(k->plan, rep, &k->w, out); }
+
+void cqb_plan_worker_free(cqb_plan_worker *k)
+{
+    if (!k) return;
+    ws_free(&k->w);
+    free(k);
+}
+
 cqb_status cqb_plan_run_cpu(const cqb_plan *plan, uint32_t rep0, size_t nrep, double *out, int threads,
                             cqb_error *err)
 {
