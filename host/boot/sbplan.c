@@ -198,7 +198,9 @@ typedef struct workspace {
     uint32_t *cnz;    /* their multiplicities */
     uint32_t *bpos, *brow; /* block starts: position and row */
     uint32_t *pcum;   /* cumulative multiplicity through each position */
-    uint8_t *pcode;   /* level code of each position */
+    uint8_t *pc;      /* ncol x (N+1): level code of each sorted position */
+    long *tl;         /* ncol: last position that hits at any level (-1: none) */
+    int *coded;       /* ncol: rc holds the column's codes */
     uint8_t *rc;      /* ncol x N: code of each nz row */
     uint32_t *marg;   /* ncol x MAXL */
     uint32_t *hist;   /* (MAXL+1)^2 */
@@ -206,11 +208,12 @@ typedef struct workspace {
     col_targets *tg;  /* ncol */
     uint32_t *coarse; /* N / 8 + 1: every eighth cumulative count */
     int avx2;         /* the CPU has AVX2 */
+    int eager_nz;     /* list the drawn rows with the multiplicities */
 } workspace;
 
 static void ws_free(workspace *w)
 {
-    free(w->c); free(w->nz); free(w->cnz); free(w->bpos); free(w->brow); free(w->pcum); free(w->pcode);
+    free(w->c); free(w->nz); free(w->cnz); free(w->bpos); free(w->brow); free(w->pcum); free(w->pc); free(w->tl); free(w->coded);
     free(w->rc); free(w->marg); free(w->hist); free(w->joint); free(w->tg); free(w->coarse);
 }
 
@@ -255,21 +258,32 @@ static int ws_alloc(workspace *w, const cqb_plan *p)
     w->brow = malloc(N * sizeof *w->brow);
     w->pcum = malloc((N + 8) * sizeof *w->pcum); /* the AVX2 walk pads to a multiple of 8 */
     w->coarse = malloc((N / 8 + 1) * sizeof *w->coarse);
-    w->pcode = malloc(N);
+    w->pc = malloc((size_t)p->ncol * (N + 1));
+    w->tl = malloc((size_t)(p->ncol > 0 ? p->ncol : 1) * sizeof *w->tl);
+    w->coded = malloc((size_t)(p->ncol > 0 ? p->ncol : 1) * sizeof *w->coded);
     w->rc = malloc((size_t)p->ncol * N);
     w->marg = malloc((size_t)p->ncol * MAXL * sizeof *w->marg);
     w->hist = malloc((MAXL + 1) * (MAXL + 1) * sizeof *w->hist);
     w->joint = malloc(((size_t)p->npair + 1) * MAXL * MAXL * sizeof *w->joint);
     w->tg = malloc((size_t)(p->ncol > 0 ? p->ncol : 1) * sizeof *w->tg);
 #ifdef CQB_PLAN_AVX2
-    w->avx2 = __builtin_cpu_supports("avx2") != 0;
+    /* CQB_NO_AVX2 (any value) forces the scalar walk: tests compare both */
+    w->avx2 = __builtin_cpu_supports("avx2") != 0 && !getenv("CQB_NO_AVX2");
 #endif
-    if (!w->coarse || !w->c || !w->nz || !w->cnz || !w->bpos || !w->brow || !w->pcum || !w->pcode || !w->rc || !w->marg || !w->hist ||
+    if (!w->coarse || !w->c || !w->nz || !w->cnz || !w->bpos || !w->brow || !w->pcum || !w->pc || !w->tl || !w->coded || !w->rc || !w->marg || !w->hist ||
         !w->joint || !w->tg) {
         ws_free(w);
         return -1;
     }
     for (int c = 0; c < p->ncol; ++c) col_targets_init(p, &p->col[c], &w->tg[c]);
+    /* dense counts expected when some pair's rarer column hits in more than
+     * a third of the sample (run_one() decides per replicate) */
+    w->eager_nz = 0;
+    for (int i = 0; i < p->npair; ++i) {
+        const cqb_plan_col *ca = &p->col[p->pair_a[i]], *cb = &p->col[p->pair_b[i]];
+        const uint32_t ra = ca->lrank[ca->nlev - 1], rb = cb->lrank[cb->nlev - 1];
+        if (3 * (size_t)(ra < rb ? ra : rb) > N) w->eager_nz = 1;
+    }
     return 0;
 }
 
@@ -281,33 +295,49 @@ static int ws_alloc(workspace *w, const cqb_plan *p)
  * AVX2 walk builds the sums eight positions at a time and then finds every
  * target without a branch: in the array of every eighth sum, then among the
  * eight sums of its block. Both give the same integers. */
-static void col_walk_scalar(const uint32_t *restrict perm, const uint32_t *restrict c, uint32_t N,
-                            uint32_t *restrict pcum, const col_targets *tg, uint32_t *restrict tp)
+static uint32_t col_walk_scalar(const uint32_t *restrict perm, const uint32_t *restrict c, uint32_t N,
+                                uint32_t *restrict pcum, const col_targets *tg, uint32_t *restrict tp)
 {
     const uint32_t *restrict rk = tg->rank;
-    uint32_t cum = 0, next = rk[0];
+    uint32_t cum = 0, next = rk[0], i = 0;
     int k = 0;
-    for (uint32_t i = 0; i < N; ++i) {
+    while (i < N && k < tg->n) {
         cum += c[perm[i]];
         pcum[i] = cum;
         while (cum >= next) {
             tp[k++] = i;
             next = rk[k];
         }
+        ++i;
     }
     while (k < tg->n) tp[k++] = N - 1;
+    return i;
+}
+
+/* pcum through position t (the walk may have stopped at `done`). */
+static uint32_t col_walk_extend(const uint32_t *restrict perm, const uint32_t *restrict c, uint32_t *restrict pcum,
+                                uint32_t done, uint32_t t)
+{
+    uint32_t cum = done ? pcum[done - 1] : 0;
+    for (; done <= t; ++done) {
+        cum += c[perm[done]];
+        pcum[done] = cum;
+    }
+    return done;
 }
 
 #ifdef CQB_PLAN_AVX2
 /* pcum needs room for N rounded up to 8; coarse for N / 8 + 1 entries. */
-__attribute__((target("avx2"))) static void col_walk_avx2(const uint32_t *restrict perm, const uint32_t *restrict c,
-                                                          uint32_t N, uint32_t *restrict pcum, uint32_t *restrict coarse,
-                                                          const col_targets *tg, uint32_t *restrict tp)
+__attribute__((target("avx2"))) static uint32_t col_walk_avx2(const uint32_t *restrict perm,
+                                                              const uint32_t *restrict c, uint32_t N,
+                                                              uint32_t *restrict pcum, uint32_t *restrict coarse,
+                                                              const col_targets *tg, uint32_t *restrict tp)
 {
     __m256i carry = _mm256_setzero_si256();
     const __m256i last = _mm256_set1_epi32(7), sign = _mm256_set1_epi32((int)0x80000000u);
+    const uint32_t top = tg->rank[tg->n - 1]; /* the walk ends once the count reaches it */
     uint32_t i = 0, m = 0;
-    for (; i + 8 <= N; i += 8) {
+    for (; i + 8 <= N && (m == 0 || coarse[m - 1] < top); i += 8) {
         /* scalar loads (faster than a gather here), then an in-register
          * inclusive prefix sum plus the running total */
         __m256i v = _mm256_setr_epi32((int)c[perm[i]], (int)c[perm[i + 1]], (int)c[perm[i + 2]], (int)c[perm[i + 3]],
@@ -322,7 +352,7 @@ __attribute__((target("avx2"))) static void col_walk_avx2(const uint32_t *restri
         carry = _mm256_permutevar8x32_epi32(v, last);
         coarse[m++] = (uint32_t)_mm256_cvtsi256_si32(carry);
     }
-    if (i < N) {
+    if (i < N && (m == 0 || coarse[m - 1] < top)) {
         uint32_t cum = (uint32_t)_mm256_cvtsi256_si32(carry);
         for (; i < N; ++i) {
             cum += c[perm[i]];
@@ -352,6 +382,7 @@ __attribute__((target("avx2"))) static void col_walk_avx2(const uint32_t *restri
         const uint32_t below = (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(r, x)));
         tp[j] = 8 * cnt + (uint32_t)__builtin_popcount(below);
     }
+    return i < N ? i : N;
 }
 #endif
 
@@ -365,14 +396,14 @@ static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const 
 {
     const uint32_t N = (uint32_t)p->N;
     const double *restrict sval = col->sval;
-    const uint32_t *restrict pcum = w->pcum;
-    uint32_t tp[2 * MAXL + 1];
+    const uint32_t *pcum = w->pcum; /* not restrict: col_walk_extend() writes it */
+    uint32_t tp[2 * MAXL + 1], done;
 #ifdef CQB_PLAN_AVX2
     if (w->avx2)
-        col_walk_avx2(col->perm, w->c, N, w->pcum, w->coarse, tg, tp);
+        done = col_walk_avx2(col->perm, w->c, N, w->pcum, w->coarse, tg, tp);
     else
 #endif
-        col_walk_scalar(col->perm, w->c, N, w->pcum, tg, tp);
+        done = col_walk_scalar(col->perm, w->c, N, w->pcum, tg, tp);
     for (int l = 0; l < col->nlev; ++l) {
         long t;
         const uint32_t plo = tp[tg->ilo[l]];
@@ -392,31 +423,43 @@ static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const 
         }
         if (l > 0 && t < th[l - 1]) t = th[l - 1]; /* nested hit sets */
         th[l] = t;
-        marg[l] = t >= 0 ? pcum[t] : 0;
     }
+    /* the walk stopped at the last target; a tie group may reach past it */
+    const long top = th[col->nlev - 1];
+    if (top >= (long)done) col_walk_extend(col->perm, w->c, w->pcum, done, (uint32_t)top);
+    for (int l = 0; l < col->nlev; ++l) marg[l] = th[l] >= 0 ? pcum[th[l]] : 0;
 }
 
 static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
 {
     const size_t N = p->N;
-    const size_t nnz = cqb_sb_multiplicity_nz(p->seed, rep, p->tag, p->thr, N, w->c, w->nz, w->cnz, w->bpos, w->brow);
+    /* The drawn rows (nz, cnz) serve the dense joint counts only: list them
+     * with the multiplicities when the plan's counts are expected dense,
+     * else on first use (nnz estimated as (1 - 1/e) N until then). */
+    size_t nnz = w->eager_nz ? cqb_sb_multiplicity_nz(p->seed, rep, p->tag, p->thr, N, w->c, w->nz, w->cnz, w->bpos,
+                                                      w->brow)
+                             : cqb_sb_multiplicity_nz(p->seed, rep, p->tag, p->thr, N, w->c, NULL, NULL, w->bpos,
+                                                      w->brow);
+    int listed = w->eager_nz;
+    if (!listed) nnz = N - N * 3 / 8;
 
     for (int ci = 0; ci < p->ncol; ++ci) {
         const cqb_plan_col *col = &p->col[ci];
         long th[MAXL];
         column_thresholds(p, col, &w->tg[ci], w, th, w->marg + (size_t)ci * MAXL);
         /* code of a position = number of levels whose last hit position is
-         * before it: fill runs of equal code */
+         * before it: fill runs of equal code through the last hit position;
+         * the rest (code nlev, no hit) only when a dense count needs it */
+        uint8_t *pc = w->pc + (size_t)ci * (N + 1);
         long from = 0;
-        for (int l = 0; l <= col->nlev; ++l) {
-            long to = l < col->nlev ? th[l] + 1 : (long)N;
-            if (to > from) memset(w->pcode + from, l, (size_t)(to - from));
+        for (int l = 0; l < col->nlev; ++l) {
+            long to = th[l] + 1;
+            if (to > from) memset(pc + from, l, (size_t)(to - from));
             if (to > from) from = to;
         }
-        uint8_t *restrict rc = w->rc + (size_t)ci * N;
-        const uint8_t *restrict pcode = w->pcode;
-        const uint32_t *restrict rank = col->rank, *restrict nz = w->nz;
-        for (size_t i = 0; i < nnz; ++i) rc[i] = pcode[rank[nz[i]]];
+        pc[from] = (uint8_t)col->nlev; /* sentinel: positions past the last hit */
+        w->tl[ci] = from - 1;
+        w->coded[ci] = 0;
     }
 
     for (int pi = 0; pi < p->npair; ++pi) {
@@ -425,9 +468,52 @@ static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
         const int wdt = mb + 1;
         uint32_t *H = w->hist;
         memset(H, 0, (size_t)(ma + 1) * (size_t)wdt * sizeof *H);
-        const uint8_t *restrict ra = w->rc + (size_t)a * N, *restrict rb = w->rc + (size_t)b * N;
-        const uint32_t *restrict cnz = w->cnz;
-        for (size_t i = 0; i < nnz; ++i) H[ra[i] * wdt + rb[i]] += cnz[i];
+        /* Rows past a column's last hit position add nothing to a joint
+         * count. When one column hits rarely (e.g. level 0.05 alone), walk
+         * its hit positions in sorted order and look up the other column's
+         * code of each row; otherwise histogram the code pairs of the drawn
+         * rows. The same integers either way. */
+        const int s = w->tl[a] <= w->tl[b] ? a : b, o = s == a ? b : a;
+        const size_t nsparse = (size_t)(w->tl[s] + 1);
+        if (2 * nsparse < nnz) {
+            const uint32_t *restrict perm = p->col[s].perm, *restrict rko = p->col[o].rank, *restrict c = w->c;
+            const uint8_t *restrict pcs = w->pc + (size_t)s * (N + 1), *restrict pco = w->pc + (size_t)o * (N + 1);
+            const uint32_t tlo = (uint32_t)(w->tl[o] + 1); /* the sentinel's position */
+            const int ws = s == a ? wdt : 1, wo = s == a ? 1 : wdt;
+            for (size_t i = 0; i < nsparse; ++i) {
+                const uint32_t row = perm[i], q = rko[row];
+                H[pcs[i] * ws + pco[q < tlo ? q : tlo] * wo] += c[row];
+            }
+        } else {
+            if (!listed) {
+                const uint32_t *restrict c = w->c;
+                uint32_t *restrict nzr = w->nz, *restrict cnz = w->cnz;
+                size_t k = 0;
+                for (size_t r = 0; r < N; ++r) {
+                    nzr[k] = (uint32_t)r;
+                    cnz[k] = c[r];
+                    k += c[r] != 0;
+                }
+                nnz = k;
+                listed = 1;
+            }
+            const int ab[2] = {a, b};
+            for (int e = 0; e < 2; ++e) {
+                const int ci = ab[e];
+                if (w->coded[ci]) continue;
+                /* the code of every drawn row, from the full position table */
+                uint8_t *pc = w->pc + (size_t)ci * (N + 1);
+                const size_t tl1 = (size_t)(w->tl[ci] + 1);
+                memset(pc + tl1, p->col[ci].nlev, N - tl1);
+                uint8_t *restrict rc = w->rc + (size_t)ci * N;
+                const uint32_t *restrict rank = p->col[ci].rank, *restrict nz = w->nz;
+                for (size_t i = 0; i < nnz; ++i) rc[i] = pc[rank[nz[i]]];
+                w->coded[ci] = 1;
+            }
+            const uint8_t *restrict ra = w->rc + (size_t)a * N, *restrict rb = w->rc + (size_t)b * N;
+            const uint32_t *restrict cnz = w->cnz;
+            for (size_t i = 0; i < nnz; ++i) H[ra[i] * wdt + rb[i]] += cnz[i];
+        }
         /* joint[la][lb] = sum_{i<=la, j<=lb} H[i][j] */
         uint32_t *J = w->joint + (size_t)pi * MAXL * MAXL;
         for (int la = 0; la < ma; ++la) {
