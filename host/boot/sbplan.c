@@ -430,6 +430,37 @@ static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const 
     for (int l = 0; l < col->nlev; ++l) marg[l] = th[l] >= 0 ? pcum[th[l]] : 0;
 }
 
+/* One row of a unit's CQ cells from the counts (cqb_cq_from_counts() with
+ * the diagonal sums hoisted). Element-wise over the cells with contiguous
+ * operands, so it runs in SIMD lanes, four wide with AVX2 (sqrt and
+ * division are correctly rounded in every lane: the same bits as scalar
+ * code; the file is built with -fno-math-errno so that sqrt needs no errno
+ * branch, and contraction is off). */
+static inline __attribute__((always_inline)) void cq_row_body(double *restrict orow, int nx, double Nd, double ny1,
+                                                              double ay, double sy, const double *restrict mxd,
+                                                              const double *restrict axd, const double *restrict n12,
+                                                              const double *restrict s22)
+{
+    for (int ix = 0; ix < nx; ++ix) orow[ix] = cqb_gram_entry(Nd, ny1, mxd[ix], n12[ix], ay, axd[ix]) / sqrt(sy * s22[ix]);
+}
+
+static void cq_row(double *restrict orow, int nx, double Nd, double ny1, double ay, double sy,
+                   const double *restrict mxd, const double *restrict axd, const double *restrict n12,
+                   const double *restrict s22)
+{
+    cq_row_body(orow, nx, Nd, ny1, ay, sy, mxd, axd, n12, s22);
+}
+
+#ifdef CQB_PLAN_AVX2
+__attribute__((target("avx2"))) static void cq_row_avx2(double *restrict orow, int nx, double Nd, double ny1,
+                                                        double ay, double sy, const double *restrict mxd,
+                                                        const double *restrict axd, const double *restrict n12,
+                                                        const double *restrict s22)
+{
+    cq_row_body(orow, nx, Nd, ny1, ay, sy, mxd, axd, n12, s22);
+}
+#endif
+
 static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
 {
     const size_t N = p->N;
@@ -555,8 +586,12 @@ static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
                  * scalar loop; the file is built with -fno-math-errno so that
                  * sqrt needs no errno branch). */
                 double *restrict orow = o + (size_t)iy * (size_t)nx;
-                for (int ix = 0; ix < nx; ++ix)
-                    orow[ix] = cqb_gram_entry(Nd, ny1, mxd[ix], n12[ix], ay, axd[ix]) / sqrt(sy * s22[ix]);
+#ifdef CQB_PLAN_AVX2
+                if (w->avx2)
+                    cq_row_avx2(orow, nx, Nd, ny1, ay, sy, mxd, axd, n12, s22);
+                else
+#endif
+                    cq_row(orow, nx, Nd, ny1, ay, sy, mxd, axd, n12, s22);
             }
             continue;
         }
