@@ -259,6 +259,19 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Whether a[] holds zeros of both signs. */
+static int zeros_both(const double *a, size_t n)
+{
+    int neg = 0, pos = 0;
+    for (size_t i = 0; i < n; ++i) {
+        if (a[i] == 0.0) {
+            if (signbit(a[i])) neg = 1;
+            else pos = 1;
+        }
+    }
+    return neg && pos;
+}
+
 /* probs' type-7 quantiles of the n finite values a[] into res; a is not
  * modified. Returns -1 when the caller must use cqb_select_r7_inplace(). */
 static int select_fast(const double *restrict a, size_t n, const double *probs, int nprob, double *res,
@@ -273,18 +286,27 @@ static int select_fast(const double *restrict a, size_t n, const double *probs, 
         s->buf = nbuf;
         s->cap = n;
     }
-    double mn = a[0], mx = a[0];
-    uint64_t negz = 0, posz = 0;
-    for (size_t i = 0; i < n; ++i) {
-        const double x = a[i];
-        mn = x < mn ? x : mn;
-        mx = x > mx ? x : mx;
-        uint64_t b;
-        memcpy(&b, &x, sizeof b);
-        negz |= b == 0x8000000000000000ull;
-        posz |= b == 0;
+    /* four independent chains (a floating-point min is not reassociated
+     * for us); which zero a chain keeps does not matter: x - mn bins the
+     * same, and a selected zero is checked below */
+    double mn4[4] = {a[0], a[0], a[0], a[0]}, mx4[4] = {a[0], a[0], a[0], a[0]};
+    size_t i4 = 0;
+    for (; i4 + 4 <= n; i4 += 4) {
+        for (int k = 0; k < 4; ++k) {
+            const double x = a[i4 + (size_t)k];
+            mn4[k] = x < mn4[k] ? x : mn4[k];
+            mx4[k] = x > mx4[k] ? x : mx4[k];
+        }
     }
-    const int zeros2 = negz && posz;
+    for (; i4 < n; ++i4) {
+        mn4[0] = a[i4] < mn4[0] ? a[i4] : mn4[0];
+        mx4[0] = a[i4] > mx4[0] ? a[i4] : mx4[0];
+    }
+    double mn = mn4[0], mx = mx4[0];
+    for (int k = 1; k < 4; ++k) {
+        mn = mn4[k] < mn ? mn4[k] : mn;
+        mx = mx4[k] > mx ? mx4[k] : mx;
+    }
     /* 1-based ranks wanted: lo and, when type 7 interpolates, lo + 1 */
     size_t rk[2 * CQB_QSEL_MAX_PROBS];
     double hh[CQB_QSEL_MAX_PROBS];
@@ -295,7 +317,7 @@ static int select_fast(const double *restrict a, size_t n, const double *probs, 
         rk[2 * i + 1] = (hh[i] > 0.0 && lo < n) ? lo + 1 : lo;
     }
     if (!(mx > mn)) { /* one value */
-        if (mn == 0.0 && zeros2) return -1;
+        if (mn == 0.0 && zeros_both(a, n)) return -1;
         for (int i = 0; i < nprob; ++i) res[i] = cqb_r7_interp(mn, mn, hh[i]);
         return 0;
     }
@@ -305,24 +327,37 @@ static int select_fast(const double *restrict a, size_t n, const double *probs, 
     uint16_t *restrict bin = s->bin;
     memset(hist, 0, sizeof s->hist);
     for (size_t i = 0; i < n; ++i) {
-        /* x >= mn, so the product is >= 0; each operation is monotone */
-        uint32_t b = (uint32_t)((a[i] - mn) * scale);
+        /* x >= mn, so the product is in [0, FS_BINS (1 + eps)]; each
+         * operation is monotone. A loop of its own, so it runs in SIMD
+         * lanes; the histogram is counted apart. */
+        int32_t b = (int32_t)((a[i] - mn) * scale);
         b = b < FS_BINS ? b : FS_BINS - 1;
         bin[i] = (uint16_t)b;
-        hist[b]++;
     }
+    for (size_t i = 0; i < n; ++i) hist[bin[i]]++;
     /* the bin of every wanted rank and the count below it */
     uint32_t rbin[2 * CQB_QSEL_MAX_PROBS];
     size_t rbelow[2 * CQB_QSEL_MAX_PROBS];
     const int nr = 2 * nprob;
     memset(s->flag, 0, sizeof s->flag);
+    /* ranks in ascending order (pairs lo, lo+1 per probability; probs are
+     * in any order), found in one cumulative scan over the bins */
+    int ord[2 * CQB_QSEL_MAX_PROBS];
     for (int j = 0; j < nr; ++j) {
+        int q = j;
+        for (; q > 0 && rk[ord[q - 1]] > rk[j]; --q) ord[q] = ord[q - 1];
+        ord[q] = j;
+    }
+    {
         size_t cum = 0;
         uint32_t b = 0;
-        while (cum + hist[b] < rk[j]) cum += hist[b++];
-        rbin[j] = b;
-        rbelow[j] = cum;
-        s->flag[b] = 1;
+        for (int q = 0; q < nr; ++q) {
+            const int j = ord[q];
+            while (cum + hist[b] < rk[j]) cum += hist[b++];
+            rbin[j] = b;
+            rbelow[j] = cum;
+            s->flag[b] = 1;
+        }
     }
     const uint8_t *restrict flag = s->flag;
     double *restrict buf = s->buf;
@@ -335,10 +370,15 @@ static int select_fast(const double *restrict a, size_t n, const double *probs, 
     /* sorted by value = grouped by bin in bin order */
     double v[2 * CQB_QSEL_MAX_PROBS];
     for (int j = 0; j < nr; ++j) {
+        /* collected values of the target bins below rbin[j] */
         size_t off = 0;
-        for (uint32_t b = 0; b < rbin[j]; ++b) off += flag[b] ? hist[b] : 0;
+        for (int q = 0; q < nr; ++q) {
+            const uint32_t b = rbin[ord[q]];
+            if (b >= rbin[j]) break;
+            if (q == 0 || b != rbin[ord[q - 1]]) off += hist[b];
+        }
         v[j] = buf[off + (rk[j] - rbelow[j]) - 1];
-        if (v[j] == 0.0 && zeros2) return -1;
+        if (v[j] == 0.0 && zeros_both(a, n)) return -1;
     }
     for (int i = 0; i < nprob; ++i) res[i] = cqb_r7_interp(v[2 * i], v[2 * i + 1], hh[i]);
     return 0;
