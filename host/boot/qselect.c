@@ -33,7 +33,9 @@ struct cqb_qsel {
     int nprob;
     double probs[CQB_QSEL_MAX_PROBS];
     int npass;
-    double *store; /* one-pass mode: nvar x B, column-major */
+    double *store; /* one-pass mode: nvar rows of B values, `stride` apart */
+    void *store_mem; /* the allocation store points into */
+    size_t stride;   /* B rounded up to a cache line of doubles */
     double *result;
     size_t *nvalid;
     var_state *vs; /* two-pass mode */
@@ -54,8 +56,12 @@ static cqb_status create(size_t nvar, size_t B, const double *probs, int nprob, 
     memcpy(q->probs, probs, (size_t)nprob * sizeof *probs);
     if (!force2 && (nvar == 0 || B <= mem_limit / sizeof(double) / nvar)) {
         q->npass = 1;
-        q->store = malloc((B ? B : 1) * (nvar ? nvar : 1) * sizeof(double));
-        if (!q->store) goto nomem;
+        /* Rows start on cache lines: threads that fill adjacent replicates
+         * of a row (multiples of 8) then never share a line. */
+        q->stride = (B + 7) / 8 * 8;
+        q->store_mem = malloc((q->stride ? q->stride : 8) * (nvar ? nvar : 1) * sizeof(double) + 64);
+        if (!q->store_mem) goto nomem;
+        q->store = (double *)((char *)q->store_mem + (64 - (uintptr_t)q->store_mem % 64) % 64);
     } else {
         q->npass = 2;
         q->vs = calloc(nvar, sizeof *q->vs);
@@ -111,7 +117,7 @@ void cqb_qsel_free(cqb_qsel *q)
         }
     }
     free(q->vs);
-    free(q->store);
+    free(q->store_mem);
     free(q->result);
     free(q->nvalid);
     free(q);
@@ -175,7 +181,7 @@ static void set_range(var_state *s, const double *x, size_t n)
 int cqb_qsel_push(cqb_qsel *q, int pass, size_t var, const double *x, size_t n)
 {
     if (q->npass == 1) {
-        memcpy(q->store + var * q->B + q->seen, x, n * sizeof *x);
+        memcpy(q->store + var * q->stride + q->seen, x, n * sizeof *x);
         return 0;
     }
     var_state *s = &q->vs[var];
@@ -207,7 +213,7 @@ cqb_status cqb_qsel_advance(cqb_qsel *q, size_t n, cqb_error *err)
 
 void cqb_qsel_rewind(cqb_qsel *q) { q->seen = 0; }
 
-double *cqb_qsel_slot(cqb_qsel *q, size_t var) { return q->npass == 1 ? q->store + var * q->B + q->seen : NULL; }
+double *cqb_qsel_slot(cqb_qsel *q, size_t var) { return q->npass == 1 ? q->store + var * q->stride + q->seen : NULL; }
 
 cqb_status cqb_qsel_add(cqb_qsel *q, int pass, const double *vals, size_t nrep, int threads,
                         cqb_error *err)
@@ -434,7 +440,7 @@ cqb_status cqb_qsel_end_pass(cqb_qsel *q, int pass, int threads, cqb_error *err)
             fs_scratch *fs = calloc(1, sizeof *fs); /* NULL: every statistic takes the fallback */
 #pragma omp for schedule(dynamic, 4)
             for (long v = 0; v < nvar; ++v) {
-                double *col = q->store + (size_t)v * q->B;
+                double *col = q->store + (size_t)v * q->stride;
                 size_t n = 0;
                 for (size_t r = 0; r < q->B; ++r) {
                     col[n] = col[r];
@@ -505,7 +511,7 @@ size_t cqb_qsel_valid(const cqb_qsel *q, size_t var)
 size_t cqb_qsel_bytes(const cqb_qsel *q)
 {
     size_t b = sizeof *q;
-    if (q->store) b += q->B * q->nvar * sizeof(double);
+    if (q->store) b += q->stride * q->nvar * sizeof(double);
     if (q->vs) {
         for (size_t v = 0; v < q->nvar; ++v) b += (NB + 2) * sizeof(uint32_t) + q->vs[v].cap * sizeof(run);
     }

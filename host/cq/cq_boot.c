@@ -284,8 +284,9 @@ static cqb_status run_plan_fused(const cqb_plan *plan, const cqb_boot_opts *o, c
      * cache line of each store row) */
     size_t tile = ((size_t)64 << 10) / ((nstat ? nstat : 1) * sizeof(double));
     tile = tile < 8 ? 8 : tile > 256 ? 256 : tile & ~(size_t)7;
-    /* chunks only pace progress and cancellation */
-    const size_t chunk = o->chunk ? o->chunk : 1024;
+    /* chunks only pace progress and cancellation; multiples of 8, so that
+     * tiles start on the store's cache lines */
+    const size_t chunk = o->chunk ? (o->chunk + 7) / 8 * 8 : 1024;
     int failed = 0, cancelled = 0, nthr = threads > 0 ? threads : 1;
     memset(pv_count, 0, nv * sizeof *pv_count);
     if (et_ref) {
