@@ -200,7 +200,8 @@ typedef struct workspace {
     uint32_t *pcum;   /* cumulative multiplicity through each position */
     uint8_t *pc;      /* ncol x (N+1): level code of each sorted position */
     long *tl;         /* ncol: last position that hits at any level (-1: none) */
-    int *coded;       /* ncol: rc holds the column's codes */
+    int *coded;       /* ncol: 1 = position table full, 2 = rc holds the codes */
+    int *uses;        /* ncol: pairs the column is in */
     uint8_t *rc;      /* ncol x N: code of each nz row */
     uint32_t *marg;   /* ncol x MAXL */
     uint32_t *hist;   /* (MAXL+1)^2 */
@@ -213,7 +214,7 @@ typedef struct workspace {
 
 static void ws_free(workspace *w)
 {
-    free(w->c); free(w->nz); free(w->cnz); free(w->bpos); free(w->brow); free(w->pcum); free(w->pc); free(w->tl); free(w->coded);
+    free(w->c); free(w->nz); free(w->cnz); free(w->bpos); free(w->brow); free(w->pcum); free(w->pc); free(w->tl); free(w->coded); free(w->uses);
     free(w->rc); free(w->marg); free(w->hist); free(w->joint); free(w->tg); free(w->coarse);
 }
 
@@ -261,6 +262,7 @@ static int ws_alloc(workspace *w, const cqb_plan *p)
     w->pc = malloc((size_t)p->ncol * (N + 1));
     w->tl = malloc((size_t)(p->ncol > 0 ? p->ncol : 1) * sizeof *w->tl);
     w->coded = malloc((size_t)(p->ncol > 0 ? p->ncol : 1) * sizeof *w->coded);
+    w->uses = calloc((size_t)(p->ncol > 0 ? p->ncol : 1), sizeof *w->uses);
     w->rc = malloc((size_t)p->ncol * N);
     w->marg = malloc((size_t)p->ncol * MAXL * sizeof *w->marg);
     w->hist = malloc((MAXL + 1) * (MAXL + 1) * sizeof *w->hist);
@@ -270,7 +272,7 @@ static int ws_alloc(workspace *w, const cqb_plan *p)
     /* CQB_NO_AVX2 (any value) forces the scalar walk: tests compare both */
     w->avx2 = __builtin_cpu_supports("avx2") != 0 && !getenv("CQB_NO_AVX2");
 #endif
-    if (!w->coarse || !w->c || !w->nz || !w->cnz || !w->bpos || !w->brow || !w->pcum || !w->pc || !w->tl || !w->coded || !w->rc || !w->marg || !w->hist ||
+    if (!w->coarse || !w->c || !w->nz || !w->cnz || !w->bpos || !w->brow || !w->pcum || !w->pc || !w->tl || !w->coded || !w->uses || !w->rc || !w->marg || !w->hist ||
         !w->joint || !w->tg) {
         ws_free(w);
         return -1;
@@ -280,6 +282,8 @@ static int ws_alloc(workspace *w, const cqb_plan *p)
      * a third of the sample (run_one() decides per replicate) */
     w->eager_nz = 0;
     for (int i = 0; i < p->npair; ++i) {
+        w->uses[p->pair_a[i]]++;
+        w->uses[p->pair_b[i]]++;
         const cqb_plan_col *ca = &p->col[p->pair_a[i]], *cb = &p->col[p->pair_b[i]];
         const uint32_t ra = ca->lrank[ca->nlev - 1], rb = cb->lrank[cb->nlev - 1];
         if (3 * (size_t)(ra < rb ? ra : rb) > N) w->eager_nz = 1;
@@ -528,22 +532,39 @@ static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
                 nnz = k;
                 listed = 1;
             }
+            /* the code of every drawn row, from the full position table:
+             * kept in rc when the column serves several pairs (the Q-test
+             * plan's y), else looked up inside the histogram loop */
             const int ab[2] = {a, b};
             for (int e = 0; e < 2; ++e) {
                 const int ci = ab[e];
                 if (w->coded[ci]) continue;
-                /* the code of every drawn row, from the full position table */
                 uint8_t *pc = w->pc + (size_t)ci * (N + 1);
                 const size_t tl1 = (size_t)(w->tl[ci] + 1);
                 memset(pc + tl1, p->col[ci].nlev, N - tl1);
+                w->coded[ci] = 1;
+                if (w->uses[ci] < 2) continue;
                 uint8_t *restrict rc = w->rc + (size_t)ci * N;
                 const uint32_t *restrict rank = p->col[ci].rank, *restrict nz = w->nz;
                 for (size_t i = 0; i < nnz; ++i) rc[i] = pc[rank[nz[i]]];
-                w->coded[ci] = 1;
+                w->coded[ci] = 2;
             }
+            const uint32_t *restrict cnz = w->cnz, *restrict nz = w->nz;
+            const uint32_t *restrict rka = p->col[a].rank, *restrict rkb = p->col[b].rank;
+            const uint8_t *restrict pca = w->pc + (size_t)a * (N + 1), *restrict pcb = w->pc + (size_t)b * (N + 1);
             const uint8_t *restrict ra = w->rc + (size_t)a * N, *restrict rb = w->rc + (size_t)b * N;
-            const uint32_t *restrict cnz = w->cnz;
-            for (size_t i = 0; i < nnz; ++i) H[ra[i] * wdt + rb[i]] += cnz[i];
+            if (w->coded[a] == 2 && w->coded[b] == 2) {
+                for (size_t i = 0; i < nnz; ++i) H[ra[i] * wdt + rb[i]] += cnz[i];
+            } else if (w->coded[a] == 2) {
+                for (size_t i = 0; i < nnz; ++i) H[ra[i] * wdt + pcb[rkb[nz[i]]]] += cnz[i];
+            } else if (w->coded[b] == 2) {
+                for (size_t i = 0; i < nnz; ++i) H[pca[rka[nz[i]]] * wdt + rb[i]] += cnz[i];
+            } else {
+                for (size_t i = 0; i < nnz; ++i) {
+                    const uint32_t r = nz[i];
+                    H[pca[rka[r]] * wdt + pcb[rkb[r]]] += cnz[i];
+                }
+            }
         }
         /* joint[la][lb] = sum_{i<=la, j<=lb} H[i][j] */
         uint32_t *J = w->joint + (size_t)pi * MAXL * MAXL;
