@@ -214,7 +214,8 @@ typedef struct workspace {
 
 static void ws_free(workspace *w)
 {
-    free(w->c); free(w->nz); free(w->cnz); free(w->bpos); free(w->brow); free(w->pcum); free(w->pc); free(w->tl); free(w->coded); free(w->uses);
+    free(w->c); free(w->nz); free(w->cnz); free(w->bpos); free(w->brow); free(w->pcum); free(w->pc);
+    free(w->tl); free(w->coded); free(w->uses);
     free(w->rc); free(w->marg); free(w->hist); free(w->joint); free(w->tg); free(w->coarse);
 }
 
@@ -272,7 +273,8 @@ static int ws_alloc(workspace *w, const cqb_plan *p)
     /* CQB_NO_AVX2 (any value) forces the scalar walk: tests compare both */
     w->avx2 = __builtin_cpu_supports("avx2") != 0 && !getenv("CQB_NO_AVX2");
 #endif
-    if (!w->coarse || !w->c || !w->nz || !w->cnz || !w->bpos || !w->brow || !w->pcum || !w->pc || !w->tl || !w->coded || !w->uses || !w->rc || !w->marg || !w->hist ||
+    if (!w->coarse || !w->c || !w->nz || !w->cnz || !w->bpos || !w->brow || !w->pcum || !w->pc || !w->tl ||
+        !w->coded || !w->uses || !w->rc || !w->marg || !w->hist ||
         !w->joint || !w->tg) {
         ws_free(w);
         return -1;
@@ -371,8 +373,10 @@ __attribute__((target("avx2"))) static uint32_t col_walk_avx2(const uint32_t *re
         const __m256i r = _mm256_set1_epi32((int)(tg->rank[j] ^ 0x80000000u));
         __m256i acc = _mm256_setzero_si256();
         uint32_t b = 0, cnt = 0;
-        for (; b + 8 <= m; b += 8)
-            acc = _mm256_sub_epi32(acc, _mm256_cmpgt_epi32(r, _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(coarse + b)), sign)));
+        for (; b + 8 <= m; b += 8) {
+            const __m256i x = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(coarse + b)), sign);
+            acc = _mm256_sub_epi32(acc, _mm256_cmpgt_epi32(r, x));
+        }
         for (; b < m; ++b) cnt += coarse[b] < tg->rank[j];
         __m128i h = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
         h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
@@ -445,7 +449,8 @@ static inline __attribute__((always_inline)) void cq_row_body(double *restrict o
                                                               const double *restrict axd, const double *restrict n12,
                                                               const double *restrict s22)
 {
-    for (int ix = 0; ix < nx; ++ix) orow[ix] = cqb_gram_entry(Nd, ny1, mxd[ix], n12[ix], ay, axd[ix]) / sqrt(sy * s22[ix]);
+    for (int ix = 0; ix < nx; ++ix)
+        orow[ix] = cqb_gram_entry(Nd, ny1, mxd[ix], n12[ix], ay, axd[ix]) / sqrt(sy * s22[ix]);
 }
 
 static void cq_row(double *restrict orow, int nx, double Nd, double ny1, double ay, double sy,

@@ -74,9 +74,10 @@ __attribute__((target("avx2"))) static inline uint32_t start_bits(const __m256i 
 {
     const __m256i sign = _mm256_set1_epi32((int)0x80000000u);
     uint32_t m = 0;
-    for (int k = 0; k < 4; ++k)
-        m |= spread8((uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(tx, _mm256_xor_si256(x[k], sign)))))
-             << k;
+    for (int k = 0; k < 4; ++k) {
+        const __m256i below = _mm256_cmpgt_epi32(tx, _mm256_xor_si256(x[k], sign));
+        m |= spread8((uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(below))) << k;
+    }
     return m;
 }
 
