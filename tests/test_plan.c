@@ -114,3 +114,75 @@ Test(plan, higher_ties) { check(CQB_Q_HIGHER_LT_SUB, 0.1, 0, 333, 4, 0.05); }
 Test(plan, partial_r7) { check(CQB_Q_R7_LE, 0.0, 1, 500, 1, 0.1); }
 Test(plan, partial_ties) { check(CQB_Q_R7_LE, 0.1, 1, 250, 2, 0.3); }
 Test(plan, long_series) { check(CQB_Q_R7_LE, 0.01, 0, 3000, 5, 0.02); }
+
+/* Levels chosen per test: low levels only (the joint counts walk the rare
+ * column's hit positions), a rare column beside a common one, and the
+ * dense grid; every replicate against brute force. */
+static void check_lev(const double *ay, int ny, const double *ax, int nx, size_t T, size_t k, double step,
+                      double gamma)
+{
+    static double y[6000], x[6000];
+    cr_assert(T <= 6000);
+    make_series(y, T, 4, step);
+    make_series(x, T, 5, step);
+    cqb_plan_colspec cols[2] = {{y, 0, 0, ny, ay}, {x, 1, k, nx, ax}};
+    cqb_plan_unit u = {0, 1, 0, {0}, 0};
+    cqb_plan plan;
+    cqb_error err;
+    cr_assert_eq(cqb_plan_build(&plan, T, cols, 2, &u, 1, ny, nx, CQB_Q_R7_LE, 777, 3, gamma, &err), CQB_OK);
+    const size_t R = 40;
+    double *eng = malloc(R * plan.nstat * sizeof *eng), bf[64];
+    cr_assert_eq(cqb_plan_run_cpu(&plan, 0, R, eng, 2, &err), CQB_OK);
+    uint32_t *c = malloc(plan.N * sizeof *c);
+    for (uint32_t r = 0; r < R; ++r) {
+        cqb_plan_multiplicity(&plan, r, c);
+        brute(&plan, c, bf);
+        for (size_t j = 0; j < plan.nstat; ++j) {
+            double e = eng[r * plan.nstat + j];
+            cr_assert((isnan(e) && isnan(bf[j])) || e == bf[j], "T %zu rep %u stat %zu: %.17g vs %.17g", T, r, j, e,
+                      bf[j]);
+        }
+    }
+    free(c);
+    free(eng);
+    cqb_plan_free(&plan);
+}
+
+Test(plan, rare_levels_sparse_counts)
+{
+    const double lo[2] = {0.05, 0.1}, one[1] = {0.05}, hi[2] = {0.9, 0.95};
+    check_lev(one, 1, one, 1, 5505, 3, 0.0, 0.1);   /* W2's shape */
+    check_lev(lo, 2, lo, 2, 2000, 1, 0.01, 0.05);   /* ties */
+    check_lev(one, 1, hi, 2, 3000, 2, 0.0, 0.2);    /* rare y, common x */
+    check_lev(hi, 2, one, 1, 3000, 2, 0.02, 0.2);   /* common y, rare x */
+    check_lev(lo, 2, lo, 2, 60, 1, 0.1, 0.5);       /* short, heavy ties */
+}
+
+Test(plan, scalar_and_avx2_walks_agree)
+{
+    /* CQB_NO_AVX2 forces the scalar column walk; both must give the same
+     * statistics (on a CPU without AVX2 both runs are scalar) */
+    static double y[1500], x[1500];
+    make_series(y, 1500, 6, 0.05);
+    make_series(x, 1500, 7, 0.0);
+    const double lev[5] = {0.05, 0.1, 0.5, 0.9, 0.95}, one[1] = {0.05};
+    for (int shape = 0; shape < 2; ++shape) {
+        const double *l = shape ? one : lev;
+        const int n = shape ? 1 : 5;
+        cqb_plan_colspec cols[2] = {{y, 0, 0, n, l}, {x, 1, 4, n, l}};
+        cqb_plan_unit u = {0, 1, 0, {0}, 0};
+        cqb_plan plan;
+        cqb_error err;
+        cr_assert_eq(cqb_plan_build(&plan, 1500, cols, 2, &u, 1, n, n, CQB_Q_R7_LE, 9, 1, 0.1, &err), CQB_OK);
+        const size_t R = 50;
+        double *a = malloc(R * plan.nstat * sizeof *a), *b = malloc(R * plan.nstat * sizeof *b);
+        cr_assert_eq(cqb_plan_run_cpu(&plan, 0, R, a, 1, &err), CQB_OK);
+        setenv("CQB_NO_AVX2", "1", 1);
+        cr_assert_eq(cqb_plan_run_cpu(&plan, 0, R, b, 1, &err), CQB_OK);
+        unsetenv("CQB_NO_AVX2");
+        cr_assert(memcmp(a, b, R * plan.nstat * sizeof *a) == 0, "shape %d: scalar and AVX2 walks differ", shape);
+        free(a);
+        free(b);
+        cqb_plan_free(&plan);
+    }
+}

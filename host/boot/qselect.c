@@ -33,7 +33,9 @@ struct cqb_qsel {
     int nprob;
     double probs[CQB_QSEL_MAX_PROBS];
     int npass;
-    double *store; /* one-pass mode: nvar x B, column-major */
+    double *store; /* one-pass mode: nvar rows of B values, `stride` apart */
+    void *store_mem; /* the allocation store points into */
+    size_t stride;   /* B rounded up to a cache line of doubles */
     double *result;
     size_t *nvalid;
     var_state *vs; /* two-pass mode */
@@ -54,8 +56,12 @@ static cqb_status create(size_t nvar, size_t B, const double *probs, int nprob, 
     memcpy(q->probs, probs, (size_t)nprob * sizeof *probs);
     if (!force2 && (nvar == 0 || B <= mem_limit / sizeof(double) / nvar)) {
         q->npass = 1;
-        q->store = malloc((B ? B : 1) * (nvar ? nvar : 1) * sizeof(double));
-        if (!q->store) goto nomem;
+        /* Rows start on cache lines: threads that fill adjacent replicates
+         * of a row (multiples of 8) then never share a line. */
+        q->stride = (B + 7) / 8 * 8;
+        q->store_mem = malloc((q->stride ? q->stride : 8) * (nvar ? nvar : 1) * sizeof(double) + 64);
+        if (!q->store_mem) goto nomem;
+        q->store = (double *)((char *)q->store_mem + (64 - (uintptr_t)q->store_mem % 64) % 64);
     } else {
         q->npass = 2;
         q->vs = calloc(nvar, sizeof *q->vs);
@@ -111,7 +117,7 @@ void cqb_qsel_free(cqb_qsel *q)
         }
     }
     free(q->vs);
-    free(q->store);
+    free(q->store_mem);
     free(q->result);
     free(q->nvalid);
     free(q);
@@ -175,7 +181,7 @@ static void set_range(var_state *s, const double *x, size_t n)
 int cqb_qsel_push(cqb_qsel *q, int pass, size_t var, const double *x, size_t n)
 {
     if (q->npass == 1) {
-        memcpy(q->store + var * q->B + q->seen, x, n * sizeof *x);
+        memcpy(q->store + var * q->stride + q->seen, x, n * sizeof *x);
         return 0;
     }
     var_state *s = &q->vs[var];
@@ -207,6 +213,8 @@ cqb_status cqb_qsel_advance(cqb_qsel *q, size_t n, cqb_error *err)
 
 void cqb_qsel_rewind(cqb_qsel *q) { q->seen = 0; }
 
+double *cqb_qsel_slot(cqb_qsel *q, size_t var) { return q->npass == 1 ? q->store + var * q->stride + q->seen : NULL; }
+
 cqb_status cqb_qsel_add(cqb_qsel *q, int pass, const double *vals, size_t nrep, int threads,
                         cqb_error *err)
 {
@@ -226,6 +234,160 @@ cqb_status cqb_qsel_add(cqb_qsel *q, int pass, const double *vals, size_t nrep, 
     }
     if (failed) return cqb_error_set(err, CQB_ENOMEM, "out of memory collecting bootstrap quantiles");
     return cqb_qsel_advance(q, nrep, err);
+}
+
+/* ---------------------------------------------------- stored selection -- */
+
+/* The stored values of one statistic are selected by a histogram over their
+ * range instead of partitioning them: a monotone bin of every value (x < y
+ * gives bin(x) <= bin(y), whatever the rounding), the bins that hold the
+ * wanted ranks, and a sort of only the values in those bins. Order
+ * statistics are values, so this gives what cqb_select_r7_inplace() gives,
+ * bit for bit -- except the sign of a zero when the values hold both +0 and
+ * -0 and a zero is selected (which zero Floyd-Rivest leaves at the rank
+ * depends on its partitioning); that case, and degenerate ranges, go to
+ * cqb_select_r7_inplace() itself. Each value costs a few branch-free
+ * operations instead of the mispredicted branches of a partition. */
+#define FS_BINS 2048
+#define FS_MIN_N 256 /* below this, partitioning is cheap enough */
+
+typedef struct fs_scratch {
+    uint32_t hist[FS_BINS];
+    uint8_t flag[FS_BINS];
+    uint16_t *bin;  /* bin of every value */
+    double *buf;    /* values of the target bins */
+    size_t cap;
+} fs_scratch;
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Whether a[] holds zeros of both signs. */
+static int zeros_both(const double *a, size_t n)
+{
+    int neg = 0, pos = 0;
+    for (size_t i = 0; i < n; ++i) {
+        if (a[i] == 0.0) {
+            if (signbit(a[i])) neg = 1;
+            else pos = 1;
+        }
+    }
+    return neg && pos;
+}
+
+/* probs' type-7 quantiles of the n finite values a[] into res; a is not
+ * modified. Returns -1 when the caller must use cqb_select_r7_inplace(). */
+static int select_fast(const double *restrict a, size_t n, const double *probs, int nprob, double *res,
+                       fs_scratch *s)
+{
+    if (n < FS_MIN_N || n > UINT32_MAX) return -1;
+    if (s->cap < n) {
+        uint16_t *nb = realloc(s->bin, n * sizeof *nb);
+        if (nb) s->bin = nb;
+        double *nbuf = nb ? realloc(s->buf, n * sizeof *nbuf) : NULL;
+        if (!nbuf) return -1;
+        s->buf = nbuf;
+        s->cap = n;
+    }
+    /* four independent chains (a floating-point min is not reassociated
+     * for us); which zero a chain keeps does not matter: x - mn bins the
+     * same, and a selected zero is checked below */
+    double mn4[4] = {a[0], a[0], a[0], a[0]}, mx4[4] = {a[0], a[0], a[0], a[0]};
+    size_t i4 = 0;
+    for (; i4 + 4 <= n; i4 += 4) {
+        for (int k = 0; k < 4; ++k) {
+            const double x = a[i4 + (size_t)k];
+            mn4[k] = x < mn4[k] ? x : mn4[k];
+            mx4[k] = x > mx4[k] ? x : mx4[k];
+        }
+    }
+    for (; i4 < n; ++i4) {
+        mn4[0] = a[i4] < mn4[0] ? a[i4] : mn4[0];
+        mx4[0] = a[i4] > mx4[0] ? a[i4] : mx4[0];
+    }
+    double mn = mn4[0], mx = mx4[0];
+    for (int k = 1; k < 4; ++k) {
+        mn = mn4[k] < mn ? mn4[k] : mn;
+        mx = mx4[k] > mx ? mx4[k] : mx;
+    }
+    /* 1-based ranks wanted: lo and, when type 7 interpolates, lo + 1 */
+    size_t rk[2 * CQB_QSEL_MAX_PROBS];
+    double hh[CQB_QSEL_MAX_PROBS];
+    for (int i = 0; i < nprob; ++i) {
+        size_t lo;
+        cqb_r7_index(n, probs[i], &lo, &hh[i]);
+        rk[2 * i] = lo;
+        rk[2 * i + 1] = (hh[i] > 0.0 && lo < n) ? lo + 1 : lo;
+    }
+    if (!(mx > mn)) { /* one value */
+        if (mn == 0.0 && zeros_both(a, n)) return -1;
+        for (int i = 0; i < nprob; ++i) res[i] = cqb_r7_interp(mn, mn, hh[i]);
+        return 0;
+    }
+    const double scale = (double)FS_BINS / (mx - mn);
+    if (!(scale > 0.0) || !isfinite(scale)) return -1;
+    uint32_t *restrict hist = s->hist;
+    uint16_t *restrict bin = s->bin;
+    memset(hist, 0, sizeof s->hist);
+    for (size_t i = 0; i < n; ++i) {
+        /* x >= mn, so the product is in [0, FS_BINS (1 + eps)]; each
+         * operation is monotone. A loop of its own, so it runs in SIMD
+         * lanes; the histogram is counted apart. */
+        int32_t b = (int32_t)((a[i] - mn) * scale);
+        b = b < FS_BINS ? b : FS_BINS - 1;
+        bin[i] = (uint16_t)b;
+    }
+    for (size_t i = 0; i < n; ++i) hist[bin[i]]++;
+    /* the bin of every wanted rank and the count below it */
+    uint32_t rbin[2 * CQB_QSEL_MAX_PROBS];
+    size_t rbelow[2 * CQB_QSEL_MAX_PROBS];
+    const int nr = 2 * nprob;
+    memset(s->flag, 0, sizeof s->flag);
+    /* ranks in ascending order (pairs lo, lo+1 per probability; probs are
+     * in any order), found in one cumulative scan over the bins */
+    int ord[2 * CQB_QSEL_MAX_PROBS];
+    for (int j = 0; j < nr; ++j) {
+        int q = j;
+        for (; q > 0 && rk[ord[q - 1]] > rk[j]; --q) ord[q] = ord[q - 1];
+        ord[q] = j;
+    }
+    {
+        size_t cum = 0;
+        uint32_t b = 0;
+        for (int q = 0; q < nr; ++q) {
+            const int j = ord[q];
+            while (cum + hist[b] < rk[j]) cum += hist[b++];
+            rbin[j] = b;
+            rbelow[j] = cum;
+            s->flag[b] = 1;
+        }
+    }
+    const uint8_t *restrict flag = s->flag;
+    double *restrict buf = s->buf;
+    size_t m = 0;
+    for (size_t i = 0; i < n; ++i) {
+        buf[m] = a[i];
+        m += flag[bin[i]];
+    }
+    if (m > 1) qsort(buf, m, sizeof *buf, cmp_double);
+    /* sorted by value = grouped by bin in bin order */
+    double v[2 * CQB_QSEL_MAX_PROBS];
+    for (int j = 0; j < nr; ++j) {
+        /* collected values of the target bins below rbin[j] */
+        size_t off = 0;
+        for (int q = 0; q < nr; ++q) {
+            const uint32_t b = rbin[ord[q]];
+            if (b >= rbin[j]) break;
+            if (q == 0 || b != rbin[ord[q - 1]]) off += hist[b];
+        }
+        v[j] = buf[off + (rk[j] - rbelow[j]) - 1];
+        if (v[j] == 0.0 && zeros_both(a, n)) return -1;
+    }
+    for (int i = 0; i < nprob; ++i) res[i] = cqb_r7_interp(v[2 * i], v[2 * i + 1], hh[i]);
+    return 0;
 }
 
 /* 1-based ranks of the order statistics that type 7 needs at probability p. */
@@ -273,15 +435,27 @@ cqb_status cqb_qsel_end_pass(cqb_qsel *q, int pass, int threads, cqb_error *err)
         q->result = malloc(q->nvar * (size_t)q->nprob * sizeof *q->result);
         q->nvalid = malloc(q->nvar * sizeof *q->nvalid);
         if (!q->result || !q->nvalid) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
-#pragma omp parallel for num_threads(threads > 0 ? threads : 1) schedule(dynamic, 4)
-        for (long v = 0; v < nvar; ++v) {
-            double *col = q->store + (size_t)v * q->B;
-            size_t n = 0;
-            for (size_t r = 0; r < q->B; ++r)
-                if (isfinite(col[r])) col[n++] = col[r];
-            q->nvalid[v] = n;
-            for (int i = 0; i < q->nprob; ++i)
-                q->result[(size_t)v * (size_t)q->nprob + (size_t)i] = cqb_select_r7_inplace(col, n, q->probs[i]);
+#pragma omp parallel num_threads(threads > 0 ? threads : 1)
+        {
+            fs_scratch *fs = calloc(1, sizeof *fs); /* NULL: every statistic takes the fallback */
+#pragma omp for schedule(dynamic, 4)
+            for (long v = 0; v < nvar; ++v) {
+                double *col = q->store + (size_t)v * q->stride;
+                size_t n = 0;
+                for (size_t r = 0; r < q->B; ++r) {
+                    col[n] = col[r];
+                    n += isfinite(col[r]) != 0;
+                }
+                q->nvalid[v] = n;
+                double *res = q->result + (size_t)v * (size_t)q->nprob;
+                if (fs && select_fast(col, n, q->probs, q->nprob, res, fs) == 0) continue;
+                for (int i = 0; i < q->nprob; ++i) res[i] = cqb_select_r7_inplace(col, n, q->probs[i]);
+            }
+            if (fs) {
+                free(fs->bin);
+                free(fs->buf);
+            }
+            free(fs);
         }
         return CQB_OK;
     }
@@ -337,7 +511,7 @@ size_t cqb_qsel_valid(const cqb_qsel *q, size_t var)
 size_t cqb_qsel_bytes(const cqb_qsel *q)
 {
     size_t b = sizeof *q;
-    if (q->store) b += q->B * q->nvar * sizeof(double);
+    if (q->store) b += q->stride * q->nvar * sizeof(double);
     if (q->vs) {
         for (size_t v = 0; v < q->nvar; ++v) b += (NB + 2) * sizeof(uint32_t) + q->vs[v].cap * sizeof(run);
     }

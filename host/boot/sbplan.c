@@ -17,6 +17,11 @@
 #include "cqboot/philox.h"
 #include "cqboot/sbresample.h"
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define CQB_PLAN_AVX2 1 /* AVX2 paths, chosen at run time */
+#endif
+
 #define MAXL CQB_PLAN_MAX_LEVELS
 
 /* ---------------------------------------------------------------- build -- */
@@ -178,23 +183,70 @@ void cqb_plan_multiplicity(const cqb_plan *plan, uint32_t rep, uint32_t *c)
 
 /* ---------------------------------------------------------- per replicate -- */
 
+typedef struct col_targets {
+    /* The 1-based ranks whose first position in sorted order a replicate
+     * needs, ascending and distinct (lo of every level; with type 7
+     * interpolating, lo + 1 as well), then a sentinel no count reaches. */
+    uint32_t rank[2 * MAXL + 1];
+    int n;
+    uint8_t ilo[MAXL], ihi[MAXL]; /* index into rank[] of lo and lo + 1 per level */
+} col_targets;
+
 typedef struct workspace {
     uint32_t *c;      /* N multiplicities */
     uint32_t *nz;     /* rows with c > 0 */
     uint32_t *cnz;    /* their multiplicities */
     uint32_t *bpos, *brow; /* block starts: position and row */
     uint32_t *pcum;   /* cumulative multiplicity through each position */
-    uint8_t *pcode;   /* level code of each position */
+    uint8_t *pc;      /* ncol x (N+1): level code of each sorted position */
+    long *tl;         /* ncol: last position that hits at any level (-1: none) */
+    int *coded;       /* ncol: 1 = position table full, 2 = rc holds the codes */
+    int *uses;        /* ncol: pairs the column is in */
     uint8_t *rc;      /* ncol x N: code of each nz row */
     uint32_t *marg;   /* ncol x MAXL */
     uint32_t *hist;   /* (MAXL+1)^2 */
     uint32_t *joint;  /* npair x MAXL x MAXL */
+    col_targets *tg;  /* ncol */
+    uint32_t *coarse; /* N / 8 + 1: every eighth cumulative count */
+    int avx2;         /* the CPU has AVX2 */
+    int eager_nz;     /* list the drawn rows with the multiplicities */
 } workspace;
 
 static void ws_free(workspace *w)
 {
-    free(w->c); free(w->nz); free(w->cnz); free(w->bpos); free(w->brow); free(w->pcum); free(w->pcode);
-    free(w->rc); free(w->marg); free(w->hist); free(w->joint);
+    free(w->c); free(w->nz); free(w->cnz); free(w->bpos); free(w->brow); free(w->pcum); free(w->pc);
+    free(w->tl); free(w->coded); free(w->uses);
+    free(w->rc); free(w->marg); free(w->hist); free(w->joint); free(w->tg); free(w->coarse);
+}
+
+/* The target ranks of one column (fixed by N and the levels). */
+static void col_targets_init(const cqb_plan *p, const cqb_plan_col *col, col_targets *t)
+{
+    const uint32_t N = (uint32_t)p->N;
+    uint32_t want[2 * MAXL];
+    int nw = 0;
+    for (int l = 0; l < col->nlev; ++l) {
+        want[nw++] = col->lrank[l];
+        if (p->conv == CQB_Q_R7_LE && col->lh[l] > 0.0 && col->lrank[l] < N) want[nw++] = col->lrank[l] + 1;
+    }
+    /* insertion sort, then unique (at most 128 small integers, once per
+     * workspace) */
+    for (int i = 1; i < nw; ++i) {
+        uint32_t v = want[i];
+        int j = i;
+        for (; j > 0 && want[j - 1] > v; --j) want[j] = want[j - 1];
+        want[j] = v;
+    }
+    t->n = 0;
+    for (int i = 0; i < nw; ++i)
+        if (t->n == 0 || want[i] != t->rank[t->n - 1]) t->rank[t->n++] = want[i];
+    t->rank[t->n] = UINT32_MAX;
+    for (int l = 0; l < col->nlev; ++l) {
+        for (int i = 0; i < t->n; ++i) {
+            if (t->rank[i] == col->lrank[l]) t->ilo[l] = (uint8_t)i;
+            if (t->rank[i] == col->lrank[l] + 1) t->ihi[l] = (uint8_t)i;
+        }
+    }
 }
 
 static int ws_alloc(workspace *w, const cqb_plan *p)
@@ -206,55 +258,168 @@ static int ws_alloc(workspace *w, const cqb_plan *p)
     w->cnz = malloc(N * sizeof *w->cnz);
     w->bpos = malloc(N * sizeof *w->bpos);
     w->brow = malloc(N * sizeof *w->brow);
-    w->pcum = malloc(N * sizeof *w->pcum);
-    w->pcode = malloc(N);
+    w->pcum = malloc((N + 8) * sizeof *w->pcum); /* the AVX2 walk pads to a multiple of 8 */
+    w->coarse = malloc((N / 8 + 1) * sizeof *w->coarse);
+    w->pc = malloc((size_t)p->ncol * (N + 1));
+    w->tl = malloc((size_t)(p->ncol > 0 ? p->ncol : 1) * sizeof *w->tl);
+    w->coded = malloc((size_t)(p->ncol > 0 ? p->ncol : 1) * sizeof *w->coded);
+    w->uses = calloc((size_t)(p->ncol > 0 ? p->ncol : 1), sizeof *w->uses);
     w->rc = malloc((size_t)p->ncol * N);
     w->marg = malloc((size_t)p->ncol * MAXL * sizeof *w->marg);
     w->hist = malloc((MAXL + 1) * (MAXL + 1) * sizeof *w->hist);
     w->joint = malloc(((size_t)p->npair + 1) * MAXL * MAXL * sizeof *w->joint);
-    if (!w->c || !w->nz || !w->cnz || !w->bpos || !w->brow || !w->pcum || !w->pcode || !w->rc || !w->marg || !w->hist || !w->joint) {
+    w->tg = malloc((size_t)(p->ncol > 0 ? p->ncol : 1) * sizeof *w->tg);
+#ifdef CQB_PLAN_AVX2
+    /* CQB_NO_AVX2 (any value) forces the scalar walk: tests compare both */
+    w->avx2 = __builtin_cpu_supports("avx2") != 0 && !getenv("CQB_NO_AVX2");
+#endif
+    if (!w->coarse || !w->c || !w->nz || !w->cnz || !w->bpos || !w->brow || !w->pcum || !w->pc || !w->tl ||
+        !w->coded || !w->uses || !w->rc || !w->marg || !w->hist ||
+        !w->joint || !w->tg) {
         ws_free(w);
         return -1;
+    }
+    for (int c = 0; c < p->ncol; ++c) col_targets_init(p, &p->col[c], &w->tg[c]);
+    /* dense counts expected when some pair's rarer column hits in more than
+     * a third of the sample (run_one() decides per replicate) */
+    w->eager_nz = 0;
+    for (int i = 0; i < p->npair; ++i) {
+        w->uses[p->pair_a[i]]++;
+        w->uses[p->pair_b[i]]++;
+        const cqb_plan_col *ca = &p->col[p->pair_a[i]], *cb = &p->col[p->pair_b[i]];
+        const uint32_t ra = ca->lrank[ca->nlev - 1], rb = cb->lrank[cb->nlev - 1];
+        if (3 * (size_t)(ra < rb ? ra : rb) > N) w->eager_nz = 1;
     }
     return 0;
 }
 
-/* First position whose cumulative multiplicity reaches the 1-based rank r. */
-static uint32_t pos_of_rank(const uint32_t *pcum, uint32_t n, uint32_t r)
+/* The walk over a column's sorted order: pcum[i] = cumulative multiplicity
+ * through position i, and tp[j] = the first position whose count reaches
+ * target rank j (the count is monotone, so this is the position a search
+ * would find; N - 1 for a rank above N, never for a valid plan). The scalar
+ * walk notes targets as it passes them (one mispredicted branch each); the
+ * AVX2 walk builds the sums eight positions at a time and then finds every
+ * target without a branch: in the array of every eighth sum, then among the
+ * eight sums of its block. Both give the same integers. */
+static uint32_t col_walk_scalar(const uint32_t *restrict perm, const uint32_t *restrict c, uint32_t N,
+                                uint32_t *restrict pcum, const col_targets *tg, uint32_t *restrict tp)
 {
-    uint32_t lo = 0, hi = n - 1;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (pcum[mid] >= r) hi = mid;
-        else lo = mid + 1;
+    const uint32_t *restrict rk = tg->rank;
+    uint32_t cum = 0, next = rk[0], i = 0;
+    int k = 0;
+    while (i < N && k < tg->n) {
+        cum += c[perm[i]];
+        pcum[i] = cum;
+        while (cum >= next) {
+            tp[k++] = i;
+            next = rk[k];
+        }
+        ++i;
     }
-    return lo;
+    while (k < tg->n) tp[k++] = N - 1;
+    return i;
 }
+
+/* pcum through position t (the walk may have stopped at `done`). */
+static uint32_t col_walk_extend(const uint32_t *restrict perm, const uint32_t *restrict c, uint32_t *restrict pcum,
+                                uint32_t done, uint32_t t)
+{
+    uint32_t cum = done ? pcum[done - 1] : 0;
+    for (; done <= t; ++done) {
+        cum += c[perm[done]];
+        pcum[done] = cum;
+    }
+    return done;
+}
+
+#ifdef CQB_PLAN_AVX2
+/* pcum needs room for N rounded up to 8; coarse for N / 8 + 1 entries. */
+__attribute__((target("avx2"))) static uint32_t col_walk_avx2(const uint32_t *restrict perm,
+                                                              const uint32_t *restrict c, uint32_t N,
+                                                              uint32_t *restrict pcum, uint32_t *restrict coarse,
+                                                              const col_targets *tg, uint32_t *restrict tp)
+{
+    __m256i carry = _mm256_setzero_si256();
+    const __m256i last = _mm256_set1_epi32(7), sign = _mm256_set1_epi32((int)0x80000000u);
+    const uint32_t top = tg->rank[tg->n - 1]; /* the walk ends once the count reaches it */
+    uint32_t i = 0, m = 0;
+    for (; i + 8 <= N && (m == 0 || coarse[m - 1] < top); i += 8) {
+        /* scalar loads (faster than a gather here), then an in-register
+         * inclusive prefix sum plus the running total */
+        __m256i v = _mm256_setr_epi32((int)c[perm[i]], (int)c[perm[i + 1]], (int)c[perm[i + 2]], (int)c[perm[i + 3]],
+                                      (int)c[perm[i + 4]], (int)c[perm[i + 5]], (int)c[perm[i + 6]],
+                                      (int)c[perm[i + 7]]);
+        v = _mm256_add_epi32(v, _mm256_slli_si256(v, 4));
+        v = _mm256_add_epi32(v, _mm256_slli_si256(v, 8));
+        __m256i lo = _mm256_shuffle_epi32(v, 0xFF);
+        lo = _mm256_permute2x128_si256(lo, lo, 0x08);
+        v = _mm256_add_epi32(v, _mm256_add_epi32(lo, carry));
+        _mm256_storeu_si256((__m256i *)(pcum + i), v);
+        carry = _mm256_permutevar8x32_epi32(v, last);
+        coarse[m++] = (uint32_t)_mm256_cvtsi256_si32(carry);
+    }
+    if (i < N && (m == 0 || coarse[m - 1] < top)) {
+        uint32_t cum = (uint32_t)_mm256_cvtsi256_si32(carry);
+        for (; i < N; ++i) {
+            cum += c[perm[i]];
+            pcum[i] = cum;
+        }
+        for (uint32_t j = N; j % 8; ++j) pcum[j] = cum; /* pad the last block */
+        coarse[m++] = cum;
+    }
+    for (int j = 0; j < tg->n; ++j) {
+        /* blocks whose last sum is below the rank (unsigned compare by
+         * flipped signs) */
+        const __m256i r = _mm256_set1_epi32((int)(tg->rank[j] ^ 0x80000000u));
+        __m256i acc = _mm256_setzero_si256();
+        uint32_t b = 0, cnt = 0;
+        for (; b + 8 <= m; b += 8) {
+            const __m256i x = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(coarse + b)), sign);
+            acc = _mm256_sub_epi32(acc, _mm256_cmpgt_epi32(r, x));
+        }
+        for (; b < m; ++b) cnt += coarse[b] < tg->rank[j];
+        __m128i h = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+        h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0x4E));
+        h = _mm_add_epi32(h, _mm_shuffle_epi32(h, 0xB1));
+        cnt += (uint32_t)_mm_cvtsi128_si32(h);
+        if (cnt >= m) {
+            tp[j] = N - 1;
+            continue;
+        }
+        const __m256i x = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(pcum + 8 * cnt)), sign);
+        const uint32_t below = (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(r, x)));
+        tp[j] = 8 * cnt + (uint32_t)__builtin_popcount(below);
+    }
+    return i < N ? i : N;
+}
+#endif
 
 /* Thresholds of one column on the resample: th[l] is the last sorted
  * position that hits at level l (-1: none), marg[l] the hit count. Exactly
  * the convention's estimator on the resampled column
  * (cross-quantilogram.md §1.3); positions with zero multiplicity never
  * change a count. */
-static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const uint32_t *restrict c,
-                              uint32_t *restrict pcum, long *th, uint32_t *marg)
+static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const col_targets *tg, workspace *w,
+                              long *th, uint32_t *marg)
 {
     const uint32_t N = (uint32_t)p->N;
-    const uint32_t *restrict perm = col->perm;
     const double *restrict sval = col->sval;
-    uint32_t cum = 0;
-    for (uint32_t i = 0; i < N; ++i) {
-        cum += c[perm[i]];
-        pcum[i] = cum;
-    }
+    const uint32_t *pcum = w->pcum; /* not restrict: col_walk_extend() writes it */
+    uint32_t tp[2 * MAXL + 1], done;
+#ifdef CQB_PLAN_AVX2
+    if (w->avx2)
+        done = col_walk_avx2(col->perm, w->c, N, w->pcum, w->coarse, tg, tp);
+    else
+#endif
+        done = col_walk_scalar(col->perm, w->c, N, w->pcum, tg, tp);
     for (int l = 0; l < col->nlev; ++l) {
         long t;
-        const uint32_t lo = col->lrank[l];
+        const uint32_t plo = tp[tg->ilo[l]];
         if (p->conv == CQB_Q_R7_LE) {
             const double h = col->lh[l];
-            uint32_t plo = pos_of_rank(pcum, N, lo);
-            uint32_t phi = plo;
-            if (h > 0.0 && lo < N && pcum[plo] < lo + 1) phi = pos_of_rank(pcum, N, lo + 1);
+            /* x_(lo+1) sits at the first position reaching lo + 1 (the
+             * same as x_lo's when that position's count covers both) */
+            const uint32_t phi = (h > 0.0 && col->lrank[l] < N) ? tp[tg->ihi[l]] : plo;
             double q = cqb_r7_interp(sval[plo], sval[phi], h);
             /* the last position with value <= q: normally the end of x_lo's
              * tie group, but follow R's rounding wherever it lands */
@@ -262,43 +427,79 @@ static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const 
             while (t >= 0 && sval[t] > q) t = (long)col->gfirst[t] - 1;
             while (t + 1 < (long)N && sval[t + 1] <= q) t = (long)col->glast[t + 1];
         } else {
-            uint32_t pr = pos_of_rank(pcum, N, lo);
-            t = (long)col->gfirst[pr] - 1; /* strict: x < x_(r) */
+            t = (long)col->gfirst[plo] - 1; /* strict: x < x_(r) */
         }
         if (l > 0 && t < th[l - 1]) t = th[l - 1]; /* nested hit sets */
         th[l] = t;
-        marg[l] = t >= 0 ? pcum[t] : 0;
     }
+    /* the walk stopped at the last target; a tie group may reach past it */
+    const long top = th[col->nlev - 1];
+    if (top >= (long)done) col_walk_extend(col->perm, w->c, w->pcum, done, (uint32_t)top);
+    for (int l = 0; l < col->nlev; ++l) marg[l] = th[l] >= 0 ? pcum[th[l]] : 0;
 }
+
+/* One row of a unit's CQ cells from the counts (cqb_cq_from_counts() with
+ * the diagonal sums hoisted). Element-wise over the cells with contiguous
+ * operands, so it runs in SIMD lanes, four wide with AVX2 (sqrt and
+ * division are correctly rounded in every lane: the same bits as scalar
+ * code; the file is built with -fno-math-errno so that sqrt needs no errno
+ * branch, and contraction is off). */
+static inline __attribute__((always_inline)) void cq_row_body(double *restrict orow, int nx, double Nd, double ny1,
+                                                              double ay, double sy, const double *restrict mxd,
+                                                              const double *restrict axd, const double *restrict n12,
+                                                              const double *restrict s22)
+{
+    for (int ix = 0; ix < nx; ++ix)
+        orow[ix] = cqb_gram_entry(Nd, ny1, mxd[ix], n12[ix], ay, axd[ix]) / sqrt(sy * s22[ix]);
+}
+
+static void cq_row(double *restrict orow, int nx, double Nd, double ny1, double ay, double sy,
+                   const double *restrict mxd, const double *restrict axd, const double *restrict n12,
+                   const double *restrict s22)
+{
+    cq_row_body(orow, nx, Nd, ny1, ay, sy, mxd, axd, n12, s22);
+}
+
+#ifdef CQB_PLAN_AVX2
+__attribute__((target("avx2"))) static void cq_row_avx2(double *restrict orow, int nx, double Nd, double ny1,
+                                                        double ay, double sy, const double *restrict mxd,
+                                                        const double *restrict axd, const double *restrict n12,
+                                                        const double *restrict s22)
+{
+    cq_row_body(orow, nx, Nd, ny1, ay, sy, mxd, axd, n12, s22);
+}
+#endif
 
 static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
 {
     const size_t N = p->N;
-    cqb_sb_multiplicity(p->seed, rep, p->tag, p->thr, N, w->c, w->bpos, w->brow);
-    size_t nnz = 0;
-    for (size_t r = 0; r < N; ++r) {
-        if (w->c[r]) {
-            w->cnz[nnz] = w->c[r];
-            w->nz[nnz++] = (uint32_t)r;
-        }
-    }
+    /* The drawn rows (nz, cnz) serve the dense joint counts only: list them
+     * with the multiplicities when the plan's counts are expected dense,
+     * else on first use (nnz estimated as (1 - 1/e) N until then). */
+    size_t nnz = w->eager_nz ? cqb_sb_multiplicity_nz(p->seed, rep, p->tag, p->thr, N, w->c, w->nz, w->cnz, w->bpos,
+                                                      w->brow)
+                             : cqb_sb_multiplicity_nz(p->seed, rep, p->tag, p->thr, N, w->c, NULL, NULL, w->bpos,
+                                                      w->brow);
+    int listed = w->eager_nz;
+    if (!listed) nnz = N - N * 3 / 8;
 
     for (int ci = 0; ci < p->ncol; ++ci) {
         const cqb_plan_col *col = &p->col[ci];
         long th[MAXL];
-        column_thresholds(p, col, w->c, w->pcum, th, w->marg + (size_t)ci * MAXL);
+        column_thresholds(p, col, &w->tg[ci], w, th, w->marg + (size_t)ci * MAXL);
         /* code of a position = number of levels whose last hit position is
-         * before it: fill runs of equal code */
+         * before it: fill runs of equal code through the last hit position;
+         * the rest (code nlev, no hit) only when a dense count needs it */
+        uint8_t *pc = w->pc + (size_t)ci * (N + 1);
         long from = 0;
-        for (int l = 0; l <= col->nlev; ++l) {
-            long to = l < col->nlev ? th[l] + 1 : (long)N;
-            if (to > from) memset(w->pcode + from, l, (size_t)(to - from));
+        for (int l = 0; l < col->nlev; ++l) {
+            long to = th[l] + 1;
+            if (to > from) memset(pc + from, l, (size_t)(to - from));
             if (to > from) from = to;
         }
-        uint8_t *restrict rc = w->rc + (size_t)ci * N;
-        const uint8_t *restrict pcode = w->pcode;
-        const uint32_t *restrict rank = col->rank, *restrict nz = w->nz;
-        for (size_t i = 0; i < nnz; ++i) rc[i] = pcode[rank[nz[i]]];
+        pc[from] = (uint8_t)col->nlev; /* sentinel: positions past the last hit */
+        w->tl[ci] = from - 1;
+        w->coded[ci] = 0;
     }
 
     for (int pi = 0; pi < p->npair; ++pi) {
@@ -307,9 +508,69 @@ static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
         const int wdt = mb + 1;
         uint32_t *H = w->hist;
         memset(H, 0, (size_t)(ma + 1) * (size_t)wdt * sizeof *H);
-        const uint8_t *restrict ra = w->rc + (size_t)a * N, *restrict rb = w->rc + (size_t)b * N;
-        const uint32_t *restrict cnz = w->cnz;
-        for (size_t i = 0; i < nnz; ++i) H[ra[i] * wdt + rb[i]] += cnz[i];
+        /* Rows past a column's last hit position add nothing to a joint
+         * count. When one column hits rarely (e.g. level 0.05 alone), walk
+         * its hit positions in sorted order and look up the other column's
+         * code of each row; otherwise histogram the code pairs of the drawn
+         * rows. The same integers either way. */
+        const int s = w->tl[a] <= w->tl[b] ? a : b, o = s == a ? b : a;
+        const size_t nsparse = (size_t)(w->tl[s] + 1);
+        if (2 * nsparse < nnz) {
+            const uint32_t *restrict perm = p->col[s].perm, *restrict rko = p->col[o].rank, *restrict c = w->c;
+            const uint8_t *restrict pcs = w->pc + (size_t)s * (N + 1), *restrict pco = w->pc + (size_t)o * (N + 1);
+            const uint32_t tlo = (uint32_t)(w->tl[o] + 1); /* the sentinel's position */
+            const int ws = s == a ? wdt : 1, wo = s == a ? 1 : wdt;
+            for (size_t i = 0; i < nsparse; ++i) {
+                const uint32_t row = perm[i], q = rko[row];
+                H[pcs[i] * ws + pco[q < tlo ? q : tlo] * wo] += c[row];
+            }
+        } else {
+            if (!listed) {
+                const uint32_t *restrict c = w->c;
+                uint32_t *restrict nzr = w->nz, *restrict cnz = w->cnz;
+                size_t k = 0;
+                for (size_t r = 0; r < N; ++r) {
+                    nzr[k] = (uint32_t)r;
+                    cnz[k] = c[r];
+                    k += c[r] != 0;
+                }
+                nnz = k;
+                listed = 1;
+            }
+            /* the code of every drawn row, from the full position table:
+             * kept in rc when the column serves several pairs (the Q-test
+             * plan's y), else looked up inside the histogram loop */
+            const int ab[2] = {a, b};
+            for (int e = 0; e < 2; ++e) {
+                const int ci = ab[e];
+                if (w->coded[ci]) continue;
+                uint8_t *pc = w->pc + (size_t)ci * (N + 1);
+                const size_t tl1 = (size_t)(w->tl[ci] + 1);
+                memset(pc + tl1, p->col[ci].nlev, N - tl1);
+                w->coded[ci] = 1;
+                if (w->uses[ci] < 2) continue;
+                uint8_t *restrict rc = w->rc + (size_t)ci * N;
+                const uint32_t *restrict rank = p->col[ci].rank, *restrict nz = w->nz;
+                for (size_t i = 0; i < nnz; ++i) rc[i] = pc[rank[nz[i]]];
+                w->coded[ci] = 2;
+            }
+            const uint32_t *restrict cnz = w->cnz, *restrict nz = w->nz;
+            const uint32_t *restrict rka = p->col[a].rank, *restrict rkb = p->col[b].rank;
+            const uint8_t *restrict pca = w->pc + (size_t)a * (N + 1), *restrict pcb = w->pc + (size_t)b * (N + 1);
+            const uint8_t *restrict ra = w->rc + (size_t)a * N, *restrict rb = w->rc + (size_t)b * N;
+            if (w->coded[a] == 2 && w->coded[b] == 2) {
+                for (size_t i = 0; i < nnz; ++i) H[ra[i] * wdt + rb[i]] += cnz[i];
+            } else if (w->coded[a] == 2) {
+                for (size_t i = 0; i < nnz; ++i) H[ra[i] * wdt + pcb[rkb[nz[i]]]] += cnz[i];
+            } else if (w->coded[b] == 2) {
+                for (size_t i = 0; i < nnz; ++i) H[pca[rka[nz[i]]] * wdt + rb[i]] += cnz[i];
+            } else {
+                for (size_t i = 0; i < nnz; ++i) {
+                    const uint32_t r = nz[i];
+                    H[pca[rka[r]] * wdt + pcb[rkb[r]]] += cnz[i];
+                }
+            }
+        }
         /* joint[la][lb] = sum_{i<=la, j<=lb} H[i][j] */
         uint32_t *J = w->joint + (size_t)pi * MAXL * MAXL;
         for (int la = 0; la < ma; ++la) {
@@ -351,8 +612,12 @@ static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
                  * scalar loop; the file is built with -fno-math-errno so that
                  * sqrt needs no errno branch). */
                 double *restrict orow = o + (size_t)iy * (size_t)nx;
-                for (int ix = 0; ix < nx; ++ix)
-                    orow[ix] = cqb_gram_entry(Nd, ny1, mxd[ix], n12[ix], ay, axd[ix]) / sqrt(sy * s22[ix]);
+#ifdef CQB_PLAN_AVX2
+                if (w->avx2)
+                    cq_row_avx2(orow, nx, Nd, ny1, ay, sy, mxd, axd, n12, s22);
+                else
+#endif
+                    cq_row(orow, nx, Nd, ny1, ay, sy, mxd, axd, n12, s22);
             }
             continue;
         }
@@ -407,6 +672,32 @@ cqb_status cqb_plan_counts_cpu(const cqb_plan *plan, uint32_t rep, uint32_t *mar
     free(tmp);
     ws_free(&w);
     return CQB_OK;
+}
+
+struct cqb_plan_worker {
+    const cqb_plan *plan;
+    workspace w;
+};
+
+cqb_plan_worker *cqb_plan_worker_new(const cqb_plan *plan)
+{
+    cqb_plan_worker *k = malloc(sizeof *k);
+    if (!k) return NULL;
+    k->plan = plan;
+    if (ws_alloc(&k->w, plan)) {
+        free(k);
+        return NULL;
+    }
+    return k;
+}
+
+void cqb_plan_worker_run(cqb_plan_worker *k, uint32_t rep, double *out) { run_one(k->plan, rep, &k->w, out); }
+
+void cqb_plan_worker_free(cqb_plan_worker *k)
+{
+    if (!k) return;
+    ws_free(&k->w);
+    free(k);
 }
 
 cqb_status cqb_plan_run_cpu(const cqb_plan *plan, uint32_t rep0, size_t nrep, double *out, int threads,

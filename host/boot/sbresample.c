@@ -29,31 +29,56 @@ size_t cqb_sb_blocks_scalar(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t 
 }
 
 #ifdef CQB_HAVE_AVX2_PATH
-/* Eight Philox4x32-10 evaluations at once: lanes hold counters (c0..c3),
- * the key is shared. Products of 32-bit lanes by a constant come from
+/* Sixteen Philox4x32-10 evaluations at once, as two independent sets of
+ * eight lanes (x[0..3] and x[4..7], counters in, outputs out) whose rounds
+ * interleave, so one set's multiply latency hides behind the other's work.
+ * The key is shared. Products of 32-bit lanes by a constant come from
  * _mm256_mul_epu32 on the even and (shifted) odd lanes. */
-__attribute__((target("avx2"))) static inline void philox8(__m256i *c0, __m256i *c1, __m256i *c2, __m256i *c3,
-                                                           uint32_t k0, uint32_t k1)
+__attribute__((target("avx2"))) static inline void philox16(__m256i *x, uint32_t k0, uint32_t k1)
 {
     const __m256i m0 = _mm256_set1_epi64x(CQB_PHILOX_M0), m1 = _mm256_set1_epi64x(CQB_PHILOX_M1);
-    __m256i x0 = *c0, x1 = *c1, x2 = *c2, x3 = *c3;
     for (int r = 0; r < 10; ++r) {
-        __m256i pe0 = _mm256_mul_epu32(x0, m0), po0 = _mm256_mul_epu32(_mm256_srli_epi64(x0, 32), m0);
-        __m256i pe1 = _mm256_mul_epu32(x2, m1), po1 = _mm256_mul_epu32(_mm256_srli_epi64(x2, 32), m1);
-        __m256i lo0 = _mm256_blend_epi32(pe0, _mm256_slli_epi64(po0, 32), 0xAA);
-        __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(pe0, 32), po0, 0xAA);
-        __m256i lo1 = _mm256_blend_epi32(pe1, _mm256_slli_epi64(po1, 32), 0xAA);
-        __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(pe1, 32), po1, 0xAA);
-        __m256i n0 = _mm256_xor_si256(_mm256_xor_si256(hi1, x1), _mm256_set1_epi32((int)k0));
-        __m256i n2 = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), _mm256_set1_epi32((int)k1));
-        x0 = n0;
-        x1 = lo1;
-        x2 = n2;
-        x3 = lo0;
+        const __m256i kv0 = _mm256_set1_epi32((int)k0), kv1 = _mm256_set1_epi32((int)k1);
+        for (int s = 0; s < 8; s += 4) {
+            __m256i x0 = x[s], x1 = x[s + 1], x2 = x[s + 2], x3 = x[s + 3];
+            __m256i pe0 = _mm256_mul_epu32(x0, m0), po0 = _mm256_mul_epu32(_mm256_srli_epi64(x0, 32), m0);
+            __m256i pe1 = _mm256_mul_epu32(x2, m1), po1 = _mm256_mul_epu32(_mm256_srli_epi64(x2, 32), m1);
+            __m256i lo0 = _mm256_blend_epi32(pe0, _mm256_slli_epi64(po0, 32), 0xAA);
+            __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(pe0, 32), po0, 0xAA);
+            __m256i lo1 = _mm256_blend_epi32(pe1, _mm256_slli_epi64(po1, 32), 0xAA);
+            __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(pe1, 32), po1, 0xAA);
+            x[s] = _mm256_xor_si256(_mm256_xor_si256(hi1, x1), kv0);
+            x[s + 1] = lo1;
+            x[s + 2] = _mm256_xor_si256(_mm256_xor_si256(hi0, x3), kv1);
+            x[s + 3] = lo0;
+        }
         k0 += CQB_PHILOX_W0;
         k1 += CQB_PHILOX_W1;
     }
-    *c0 = x0; *c1 = x1; *c2 = x2; *c3 = x3;
+}
+
+/* Bits 0..7 of m moved to bits 0, 4, 8, ..., 28. */
+static inline uint32_t spread8(uint32_t m)
+{
+    m = (m | (m << 12)) & 0x000F000Fu;
+    m = (m | (m << 6)) & 0x03030303u;
+    return (m | (m << 3)) & 0x11111111u;
+}
+
+/* One bit per position, in position order, for the 32 positions of eight
+ * Philox blocks (lanes) whose four words x[0..3] decide them: word k of lane
+ * l decides position 4 l + k. Compare all words at once (word < thr as a
+ * signed compare of sign-flipped words: AVX2 has no unsigned compare), then
+ * spread each word's 8 lane bits to stride 4 and merge. */
+__attribute__((target("avx2"))) static inline uint32_t start_bits(const __m256i *x, __m256i tx)
+{
+    const __m256i sign = _mm256_set1_epi32((int)0x80000000u);
+    uint32_t m = 0;
+    for (int k = 0; k < 4; ++k) {
+        const __m256i below = _mm256_cmpgt_epi32(tx, _mm256_xor_si256(x[k], sign));
+        m |= spread8((uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(below))) << k;
+    }
+    return m;
 }
 
 __attribute__((target("avx2"))) static size_t blocks_avx2(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr,
@@ -62,36 +87,48 @@ __attribute__((target("avx2"))) static size_t blocks_avx2(uint64_t seed, uint32_
     const uint32_t k0 = (uint32_t)seed, k1 = (uint32_t)(seed >> 32);
     const size_t nblk = (n + 3) / 4;
     size_t nb = 0;
-    uint32_t out[4][8];
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    for (size_t j0 = 0; j0 < nblk; j0 += 8) {
+    const int all = thr > UINT32_MAX; /* thr = 2^32 passes every word */
+    const __m256i tx = _mm256_set1_epi32((int)((uint32_t)(all ? 0 : thr) ^ 0x80000000u));
+    for (size_t j0 = 0; j0 < nblk; j0 += 16) {
         /* counters (j, 0, rep, tag); j < 2^32 because n < 2^32 */
-        __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)j0), lane);
-        __m256i c1 = _mm256_setzero_si256();
-        __m256i c2 = _mm256_set1_epi32((int)rep), c3 = _mm256_set1_epi32((int)tag);
-        philox8(&c0, &c1, &c2, &c3, k0, k1);
-        _mm256_storeu_si256((__m256i *)out[0], c0);
-        _mm256_storeu_si256((__m256i *)out[1], c1);
-        _mm256_storeu_si256((__m256i *)out[2], c2);
-        _mm256_storeu_si256((__m256i *)out[3], c3);
-        for (size_t l = 0; l < 8 && j0 + l < nblk; ++l) {
-            for (size_t k = 0; k < 4; ++k) {
-                size_t t = 4 * (j0 + l) + k;
-                if (t >= n) break;
-                if (t == 0 || (uint64_t)out[k][l] < thr) pos[nb++] = (uint32_t)t;
-            }
+        __m256i x[8];
+        for (int s = 0; s < 2; ++s) {
+            x[4 * s] = _mm256_add_epi32(_mm256_set1_epi32((int)(uint32_t)(j0 + 8 * (size_t)s)), lane);
+            x[4 * s + 1] = _mm256_setzero_si256();
+            x[4 * s + 2] = _mm256_set1_epi32((int)rep);
+            x[4 * s + 3] = _mm256_set1_epi32((int)tag);
+        }
+        philox16(x, k0, k1);
+        /* 64 positions, one bit each; emit the set bits (no branch per
+         * position) */
+        uint64_t m = all ? ~(uint64_t)0 : (uint64_t)start_bits(x, tx) | (uint64_t)start_bits(x + 4, tx) << 32;
+        const size_t base = 4 * j0;
+        if (base == 0) m |= 1u; /* position 0 always starts a block */
+        if (n - base < 64) m &= ((uint64_t)1 << (n - base)) - 1u;
+        while (m) {
+            pos[nb++] = (uint32_t)(base + (size_t)__builtin_ctzll(m));
+            m &= m - 1u;
         }
     }
-    /* start rows, eight at a time: counters (t, 0, rep, tag | 1) */
-    for (size_t b0 = 0; b0 < nb; b0 += 8) {
-        uint32_t t8[8];
-        size_t m = nb - b0 < 8 ? nb - b0 : 8;
-        for (size_t l = 0; l < 8; ++l) t8[l] = pos[b0 + (l < m ? l : 0)];
-        __m256i c0 = _mm256_loadu_si256((const __m256i *)t8), c1 = _mm256_setzero_si256();
-        __m256i c2 = _mm256_set1_epi32((int)rep), c3 = _mm256_set1_epi32((int)(tag | 1u));
-        philox8(&c0, &c1, &c2, &c3, k0, k1);
-        _mm256_storeu_si256((__m256i *)out[0], c0);
-        _mm256_storeu_si256((__m256i *)out[1], c1);
+    /* start rows, sixteen at a time: counters (t, 0, rep, tag | 1) */
+    uint32_t out[2][16];
+    for (size_t b0 = 0; b0 < nb; b0 += 16) {
+        uint32_t t16[16];
+        size_t m = nb - b0 < 16 ? nb - b0 : 16;
+        for (size_t l = 0; l < 16; ++l) t16[l] = pos[b0 + (l < m ? l : 0)];
+        __m256i x[8];
+        for (int s = 0; s < 2; ++s) {
+            x[4 * s] = _mm256_loadu_si256((const __m256i *)(t16 + 8 * s));
+            x[4 * s + 1] = _mm256_setzero_si256();
+            x[4 * s + 2] = _mm256_set1_epi32((int)rep);
+            x[4 * s + 3] = _mm256_set1_epi32((int)(tag | 1u));
+        }
+        philox16(x, k0, k1);
+        for (int s = 0; s < 2; ++s) {
+            _mm256_storeu_si256((__m256i *)(out[0] + 8 * s), x[4 * s]);
+            _mm256_storeu_si256((__m256i *)(out[1] + 8 * s), x[4 * s + 1]);
+        }
         for (size_t l = 0; l < m; ++l)
             row[b0 + l] = (uint32_t)cqb_mulhi_index((uint64_t)out[0][l] | ((uint64_t)out[1][l] << 32), n);
     }
@@ -110,23 +147,51 @@ size_t cqb_sb_blocks(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, si
     return cqb_sb_blocks_scalar(seed, rep, tag, thr, n, pos, row);
 }
 
-void cqb_sb_multiplicity(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
-                         uint32_t *pos, uint32_t *row)
+size_t cqb_sb_multiplicity_nz(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
+                              uint32_t *nz, uint32_t *cnz, uint32_t *pos, uint32_t *row)
 {
     size_t nb = cqb_sb_blocks(seed, rep, tag, thr, n, pos, row);
+    /* Difference array: +1 where a run of rows starts, -1 after it ends
+     * (modulo 2^32; the running sum is exact), then one prefix sum. No loop
+     * per block, so no mispredicted loop exits. */
     memset(c, 0, n * sizeof *c);
     for (size_t b = 0; b < nb; ++b) {
         size_t len = (b + 1 < nb ? pos[b + 1] : n) - pos[b];
         size_t r = row[b];
-        /* a block wraps circularly at most... any number of times when
-         * len > n - r; split into runs */
+        /* a block of len <= n rows wraps circularly when len > n - r; split
+         * into runs */
         while (len) {
             size_t run = n - r < len ? n - r : len;
-            for (size_t i = 0; i < run; ++i) c[r + i]++;
+            c[r] += 1u;
+            if (r + run < n) c[r + run] -= 1u;
             len -= run;
             r = 0;
         }
     }
+    uint32_t cum = 0;
+    size_t k = 0;
+    if (!nz) {
+        for (size_t r = 0; r < n; ++r) {
+            cum += c[r];
+            c[r] = cum;
+        }
+        return 0;
+    }
+    for (size_t r = 0; r < n; ++r) {
+        cum += c[r];
+        c[r] = cum;
+        /* branch-free compaction: write always, advance when drawn */
+        nz[k] = (uint32_t)r;
+        cnz[k] = cum;
+        k += cum != 0;
+    }
+    return k;
+}
+
+void cqb_sb_multiplicity(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
+                         uint32_t *pos, uint32_t *row)
+{
+    cqb_sb_multiplicity_nz(seed, rep, tag, thr, n, c, NULL, NULL, pos, row);
 }
 
 void cqb_sb_indices(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *idx,

@@ -4,6 +4,7 @@
 #include "cqboot/cq_boot.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,66 @@ typedef cqb_derive derive;
 static void derive_group(const derive *d, size_t g, const double *st, size_t nstat, size_t nb, double *out)
 {
     for (size_t r = 0; r < nb; ++r) cqb_derive_rep(d, g, st + r * nstat, out + r, nb);
+}
+
+/* Groups derived together: the statistics of adjacent groups (cells) are
+ * adjacent in a replicate's statistics, so a block reads whole cache lines
+ * instead of one value per line, and works element-wise over its groups. */
+#define DERIVE_BLOCK 8
+
+/* Values of the regular groups g0 .. g0+ng-1 (not the sup group; ng <=
+ * DERIVE_BLOCK) for nb replicates: value i of group g0+j, replicate r, to
+ * dst[j * gsize + i][r]. Each value gets exactly cqb_derive_rep()'s
+ * operations (cqb_q_step()); the loops over the block run in SIMD lanes,
+ * where division is correctly rounded as in scalar code. */
+static inline __attribute__((always_inline)) void derive_block_body(const derive *d, size_t g0, size_t ng,
+                                                                    const double *st, size_t nstat, size_t nb,
+                                                                    double *const *dst)
+{
+    const double *ref = d->ref + g0;
+    if (d->kind == 0) {
+        for (size_t r = 0; r < nb; ++r) {
+            const double *s = st + r * nstat + g0;
+            for (size_t j = 0; j < ng; ++j) dst[j][r] = s[j] - ref[j];
+        }
+        return;
+    }
+    const size_t P = d->P, nc = d->ncell, gs = d->gsize;
+    const double T = d->T;
+    for (size_t r = 0; r < nb; ++r) {
+        const double *s = st + r * nstat + g0;
+        double sbp[DERIVE_BLOCK], slb[DERIVE_BLOCK], qb[DERIVE_BLOCK], ql[DERIVE_BLOCK];
+        for (size_t j = 0; j < DERIVE_BLOCK; ++j) sbp[j] = slb[j] = 0.0;
+        for (size_t k = 1; k <= P; ++k) {
+            const double *sk = s + (k - 1) * nc, *rk = ref + (k - 1) * nc;
+            for (size_t j = 0; j < ng; ++j) cqb_q_step(sk[j] - rk[j], T, k, &sbp[j], &slb[j], &qb[j], &ql[j]);
+            for (size_t j = 0; j < ng; ++j) {
+                dst[j * gs + k - 1][r] = qb[j];
+                dst[j * gs + P + k - 1][r] = ql[j];
+            }
+        }
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) static void derive_block_avx2(const derive *d, size_t g0, size_t ng,
+                                                              const double *st, size_t nstat, size_t nb,
+                                                              double *const *dst)
+{
+    derive_block_body(d, g0, ng, st, nstat, nb, dst);
+}
+#endif
+
+static void derive_block(const derive *d, size_t g0, size_t ng, const double *st, size_t nstat, size_t nb,
+                         double *const *dst)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx2")) {
+        derive_block_avx2(d, g0, ng, st, nstat, nb, dst);
+        return;
+    }
+#endif
+    derive_block_body(d, g0, ng, st, nstat, nb, dst);
 }
 
 typedef struct progress_state {
@@ -181,6 +242,127 @@ done:
     return st;
 }
 
+/* Exceedance counts of value j over n values v (see run_plan()). */
+static void count_exceed(const double *v, size_t n, size_t j, const double *pv_ref, int pv_abs, size_t *pv_count,
+                         const double *et_ref, size_t *et_lo, size_t *et_hi)
+{
+    size_t c = 0;
+    const double ref = pv_ref[j];
+    if (pv_abs) {
+        for (size_t r = 0; r < n; ++r) c += fabs(v[r]) >= ref;
+    } else {
+        for (size_t r = 0; r < n; ++r) c += v[r] >= ref;
+    }
+    pv_count[j] += c;
+    if (et_ref) {
+        size_t lo = 0, hi = 0;
+        const double e = et_ref[j];
+        for (size_t r = 0; r < n; ++r) {
+            lo += v[r] <= e;
+            hi += v[r] >= e;
+        }
+        et_lo[j] += lo;
+        et_hi[j] += hi;
+    }
+}
+
+/* run_plan() on the CPU with stored values (one-pass selection): each thread
+ * computes a tile of replicates and reduces it at once, while its
+ * statistics are in cache: derived values straight into the selector's
+ * store (each replicate has its own slots), exceedances into the thread's
+ * own counters, summed at the end (integers: exact in any order). No
+ * statistics buffer makes a round trip through memory. */
+static cqb_status run_plan_fused(const cqb_plan *plan, const cqb_boot_opts *o, const derive *d, cqb_qsel *sel,
+                                 int threads, const double *pv_ref, int pv_abs, size_t *pv_count,
+                                 const double *et_ref, size_t *et_lo, size_t *et_hi, progress_state *ps,
+                                 size_t *peak, cqb_error *err)
+{
+    const size_t nstat = plan->nstat, nv = d->nvar, gs = d->gsize, B = o->B;
+    const size_t nreg = d->kind == 1 && d->ngroup > d->ncell ? d->ncell : d->ngroup;
+    const size_t nblk = (nreg + DERIVE_BLOCK - 1) / DERIVE_BLOCK + (d->ngroup - nreg);
+    /* tiles of about 64 KiB of statistics, a multiple of 8 replicates (a
+     * cache line of each store row) */
+    size_t tile = ((size_t)64 << 10) / ((nstat ? nstat : 1) * sizeof(double));
+    tile = tile < 8 ? 8 : tile > 256 ? 256 : tile & ~(size_t)7;
+    /* chunks only pace progress and cancellation; multiples of 8, so that
+     * tiles start on the store's cache lines */
+    const size_t chunk = o->chunk ? (o->chunk + 7) / 8 * 8 : 1024;
+    int failed = 0, cancelled = 0, nthr = threads > 0 ? threads : 1;
+    memset(pv_count, 0, nv * sizeof *pv_count);
+    if (et_ref) {
+        memset(et_lo, 0, nv * sizeof *et_lo);
+        memset(et_hi, 0, nv * sizeof *et_hi);
+    }
+#pragma omp parallel num_threads(nthr) reduction(| : failed)
+    {
+        cqb_plan_worker *wk = cqb_plan_worker_new(plan);
+        double *st = malloc(tile * (nstat ? nstat : 1) * sizeof *st);
+        double *buf = malloc(gs * tile * sizeof *buf);
+        double **dst = malloc(DERIVE_BLOCK * gs * sizeof *dst);
+        size_t *cnt = calloc(3 * (nv ? nv : 1), sizeof *cnt);
+        const int ok = wk && st && buf && dst && cnt;
+        if (!ok) failed = 1;
+        for (size_t b0 = 0; b0 < B; b0 += chunk) {
+            const size_t nb = B - b0 < chunk ? B - b0 : chunk;
+            const long ntile = (long)((nb + tile - 1) / tile);
+#pragma omp for schedule(dynamic, 1)
+            for (long ti = 0; ti < ntile; ++ti) {
+                if (!ok || cancelled) continue;
+                const size_t t0 = (size_t)ti * tile, nt = nb - t0 < tile ? nb - t0 : tile;
+                for (size_t r = 0; r < nt; ++r) cqb_plan_worker_run(wk, (uint32_t)(b0 + t0 + r), st + r * nstat);
+                for (size_t bi = 0; bi < nblk; ++bi) {
+                    size_t g0 = bi * DERIVE_BLOCK, ng;
+                    if (g0 >= nreg) { /* the sup group */
+                        g0 = nreg;
+                        ng = 1;
+                        derive_group(d, g0, st, nstat, nt, buf);
+                        for (size_t i = 0; i < gs; ++i) memcpy(cqb_qsel_slot(sel, g0 * gs + i) + t0, buf + i * nt,
+                                                               nt * sizeof *buf);
+                    } else {
+                        ng = nreg - g0 < DERIVE_BLOCK ? nreg - g0 : DERIVE_BLOCK;
+                        for (size_t i = 0; i < ng * gs; ++i) dst[i] = cqb_qsel_slot(sel, g0 * gs + i) + t0;
+                        derive_block(d, g0, ng, st, nstat, nt, dst);
+                    }
+                    for (size_t i = 0; i < ng * gs; ++i) {
+                        const size_t j = g0 * gs + i;
+                        count_exceed(cqb_qsel_slot(sel, j) + t0, nt, j, pv_ref, pv_abs, cnt, et_ref, cnt + nv,
+                                     cnt + 2 * nv);
+                    }
+                }
+            }
+#pragma omp single
+            {
+                if (!failed && cqb_qsel_advance(sel, nb, NULL) != CQB_OK) failed = 1;
+                tick(ps, (double)nb);
+                if (o->cancel && *o->cancel) cancelled = 1;
+            }
+            if (cancelled) break;
+        }
+        if (cnt) {
+#pragma omp critical(cqb_fused_counts)
+            {
+                for (size_t j = 0; j < nv; ++j) pv_count[j] += cnt[j];
+                if (et_ref) {
+                    for (size_t j = 0; j < nv; ++j) {
+                        et_lo[j] += cnt[nv + j];
+                        et_hi[j] += cnt[2 * nv + j];
+                    }
+                }
+            }
+        }
+        cqb_plan_worker_free(wk);
+        free(st);
+        free(buf);
+        free(dst);
+        free(cnt);
+    }
+    if (cancelled) return cqb_error_set(err, CQB_EUSAGE, "interrupted");
+    if (failed) return cqb_error_set(err, CQB_ENOMEM, "out of memory reducing bootstrap replicates");
+    size_t bytes = cqb_qsel_bytes(sel) + (size_t)nthr * (tile * (nstat + gs) + 3 * nv) * sizeof(double);
+    if (bytes > *peak) *peak = bytes;
+    return CQB_OK;
+}
+
 /* Runs B replicates of a plan through the backend in chunks, feeding the
  * selector (all passes) and counting p-value exceedances (pass 1): value
  * (absolute if pv_abs) >= pv_ref[j]; with et_ref, also the two tails
@@ -196,30 +378,40 @@ static cqb_status run_plan(const cqb_plan *plan, const cqb_boot_opts *o, const d
                                ps, peak, two_pass, err);
     cqb_status st;
     cqb_qsel *sel = NULL;
+    double *stats = NULL;
     st = cqb_qsel_create(d->nvar, o->B, probs, nprob, o->mem_limit, &sel, err);
     if (st != CQB_OK) return st;
+    const int npass = cqb_qsel_npass(sel);
+    if (npass == 2) *two_pass = 1;
+    const cqb_backend *be = o->backend;
+    const int threads = be ? be->threads : 0;
+    const int cpu = !be || be->kind == CQB_BACKEND_CPU;
+    if (npass == 1 && cpu) {
+        st = run_plan_fused(plan, o, d, sel, threads > 0 ? threads : omp_get_max_threads(), pv_ref, pv_abs,
+                            pv_count, et_ref, et_lo, et_hi, ps, peak, err);
+        if (st == CQB_OK) st = cqb_qsel_end_pass(sel, 1, threads, err);
+        goto done;
+    }
     size_t chunk = o->chunk;
     if (chunk == 0) {
+        /* a device wants large launches; the CPU wants the chunk's
+         * statistics to stay in cache between the kernel and the reduction */
         size_t per = (plan->nstat + d->nvar) * sizeof(double);
-        chunk = ((size_t)32 << 20) / (per ? per : 1);
+        chunk = ((size_t)(cpu ? 2 : 32) << 20) / (per ? per : 1);
         if (chunk < 64) chunk = 64;
         if (chunk > 8192) chunk = 8192;
     }
     if (chunk > o->B) chunk = o->B;
-    double *stats = malloc(chunk * plan->nstat * sizeof *stats);
+    stats = malloc(chunk * plan->nstat * sizeof *stats);
     if (!stats) {
         st = cqb_error_set(err, CQB_ENOMEM, "out of memory for a bootstrap chunk of %zu replicates", chunk);
         goto done;
     }
-    const int npass = cqb_qsel_npass(sel);
-    if (npass == 2) *two_pass = 1;
     memset(pv_count, 0, d->nvar * sizeof *pv_count);
     if (et_ref) {
         memset(et_lo, 0, d->nvar * sizeof *et_lo);
         memset(et_hi, 0, d->nvar * sizeof *et_hi);
     }
-    const cqb_backend *be = o->backend;
-    const int threads = be ? be->threads : 0;
     for (int pass = 1; pass <= npass; ++pass) {
         for (size_t b0 = 0; b0 < o->B; b0 += chunk) {
             if (o->cancel && *o->cancel) {
@@ -230,27 +422,49 @@ static cqb_status run_plan(const cqb_plan *plan, const cqb_boot_opts *o, const d
             st = be ? be->run(be, plan, (uint32_t)b0, nb, stats, err)
                     : cqb_plan_run_cpu(plan, (uint32_t)b0, nb, stats, 0, err);
             if (st != CQB_OK) goto done;
-            /* Host reduction, parallel over groups of values: each thread
-             * derives a group's values for the whole chunk, counts its
-             * exceedances and feeds the selector, so every counter and
+            /* Host reduction, parallel over blocks of groups of values:
+             * each thread derives a block's values for the whole chunk
+             * (straight into the selector's store in one-pass mode), counts
+             * their exceedances and feeds the selector, so every counter and
              * selector column has one owner (exact, order-free). */
             int failed = 0;
-            const long ng = (long)d->ngroup;
+            /* regular groups; with Q tests group ncell (if any) is the sup group */
+            const size_t nreg = d->kind == 1 && d->ngroup > d->ncell ? d->ncell : d->ngroup;
+            const long nblk = (long)((nreg + DERIVE_BLOCK - 1) / DERIVE_BLOCK + (d->ngroup - nreg));
+            const size_t gs = d->gsize;
 #pragma omp parallel num_threads(threads > 0 ? threads : 1) reduction(| : failed)
             {
-                double *buf = malloc(d->gsize * nb * sizeof *buf);
-                if (!buf) failed = 1;
+                double *buf = malloc(DERIVE_BLOCK * gs * nb * sizeof *buf);
+                double **dst = malloc(DERIVE_BLOCK * gs * sizeof *dst);
+                if (!buf || !dst) failed = 1;
 #pragma omp for schedule(static)
-                for (long g = 0; g < ng; ++g) {
-                    if (!buf) continue;
-                    derive_group(d, (size_t)g, stats, plan->nstat, nb, buf);
-                    for (size_t i = 0; i < d->gsize; ++i) {
-                        const size_t j = (size_t)g * d->gsize + i;
-                        const double *v = buf + i * nb;
+                for (long bi = 0; bi < nblk; ++bi) {
+                    if (!buf || !dst) continue;
+                    size_t g0 = (size_t)bi * DERIVE_BLOCK, ng;
+                    int direct = 0; /* values already in the selector's store */
+                    if (g0 >= nreg) { /* the sup group */
+                        g0 = nreg;
+                        ng = 1;
+                        derive_group(d, g0, stats, plan->nstat, nb, buf);
+                        for (size_t i = 0; i < gs; ++i) dst[i] = buf + i * nb;
+                    } else {
+                        ng = nreg - g0 < DERIVE_BLOCK ? nreg - g0 : DERIVE_BLOCK;
+                        direct = cqb_qsel_slot(sel, 0) != NULL;
+                        for (size_t i = 0; i < ng * gs; ++i)
+                            dst[i] = direct ? cqb_qsel_slot(sel, g0 * gs + i) : buf + i * nb;
+                        derive_block(d, g0, ng, stats, plan->nstat, nb, dst);
+                    }
+                    for (size_t i = 0; i < ng * gs; ++i) {
+                        const size_t j = g0 * gs + i;
+                        const double *v = dst[i];
                         if (pass == 1) {
                             size_t c = 0;
                             const double ref = pv_ref[j];
-                            for (size_t r = 0; r < nb; ++r) c += (pv_abs ? fabs(v[r]) : v[r]) >= ref;
+                            if (pv_abs) {
+                                for (size_t r = 0; r < nb; ++r) c += fabs(v[r]) >= ref;
+                            } else {
+                                for (size_t r = 0; r < nb; ++r) c += v[r] >= ref;
+                            }
                             pv_count[j] += c;
                             if (et_ref) {
                                 size_t lo = 0, hi = 0;
@@ -263,10 +477,11 @@ static cqb_status run_plan(const cqb_plan *plan, const cqb_boot_opts *o, const d
                                 et_hi[j] += hi;
                             }
                         }
-                        if (cqb_qsel_push(sel, pass, j, v, nb)) failed = 1;
+                        if (!direct && cqb_qsel_push(sel, pass, j, v, nb)) failed = 1;
                     }
                 }
                 free(buf);
+                free(dst);
             }
             if (failed) {
                 st = cqb_error_set(err, CQB_ENOMEM, "out of memory reducing bootstrap replicates");

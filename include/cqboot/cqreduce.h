@@ -38,6 +38,19 @@ typedef struct cqb_derive {
 /* number of doubles in ref */
 CQB_HD size_t cqb_derive_nref(const cqb_derive *d) { return d->kind == 0 ? d->ngroup : d->P * d->ncell; }
 
+/* One lag of a Q group: adds the squared deviation e of lag k to the
+ * running sums and gives the cumulative statistics Q*_BP, Q*_LB through k.
+ * Shared by cqb_derive_rep() and the host's blocked derivation, so that both
+ * run the same operations in the same order. */
+CQB_HD void cqb_q_step(double e, double T, size_t k, double *sbp, double *slb, double *qb, double *ql)
+{
+    double e2 = e * e;
+    *sbp += e2;
+    *slb += e2 / (T - (double)k);
+    *qb = T * *sbp;
+    *ql = T * (T + 2.0) * *slb;
+}
+
 /* Values of group g for one replicate whose statistics are s[0..nstat):
  * value i of the group (variable g * gsize + i) to out[i * stride]. */
 CQB_HD void cqb_derive_rep(const cqb_derive *d, size_t g, const double *s, double *out, size_t stride)
@@ -54,10 +67,8 @@ CQB_HD void cqb_derive_rep(const cqb_derive *d, size_t g, const double *s, doubl
             double sbp = 0.0, slb = 0.0;
             for (size_t k = 1; k <= d->P; ++k) {
                 double e = s[(k - 1) * d->ncell + c] - d->ref[(k - 1) * d->ncell + c];
-                double e2 = e * e;
-                sbp += e2;
-                slb += e2 / (T - (double)k);
-                double qb = T * sbp, ql = T * (T + 2.0) * slb;
+                double qb, ql;
+                cqb_q_step(e, T, k, &sbp, &slb, &qb, &ql);
                 double *ob = &out[(k - 1) * stride], *ol = &out[(d->P + k - 1) * stride];
                 /* NaN (singular replicate) propagates: the replicate is invalid */
                 if (qb > *ob || isnan(qb)) *ob = isnan(*ob) ? *ob : qb;
@@ -69,11 +80,7 @@ CQB_HD void cqb_derive_rep(const cqb_derive *d, size_t g, const double *s, doubl
     double sbp = 0.0, slb = 0.0;
     for (size_t k = 1; k <= d->P; ++k) {
         double e = s[(k - 1) * d->ncell + g] - d->ref[(k - 1) * d->ncell + g];
-        double e2 = e * e;
-        sbp += e2;
-        slb += e2 / (T - (double)k);
-        out[(k - 1) * stride] = T * sbp;
-        out[(d->P + k - 1) * stride] = T * (T + 2.0) * slb;
+        cqb_q_step(e, T, k, &sbp, &slb, &out[(k - 1) * stride], &out[(d->P + k - 1) * stride]);
     }
 }
 

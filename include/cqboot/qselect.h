@@ -65,6 +65,10 @@ cqb_status cqb_qsel_add(cqb_qsel *q, int pass, const double *vals, size_t nrep, 
  *  cqb_qsel_advance(q, n). Returns -1 when out of memory. */
 int cqb_qsel_push(cqb_qsel *q, int pass, size_t var, const double *x, size_t n);
 cqb_status cqb_qsel_advance(cqb_qsel *q, size_t n, cqb_error *err);
+/*! cqb_qsel_slot() : in one-pass mode, where the next values of statistic
+ *  var go: writing n values there is cqb_qsel_push(q, 1, var, x, n) without
+ *  the copy (then cqb_qsel_advance() as usual). NULL in two-pass mode. */
+double *cqb_qsel_slot(cqb_qsel *q, size_t var);
 /*! cqb_qsel_rewind() : back to replicate 0 for the next pass. */
 void cqb_qsel_rewind(cqb_qsel *q);
 

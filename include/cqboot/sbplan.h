@@ -104,6 +104,15 @@ void cqb_plan_multiplicity(const cqb_plan *plan, uint32_t rep, uint32_t *c);
 cqb_status cqb_plan_counts_cpu(const cqb_plan *plan, uint32_t rep, uint32_t *marg, uint32_t *joint,
                                cqb_error *err);
 
+/*! cqb_plan_worker_new() : the per-thread workspace of the CPU kernel for
+ *  plan (NULL when out of memory); cqb_plan_worker_run() writes the nstat
+ *  statistics of replicate rep to out, exactly as cqb_plan_run_cpu(). For
+ *  callers that reduce each replicate while it is in cache. */
+typedef struct cqb_plan_worker cqb_plan_worker;
+cqb_plan_worker *cqb_plan_worker_new(const cqb_plan *plan);
+void cqb_plan_worker_run(cqb_plan_worker *w, uint32_t rep, double *out);
+void cqb_plan_worker_free(cqb_plan_worker *w);
+
 /*! cqb_plan_run_cpu() : statistics of replicates rep0 .. rep0+nrep-1 into
  *  out (nrep x nstat, row-major), on `threads` OpenMP threads (0 = default).
  *  NaN marks a replicate whose partial-CQ Gram matrix is singular. */

@@ -1,0 +1,103 @@
+/* The stored (one-pass) selection of cqboot/qselect.h against the reference
+ * it replaced: cqb_select_r7_inplace() (Floyd-Rivest) applied to each
+ * probability in turn. Results must be the same bits, including the sign of
+ * a selected zero, over sizes on both sides of the histogram path's cut-off,
+ * heavy ties, signed zeros, extreme ranges, constant values and NaNs. */
+#include <criterion/criterion.h>
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cqboot/philox.h"
+#include "cqboot/qselect.h"
+#include "cqboot/quantile.h"
+
+static double unif(uint64_t seed, uint64_t i) { return (double)cqb_curand_word(seed, 5, 0, i) / 4294967296.0; }
+
+/* Selector results for one statistic of n values vs the reference on a
+ * copy (finite values only, in the same order). */
+static void check(const double *x, size_t n, const double *probs, int nprob, const char *what)
+{
+    cqb_qsel *q;
+    cqb_error err;
+    cr_assert_eq(cqb_qsel_create(1, n, probs, nprob, 0, &q, &err), CQB_OK);
+    cr_assert_eq(cqb_qsel_npass(q), 1);
+    cr_assert_eq(cqb_qsel_add(q, 1, x, n, 1, &err), CQB_OK);
+    cr_assert_eq(cqb_qsel_end_pass(q, 1, 1, &err), CQB_OK);
+    double *ref = malloc((n ? n : 1) * sizeof *ref);
+    size_t m = 0;
+    for (size_t i = 0; i < n; ++i)
+        if (isfinite(x[i])) ref[m++] = x[i];
+    cr_assert_eq(cqb_qsel_valid(q, 0), m, "%s: valid", what);
+    for (int i = 0; i < nprob; ++i) {
+        double want = cqb_select_r7_inplace(ref, m, probs[i]), got = cqb_qsel_result(q, 0, i);
+        cr_assert(memcmp(&want, &got, sizeof want) == 0 || (isnan(want) && isnan(got)),
+                  "%s: n %zu p %g: %.17g vs reference %.17g", what, n, probs[i], got, want);
+    }
+    free(ref);
+    cqb_qsel_free(q);
+}
+
+static const double band[2] = {0.025, 0.975}, q95[1] = {0.95}, ends[4] = {0.0, 1e-9, 0.5, 1.0};
+
+Test(qselect, continuous_values_all_sizes)
+{
+    static double x[20011];
+    const size_t ns[] = {1, 2, 7, 255, 256, 257, 1000, 4096, 10007, 20011};
+    for (size_t a = 0; a < sizeof ns / sizeof ns[0]; ++a) {
+        for (size_t i = 0; i < ns[a]; ++i) x[i] = unif(a, i) - 0.3 + 0.01 * unif(a + 100, i);
+        check(x, ns[a], band, 2, "continuous");
+        check(x, ns[a], q95, 1, "continuous");
+        check(x, ns[a], ends, 4, "continuous");
+    }
+}
+
+Test(qselect, heavy_ties_and_skew)
+{
+    static double x[10000];
+    for (size_t i = 0; i < 10000; ++i) x[i] = round(8.0 * unif(1, i)) / 8.0; /* 9 distinct values */
+    check(x, 10000, band, 2, "ties");
+    check(x, 10000, ends, 4, "ties");
+    /* a Q statistic's shape: most mass near 0, a long right tail, and one
+     * huge outlier that squeezes everything into the first bins */
+    for (size_t i = 0; i < 10000; ++i) x[i] = pow(unif(2, i), 6.0) * 50.0;
+    x[17] = 1e12;
+    check(x, 10000, q95, 1, "skewed");
+    check(x, 10000, band, 2, "skewed");
+}
+
+Test(qselect, signed_zeros_keep_the_reference_sign)
+{
+    static double x[5000];
+    /* zeros of both signs around the selected ranks: the sign the reference
+     * leaves there depends on its partitioning, which must be reproduced */
+    for (int pat = 0; pat < 6; ++pat) {
+        for (size_t i = 0; i < 5000; ++i) {
+            double u = unif(10 + (uint64_t)pat, i);
+            x[i] = u < 0.3 ? -0.0 : u < 0.6 ? 0.0 : u - 0.8;
+        }
+        check(x, 5000, band, 2, "zeros");
+        check(x, 5000, ends, 4, "zeros");
+        check(x, 5000, q95, 1, "zeros");
+    }
+    for (size_t i = 0; i < 5000; ++i) x[i] = (i % 3) ? 0.0 : -0.0; /* all zeros */
+    check(x, 5000, band, 2, "all zeros");
+    for (size_t i = 0; i < 5000; ++i) x[i] = -0.0;
+    check(x, 5000, band, 2, "negative zeros");
+}
+
+Test(qselect, extreme_ranges_constants_and_nans)
+{
+    static double x[3000];
+    for (size_t i = 0; i < 3000; ++i) x[i] = (unif(3, i) - 0.5) * 1.75e308 * 2.0; /* max - min overflows */
+    check(x, 3000, band, 2, "overflowing range");
+    for (size_t i = 0; i < 3000; ++i) x[i] = 1e-300 * unif(4, i); /* subnormal spacing */
+    check(x, 3000, band, 2, "tiny range");
+    for (size_t i = 0; i < 3000; ++i) x[i] = 0.125;
+    check(x, 3000, band, 2, "constant");
+    for (size_t i = 0; i < 3000; ++i) x[i] = (i % 7 == 0) ? NAN : (i % 11 == 0) ? INFINITY : unif(5, i);
+    check(x, 3000, band, 2, "with NaN and inf");
+    for (size_t i = 0; i < 3000; ++i) x[i] = NAN;
+    check(x, 3000, band, 2, "all NaN");
+}
