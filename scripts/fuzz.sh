@@ -31,6 +31,9 @@ fi
 CC=clang cmake -S . -B build-fuzz -DCQB_FUZZ=ON -DCQB_CUDA=OFF -DCQB_TESTS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target $(printf 'fuzz_%s ' "${harnesses[@]}") >/dev/null
 
+# One OpenMP thread: the harnesses run tiny parallel regions, between which
+# libomp's waiting threads spun for a third of fuzz_study's time.
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/cqb_fuzz_XXXXXX")
 export TMPDIR="$work"   # the study harness makes its directory here
 runs_opt=()
