@@ -346,13 +346,7 @@ static cqb_status cuda_reduce(const cqb_backend *b, const cqb_plan *plan, cqb_re
     const cqb_derive *d = io->d;
     const size_t nv = d->nvar, B = io->B, nbin = (size_t)CQB_QSEL_BINS + 2;
     if (io->pass == 1) {
-        memset(io->pv_count, 0, nv * sizeof *io->pv_count);
-        memset(io->valid, 0, nv * sizeof *io->valid);
-        if (io->et_ref) {
-            memset(io->et_lo, 0, nv * sizeof *io->et_lo);
-            memset(io->et_hi, 0, nv * sizeof *io->et_hi);
-        }
-        memset(io->hist, 0, nv * nbin * sizeof *io->hist);
+        cqb_reduce_io_zero(io);
         for (size_t j = 0; j < nv; ++j) cqb_qsel_range_hd(INFINITY, -INFINITY, &io->lo[j], &io->width[j]);
     }
     if (B == 0 || nv == 0) return CQB_OK;

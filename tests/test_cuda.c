@@ -652,13 +652,7 @@ static cqb_status emu_reduce(const cqb_backend *b, const cqb_plan *plan, cqb_red
     const cqb_derive *d = io->d;
     const size_t nv = d->nvar, B = io->B, nbin = (size_t)CQB_QSEL_BINS + 2;
     if (io->pass == 1) {
-        memset(io->pv_count, 0, nv * sizeof *io->pv_count);
-        memset(io->valid, 0, nv * sizeof *io->valid);
-        if (io->et_ref) {
-            memset(io->et_lo, 0, nv * sizeof *io->et_lo);
-            memset(io->et_hi, 0, nv * sizeof *io->et_hi);
-        }
-        memset(io->hist, 0, nv * nbin * sizeof *io->hist);
+        cqb_reduce_io_zero(io);
     }
     double *st = malloc(RED_CHUNK * plan->nstat * sizeof *st), *vals = malloc(RED_CHUNK * nv * sizeof *vals);
     unsigned long long *acc = calloc(nv * CQB_RK_NACC, sizeof *acc);

@@ -1,5 +1,7 @@
 /* backend.c — backend selection and the CPU backend's entry. */
 #include "cqboot/backend.h"
+#include "cqboot/cqreduce.h" /* cqb_derive: nvar */
+#include "cqboot/qselect.h"  /* CQB_QSEL_BINS */
 
 #include <omp.h>
 #include <stdio.h>
@@ -16,6 +18,18 @@ void cqb_cuda_wavelet_close(cqb_backend *b);
 cqb_status cqb_cuda_null_open(cqb_backend *b, cqb_error *err);
 void cqb_cuda_null_close(cqb_backend *b);
 #endif
+
+void cqb_reduce_io_zero(cqb_reduce_io *io)
+{
+    const size_t nv = io->d->nvar, nbin = (size_t)CQB_QSEL_BINS + 2;
+    memset(io->pv_count, 0, nv * sizeof *io->pv_count);
+    memset(io->valid, 0, nv * sizeof *io->valid);
+    if (io->et_ref) {
+        memset(io->et_lo, 0, nv * sizeof *io->et_lo);
+        memset(io->et_hi, 0, nv * sizeof *io->et_hi);
+    }
+    memset(io->hist, 0, nv * nbin * sizeof *io->hist);
+}
 
 int cqb_backend_parse(const char *s, cqb_backend_kind *out)
 {

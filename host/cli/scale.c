@@ -408,15 +408,9 @@ static cqb_status write_part(cqb_error *err)
  * backend's `reduce` entry, cqboot/backend.h). */
 static cqb_status shard_reduce(const cqb_backend *b, const cqb_plan *plan, cqb_reduce_io *io, cqb_error *err)
 {
-    const size_t nv = io->d->nvar, nbin = (size_t)CQB_QSEL_BINS + 2;
+    const size_t nv = io->d->nvar;
     if (io->pass == 2) return CQB_OK; /* no target values: cap[] is all zero */
-    memset(io->pv_count, 0, nv * sizeof *io->pv_count);
-    memset(io->valid, 0, nv * sizeof *io->valid);
-    if (io->et_ref) {
-        memset(io->et_lo, 0, nv * sizeof *io->et_lo);
-        memset(io->et_hi, 0, nv * sizeof *io->et_hi);
-    }
-    memset(io->hist, 0, nv * nbin * sizeof *io->hist);
+    cqb_reduce_io_zero(io);
     for (size_t j = 0; j < nv; ++j) cqb_qsel_range_hd(INFINITY, -INFINITY, &io->lo[j], &io->width[j]);
     unsigned char sig[32];
     sig_sb(plan, sig);

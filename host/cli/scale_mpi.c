@@ -212,13 +212,7 @@ static cqb_status mpi_reduce(const cqb_backend *b, const cqb_plan *plan, cqb_red
         g_cache.nmine = nmine;
         if ((double)nmine * (double)nv * 8.0 <= cache_mib * 1048576.0 && nmine * nv > 0)
             g_cache.v = malloc(nmine * nv * sizeof *g_cache.v);
-        memset(io->pv_count, 0, nv * sizeof *io->pv_count);
-        memset(io->valid, 0, nv * sizeof *io->valid);
-        if (io->et_ref) {
-            memset(io->et_lo, 0, nv * sizeof *io->et_lo);
-            memset(io->et_hi, 0, nv * sizeof *io->et_hi);
-        }
-        memset(io->hist, 0, nv * nbin * sizeof *io->hist);
+        cqb_reduce_io_zero(io);
         int ranged = 0;
         if (g_rank != 0) ranged = -1; /* waits for rank 0's range below */
         for (size_t c0 = 0; c0 < nmine || ranged <= 0; c0 += chunk) {

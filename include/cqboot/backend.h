@@ -95,6 +95,11 @@ typedef struct cqb_backend {
 /*! cqb_backend_parse() : "auto", "cpu" or "cuda"; 0 on success, -1 else. */
 int cqb_backend_parse(const char *s, cqb_backend_kind *out);
 
+/*! cqb_reduce_io_zero() : the start of a `reduce` pass 1: pv_count, valid,
+ *  et_lo and et_hi (with et_ref) and the histograms set to zero, for the
+ *  d->nvar values of io. The ranges lo, width are the backend's to set. */
+void cqb_reduce_io_zero(cqb_reduce_io *io);
+
 /*! cqb_backend_open() : opens the requested backend. With AUTO and no usable
  *  CUDA device it opens the CPU and writes a one-line notice (else notice[0]
  *  = 0). CUDA requested but unusable: CQB_EBACKEND with the reason. */
