@@ -7,6 +7,7 @@
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 #define CQB_HAVE_SHANI_PATH 1
 #endif
@@ -120,9 +121,13 @@ static void compress(uint32_t st[8], const unsigned char *blk, size_t nblocks)
 #ifdef CQB_HAVE_SHANI_PATH
     static int use_shani = -1; /* racy first call is harmless: every thread computes the same value */
     if (use_shani < 0) {
+        /* CPUID directly: clang 14's __builtin_cpu_supports() knows no "sha".
+         * Leaf 7 EBX bit 29: SHA; leaf 1 ECX bits 19 and 9: SSE4.1, SSSE3. */
         const char *force = getenv("CQB_SHA256_PORTABLE");
-        __builtin_cpu_init();
-        use_shani = !(force && *force == '1') && __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+        unsigned a, b, c, d, sha = 0, sse = 0;
+        if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) sha = (b >> 29) & 1u;
+        if (__get_cpuid(1, &a, &b, &c, &d)) sse = ((c >> 19) & 1u) && ((c >> 9) & 1u);
+        use_shani = !(force && *force == '1') && sha && sse;
     }
     if (use_shani) {
         compress_shani(st, blk, nblocks);
