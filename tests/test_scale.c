@@ -1,7 +1,7 @@
 /* test_scale.c — shards and merge (docs/scale-out.md): `--shard I/N --part
  * FILE` on every shard, then `cqboot merge`, gives JSON results, qtests,
- * supq, windows and wavelet levels byte-identical to one process, and the
- * CSV too; merge refuses mixed, missing, duplicate, truncated and corrupt
+ * supq, windows, wavelet levels and simulate's cells and qtests
+ * byte-identical to one process, and the CSV too; merge refuses mixed, missing, duplicate, truncated and corrupt
  * parts with one line and exit 3; bad --shard values are usage errors. The
  * MPI counterpart is tests/scale_mpi.sh (ctest test_scale_mpi, MPI builds). */
 #include <criterion/criterion.h>
@@ -66,6 +66,7 @@ static char *results_region(const char *name)
     cr_assert_not_null(s, "%s missing", name);
     char *a = strstr(s, "\n\t\"results\":");
     if (!a) a = strstr(s, "\n\t\"levels\":");
+    if (!a) a = strstr(s, "\n\t\"cells\":"); /* simulate */
     cr_assert_not_null(a, "%s: no results", name);
     char *z = strstr(a, "\n\t\"timing\":");
     if (z) *z = 0;
@@ -283,4 +284,43 @@ Test(scale, merge_refuses_changed_data)
     char p[700];
     snprintf(p, sizeof p, "%s/no.json", g_dir);
     cr_expect_neq(stat(p, &sb), 0);
+}
+
+/* simulate: the shards split the replications; merge replays their records
+ * in replication order, so the rates and the mean and SD of rho-hat (summed
+ * in that order) are the single process's, bit for bit */
+static const char *const SIM = "simulate --dgp tail --strength 0.4 --T 150 --alpha 0.1,0.5 --lags 1-3 --reps 41 "
+                               "--rep0 7 --boot 99 --seed 9 --quiet";
+
+Test(scale, simulate_shards_exact)
+{
+    shard_and_merge(SIM, 3, 1);
+    shard_and_merge("simulate --dgp null --T 120 --alpha 0.2 --lags 1-2 --reps 4 --boot 49 --no-qtests --null-scheme sb "
+                    "--quiet",
+                    6, 1); /* more shards than replications: two parts are empty */
+    /* the numbers are real: the last study counts its 4 valid replications */
+    char *j = slurp("one.json");
+    cr_assert_not_null(j);
+    cr_expect_not_null(strstr(j, "\"valid\":\t4,"), "%.400s", j);
+    free(j);
+    j = slurp("merged.json");
+    cr_expect_not_null(strstr(j, "\"rho_sd\":"));
+    free(j);
+}
+
+Test(scale, simulate_refusals)
+{
+    char p1[700], p2[700], p3[700];
+    snprintf(p1, sizeof p1, "%s/s1.part", g_dir);
+    snprintf(p2, sizeof p2, "%s/s2.part", g_dir);
+    snprintf(p3, sizeof p3, "%s/s3.part", g_dir);
+    cr_assert_eq(sh("%s --shard 1/2 --part %s", SIM, p1), 0);
+    cr_assert_eq(sh("%s --reps 40 --shard 2/2 --part %s", SIM, p3), 0);
+    expect_refusal(3, "different options (or seed)", "merge %s %s --json m.json", p1, p3);
+    expect_refusal(3, "missing shard 2 of 2", "merge %s --csv m.csv%s", p1, "");
+    expect_refusal(2, "--shard 3/2: I must be in 1..2", "%s --shard 3/2 --part %s", SIM, p2);
+    cr_assert_eq(sh("%s --shard 2/2 --part %s", SIM, p2), 0);
+    cr_expect_eq(sh("merge %s %s --csv %s/m.csv", p2, p1, g_dir), 0);
+    cr_assert_eq(sh("%s --csv %s/one.csv", SIM, g_dir), 0);
+    expect_same_file("one.csv", "m.csv");
 }

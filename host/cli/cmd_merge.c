@@ -23,8 +23,8 @@
 
 static const char *const MERGE_HELP =
     "Usage: cqboot merge PART... [--json FILE] [--csv FILE] [--threads N]\n"
-    "Combines the part files of a sharded run (cqboot cq|wmc|wmcc|wlmc|wlmcc\n"
-    "--shard I/N --part FILE, one per shard) into the results the single\n"
+    "Combines the part files of a sharded run (cqboot cq|wmc|wmcc|wlmc|wlmcc|\n"
+    "simulate --shard I/N --part FILE, one per shard) into the results the single\n"
     "process gives, byte for byte (docs/scale-out.md). The data file is read\n"
     "again at the path the shards were given and must be unchanged.\n"
     "\n"
@@ -391,8 +391,10 @@ int cmd_merge(int argc, char **argv)
                           "merge where the shards' data path holds the same file");
             goto fail;
         }
-        nargv[k++] = (char *)"--backend";
-        nargv[k++] = (char *)"cpu";
+        if (strcmp(p0->command, "simulate")) { /* simulate has no --backend: it replays records */
+            nargv[k++] = (char *)"--backend";
+            nargv[k++] = (char *)"cpu";
+        }
         nargv[k++] = (char *)"--progress";
         nargv[k++] = (char *)"none";
         nargv[k++] = (char *)"--quiet";
@@ -415,6 +417,7 @@ int cmd_merge(int argc, char **argv)
         if (!strcmp(cmd, "cq")) rc = cmd_cq(k, nargv);
         else if (!strcmp(cmd, "wmc") || !strcmp(cmd, "wmcc") || !strcmp(cmd, "wlmc") || !strcmp(cmd, "wlmcc"))
             rc = cmd_wavelet(k, nargv);
+        else if (!strcmp(cmd, "simulate")) rc = cmd_simulate(k, nargv);
         else {
             cqb_error_set(&err, CQB_EDATA, "%s: parts of cqboot %s cannot be merged", p0->path, cmd);
             goto fail;

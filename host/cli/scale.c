@@ -211,6 +211,10 @@ cqb_status cli_scale_inner_eval(const cqb_backend *b, uint32_t kind, const void 
                                 double *out, cqb_error *err)
 {
     if (n == 0) return CQB_OK;
+    if (kind == CLI_PLAN_SIM) {
+        const cli_sim_job *job = plan;
+        return job->eval(job, rep0, n, out, err);
+    }
     if (kind == CLI_PLAN_SB) {
         if (g_inner.run) return g_inner.run(b, (const cqb_plan *)plan, (uint32_t)rep0, n, out, err);
         return cqb_plan_run_cpu((const cqb_plan *)plan, (uint32_t)rep0, n, out, b->threads, err);
@@ -443,6 +447,162 @@ static cqb_status shard_reduce(const cqb_backend *b, const cqb_plan *plan, cqb_r
     return rc;
 }
 
+/* --------------------------------------------------------- simulate ---- */
+
+/* Records of cqboot simulate: the "replicates" are the replications (index
+ * i = replication id - --rep0), each a record of cqb_sim_record_len()
+ * doubles. A shard writes them in runs of up to 8 MiB as part records of
+ * kind CLI_PLAN_SIM; the options hash in the part header already binds them
+ * to the study, so the signature only names the kind and record length. */
+typedef struct sim_ctx {
+    unsigned char sig[32];
+    size_t len;
+    uint64_t rep0;          /* replication id of index 0 (of buf[0] for MPI ranges) */
+    double *buf;            /* shard: records not yet written; MPI: the records */
+    uint64_t first, n, cap; /* shard: index of buf's first record, records held, capacity */
+} sim_ctx;
+
+static void sim_sig(size_t len, unsigned char sig[32])
+{
+    cqb_sha256_ctx c;
+    cqb_sha256_init(&c);
+    uint32_t kind = CLI_PLAN_SIM;
+    uint64_t l = len;
+    HV(&c, kind);
+    HV(&c, l);
+    cqb_sha256_final(&c, sig);
+}
+
+static cqb_status sim_flush(sim_ctx *c, cqb_error *err)
+{
+    if (!c->n) return CQB_OK;
+    put_u32(&g_hw, 'R');
+    put_u32(&g_hw, CLI_PLAN_SIM);
+    hw_put(&g_hw, c->sig, 32);
+    put_u64(&g_hw, c->len);
+    put_u64(&g_hw, c->first);
+    put_u64(&g_hw, c->n);
+    put_doubles(&g_hw, c->buf, (size_t)(c->n * c->len));
+    c->first += c->n;
+    c->n = 0;
+    if (g_hw.bad) return cqb_error_set(err, CQB_EIO, "%s: write error: %s", g_part_path, strerror(errno));
+    return CQB_OK;
+}
+
+/* shard: records arrive in replication order (cqb_sim_opts.record) */
+static cqb_status sim_shard_record(uint64_t rep, const double *row, size_t len, void *user, cqb_error *err)
+{
+    sim_ctx *c = user;
+    if (rep - c->rep0 != c->first + c->n)
+        return cqb_error_set(err, CQB_EINTERNAL, "shard: replication %llu out of order", (unsigned long long)rep);
+    memcpy(c->buf + c->n * len, row, len * sizeof *row);
+    return ++c->n == c->cap ? sim_flush(c, err) : CQB_OK;
+}
+
+/* merge: each replication's record from the parts */
+static cqb_status sim_part_replay(uint64_t rep, double *row, size_t len, void *user, cqb_error *err)
+{
+    const sim_ctx *c = user;
+    char msg[CQB_ERROR_MAX];
+    if (g_replay.serve(g_replay.ctx, c->sig, CLI_PLAN_SIM, len, rep - c->rep0, 1, row, msg, sizeof msg))
+        return cqb_error_set(err, CQB_EDATA, "%s", msg);
+    return CQB_OK;
+}
+
+/* MPI: a rank's range into its slice of the gathered records, then every
+ * record from there */
+static cqb_status sim_mem_record(uint64_t rep, const double *row, size_t len, void *user, cqb_error *err)
+{
+    (void)err;
+    const sim_ctx *c = user;
+    memcpy(c->buf + (rep - c->rep0) * len, row, len * sizeof *row);
+    return CQB_OK;
+}
+
+static cqb_status sim_mem_replay(uint64_t rep, double *row, size_t len, void *user, cqb_error *err)
+{
+    (void)err;
+    const sim_ctx *c = user;
+    memcpy(row, c->buf + (rep - c->rep0) * len, len * sizeof *row);
+    return CQB_OK;
+}
+
+static cqb_status sim_eval(const cli_sim_job *job, uint64_t i0, size_t n, double *out, cqb_error *err)
+{
+    cqb_sim_opts o = *job->opts;
+    sim_ctx c;
+    memset(&c, 0, sizeof c);
+    o.rep0 += i0;
+    o.reps = n;
+    c.rep0 = o.rep0;
+    c.buf = out;
+    o.record = sim_mem_record;
+    o.replay = NULL;
+    o.scale_user = &c;
+    cqb_sim_result r;
+    cqb_status st = cqb_simulate(job->spec, &o, &r, err);
+    if (st == CQB_OK) cqb_sim_result_free(&r);
+    return st;
+}
+
+cqb_status cli_scale_simulate(const cqb_sim_spec *spec, const cqb_sim_opts *opts, cqb_sim_result *res,
+                              cqb_error *err)
+{
+    if (g_mode == CLI_SCALE_NONE || cli_check_only || (g_mode == CLI_SCALE_MPI && !cli_mpi))
+        return cqb_simulate(spec, opts, res, err);
+    cqb_sim_opts o = *opts;
+    sim_ctx c;
+    memset(&c, 0, sizeof c);
+    c.len = cqb_sim_record_len(spec);
+    c.rep0 = opts->rep0;
+    sim_sig(c.len, c.sig);
+    o.scale_user = &c;
+    cqb_status st;
+    if (g_mode == CLI_SCALE_SHARD) {
+        g_B = opts->reps;
+        g_B_set = 1;
+        uint64_t lo, hi;
+        cli_shard_range(opts->reps, g_shard_i, g_shard_n, &lo, &hi);
+        if (hi > opts->reps) hi = opts->reps;
+        memset(res, 0, sizeof *res);
+        if (lo >= hi) return CQB_OK; /* more shards than replications: an empty part */
+        c.cap = ((size_t)8 << 20) / (c.len * sizeof(double) + 1);
+        if (c.cap < 1) c.cap = 1;
+        if (c.cap > hi - lo) c.cap = hi - lo;
+        c.first = lo;
+        c.buf = malloc((size_t)c.cap * c.len * sizeof *c.buf);
+        if (!c.buf) return cqb_error_set(err, CQB_ENOMEM, "out of memory for the shard's records");
+        o.rep0 += lo;
+        o.reps = hi - lo;
+        o.record = sim_shard_record;
+        st = cqb_simulate(spec, &o, res, err);
+        if (st == CQB_OK) st = sim_flush(&c, err);
+        free(c.buf);
+        return st;
+    }
+    if (g_mode == CLI_SCALE_REPLAY) {
+        o.replay = sim_part_replay;
+        return cqb_simulate(spec, &o, res, err);
+    }
+    /* MPI: every rank gets every record (reps x len doubles) */
+    if (c.len && opts->reps > SIZE_MAX / sizeof(double) / c.len)
+        return cqb_error_set(err, CQB_ENOMEM, "too many replications for the ranks' records");
+    c.buf = malloc((size_t)opts->reps * (c.len ? c.len : 1) * sizeof *c.buf);
+    if (!c.buf)
+        return cqb_error_set(err, CQB_ENOMEM, "out of memory for %llu replication records of %zu values",
+                             (unsigned long long)opts->reps, c.len);
+    const cli_sim_job job = {sim_eval, spec, opts};
+    static const cqb_backend none;
+    st = cli_mpi->call(&none, CLI_PLAN_SIM, &job, c.len, 0, (size_t)opts->reps, c.buf, err);
+    if (st == CQB_OK) {
+        o.replay = sim_mem_replay;
+        o.progress = NULL;
+        st = cqb_simulate(spec, &o, res, err);
+    }
+    free(c.buf);
+    return st;
+}
+
 /* ------------------------------------------------------------- MPI ---- */
 
 
@@ -572,7 +732,7 @@ int cli_scale_data_hash(int argc, char **argv, char out[CQB_SHA256_HEX_SIZE])
 static int splittable(const char *cmd)
 {
     return !strcmp(cmd, "cq") || !strcmp(cmd, "wmc") || !strcmp(cmd, "wmcc") || !strcmp(cmd, "wlmc") ||
-           !strcmp(cmd, "wlmcc");
+           !strcmp(cmd, "wlmcc") || !strcmp(cmd, "simulate");
 }
 
 static int parse_shard(const char *s, uint32_t *i, uint32_t *n)
@@ -646,7 +806,7 @@ int cli_scale_take(int *argc, char ***argvp)
         if (!shard) return cli_usage_error(cmd, "--part needs --shard I/N");
         if (!g_part_path) return cli_usage_error(cmd, "--shard needs --part FILE (the shard's partial results)");
         if (!splittable(cmd))
-            return cli_usage_error(cmd, "--shard: not offered by cqboot %s (cq, wmc, wmcc, wlmc and wlmcc are)", cmd);
+            return cli_usage_error(cmd, "--shard: not offered by cqboot %s (cq, wmc, wmcc, wlmc, wlmcc and simulate are)", cmd);
         if (parse_shard(shard, &g_shard_i, &g_shard_n))
             return cli_usage_error(cmd, "--shard: '%s' is not I/N (shard I of N, 1 <= I <= N)", shard);
         if (g_shard_n < 1) return cli_usage_error(cmd, "--shard %s: N must be at least 1", shard);
@@ -699,7 +859,7 @@ int cli_scale_take(int *argc, char ***argvp)
                          g_size);
             else if (!splittable(cmd) && !is_run)
                 snprintf(msg, sizeof msg, "under MPI with %d ranks: cqboot %s is not split across ranks (cq, wmc, "
-                                          "wmcc, wlmc, wlmcc and run are); run it with one rank", g_size, cmd);
+                                          "wmcc, wlmc, wlmcc, simulate and run are); run it with one rank", g_size, cmd);
             for (int r = 1; is_run && r < *argc; ++r)
                 if (!strcmp(argv[r], "--resume"))
                     snprintf(msg, sizeof msg, "--resume: not under MPI with %d ranks (ranks must run the same "

@@ -56,6 +56,16 @@ int cli_scale_mpi_built(void);
  *  a non-root MPI rank). */
 int cli_scale_silent(void);
 
+/*! cli_scale_simulate() : cmd_simulate's cqb_simulate() under the current
+ *  mode. Replications, not bootstrap replicates, are split: a shard runs its
+ *  range of them and writes each one's record (cqboot/simulate.h) to its
+ *  part; merge replays the parts' records in replication order; MPI ranks
+ *  run their ranges, all-gather the records and every rank replays them.
+ *  The folding is the single process's, so results are identical. */
+#include "cqboot/simulate.h"
+cqb_status cli_scale_simulate(const cqb_sim_spec *spec, const cqb_sim_opts *opts, cqb_sim_result *res,
+                              cqb_error *err);
+
 /* --- internal to host/cli/scale*.c and cmd_merge.c ----------------------- */
 
 /* Replicate range of shard I of N (1-based) over a replicate space of B: the
@@ -141,6 +151,12 @@ cqb_status cli_scale_inner_eval(const cqb_backend *b, uint32_t kind, const void 
 #define CLI_PART_MAGIC "CQBPART\n"
 #define CLI_PART_VERSION 1u
 /* plan kinds in part files */
-enum { CLI_PLAN_SB = 1, CLI_PLAN_NULL = 2, CLI_PLAN_WAVELET = 3 };
+enum { CLI_PLAN_SB = 1, CLI_PLAN_NULL = 2, CLI_PLAN_WAVELET = 3, CLI_PLAN_SIM = 4 };
+/* a CLI_PLAN_SIM "plan": replication records i0 .. i0+n-1 into out */
+typedef struct cli_sim_job {
+    cqb_status (*eval)(const struct cli_sim_job *job, uint64_t i0, size_t n, double *out, cqb_error *err);
+    const cqb_sim_spec *spec;
+    const cqb_sim_opts *opts;
+} cli_sim_job;
 
 #endif
