@@ -324,3 +324,63 @@ Test(scale, simulate_refusals)
     cr_assert_eq(sh("%s --csv %s/one.csv", SIM, g_dir), 0);
     expect_same_file("one.csv", "m.csv");
 }
+
+/* cqboot run: shards split the analyses; merge writes the study folder of
+ * one run (every table, state, figure and the report), apart from timing */
+static void write_study(void)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cp '%s/us_china_monthly.csv' '%s/' && cat > '%s/s.json' <<'EOF'\n"
+             "{\"name\": \"mini\", \"datasets\": {\"m\": {\"file\": \"us_china_monthly.csv\",\n"
+             "  \"transforms\": {\"IPB52300S\": \"logdiff\", \"GPRC_CHN\": \"logdiff\"}}},\n"
+             " \"defaults\": {\"seed\": 5, \"boot\": 200},\n"
+             " \"analyses\": [\n"
+             "  {\"name\": \"bl\", \"kind\": \"blocklen\", \"dataset\": \"m\", \"cols\": [\"GPRC_CHN\"], \"lag\": 1},\n"
+             "  {\"name\": \"cq1\", \"kind\": \"cq\", \"dataset\": \"m\", \"y\": \"GPRC_CHN\", \"x\": \"IPB52300S\",\n"
+             "   \"alpha\": [0.1, 0.5], \"lags\": \"1-2\"},\n"
+             "  {\"name\": \"cq2\", \"kind\": \"cq\", \"dataset\": \"m\", \"y\": \"IPB52300S\", \"x\": \"GPRC_CHN\",\n"
+             "   \"alpha\": [0.5], \"lags\": \"1\"},\n"
+             "  {\"name\": \"sim\", \"kind\": \"simulate\", \"dgp\": \"tail\", \"T\": 120, \"alpha\": [0.1], \"lags\": \"1\",\n"
+             "   \"reps\": 5, \"boot\": 49}]}\n"
+             "EOF",
+             CQB_DATA_DIR, g_dir, g_dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* results.json up to its timing */
+static char *before_timing(const char *name)
+{
+    char *s = slurp(name);
+    cr_assert_not_null(s, "%s missing", name);
+    char *z = strstr(s, "\n\t\"timing\":");
+    cr_assert_not_null(z, "%s: no timing", name);
+    *z = 0;
+    return s;
+}
+
+Test(scale, run_shards_exact)
+{
+    write_study();
+    cr_assert_eq(sh("run s.json --out o1 --quiet"), 0);
+    for (int i = 3; i >= 1; --i) cr_assert_eq(sh("run s.json --quiet --shard %d/3 --part r%d.part", i, i), 0);
+    struct stat sb;
+    cr_expect_neq(stat("out", &sb) == 0 && S_ISDIR(sb.st_mode), 1);
+    cr_assert_eq(sh("merge r2.part r1.part r3.part --out o2"), 0);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cd '%s' && diff -r -x .cqboot.lock -x results.json o1 o2 >&2 && test -s o2/cq1.csv && "
+             "test -s o2/report.md && test -s o2/sim.csv && test -s o2/.state/bl.json", g_dir);
+    cr_expect_eq(system(cmd), 0, "the merged folder differs from one run's");
+    char *a = before_timing("o1/results.json"), *b = before_timing("o2/results.json");
+    cr_expect(strlen(a) > 1000);
+    cr_expect_str_eq(a, b);
+    free(a);
+    free(b);
+    /* refusals: a missing shard, --out or --resume on a shard, changed data */
+    expect_refusal(3, "missing shard 2 of 3", "merge %s %s --out o3", "r1.part", "r3.part");
+    expect_refusal(2, "give --out to cqboot merge", "run s.json --out x --shard 1/2 --part %s%s", "x.part", "");
+    expect_refusal(2, "--resume: not with --shard", "run s.json --resume --shard 1/2 --part %s%s", "x.part", "");
+    expect_refusal(2, "not --json/--csv", "merge r1.part r2.part r3.part --json %s%s", "m.json", "");
+    snprintf(cmd, sizeof cmd, "cd '%s' && sed -i '5s/,0\\./,1./' us_china_monthly.csv", g_dir);
+    cr_assert_eq(system(cmd), 0);
+    expect_refusal(3, "changed since the shards ran", "merge r1.part r2.part r3.part --out %s%s", "o4", "");
+}

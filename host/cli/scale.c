@@ -51,6 +51,11 @@ static cqb_backend g_inner;
 /* pairs mode: the pairs are split, not the replicates; the shard's pairs */
 static int g_pairs;
 static cJSON *g_pairs_hd;
+/* run: a shard's analyses (its part header's "run"); merge: every part's header */
+static cJSON *g_run_hd;
+static cJSON *const *g_run_parts;
+static size_t g_run_np;
+static int g_run_merge;
 
 int cli_scale_silent(void) { return g_silent; }
 
@@ -391,6 +396,10 @@ static cqb_status write_part(cqb_error *err)
         cJSON_AddItemToObject(hd, "pairs", g_pairs_hd);
         g_pairs_hd = NULL;
     }
+    if (g_run_hd) {
+        cJSON_AddItemToObject(hd, "run", g_run_hd);
+        g_run_hd = NULL;
+    }
     char *txt = cJSON_PrintUnformatted(hd);
     cJSON_Delete(hd);
     if (!txt) return cqb_error_set(err, CQB_ENOMEM, "out of memory writing the part file");
@@ -548,7 +557,7 @@ static cqb_status sim_eval(const cli_sim_job *job, uint64_t i0, size_t n, double
 cqb_status cli_scale_simulate(const cqb_sim_spec *spec, const cqb_sim_opts *opts, cqb_sim_result *res,
                               cqb_error *err)
 {
-    if (g_mode == CLI_SCALE_NONE || cli_check_only || (g_mode == CLI_SCALE_MPI && !cli_mpi))
+    if (g_mode == CLI_SCALE_NONE || cli_check_only || g_pairs || (g_mode == CLI_SCALE_MPI && !cli_mpi))
         return cqb_simulate(spec, opts, res, err);
     cqb_sim_opts o = *opts;
     sim_ctx c;
@@ -732,7 +741,7 @@ int cli_scale_data_hash(int argc, char **argv, char out[CQB_SHA256_HEX_SIZE])
 static int splittable(const char *cmd)
 {
     return !strcmp(cmd, "cq") || !strcmp(cmd, "wmc") || !strcmp(cmd, "wmcc") || !strcmp(cmd, "wlmc") ||
-           !strcmp(cmd, "wlmcc") || !strcmp(cmd, "simulate");
+           !strcmp(cmd, "wlmcc") || !strcmp(cmd, "simulate") || !strcmp(cmd, "run");
 }
 
 static int parse_shard(const char *s, uint32_t *i, uint32_t *n)
@@ -760,6 +769,23 @@ static int copy_argv(int argc, char **argv)
     for (int i = 0; i < argc; ++i)
         if (!(g_argv_copy[i] = strdup(argv[i]))) return -1;
     g_argc_copy = argc;
+    return 0;
+}
+
+/* A private temporary folder (under TMPDIR) for the outputs of a process
+ * whose results go elsewhere (MPI ranks > 0, run shards): g_rank_out. */
+static int private_dir(const char *cmd)
+{
+    const char *td = getenv("TMPDIR");
+    snprintf(g_rank_dir, sizeof g_rank_dir, "%s/cqboot-rank-XXXXXX",
+             td && *td && strlen(td) < sizeof g_rank_dir - 40 ? td : "/tmp");
+    if (!mkdtemp(g_rank_dir)) {
+        g_rank_dir[0] = 0;
+        cqb_error e = {CQB_OK, ""};
+        cqb_error_set(&e, CQB_EIO, "cannot create a temporary folder: %s", strerror(errno));
+        return cli_fail(cmd, &e);
+    }
+    snprintf(g_rank_out, sizeof g_rank_out, "%s/out", g_rank_dir);
     return 0;
 }
 
@@ -793,6 +819,9 @@ int cli_scale_take(int *argc, char ***argvp)
             if (!strcmp(argv[r], "--json") || !strcmp(argv[r], "--csv") || !strncmp(argv[r], "--json=", 7) ||
                 !strncmp(argv[r], "--csv=", 6))
                 has_out = 1;
+            if (!strcmp(cmd, "run") && (!strcmp(argv[r], "--out") || !strncmp(argv[r], "--out=", 6)))
+                has_out = 2;
+            if (!strcmp(cmd, "run") && !strcmp(argv[r], "--resume")) has_out = 3;
             argv[w++] = argv[r];
             continue;
         }
@@ -806,12 +835,14 @@ int cli_scale_take(int *argc, char ***argvp)
         if (!shard) return cli_usage_error(cmd, "--part needs --shard I/N");
         if (!g_part_path) return cli_usage_error(cmd, "--shard needs --part FILE (the shard's partial results)");
         if (!splittable(cmd))
-            return cli_usage_error(cmd, "--shard: not offered by cqboot %s (cq, wmc, wmcc, wlmc, wlmcc and simulate are)", cmd);
+            return cli_usage_error(cmd, "--shard: not offered by cqboot %s (cq, wmc, wmcc, wlmc, wlmcc, simulate and run are)", cmd);
         if (parse_shard(shard, &g_shard_i, &g_shard_n))
             return cli_usage_error(cmd, "--shard: '%s' is not I/N (shard I of N, 1 <= I <= N)", shard);
         if (g_shard_n < 1) return cli_usage_error(cmd, "--shard %s: N must be at least 1", shard);
         if (g_shard_i < 1 || g_shard_i > g_shard_n)
             return cli_usage_error(cmd, "--shard %s: I must be in 1..%u", shard, g_shard_n);
+        if (has_out == 3) return cli_usage_error(cmd, "--resume: not with --shard (a shard is simply rerun)");
+        if (has_out == 2) return cli_usage_error(cmd, "--shard writes only its part file; give --out to cqboot merge");
         if (has_out)
             return cli_usage_error(cmd, "--shard writes only its part file; give --json/--csv to cqboot merge");
         if (copy_argv(*argc, argv)) return cli_oom(cmd);
@@ -833,6 +864,21 @@ int cli_scale_take(int *argc, char ***argvp)
         put_u32(&g_hw, CLI_PART_VERSION);
         g_mode = CLI_SCALE_SHARD;
         g_silent = 1;
+        if (!strcmp(cmd, "run")) {
+            /* the shard's analyses go to a private folder, removed at the end;
+             * its part keeps what merge needs */
+            static char **nargv;
+            nargv = calloc((size_t)*argc + 3, sizeof *nargv);
+            if (!nargv) return cli_oom(cmd);
+            int prc = private_dir(cmd);
+            if (prc) return prc;
+            for (int r = 0; r < *argc; ++r) nargv[r] = argv[r];
+            nargv[*argc] = (char *)"--out";
+            nargv[*argc + 1] = g_rank_out;
+            *argc += 2;
+            *argvp = nargv;
+            argv = nargv;
+        }
     }
     int local = 0, mj = cli_mpi ? cli_mpi->init(&g_rank, &g_size, &local) : 1;
     if (mj < 0) {
@@ -894,16 +940,8 @@ int cli_scale_take(int *argc, char ***argvp)
                 if (is_run) {
                     /* cqboot run writes a folder: the other ranks write theirs
                      * in a private temporary folder, removed at the end */
-                    const char *td = getenv("TMPDIR");
-                    snprintf(g_rank_dir, sizeof g_rank_dir, "%s/cqboot-rank-XXXXXX",
-                             td && *td && strlen(td) < sizeof g_rank_dir - 40 ? td : "/tmp");
-                    if (!mkdtemp(g_rank_dir)) {
-                        g_rank_dir[0] = 0;
-                        cqb_error e = {CQB_OK, ""};
-                        cqb_error_set(&e, CQB_EIO, "cannot create a temporary folder: %s", strerror(errno));
-                        return cli_fail(cmd, &e);
-                    }
-                    snprintf(g_rank_out, sizeof g_rank_out, "%s/out", g_rank_dir);
+                    int prc = private_dir(cmd);
+                    if (prc) return prc;
                     nargv[k++] = (char *)"--out";
                     nargv[k++] = g_rank_out;
                 }
@@ -1011,6 +1049,44 @@ int cli_scale_pairs_collect(size_t n, char **json, char **csv)
     return cli_mpi->collect(txt, n, json, csv);
 }
 
+int cli_scale_run_share(uint32_t *k, uint32_t *n)
+{
+    *k = 0;
+    *n = 1;
+    if (g_mode != CLI_SCALE_SHARD) return 0;
+    g_pairs = 1; /* analyses run whole */
+    *k = g_shard_i - 1;
+    *n = g_shard_n;
+    return 1;
+}
+
+void cli_scale_run_keep(cJSON *analyses)
+{
+    cJSON_Delete(g_run_hd);
+    g_run_hd = analyses;
+}
+
+void cli_scale_set_run_parts(cJSON *const *hd, size_t np)
+{
+    g_run_parts = hd;
+    g_run_np = np;
+    g_run_merge = hd != NULL;
+}
+
+const cJSON *cli_scale_run_part(size_t i, int *merging)
+{
+    *merging = g_run_merge;
+    for (size_t p = 0; p < g_run_np; ++p) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(g_run_parts[p], "run"))
+        {
+            const cJSON *ix = cJSON_GetObjectItemCaseSensitive(e, "index");
+            if (cJSON_IsNumber(ix) && ix->valuedouble == (double)i) return e;
+        }
+    }
+    return NULL;
+}
+
 int cli_scale_finish(int rc)
 {
     if (g_mode == CLI_SCALE_SHARD && g_part_open) {
@@ -1028,6 +1104,8 @@ int cli_scale_finish(int rc)
     g_rec = NULL;
     cJSON_Delete(g_pairs_hd);
     g_pairs_hd = NULL;
+    cJSON_Delete(g_run_hd);
+    g_run_hd = NULL;
     g_nrec = g_caprec = 0;
     if (g_rank_dir[0]) {
         rm_tree(g_rank_dir, 0);

@@ -98,6 +98,22 @@ int cli_scale_pairs_keep(size_t n, char **y, char **x, char **json, char **csv, 
 /* MPI: every rank's pair texts to rank 0 (json[p], csv[p] filled there) */
 int cli_scale_pairs_collect(size_t n, char **json, char **csv);
 
+/* --- run (cmd_run.c): cqboot run STUDY --shard I/N --part FILE ----------- */
+/* Shards split a study's analyses, not their replicates: analysis i is
+ * shard (i mod N)'s. Returns 1 for a shard (k = I-1, n = N; its analyses
+ * then run whole, in a private output folder), else 0. */
+int cli_scale_run_share(uint32_t *k, uint32_t *n);
+/* a shard keeps its analyses' records for its part file: an array of
+ * {"index", "name", "hash", "state" (text of .state/NAME.json), "csv"} that
+ * the part owns from here on */
+void cli_scale_run_keep(cJSON *analyses);
+/* cqboot merge of run parts: hd[k] is part k's header (its "run" member);
+ * cmd_run then takes every analysis from cli_scale_run_part() */
+void cli_scale_set_run_parts(cJSON *const *hd, size_t np);
+/* merge: the parts' record of analysis i (NULL outside a merge; a merge
+ * whose parts lack it gets NULL too, and *merging is 1) */
+const cJSON *cli_scale_run_part(size_t i, int *merging);
+
 /* --- MPI (scale_mpi.c) ------------------------------------------------- */
 /* The MPI layer is a loadable module, libcqboot_mpi.so (scale_mpi.c linked
  * with the MPI library), that main() loads only when the program was started
