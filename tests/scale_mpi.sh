@@ -77,13 +77,15 @@ cat >"$tmp/s.json" <<'EOF'
   {"name": "wl", "kind": "wlmc", "dataset": "m", "cols": ["IPB52300S", "GPRC_CHN", "GPR"], "levels": 3, "M": 24,
    "boot": 100, "null": "bootstrap"},
   {"name": "sim", "kind": "simulate", "dgp": "tail", "T": 120, "alpha": [0.1, 0.5], "lags": "1-2", "reps": 7,
-   "boot": 49}]}
+   "boot": 49},
+  {"name": "net", "kind": "cq", "dataset": "m", "series": ["GPRC_CHN", "IPB52300S", "GPR"], "pairs": "all",
+   "alpha": [0.5], "lags": "1"}]}
 EOF
 mkdir -p "$tmp/t"
 (cd "$tmp" && "$cqb" run s.json --out o1 --quiet &&
     TMPDIR="$tmp/t" mpi -x TMPDIR -n 2 "$cqb" run s.json --out o2 --quiet --threads 1)
 ok=1
-for f in bl cq1 wl sim; do cmp -s "$tmp/o1/$f.csv" "$tmp/o2/$f.csv" || ok=0; done
+for f in bl cq1 wl sim net; do cmp -s "$tmp/o1/$f.csv" "$tmp/o2/$f.csv" || ok=0; done
 [ -z "$(ls -A "$tmp/t")" ] || ok=0
 if [ "$ok" = 1 ]; then echo "ok   run, 2 ranks"; else echo "FAIL run under 2 ranks: $(ls -A "$tmp/t")"; fail=1; fi
 

@@ -341,7 +341,9 @@ static void write_study(void)
              "  {\"name\": \"cq2\", \"kind\": \"cq\", \"dataset\": \"m\", \"y\": \"IPB52300S\", \"x\": \"GPRC_CHN\",\n"
              "   \"alpha\": [0.5], \"lags\": \"1\"},\n"
              "  {\"name\": \"sim\", \"kind\": \"simulate\", \"dgp\": \"tail\", \"T\": 120, \"alpha\": [0.1], \"lags\": \"1\",\n"
-             "   \"reps\": 5, \"boot\": 49}]}\n"
+             "   \"reps\": 5, \"boot\": 49},\n"
+             "  {\"name\": \"net\", \"kind\": \"cq\", \"dataset\": \"m\", \"series\": [\"GPRC_CHN\", \"IPB52300S\", \"GPR\"],\n"
+             "   \"pairs\": \"all\", \"alpha\": [0.5], \"lags\": \"1\", \"figures\": {\"mark\": \"p\"}}]}\n"
              "EOF",
              CQB_DATA_DIR, g_dir, g_dir);
     cr_assert_eq(system(cmd), 0);
@@ -368,7 +370,8 @@ Test(scale, run_shards_exact)
     cr_assert_eq(sh("merge r2.part r1.part r3.part --out o2"), 0);
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "cd '%s' && diff -r -x .cqboot.lock -x results.json o1 o2 >&2 && test -s o2/cq1.csv && "
-             "test -s o2/report.md && test -s o2/sim.csv && test -s o2/.state/bl.json", g_dir);
+             "test -s o2/report.md && test -s o2/sim.csv && test -s o2/.state/bl.json && test -s o2/net_links_0.5_0.5_lag1.png",
+             g_dir);
     cr_expect_eq(system(cmd), 0, "the merged folder differs from one run's");
     char *a = before_timing("o1/results.json"), *b = before_timing("o2/results.json");
     cr_expect(strlen(a) > 1000);

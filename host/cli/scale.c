@@ -56,6 +56,7 @@ static cJSON *g_run_hd;
 static cJSON *const *g_run_parts;
 static size_t g_run_np;
 static int g_run_merge;
+static int g_run_shard; /* a run shard: its analyses (pairs too) run whole */
 
 int cli_scale_silent(void) { return g_silent; }
 
@@ -987,6 +988,7 @@ int cli_scale_pairs_share(uint32_t *k, uint32_t *n)
     g_pairs = 1;
     *k = 0;
     *n = 1;
+    if (g_run_shard) return CLI_SCALE_NONE;
     if (g_mode == CLI_SCALE_SHARD) {
         *k = g_shard_i - 1;
         *n = g_shard_n;
@@ -996,6 +998,8 @@ int cli_scale_pairs_share(uint32_t *k, uint32_t *n)
     }
     return (int)g_mode;
 }
+
+void cli_scale_pairs_end(void) { g_pairs = g_run_shard; }
 
 static cJSON *str_array(char **v, size_t n)
 {
@@ -1055,6 +1059,7 @@ int cli_scale_run_share(uint32_t *k, uint32_t *n)
     *n = 1;
     if (g_mode != CLI_SCALE_SHARD) return 0;
     g_pairs = 1; /* analyses run whole */
+    g_run_shard = 1;
     *k = g_shard_i - 1;
     *n = g_shard_n;
     return 1;

@@ -92,10 +92,12 @@ int cli_pairs_merge(cJSON *const *hd, size_t np, const char *json_out, const cha
 /* This process's share of the pairs (pair p is ours when p % n == k); turns
  * the replicate split off for the pairs' own analyses. Returns the mode. */
 int cli_scale_pairs_share(uint32_t *k, uint32_t *n);
+/* after the pairs: later analyses (cqboot run) are split again */
+void cli_scale_pairs_end(void);
 /* a shard keeps its pairs' result texts for its part file */
 int cli_scale_pairs_keep(size_t n, char **y, char **x, char **json, char **csv, char **series, size_t ns, int has_json,
                          int has_csv);
-/* MPI: every rank's pair texts to rank 0 (json[p], csv[p] filled there) */
+/* MPI: every rank's pair texts to every rank (json[p], csv[p] filled) */
 int cli_scale_pairs_collect(size_t n, char **json, char **csv);
 
 /* --- run (cmd_run.c): cqboot run STUDY --shard I/N --part FILE ----------- */
@@ -135,7 +137,7 @@ typedef struct cli_mpi_ops {
                        size_t nrep, double *out, cqb_error *err);
     /* the distributed two-pass selection (cqb_backend.reduce) */
     cqb_status (*reduce)(const cqb_backend *b, const cqb_plan *plan, cqb_reduce_io *io, cqb_error *err);
-    /* pairs: every rank's texts (mine, a JSON array it frees) to rank 0 */
+    /* pairs: every rank's texts (mine, a JSON array it frees) to every rank */
     int (*collect)(char *mine, size_t n, char **json, char **csv);
 } cli_mpi_ops;
 /* what the module calls in the program */
