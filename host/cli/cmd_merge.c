@@ -6,7 +6,9 @@
  * are complete and intact, then reruns the analysis with the parts as the
  * source of the replicates: the same reductions see the same values in the
  * same order, so the JSON results and qtests are byte-identical to a run in
- * one process. */
+ * one process. simulate's parts hold replication records, replayed in
+ * order (cli_scale_simulate); run's parts hold whole analyses, which
+ * cmd_run takes from them (cli_scale_run_part) to write the study folder. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -24,9 +26,10 @@
 static const char *const MERGE_HELP =
     "Usage: cqboot merge PART... [--json FILE] [--csv FILE] [--out DIR] [--threads N]\n"
     "Combines the part files of a sharded run (cqboot cq|wmc|wmcc|wlmc|wlmcc|\n"
-    "simulate --shard I/N --part FILE, one per shard) into the results the single\n"
-    "process gives, byte for byte (docs/scale-out.md). The data file is read\n"
-    "again at the path the shards were given and must be unchanged.\n"
+    "simulate|run --shard I/N --part FILE, one per shard) into the results the\n"
+    "single process gives, byte for byte (docs/scale-out.md); parts of cqboot run\n"
+    "make the study's folder (--out). The data file is read again at the path\n"
+    "the shards were given and must be unchanged.\n"
     "\n"
     "  --json FILE         results as JSON ('-' for stdout)\n"
     "  --csv FILE          results as CSV ('-' for stdout)\n"
