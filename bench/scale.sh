@@ -8,7 +8,10 @@
 #   PAIRS 20 synthetic series, all 380 directed pairs, 5 x 5 grid, lags 1-12,
 #         B = 1,000 (calibrated test on, as the CLI default): one process,
 #         mpirun -n 1 and -n 2.
-# W1_BOOT and PAIRS_BOOT override B (a quick check of the script).
+#   SIM   cqboot simulate, tail DGP, T = 336, 3 x 3 grid, lags 1-6, 400
+#         replications of B = 499 (calibrated test on): one process with one
+#         thread, mpirun -n 2, and two shards in sequence plus merge.
+# W1_BOOT, PAIRS_BOOT and SIM_REPS override B and R (a quick check of the script).
 # Every variant's JSON results are checked byte-identical to the one-process
 # run. Prints one line per run (wall and CPU seconds) and the machine; needs
 # /usr/bin/time and bc. Writes only in
@@ -20,7 +23,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mpi() { "$mpirun" --oversubscribe --allow-run-as-root "$@"; }
-region() { awk '/^\t"(results|levels)":/{on=1} /^\t"timing":/{on=0} on' "$1"; }
+region() { awk '/^\t"(results|levels|cells)":/{on=1} /^\t"timing":/{on=0} on' "$1"; }
 same() { cmp -s <(region "$1") <(region "$2") && echo same || echo DIFFERENT; }
 now() { date +%s.%N; }
 timed() { # label cmd...: wall and CPU (user + system of the command and its children)
@@ -70,3 +73,18 @@ if [ -n "$mpirun" ]; then
         echo "   results $(same "$tmp/p.json" "$tmp/pm$n.json")"
     done
 fi
+
+sim=(simulate --dgp tail --T 336 --alpha 0.05,0.5,0.95 --lags 1-6 --reps "${SIM_REPS:-400}" --boot 499 --seed 3
+     --quiet --threads 1)
+timed "SIM one process, 1 thread" "$cqb" "${sim[@]}" --json "$tmp/s.json"; echo
+if [ -n "$mpirun" ]; then
+    timed "SIM mpirun -n 2, 1 thread/rank" "$mpirun" --oversubscribe --allow-run-as-root -n 2 "$cqb" "${sim[@]}" --json "$tmp/sm2.json"
+    echo "   results $(same "$tmp/s.json" "$tmp/sm2.json")"
+fi
+t0=$(now)
+"$cqb" "${sim[@]}" --shard 1/2 --part "$tmp/s.1.part"
+"$cqb" "${sim[@]}" --shard 2/2 --part "$tmp/s.2.part"
+t1=$(now)
+timed "SIM merge of 2 shards" "$cqb" merge "$tmp/s.1.part" "$tmp/s.2.part" --json "$tmp/ss.json"
+printf '   (shards %.2f s in sequence, parts %s KB)   results %s\n' "$(echo "$t1 - $t0" | bc -l)" \
+    "$(du -ck "$tmp"/s.*.part | tail -1 | cut -f1)" "$(same "$tmp/s.json" "$tmp/ss.json")"

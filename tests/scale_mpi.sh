@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scale_mpi.sh CQBOOT MPIRUN DATA_DIR — ctest test_scale_mpi (MPI builds):
-# `mpirun -n 1|2|3 cqboot cq|wlmc ...` (oversubscribed, root allowed) gives
-# JSON results, qtests, supq and wavelet levels byte-identical to the single
+# `mpirun -n 1|2|3 cqboot cq|wlmc|simulate ...` (oversubscribed, root allowed)
+# gives JSON results, qtests, supq, wavelet levels and simulate's cells byte-identical to the single
 # process (distributed two-pass selection, and the gather variant), and so
 # are the analyses of `cqboot run`; a rank that dies fails the job with no output file left; a
 # command that is not split is refused under several ranks.
@@ -14,7 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 # are off for the ranks here (test_scale checks the same code without MPI).
 mpi() { ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" "$mpirun" --oversubscribe --allow-run-as-root "$@"; }
 # the computed members, from "results" (or "levels") up to "timing"
-region() { awk '/^\t"(results|levels)":/{on=1} /^\t"timing":/{on=0} on' "$1"; }
+region() { awk '/^\t"(results|levels|cells)":/{on=1} /^\t"timing":/{on=0} on' "$1"; }
 fail=0
 check() { # name single mpi-json
     if [ "$(region "$2" | wc -c)" -lt 200 ]; then echo "FAIL $1: no results in $2"; fail=1; return; fi
@@ -43,6 +43,18 @@ wl=(wlmc --data "$data/us_china_monthly.csv" --cols IPB52300S,GPRC_CHN,GPR --lev
 mpi -n 3 "$cqb" "${wl[@]}" --threads 1 --json "$tmp/wmpi.json"
 check "wlmc, 3 ranks" "$tmp/wone.json" "$tmp/wmpi.json"
 
+# simulate: the ranks split the replications, every rank replays the
+# gathered records in replication order (the mean and SD of rho-hat too)
+sm=(simulate --dgp tail --strength 0.4 --T 150 --alpha 0.1,0.5 --lags 1-3 --reps 23 --rep0 3 --boot 99 --seed 9
+    --quiet)
+"$cqb" "${sm[@]}" --threads 2 --json "$tmp/sone.json" --csv "$tmp/sone.csv"
+for n in 1 2 3; do
+    mpi -n "$n" "$cqb" "${sm[@]}" --threads 1 --json "$tmp/smpi$n.json" --csv "$tmp/smpi$n.csv"
+    check "simulate, $n ranks" "$tmp/sone.json" "$tmp/smpi$n.json"
+    if cmp -s "$tmp/sone.csv" "$tmp/smpi$n.csv"; then echo "ok   simulate CSV, $n ranks"
+    else echo "FAIL simulate CSV, $n ranks"; fail=1; fi
+done
+
 # many pairs: the ranks split the pairs
 pr=(cq --data "$data/us_china_monthly.csv" --series GPRC_CHN,IPB52300S,GPR --pairs all --alpha 0.1,0.5 --lags 1-2
     --boot 150 --quiet)
@@ -63,13 +75,17 @@ cat >"$tmp/s.json" <<'EOF'
   {"name": "cq1", "kind": "cq", "dataset": "m", "y": "GPRC_CHN", "x": "IPB52300S", "alpha": [0.1, 0.5],
    "lags": "1-3", "gridwide": true},
   {"name": "wl", "kind": "wlmc", "dataset": "m", "cols": ["IPB52300S", "GPRC_CHN", "GPR"], "levels": 3, "M": 24,
-   "boot": 100, "null": "bootstrap"}]}
+   "boot": 100, "null": "bootstrap"},
+  {"name": "sim", "kind": "simulate", "dgp": "tail", "T": 120, "alpha": [0.1, 0.5], "lags": "1-2", "reps": 7,
+   "boot": 49},
+  {"name": "net", "kind": "cq", "dataset": "m", "series": ["GPRC_CHN", "IPB52300S", "GPR"], "pairs": "all",
+   "alpha": [0.5], "lags": "1"}]}
 EOF
 mkdir -p "$tmp/t"
 (cd "$tmp" && "$cqb" run s.json --out o1 --quiet &&
     TMPDIR="$tmp/t" mpi -x TMPDIR -n 2 "$cqb" run s.json --out o2 --quiet --threads 1)
 ok=1
-for f in bl cq1 wl; do cmp -s "$tmp/o1/$f.csv" "$tmp/o2/$f.csv" || ok=0; done
+for f in bl cq1 wl sim net; do cmp -s "$tmp/o1/$f.csv" "$tmp/o2/$f.csv" || ok=0; done
 [ -z "$(ls -A "$tmp/t")" ] || ok=0
 if [ "$ok" = 1 ]; then echo "ok   run, 2 ranks"; else echo "FAIL run under 2 ranks: $(ls -A "$tmp/t")"; fail=1; fi
 

@@ -487,3 +487,95 @@ Test(run, no_figures_needs_no_module)
     free(a);
     free(b);
 }
+
+/* A cq analysis over pairs ("series" and "pairs"): its table is `cq
+ * --pairs`'s on the same data, and the report shows an adjacency heat map
+ * of the significant links per drawn (quantile, lag). */
+Test(run, pairs_analysis_draws_link_maps)
+{
+    char path[256], out[256], one[300], lst[300];
+    snprintf(path, sizeof path, "%s/pairs.json", g_dir);
+    snprintf(out, sizeof out, "%s/po", g_dir);
+    snprintf(one, sizeof one, "%s/one.csv", g_dir);
+    snprintf(lst, sizeof lst, "%s/list.csv", g_dir);
+    char text[2048];
+    snprintf(text, sizeof text,
+             "{\"name\": \"pairs\", \"datasets\": {\"m\": {\"file\": \"%s\", \"transforms\": {\"GPRC_CHN\": \"logdiff\", "
+             "\"IPB52300S\": \"logdiff\", \"GPR\": \"logdiff\"}}},\n"
+             " \"defaults\": {\"seed\": 5, \"boot\": 200},\n"
+             " \"analyses\": [\n"
+             "  {\"name\": \"net\", \"kind\": \"cq\", \"series\": [\"GPRC_CHN\", \"IPB52300S\", \"GPR\"], \"pairs\": \"all\",\n"
+             "   \"alpha\": [0.1, 0.5], \"lags\": \"1-2\", \"figures\": {\"mark\": \"p\", \"lags\": [1]}},\n"
+             "  {\"name\": \"two\", \"kind\": \"cq\", \"series\": [\"GPRC_CHN\", \"IPB52300S\", \"GPR\"],\n"
+             "   \"pairs\": [[\"GPR\", \"GPRC_CHN\"], [\"IPB52300S\", \"GPR\"]], \"alpha\": [0.5], \"lags\": 1}]}\n",
+             US_CHINA);
+    spit(path, text);
+    run_t r = RUN("run", path, "--out", out, "--quiet");
+    cr_assert_eq(r.rc, 0, "run failed: %s", r.err);
+    free(r.err);
+    /* the tables: cq --pairs on the same data and options */
+    r = RUN("cq", "--data", US_CHINA, "--transform", "GPRC_CHN=logdiff", "--transform", "IPB52300S=logdiff",
+            "--transform", "GPR=logdiff", "--series", "GPRC_CHN,IPB52300S,GPR", "--pairs", "all", "--alpha", "0.1,0.5",
+            "--lags", "1-2", "--seed", "5", "--boot", "200", "--quiet", "--csv", one);
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    free(r.err);
+    r = RUN("cq", "--data", US_CHINA, "--transform", "GPRC_CHN=logdiff", "--transform", "IPB52300S=logdiff",
+            "--transform", "GPR=logdiff", "--series", "GPRC_CHN,IPB52300S,GPR", "--pairs",
+            "[[\"GPR\",\"GPRC_CHN\"],[\"IPB52300S\",\"GPR\"]]", "--alpha", "0.5", "--lags", "1", "--seed", "5", "--boot",
+            "200", "--quiet", "--csv", lst);
+    cr_assert_eq(r.rc, 0, "%s", r.err);
+    free(r.err);
+    char p[400];
+    snprintf(p, sizeof p, "%s/net.csv", out);
+    char *a = slurp(p), *b = slurp(one);
+    cr_assert(a && b);
+    cr_expect(strlen(a) > 500 && !strncmp(a, "y,x,alpha_y", 11), "%.80s", a);
+    cr_expect_str_eq(a, b, "the study's pair table differs from cq --pairs");
+    free(a);
+    free(b);
+    snprintf(p, sizeof p, "%s/two.csv", out);
+    a = slurp(p);
+    b = slurp(lst);
+    cr_assert(a && b);
+    cr_expect_str_eq(a, b);
+    cr_expect_not_null(strstr(a, "\nGPR,GPRC_CHN,0.5,0.5,1,"));
+    free(a);
+    free(b);
+    /* figures: the diagonal quantiles at figures.lags (net), every lag (two) */
+    static const char *const figs[] = {"net_links_0.1_0.1_lag1", "net_links_0.5_0.5_lag1", "two_links_0.5_0.5_lag1"};
+    snprintf(p, sizeof p, "%s/report.md", out);
+    char *md = slurp(p);
+    cr_assert_not_null(md);
+    for (int i = 0; i < 3; ++i) {
+        struct stat sb;
+        char f[400];
+        snprintf(f, sizeof f, "%s/%s.png", out, figs[i]);
+        cr_expect(stat(f, &sb) == 0 && sb.st_size > 1000, "%s missing", f);
+        snprintf(f, sizeof f, "%s/%s.svg", out, figs[i]);
+        cr_expect(stat(f, &sb) == 0 && sb.st_size > 1000, "%s missing", f);
+        snprintf(f, sizeof f, "](%s.png)", figs[i]);
+        cr_expect_not_null(strstr(md, f), "report.md does not show %s", figs[i]);
+    }
+    snprintf(p, sizeof p, "%s/net_links_0.5_0.1_lag1.png", out);
+    struct stat sb;
+    cr_expect_neq(stat(p, &sb), 0, "an off-diagonal quantile cell was drawn");
+    cr_expect_not_null(strstr(md, "CQ of 6 directed pairs of 3 series"));
+    cr_expect_not_null(strstr(md, "| alpha_y | alpha_x | lag | links | pairs |"));
+    free(md);
+    /* faults name their JSON path */
+    snprintf(text, sizeof text,
+             "{\"name\": \"b\", \"datasets\": {\"m\": {\"file\": \"%s\"}}, \"analyses\": [{\"name\": \"n\", \"kind\": "
+             "\"cq\", \"series\": [\"GPR\", \"GPRC_CHN\"], \"pairs\": [[\"GPR\", \"EPU_US\"]]}]}",
+             US_CHINA);
+    expect_fault(text, 2, "analyses[0].pairs: pair [\"GPR\", \"EPU_US\"]: both must be in series");
+    snprintf(text, sizeof text,
+             "{\"name\": \"b\", \"datasets\": {\"m\": {\"file\": \"%s\"}}, \"analyses\": [{\"name\": \"n\", \"kind\": "
+             "\"cq\", \"y\": \"GPR\", \"series\": [\"GPR\", \"GPRC_CHN\"], \"pairs\": \"all\"}]}",
+             US_CHINA);
+    expect_fault(text, 2, "give series and pairs, or y and x, not both");
+    snprintf(text, sizeof text,
+             "{\"name\": \"b\", \"datasets\": {\"m\": {\"file\": \"%s\"}}, \"analyses\": [{\"name\": \"n\", \"kind\": "
+             "\"cq\", \"series\": [\"GPR\", \"GPRC_CHN\"], \"pairs\": \"some\"}]}",
+             US_CHINA);
+    expect_fault(text, 2, "analyses[0].pairs: must be \"all\" or");
+}

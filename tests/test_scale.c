@@ -1,7 +1,7 @@
 /* test_scale.c — shards and merge (docs/scale-out.md): `--shard I/N --part
  * FILE` on every shard, then `cqboot merge`, gives JSON results, qtests,
- * supq, windows and wavelet levels byte-identical to one process, and the
- * CSV too; merge refuses mixed, missing, duplicate, truncated and corrupt
+ * supq, windows, wavelet levels and simulate's cells and qtests
+ * byte-identical to one process, and the CSV too; merge refuses mixed, missing, duplicate, truncated and corrupt
  * parts with one line and exit 3; bad --shard values are usage errors. The
  * MPI counterpart is tests/scale_mpi.sh (ctest test_scale_mpi, MPI builds). */
 #include <criterion/criterion.h>
@@ -66,6 +66,7 @@ static char *results_region(const char *name)
     cr_assert_not_null(s, "%s missing", name);
     char *a = strstr(s, "\n\t\"results\":");
     if (!a) a = strstr(s, "\n\t\"levels\":");
+    if (!a) a = strstr(s, "\n\t\"cells\":"); /* simulate */
     cr_assert_not_null(a, "%s: no results", name);
     char *z = strstr(a, "\n\t\"timing\":");
     if (z) *z = 0;
@@ -283,4 +284,106 @@ Test(scale, merge_refuses_changed_data)
     char p[700];
     snprintf(p, sizeof p, "%s/no.json", g_dir);
     cr_expect_neq(stat(p, &sb), 0);
+}
+
+/* simulate: the shards split the replications; merge replays their records
+ * in replication order, so the rates and the mean and SD of rho-hat (summed
+ * in that order) are the single process's, bit for bit */
+static const char *const SIM = "simulate --dgp tail --strength 0.4 --T 150 --alpha 0.1,0.5 --lags 1-3 --reps 41 "
+                               "--rep0 7 --boot 99 --seed 9 --quiet";
+
+Test(scale, simulate_shards_exact)
+{
+    shard_and_merge(SIM, 3, 1);
+    shard_and_merge("simulate --dgp null --T 120 --alpha 0.2 --lags 1-2 --reps 4 --boot 49 --no-qtests --null-scheme sb "
+                    "--quiet",
+                    6, 1); /* more shards than replications: two parts are empty */
+    /* the numbers are real: the last study counts its 4 valid replications */
+    char *j = slurp("one.json");
+    cr_assert_not_null(j);
+    cr_expect_not_null(strstr(j, "\"valid\":\t4,"), "%.400s", j);
+    free(j);
+    j = slurp("merged.json");
+    cr_expect_not_null(strstr(j, "\"rho_sd\":"));
+    free(j);
+}
+
+Test(scale, simulate_refusals)
+{
+    char p1[700], p2[700], p3[700];
+    snprintf(p1, sizeof p1, "%s/s1.part", g_dir);
+    snprintf(p2, sizeof p2, "%s/s2.part", g_dir);
+    snprintf(p3, sizeof p3, "%s/s3.part", g_dir);
+    cr_assert_eq(sh("%s --shard 1/2 --part %s", SIM, p1), 0);
+    cr_assert_eq(sh("%s --reps 40 --shard 2/2 --part %s", SIM, p3), 0);
+    expect_refusal(3, "different options (or seed)", "merge %s %s --json m.json", p1, p3);
+    expect_refusal(3, "missing shard 2 of 2", "merge %s --csv m.csv%s", p1, "");
+    expect_refusal(2, "--shard 3/2: I must be in 1..2", "%s --shard 3/2 --part %s", SIM, p2);
+    cr_assert_eq(sh("%s --shard 2/2 --part %s", SIM, p2), 0);
+    cr_expect_eq(sh("merge %s %s --csv %s/m.csv", p2, p1, g_dir), 0);
+    cr_assert_eq(sh("%s --csv %s/one.csv", SIM, g_dir), 0);
+    expect_same_file("one.csv", "m.csv");
+}
+
+/* cqboot run: shards split the analyses; merge writes the study folder of
+ * one run (every table, state, figure and the report), apart from timing */
+static void write_study(void)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "cp '%s/us_china_monthly.csv' '%s/' && cat > '%s/s.json' <<'EOF'\n"
+             "{\"name\": \"mini\", \"datasets\": {\"m\": {\"file\": \"us_china_monthly.csv\",\n"
+             "  \"transforms\": {\"IPB52300S\": \"logdiff\", \"GPRC_CHN\": \"logdiff\"}}},\n"
+             " \"defaults\": {\"seed\": 5, \"boot\": 200},\n"
+             " \"analyses\": [\n"
+             "  {\"name\": \"bl\", \"kind\": \"blocklen\", \"dataset\": \"m\", \"cols\": [\"GPRC_CHN\"], \"lag\": 1},\n"
+             "  {\"name\": \"cq1\", \"kind\": \"cq\", \"dataset\": \"m\", \"y\": \"GPRC_CHN\", \"x\": \"IPB52300S\",\n"
+             "   \"alpha\": [0.1, 0.5], \"lags\": \"1-2\"},\n"
+             "  {\"name\": \"cq2\", \"kind\": \"cq\", \"dataset\": \"m\", \"y\": \"IPB52300S\", \"x\": \"GPRC_CHN\",\n"
+             "   \"alpha\": [0.5], \"lags\": \"1\"},\n"
+             "  {\"name\": \"sim\", \"kind\": \"simulate\", \"dgp\": \"tail\", \"T\": 120, \"alpha\": [0.1], \"lags\": \"1\",\n"
+             "   \"reps\": 5, \"boot\": 49},\n"
+             "  {\"name\": \"net\", \"kind\": \"cq\", \"dataset\": \"m\", \"series\": [\"GPRC_CHN\", \"IPB52300S\", \"GPR\"],\n"
+             "   \"pairs\": \"all\", \"alpha\": [0.5], \"lags\": \"1\", \"figures\": {\"mark\": \"p\"}}]}\n"
+             "EOF",
+             CQB_DATA_DIR, g_dir, g_dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* results.json up to its timing */
+static char *before_timing(const char *name)
+{
+    char *s = slurp(name);
+    cr_assert_not_null(s, "%s missing", name);
+    char *z = strstr(s, "\n\t\"timing\":");
+    cr_assert_not_null(z, "%s: no timing", name);
+    *z = 0;
+    return s;
+}
+
+Test(scale, run_shards_exact)
+{
+    write_study();
+    cr_assert_eq(sh("run s.json --out o1 --quiet"), 0);
+    for (int i = 3; i >= 1; --i) cr_assert_eq(sh("run s.json --quiet --shard %d/3 --part r%d.part", i, i), 0);
+    struct stat sb;
+    cr_expect_neq(stat("out", &sb) == 0 && S_ISDIR(sb.st_mode), 1);
+    cr_assert_eq(sh("merge r2.part r1.part r3.part --out o2"), 0);
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "cd '%s' && diff -r -x .cqboot.lock -x results.json o1 o2 >&2 && test -s o2/cq1.csv && "
+             "test -s o2/report.md && test -s o2/sim.csv && test -s o2/.state/bl.json && test -s o2/net_links_0.5_0.5_lag1.png",
+             g_dir);
+    cr_expect_eq(system(cmd), 0, "the merged folder differs from one run's");
+    char *a = before_timing("o1/results.json"), *b = before_timing("o2/results.json");
+    cr_expect(strlen(a) > 1000);
+    cr_expect_str_eq(a, b);
+    free(a);
+    free(b);
+    /* refusals: a missing shard, --out or --resume on a shard, changed data */
+    expect_refusal(3, "missing shard 2 of 3", "merge %s %s --out o3", "r1.part", "r3.part");
+    expect_refusal(2, "give --out to cqboot merge", "run s.json --out x --shard 1/2 --part %s%s", "x.part", "");
+    expect_refusal(2, "--resume: not with --shard", "run s.json --resume --shard 1/2 --part %s%s", "x.part", "");
+    expect_refusal(2, "not --json/--csv", "merge r1.part r2.part r3.part --json %s%s", "m.json", "");
+    snprintf(cmd, sizeof cmd, "cd '%s' && sed -i '5s/,0\\./,1./' us_china_monthly.csv", g_dir);
+    cr_assert_eq(system(cmd), 0);
+    expect_refusal(3, "changed since the shards ran", "merge r1.part r2.part r3.part --out %s%s", "o4", "");
 }

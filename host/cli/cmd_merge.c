@@ -6,7 +6,9 @@
  * are complete and intact, then reruns the analysis with the parts as the
  * source of the replicates: the same reductions see the same values in the
  * same order, so the JSON results and qtests are byte-identical to a run in
- * one process. */
+ * one process. simulate's parts hold replication records, replayed in
+ * order (cli_scale_simulate); run's parts hold whole analyses, which
+ * cmd_run takes from them (cli_scale_run_part) to write the study folder. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -22,14 +24,17 @@
 #include "scale.h"
 
 static const char *const MERGE_HELP =
-    "Usage: cqboot merge PART... [--json FILE] [--csv FILE] [--threads N]\n"
-    "Combines the part files of a sharded run (cqboot cq|wmc|wmcc|wlmc|wlmcc\n"
-    "--shard I/N --part FILE, one per shard) into the results the single\n"
-    "process gives, byte for byte (docs/scale-out.md). The data file is read\n"
-    "again at the path the shards were given and must be unchanged.\n"
+    "Usage: cqboot merge PART... [--json FILE] [--csv FILE] [--out DIR] [--threads N]\n"
+    "Combines the part files of a sharded run (cqboot cq|wmc|wmcc|wlmc|wlmcc|\n"
+    "simulate|run --shard I/N --part FILE, one per shard) into the results the\n"
+    "single process gives, byte for byte (docs/scale-out.md); parts of cqboot run\n"
+    "make the study's folder (--out). The data file is read again at the path\n"
+    "the shards were given and must be unchanged.\n"
     "\n"
     "  --json FILE         results as JSON ('-' for stdout)\n"
     "  --csv FILE          results as CSV ('-' for stdout)\n"
+    "  --out DIR           cqboot run parts: the study's output folder (default\n"
+    "                      out/NAME, as cqboot run)\n"
     "  --threads N         CPU threads for what is not in the parts\n"
     "  --help              this help\n"
     "Without --json/--csv the command's table is printed.\n"
@@ -246,13 +251,14 @@ static int merge_fail(const cqb_error *err) { return cli_fail("merge", err); }
 
 int cmd_merge(int argc, char **argv)
 {
-    enum { O_JSON = 1, O_CSV, O_THREADS, O_HELP };
+    enum { O_JSON = 1, O_CSV, O_THREADS, O_HELP, O_OUT };
     static const struct option opts[] = {{"json", required_argument, 0, O_JSON},
                                          {"csv", required_argument, 0, O_CSV},
+                                         {"out", required_argument, 0, O_OUT},
                                          {"threads", required_argument, 0, O_THREADS},
                                          {"help", no_argument, 0, O_HELP},
                                          {0, 0, 0, 0}};
-    const char *json = NULL, *csv = NULL, *threads = NULL;
+    const char *json = NULL, *csv = NULL, *threads = NULL, *outdir = NULL;
     int c;
     optind = 0;
     opterr = 0;
@@ -260,6 +266,7 @@ int cmd_merge(int argc, char **argv)
         switch (c) {
         case O_JSON: json = optarg; break;
         case O_CSV: csv = optarg; break;
+        case O_OUT: outdir = optarg; break;
         case O_THREADS: {
             long t;
             if (cli_parse_int(optarg, 0, 4096, &t))
@@ -391,8 +398,27 @@ int cmd_merge(int argc, char **argv)
                           "merge where the shards' data path holds the same file");
             goto fail;
         }
-        nargv[k++] = (char *)"--backend";
-        nargv[k++] = (char *)"cpu";
+        if (strcmp(p0->command, "simulate")) { /* simulate has no --backend: it replays records */
+            nargv[k++] = (char *)"--backend";
+            nargv[k++] = (char *)"cpu";
+        }
+        const int is_run = !strcmp(p0->command, "run");
+        if (is_run != (cJSON_GetObjectItemCaseSensitive(p0->hd, "run") != NULL)) {
+            cqb_error_set(&err, CQB_EDATA, "%s: corrupt header", p0->path);
+            goto fail;
+        }
+        if (is_run && (json || csv)) {
+            cqb_error_set(&err, CQB_EUSAGE, "parts of cqboot run: give --out DIR (the study's folder), not --json/--csv");
+            goto fail;
+        }
+        if (!is_run && outdir) {
+            cqb_error_set(&err, CQB_EUSAGE, "--out: only for parts of cqboot run (use --json/--csv)");
+            goto fail;
+        }
+        if (is_run && outdir) {
+            nargv[k++] = (char *)"--out";
+            nargv[k++] = (char *)outdir;
+        }
         nargv[k++] = (char *)"--progress";
         nargv[k++] = (char *)"none";
         nargv[k++] = (char *)"--quiet";
@@ -412,9 +438,26 @@ int cmd_merge(int argc, char **argv)
         cli_replay rp = {serve, &m};
         cli_scale_set_replay(&rp);
         const char *cmd = p0->command;
+        cJSON **hds = NULL;
+        if (is_run) {
+            /* every analysis from the parts, written into the folder as a
+             * --resume would find it; then the report as one run writes it */
+            hds = malloc((size_t)np * sizeof *hds);
+            if (!hds) {
+                cqb_error_set(&err, CQB_ENOMEM, "out of memory");
+                goto fail;
+            }
+            for (int i = 0; i < np; ++i) hds[i] = m.p[i].hd;
+            cli_scale_set_run_parts(hds, (size_t)np);
+            rc = cmd_run(k, nargv);
+            cli_scale_set_run_parts(NULL, 0);
+            free(hds);
+            goto done;
+        }
         if (!strcmp(cmd, "cq")) rc = cmd_cq(k, nargv);
         else if (!strcmp(cmd, "wmc") || !strcmp(cmd, "wmcc") || !strcmp(cmd, "wlmc") || !strcmp(cmd, "wlmcc"))
             rc = cmd_wavelet(k, nargv);
+        else if (!strcmp(cmd, "simulate")) rc = cmd_simulate(k, nargv);
         else {
             cqb_error_set(&err, CQB_EDATA, "%s: parts of cqboot %s cannot be merged", p0->path, cmd);
             goto fail;

@@ -6,6 +6,10 @@
  * the result (tool version, data-set hash, resolved options). With --resume
  * an analysis whose state hash matches is reused; anything else is rerun.
  * Then results.json, the figures, report.md and index.html are written.
+ * With --shard I/N (docs/scale-out.md) only analyses i with i mod N = I-1
+ * run, and their state and CSV go to the part file instead of a report;
+ * cqboot merge then runs the study again with every analysis taken from
+ * the parts (written into OUT as a --resume would find them).
  * Every file is written to a temporary name and renamed: an error or Ctrl-C
  * leaves finished analyses (reusable with --resume) and no partial file.
  */
@@ -21,6 +25,7 @@
 #include "cli.h"
 #include "cmds.h"
 #include "report.h"
+#include "scale.h"
 #include "study.h"
 #include "cqboot/version.h"
 
@@ -42,6 +47,9 @@ static const char *const RUN_HELP =
     "  --quiet             no progress and no notices\n"
     "  --no-figures        no figures (the tables, report.md and index.html only;\n"
     "                      needs neither cairo nor the figure module)\n"
+    "  --shard I/N --part FILE  analyses i with i mod N = I-1 into the part FILE\n"
+    "                      (cqboot merge PARTS --out DIR writes the study folder;\n"
+    "                      docs/scale-out.md)\n"
     "  --help              this help\n"
     "\n"
     "Exit status: 0 ok, 2 usage or invalid study (the message names the JSON\n"
@@ -355,8 +363,12 @@ int cmd_run(int argc, char **argv)
     results = cJSON_CreateObject();
     timing = cJSON_CreateObject();
     cJSON *arr = cJSON_CreateArray();
+    uint32_t shard_k, shard_n;
+    const int shard = cli_scale_run_share(&shard_k, &shard_n);
+    cJSON *kept = shard ? cJSON_CreateArray() : NULL; /* a shard's analyses, for its part */
     for (size_t i = 0; i < s.nan; ++i) {
         study_analysis *a = &s.an[i];
+        if (shard && i % shard_n != shard_k) continue;
         if (cli_interrupted) {
             st = cqb_error_set(&err, CQB_EUSAGE, "interrupted");
             goto fail_arr;
@@ -366,7 +378,32 @@ int cmd_run(int argc, char **argv)
         snprintf(csv, sizeof csv, "%s/%s.csv", outdir, a->name);
         snprintf(tmpjson, sizeof tmpjson, "%s/%s.run.json", statedir, a->name);
         cJSON *rec = NULL;
-        if (resume && access(csv, R_OK) == 0) rec = load_state(state, a->hash);
+        int merging = 0;
+        const cJSON *part = cli_scale_run_part(i, &merging);
+        if (merging) {
+            /* cqboot merge: the analysis as a shard ran it, for the same
+             * study, options and data (the hash covers them) */
+            const char *ph = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(part, "hash"));
+            const char *pn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(part, "name"));
+            const char *ps = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(part, "state"));
+            const char *pc = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(part, "csv"));
+            if (!part || !ph || !pn || !ps || !pc || strcmp(pn, a->name)) {
+                st = cqb_error_set(&err, CQB_EDATA, "the parts hold no analysis '%s' (analyses[%zu]): parts of another study?",
+                                   a->name, i);
+                goto fail_arr;
+            }
+            if (strcmp(ph, a->hash)) {
+                st = cqb_error_set(&err, CQB_EDATA,
+                                   "analysis '%s': the study, its options or its data changed since the shards ran", a->name);
+                goto fail_arr;
+            }
+            if ((st = write_atomic(csv, pc, &err)) != CQB_OK || (st = write_atomic(state, ps, &err)) != CQB_OK)
+                goto fail_arr;
+            if (!(rec = load_state(state, a->hash))) {
+                st = cqb_error_set(&err, CQB_EDATA, "analysis '%s': corrupt state in the parts", a->name);
+                goto fail_arr;
+            }
+        } else if (resume && access(csv, R_OK) == 0) rec = load_state(state, a->hash);
         const int rec_reused = rec != NULL;
         double t0 = cli_now();
         if (rec) {
@@ -402,6 +439,7 @@ int cmd_run(int argc, char **argv)
                 fprintf(stderr, "cqboot run: analysis '%s' (analyses[%zu]) failed; finished analyses are kept for --resume\n",
                         a->name, i);
                 cJSON_Delete(arr);
+                cJSON_Delete(kept);
                 study_free(&s);
                 cJSON_Delete(results);
                 cJSON_Delete(timing);
@@ -442,6 +480,24 @@ int cmd_run(int argc, char **argv)
             free(txt);
         }
         const double dt = cli_now() - t0;
+        if (shard) {
+            cJSON *k = cJSON_CreateObject();
+            char *stt = read_text(state), *cst = read_text(csv);
+            cJSON_AddNumberToObject(k, "index", (double)i);
+            cJSON_AddStringToObject(k, "name", a->name);
+            cJSON_AddStringToObject(k, "hash", a->hash);
+            if (stt) cJSON_AddStringToObject(k, "state", stt);
+            if (cst) cJSON_AddStringToObject(k, "csv", cst);
+            free(stt);
+            free(cst);
+            cJSON_AddItemToArray(kept, k);
+            cJSON_Delete(rec);
+            if (!stt || !cst) {
+                st = cqb_error_set(&err, CQB_EIO, "%s: cannot read back the analysis' outputs", a->name);
+                goto fail_arr;
+            }
+            continue;
+        }
         cJSON_AddNumberToObject(timing, a->name, dt);
         if (pmode && !rec_reused)
             fprintf(stderr, "cqboot run: [%zu/%zu] %s: done in %.1f s (%.1f s since the start)\n", i + 1, s.nan, a->name,
@@ -455,6 +511,19 @@ int cmd_run(int argc, char **argv)
         cJSON_AddItemToObject(entry, "result", cJSON_DetachItemFromObjectCaseSensitive(rec, "result"));
         cJSON_Delete(rec);
         cJSON_AddItemToArray(arr, entry);
+    }
+    if (shard) {
+        /* a shard: its part file says the rest (written by cli_scale_finish) */
+        cli_scale_run_keep(kept);
+        kept = NULL;
+        cJSON_Delete(arr);
+        cJSON_Delete(results);
+        cJSON_Delete(timing);
+        if (lockfd >= 0) close(lockfd);
+        study_free(&s);
+        free(outdir);
+        free(statedir);
+        return 0;
     }
     cJSON_AddStringToObject(results, "tool", "cqboot run");
     cJSON_AddStringToObject(results, "version", CQB_VERSION);
@@ -500,6 +569,7 @@ int cmd_run(int argc, char **argv)
     return 0;
 fail_arr:
     cJSON_Delete(arr);
+    cJSON_Delete(kept);
 fail:
     rc = cli_fail("run", &err);
     if (lockfd >= 0) close(lockfd);

@@ -11,6 +11,7 @@
 #include "cqboot/sbplan.h"
 #include "cqboot/simulate.h"
 #include "cqboot/version.h"
+#include "scale.h"
 
 static const char *const SIM_HELP =
     "Usage: cqboot simulate [--dgp null|tail|var] [OPTION]...\n"
@@ -62,6 +63,9 @@ static const char *const SIM_HELP =
     "  --progress MODE     auto (default: a bar if stderr is a terminal), plain,\n"
     "                      none\n"
     "  --quiet             no progress\n"
+    "  --shard I/N --part FILE  replications of shard I of N into FILE (cqboot\n"
+    "                      merge combines the parts; docs/scale-out.md); under\n"
+    "                      mpirun the ranks split the replications themselves\n"
     "Output (without --json/--csv a table is printed on stdout):\n"
     "  --json FILE         results as JSON ('-' for stdout)\n"
     "  --csv FILE          one row per test and cell ('-' for stdout)\n"
@@ -636,7 +640,7 @@ int cmd_simulate(int argc, char **argv)
     cli_progress_init(&prog, a.progress, "cqboot simulate");
     o.progress = cli_progress_cb;
     o.progress_user = &prog;
-    st = cqb_simulate(&spec, &o, &res, &err);
+    st = cli_scale_simulate(&spec, &o, &res, &err); /* shards, merge, MPI ranks (docs/scale-out.md) */
     cli_progress_done(&prog);
     if (st != CQB_OK) goto fail;
 
@@ -655,7 +659,7 @@ int cmd_simulate(int argc, char **argv)
         free(txt);
     }
     if (a.csv) write_csv(oc.f, &a, &res);
-    if (!a.json && !a.csv) write_table(stdout, &a, &res);
+    if (!a.json && !a.csv && !cli_scale_silent()) write_table(stdout, &a, &res);
     if (cli_stdout_check(&err)) {
         st = err.status;
         goto fail;

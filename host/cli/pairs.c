@@ -62,6 +62,47 @@ static char *trim(char *s)
     return s;
 }
 
+/* A listed pair: both names in --series, and different. */
+static int add_listed(pairlist *pl, char **series, size_t ns, const char *y, const char *x, const char *where)
+{
+    int fy = 0, fx = 0;
+    for (size_t i = 0; i < ns; ++i) {
+        fy |= !strcmp(series[i], y);
+        fx |= !strcmp(series[i], x);
+    }
+    if (!fy || !fx || !strcmp(y, x)) {
+        cqb_error err = {CQB_OK, ""};
+        cqb_error_set(&err, CQB_EDATA, "%s: pair %s,%s: %s", where, y, x,
+                      !strcmp(y, x) ? "y and x are the same series" : "not two columns of --series");
+        return cli_fail("cq", &err);
+    }
+    return pl_add(pl, y, x) ? cli_oom("cq") : 0;
+}
+
+/* --pairs '[["Y","X"], ...]': the pairs inline, as JSON (what a study's
+ * "pairs" list becomes, docs/studies.md). */
+static int parse_pairs_json(const char *text, char **series, size_t ns, pairlist *pl)
+{
+    cJSON *a = cJSON_Parse(text);
+    int rc = 0, k = 0;
+    const cJSON *e;
+    if (!cJSON_IsArray(a) || cJSON_GetArraySize(a) < 1) rc = cli_usage_error("cq", "--pairs: '%s' is not a JSON list of [\"Y\", \"X\"] pairs", text);
+    cJSON_ArrayForEach(e, a)
+    {
+        if (rc) break;
+        const char *y = cJSON_GetStringValue(cJSON_GetArrayItem(e, 0)), *x = cJSON_GetStringValue(cJSON_GetArrayItem(e, 1));
+        if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) != 2 || !y || !x) {
+            rc = cli_usage_error("cq", "--pairs: item %d is not a pair [\"Y\", \"X\"]", k);
+            break;
+        }
+        char where[48];
+        snprintf(where, sizeof where, "--pairs item %d", k++);
+        rc = add_listed(pl, series, ns, y, x, where);
+    }
+    cJSON_Delete(a);
+    return rc;
+}
+
 /* --pairs FILE: one "Y,X" per line; blank lines, '#' comments and a "y,x"
  * header are skipped; both names must be in --series. */
 static int read_pairs(const char *path, char **series, size_t ns, pairlist *pl)
@@ -87,18 +128,9 @@ static int read_pairs(const char *path, char **series, size_t ns, pairlist *pl)
         *comma = 0;
         char *y = trim(l), *x = trim(comma + 1);
         if (!strcmp(y, "y") && !strcmp(x, "x")) continue;
-        int fy = 0, fx = 0;
-        for (size_t i = 0; i < ns; ++i) {
-            fy |= !strcmp(series[i], y);
-            fx |= !strcmp(series[i], x);
-        }
-        if (!fy || !fx || !strcmp(y, x)) {
-            cqb_error_set(&err, CQB_EDATA, "%s:%zu: pair %s,%s: %s", path, lineno, y, x,
-                          !strcmp(y, x) ? "y and x are the same series" : "not two columns of --series");
-            rc = cli_fail("cq", &err);
-            break;
-        }
-        if (pl_add(pl, y, x)) rc = cli_oom("cq");
+        char where[1100];
+        snprintf(where, sizeof where, "%s:%zu", path, lineno);
+        rc = add_listed(pl, series, ns, y, x, where);
     }
     free(txt);
     if (!rc && pl->n == 0) {
@@ -117,6 +149,11 @@ static void exact_numbers(cJSON *it)
             char buf[40];
             cli_fmt_num(buf, sizeof buf, c->valuedouble);
             cJSON *r = cJSON_CreateRaw(buf);
+            /* ReplaceItemViaPointer keeps no key: an object member's name moves over */
+            if (r && c->string && !(c->type & cJSON_StringIsConst)) {
+                r->string = c->string;
+                c->string = NULL;
+            }
             cJSON_ReplaceItemViaPointer(it, c, r);
             c = r;
         } else {
@@ -353,7 +390,9 @@ int cli_pairs_run(int argc, char **argv)
         goto out;
     }
     if (cli_check_only == 1) goto out; /* options only: no file is read */
-    if (!strcmp(pairs_arg, "all")) {
+    if (pairs_arg[0] == '[') {
+        rc = parse_pairs_json(pairs_arg, series, ns, &pl);
+    } else if (!strcmp(pairs_arg, "all")) {
         for (size_t i = 0; i < ns && !rc; ++i)
             for (size_t j = 0; j < ns && !rc; ++j)
                 if (i != j && pl_add(&pl, series[i], series[j])) rc = cli_oom("cq");
@@ -425,12 +464,13 @@ int cli_pairs_run(int argc, char **argv)
     }
     rm_dir(dirbuf, pl.n);
     if (!rc) {
-        /* shards keep their pairs for merge; ranks send theirs to rank 0 */
+        /* shards keep their pairs for merge; ranks exchange theirs (rank 0 writes) */
         if (mode == CLI_SCALE_SHARD) {
             rc = cli_scale_pairs_keep(pl.n, pl.y, pl.x, jt, ct, series, ns, json != NULL, want_csv);
         } else {
             rc = cli_scale_pairs_collect(pl.n, jt, ct);
-            if (!rc && !cli_scale_silent())
+            /* a rank > 0 has --json only inside cqboot run (its private folder) */
+            if (!rc && (!cli_scale_silent() || json))
                 rc = cli_pairs_emit(&pl, jt, ct, json, csv, series, ns, cli_now() - t0);
         }
     }
@@ -441,6 +481,7 @@ int cli_pairs_run(int argc, char **argv)
     free(jt);
     free(ct);
 out:
+    cli_scale_pairs_end();
     pl_free(&pl);
     free(series);
     free(sbuf);

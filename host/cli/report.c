@@ -167,10 +167,185 @@ static const char *cq_mark(const cJSON *spec, const cJSON *opts)
     return mark;
 }
 
+/* ------------------------------------------------- pairs (cq --pairs) -- */
+
+/* A cq analysis over pairs of series ("series" and "pairs" in the study):
+ * its result's options list the series. */
+static const cJSON *pair_series(const cJSON *res)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "options"), "series");
+    return cJSON_IsArray(s) ? s : NULL;
+}
+
+static int series_index(const cJSON *series, const char *name)
+{
+    int i = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, series)
+    {
+        if (cJSON_IsString(e) && !strcmp(e->valuestring, name)) return i;
+        ++i;
+    }
+    return -1;
+}
+
+/* The quantile cells drawn for pairs: the diagonal (alpha_y = alpha_x) of
+ * the grid when it has one, else every cell. */
+static int pair_cell_drawn(double a, double b, const double *ay, size_t ny, const double *ax, size_t nx)
+{
+    int diag = 0;
+    for (size_t i = 0; i < ny; ++i)
+        for (size_t j = 0; j < nx; ++j) diag |= ay[i] == ax[j];
+    return !diag || a == b;
+}
+
+/* Adjacency heat maps of the significant links: per drawn quantile cell and
+ * lag (figures.lags, else every lag), rows y and columns x over the series;
+ * a link is coloured by its CQ when the analysis' mark rule (by default the
+ * calibrated test, p_null < 1 - level) finds it significant, blank
+ * otherwise (and on the diagonal). */
+static cqb_status pair_figures(const char *outdir, cJSON *entry, cqb_error *err)
+{
+    const char *name = str(entry, "name");
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(entry, "result");
+    const cJSON *spec = cJSON_GetObjectItemCaseSensitive(entry, "spec");
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(res, "options");
+    const cJSON *cells = cJSON_GetObjectItemCaseSensitive(res, "results");
+    const cJSON *series = pair_series(res);
+    const double level = num(opts, "level");
+    const char *mark = cq_mark(spec, opts);
+    const size_t ns = (size_t)cJSON_GetArraySize(series);
+    double ay[MAXG], ax[MAXG], lags[4096];
+    const size_t ny = distinct(cells, "alpha_y", ay, MAXG), nx = distinct(cells, "alpha_x", ax, MAXG);
+    size_t nl = distinct(cells, "lag", lags, 4096);
+    const cJSON *fl = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(spec, "figures"), "lags"), *e;
+    if (cJSON_GetArraySize(fl) > 0) {
+        nl = 0;
+        cJSON_ArrayForEach(e, fl) if (nl < 4096) lags[nl++] = e->valuedouble;
+    }
+    if (ns < 2) return CQB_OK;
+    const char **lab = calloc(ns, sizeof *lab);
+    double *z = malloc(ns * ns * sizeof *z);
+    unsigned char *mk = calloc(ns * ns, 1);
+    if (!lab || !z || !mk) {
+        free(lab); free(z); free(mk);
+        return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+    }
+    size_t i = 0;
+    cJSON_ArrayForEach(e, series) lab[i++] = e->valuestring;
+    cqb_status st = CQB_OK;
+    for (size_t iy = 0; iy < ny && st == CQB_OK; ++iy)
+        for (size_t ix = 0; ix < nx && st == CQB_OK; ++ix) {
+            if (!pair_cell_drawn(ay[iy], ax[ix], ay, ny, ax, nx)) continue;
+            for (size_t l = 0; l < nl && st == CQB_OK; ++l) {
+                for (size_t k = 0; k < ns * ns; ++k) z[k] = NAN;
+                memset(mk, 0, ns * ns);
+                size_t found = 0, links = 0;
+                cJSON_ArrayForEach(e, cells)
+                {
+                    if (num(e, "alpha_y") != ay[iy] || num(e, "alpha_x") != ax[ix] || num(e, "lag") != lags[l]) continue;
+                    const int r = series_index(series, str(e, "y")), c = series_index(series, str(e, "x"));
+                    if (r < 0 || c < 0) continue;
+                    ++found;
+                    if (!marked(e, mark, level, 0)) continue;
+                    z[(size_t)r * ns + (size_t)c] = num(e, "rho");
+                    mk[(size_t)r * ns + (size_t)c] = 1;
+                    ++links;
+                }
+                if (!found) continue;
+                char title[512], sub[512], cap[600], base[600], path[1400];
+                cqb_fig_opts fo;
+                cqb_fig_opts_default(&fo);
+                snprintf(title, sizeof title, "Significant links: CQ at quantiles (%g, %g), lag %g", ay[iy], ax[ix], lags[l]);
+                snprintf(sub, sizeof sub, "%zu of %zu directed pairs; B = %g; link: %s; hatched: not significant (or y = x)", links,
+                         found, num(opts, "boot"), mark_text(mark));
+                fo.title = title;
+                fo.subtitle = sub;
+                fo.xlabel = "lagged predictor (x)";
+                fo.ylabel = "predicted series (y)";
+                fo.cbar_label = "CQ of the link";
+                cqb_fig_heat hm;
+                memset(&hm, 0, sizeof hm);
+                hm.nrow = ns;
+                hm.ncol = ns;
+                hm.z = z;
+                hm.mark = mk;
+                hm.row_labels = lab;
+                hm.col_labels = lab;
+                double m = 0;
+                for (size_t k = 0; k < ns * ns; ++k)
+                    if (isfinite(z[k]) && fabs(z[k]) > m) m = fabs(z[k]);
+                hm.zmin = m > 0 ? -m : -1;
+                hm.zmax = m > 0 ? m : 1;
+                hm.cmap = CQB_CMAP_DIVERGING;
+                hm.mark_label = mark_text(mark);
+                snprintf(base, sizeof base, "%s_links_%g_%g_lag%g", name, ay[iy], ax[ix], lags[l]);
+                snprintf(path, sizeof path, "%s/%s", outdir, base);
+                st = cqb_plot_heatmap(path, &fo, &hm, err);
+                snprintf(cap, sizeof cap, "Significant links (rows y, columns x) at quantiles (%g, %g), lag %g: %zu of %zu pairs (%s)",
+                         ay[iy], ax[ix], lags[l], links, found, mark_text(mark));
+                if (st == CQB_OK) add_figure(entry, base, cap);
+            }
+        }
+    free(lab);
+    free(z);
+    free(mk);
+    return st;
+}
+
+/* The report's table for pairs: the significant links per quantile cell
+ * and lag (the long table is the CSV). */
+static void pair_table(sbuf *md, sbuf *html, const cJSON *res, const char *mark)
+{
+    const cJSON *opts = cJSON_GetObjectItemCaseSensitive(res, "options");
+    const cJSON *cells = cJSON_GetObjectItemCaseSensitive(res, "results");
+    const double level = num(opts, "level");
+    double ay[MAXG], ax[MAXG], lags[4096];
+    const size_t ny = distinct(cells, "alpha_y", ay, MAXG), nx = distinct(cells, "alpha_x", ax, MAXG);
+    const size_t nl = distinct(cells, "lag", lags, 4096);
+    sb_printf(md, "Significant links (%s), per quantile cell and lag; every pair's numbers are in the CSV.\n\n",
+              mark_text(mark));
+    sb_printf(md, "| alpha_y | alpha_x | lag | links | pairs | links (y <- x) |\n|---|---|---|---|---|---|\n");
+    sb_printf(html, "<p>Significant links (");
+    sb_html(html, mark_text(mark));
+    sb_printf(html, "), per quantile cell and lag; every pair's numbers are in the CSV.</p>\n<table><tr><th>alpha_y</th>"
+                    "<th>alpha_x</th><th>lag</th><th>links</th><th>pairs</th><th>links (y &lt;- x)</th></tr>\n");
+    for (size_t iy = 0; iy < ny; ++iy)
+        for (size_t ix = 0; ix < nx; ++ix)
+            for (size_t l = 0; l < nl; ++l) {
+                size_t found = 0, links = 0;
+                sbuf list = {0};
+                const cJSON *e;
+                cJSON_ArrayForEach(e, cells)
+                {
+                    if (num(e, "alpha_y") != ay[iy] || num(e, "alpha_x") != ax[ix] || num(e, "lag") != lags[l]) continue;
+                    ++found;
+                    if (!marked(e, mark, level, 0)) continue;
+                    if (links < 12) sb_printf(&list, "%s%s <- %s", links ? ", " : "", str(e, "y"), str(e, "x"));
+                    else if (links == 12) sb_printf(&list, ", ...");
+                    ++links;
+                }
+                if (!found) {
+                    free(list.p);
+                    continue;
+                }
+                const char *ls = list.p ? list.p : "";
+                sb_printf(md, "| %g | %g | %g | %zu | %zu | %s |\n", ay[iy], ax[ix], lags[l], links, found, ls);
+                sb_printf(html, "<tr><td>%g</td><td>%g</td><td>%g</td><td>%zu</td><td>%zu</td><td style=\"text-align:left\">",
+                          ay[iy], ax[ix], lags[l], links, found);
+                sb_html(html, ls);
+                sb_printf(html, "</td></tr>\n");
+                free(list.p);
+            }
+    sb_printf(md, "\n");
+    sb_printf(html, "</table>\n");
+}
+
 /* ---------------------------------------------------------- CQ figures -- */
 
 static cqb_status cq_figures(const char *outdir, cJSON *entry, cqb_error *err)
 {
+    if (pair_series(cJSON_GetObjectItemCaseSensitive(entry, "result"))) return pair_figures(outdir, entry, err);
     const char *name = str(entry, "name");
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(entry, "result");
     const cJSON *spec = cJSON_GetObjectItemCaseSensitive(entry, "spec");
@@ -1076,7 +1251,11 @@ cqb_status report_write(const char *outdir, cJSON *results, int figures, cqb_err
         sb_html(&html, str(entry, "name"));
         sb_printf(&html, " (%s)</h2>\n", str(entry, "kind"));
         char what[512];
-        if (!strcmp(str(entry, "kind"), "cq")) {
+        if (!strcmp(str(entry, "kind"), "cq") && pair_series(res)) {
+            snprintf(what, sizeof what, "CQ of %g directed pairs of %d series, %s .. %s (T = %g), B = %g, seed %g, quantile %s, backend %s.",
+                     num(opts, "pairs"), cJSON_GetArraySize(pair_series(res)), str(in, "first"), str(in, "last"),
+                     num(in, "rows"), num(opts, "boot"), num(opts, "seed"), str(opts, "quantile"), str(opts, "backend"));
+        } else if (!strcmp(str(entry, "kind"), "cq")) {
             snprintf(what, sizeof what, "%s%s on lagged %s, %s .. %s (T = %g), B = %g, seed %g, quantile %s, backend %s.",
                      cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(opts, "controls")) ? "Partial CQ of " : "CQ of ",
                      str(opts, "y"), str(opts, "x"), str(in, "first"), str(in, "last"), num(in, "rows"),
@@ -1096,7 +1275,9 @@ cqb_status report_write(const char *outdir, cJSON *results, int figures, cqb_err
         sb_printf(&html, "<p>");
         sb_html(&html, what);
         sb_printf(&html, " Results: <a href=\"%s\">%s</a>.</p>\n", str(entry, "csv"), str(entry, "csv"));
-        if (!strcmp(str(entry, "kind"), "cq"))
+        if (!strcmp(str(entry, "kind"), "cq") && pair_series(res))
+            pair_table(&md, &html, res, cq_mark(cJSON_GetObjectItemCaseSensitive(entry, "spec"), opts));
+        else if (!strcmp(str(entry, "kind"), "cq"))
             cq_table(&md, &html, res, cq_mark(cJSON_GetObjectItemCaseSensitive(entry, "spec"), opts));
         else if (!strcmp(str(entry, "kind"), "blocklen")) blocklen_table(&md, &html, res);
         else if (!strcmp(str(entry, "kind"), "simulate")) simulate_table(&md, &html, res);

@@ -51,6 +51,12 @@ static cqb_backend g_inner;
 /* pairs mode: the pairs are split, not the replicates; the shard's pairs */
 static int g_pairs;
 static cJSON *g_pairs_hd;
+/* run: a shard's analyses (its part header's "run"); merge: every part's header */
+static cJSON *g_run_hd;
+static cJSON *const *g_run_parts;
+static size_t g_run_np;
+static int g_run_merge;
+static int g_run_shard; /* a run shard: its analyses (pairs too) run whole */
 
 int cli_scale_silent(void) { return g_silent; }
 
@@ -211,6 +217,10 @@ cqb_status cli_scale_inner_eval(const cqb_backend *b, uint32_t kind, const void 
                                 double *out, cqb_error *err)
 {
     if (n == 0) return CQB_OK;
+    if (kind == CLI_PLAN_SIM) {
+        const cli_sim_job *job = plan;
+        return job->eval(job, rep0, n, out, err);
+    }
     if (kind == CLI_PLAN_SB) {
         if (g_inner.run) return g_inner.run(b, (const cqb_plan *)plan, (uint32_t)rep0, n, out, err);
         return cqb_plan_run_cpu((const cqb_plan *)plan, (uint32_t)rep0, n, out, b->threads, err);
@@ -387,6 +397,10 @@ static cqb_status write_part(cqb_error *err)
         cJSON_AddItemToObject(hd, "pairs", g_pairs_hd);
         g_pairs_hd = NULL;
     }
+    if (g_run_hd) {
+        cJSON_AddItemToObject(hd, "run", g_run_hd);
+        g_run_hd = NULL;
+    }
     char *txt = cJSON_PrintUnformatted(hd);
     cJSON_Delete(hd);
     if (!txt) return cqb_error_set(err, CQB_ENOMEM, "out of memory writing the part file");
@@ -435,6 +449,162 @@ static cqb_status shard_reduce(const cqb_backend *b, const cqb_plan *plan, cqb_r
     if (io->B > r->end) r->end = io->B;
     free(st);
     return rc;
+}
+
+/* --------------------------------------------------------- simulate ---- */
+
+/* Records of cqboot simulate: the "replicates" are the replications (index
+ * i = replication id - --rep0), each a record of cqb_sim_record_len()
+ * doubles. A shard writes them in runs of up to 8 MiB as part records of
+ * kind CLI_PLAN_SIM; the options hash in the part header already binds them
+ * to the study, so the signature only names the kind and record length. */
+typedef struct sim_ctx {
+    unsigned char sig[32];
+    size_t len;
+    uint64_t rep0;          /* replication id of index 0 (of buf[0] for MPI ranges) */
+    double *buf;            /* shard: records not yet written; MPI: the records */
+    uint64_t first, n, cap; /* shard: index of buf's first record, records held, capacity */
+} sim_ctx;
+
+static void sim_sig(size_t len, unsigned char sig[32])
+{
+    cqb_sha256_ctx c;
+    cqb_sha256_init(&c);
+    uint32_t kind = CLI_PLAN_SIM;
+    uint64_t l = len;
+    HV(&c, kind);
+    HV(&c, l);
+    cqb_sha256_final(&c, sig);
+}
+
+static cqb_status sim_flush(sim_ctx *c, cqb_error *err)
+{
+    if (!c->n) return CQB_OK;
+    put_u32(&g_hw, 'R');
+    put_u32(&g_hw, CLI_PLAN_SIM);
+    hw_put(&g_hw, c->sig, 32);
+    put_u64(&g_hw, c->len);
+    put_u64(&g_hw, c->first);
+    put_u64(&g_hw, c->n);
+    put_doubles(&g_hw, c->buf, (size_t)(c->n * c->len));
+    c->first += c->n;
+    c->n = 0;
+    if (g_hw.bad) return cqb_error_set(err, CQB_EIO, "%s: write error: %s", g_part_path, strerror(errno));
+    return CQB_OK;
+}
+
+/* shard: records arrive in replication order (cqb_sim_opts.record) */
+static cqb_status sim_shard_record(uint64_t rep, const double *row, size_t len, void *user, cqb_error *err)
+{
+    sim_ctx *c = user;
+    if (rep - c->rep0 != c->first + c->n)
+        return cqb_error_set(err, CQB_EINTERNAL, "shard: replication %llu out of order", (unsigned long long)rep);
+    memcpy(c->buf + c->n * len, row, len * sizeof *row);
+    return ++c->n == c->cap ? sim_flush(c, err) : CQB_OK;
+}
+
+/* merge: each replication's record from the parts */
+static cqb_status sim_part_replay(uint64_t rep, double *row, size_t len, void *user, cqb_error *err)
+{
+    const sim_ctx *c = user;
+    char msg[CQB_ERROR_MAX];
+    if (g_replay.serve(g_replay.ctx, c->sig, CLI_PLAN_SIM, len, rep - c->rep0, 1, row, msg, sizeof msg))
+        return cqb_error_set(err, CQB_EDATA, "%s", msg);
+    return CQB_OK;
+}
+
+/* MPI: a rank's range into its slice of the gathered records, then every
+ * record from there */
+static cqb_status sim_mem_record(uint64_t rep, const double *row, size_t len, void *user, cqb_error *err)
+{
+    (void)err;
+    const sim_ctx *c = user;
+    memcpy(c->buf + (rep - c->rep0) * len, row, len * sizeof *row);
+    return CQB_OK;
+}
+
+static cqb_status sim_mem_replay(uint64_t rep, double *row, size_t len, void *user, cqb_error *err)
+{
+    (void)err;
+    const sim_ctx *c = user;
+    memcpy(row, c->buf + (rep - c->rep0) * len, len * sizeof *row);
+    return CQB_OK;
+}
+
+static cqb_status sim_eval(const cli_sim_job *job, uint64_t i0, size_t n, double *out, cqb_error *err)
+{
+    cqb_sim_opts o = *job->opts;
+    sim_ctx c;
+    memset(&c, 0, sizeof c);
+    o.rep0 += i0;
+    o.reps = n;
+    c.rep0 = o.rep0;
+    c.buf = out;
+    o.record = sim_mem_record;
+    o.replay = NULL;
+    o.scale_user = &c;
+    cqb_sim_result r;
+    cqb_status st = cqb_simulate(job->spec, &o, &r, err);
+    if (st == CQB_OK) cqb_sim_result_free(&r);
+    return st;
+}
+
+cqb_status cli_scale_simulate(const cqb_sim_spec *spec, const cqb_sim_opts *opts, cqb_sim_result *res,
+                              cqb_error *err)
+{
+    if (g_mode == CLI_SCALE_NONE || cli_check_only || g_pairs || (g_mode == CLI_SCALE_MPI && !cli_mpi))
+        return cqb_simulate(spec, opts, res, err);
+    cqb_sim_opts o = *opts;
+    sim_ctx c;
+    memset(&c, 0, sizeof c);
+    c.len = cqb_sim_record_len(spec);
+    c.rep0 = opts->rep0;
+    sim_sig(c.len, c.sig);
+    o.scale_user = &c;
+    cqb_status st;
+    if (g_mode == CLI_SCALE_SHARD) {
+        g_B = opts->reps;
+        g_B_set = 1;
+        uint64_t lo, hi;
+        cli_shard_range(opts->reps, g_shard_i, g_shard_n, &lo, &hi);
+        if (hi > opts->reps) hi = opts->reps;
+        memset(res, 0, sizeof *res);
+        if (lo >= hi) return CQB_OK; /* more shards than replications: an empty part */
+        c.cap = ((size_t)8 << 20) / (c.len * sizeof(double) + 1);
+        if (c.cap < 1) c.cap = 1;
+        if (c.cap > hi - lo) c.cap = hi - lo;
+        c.first = lo;
+        c.buf = malloc((size_t)c.cap * c.len * sizeof *c.buf);
+        if (!c.buf) return cqb_error_set(err, CQB_ENOMEM, "out of memory for the shard's records");
+        o.rep0 += lo;
+        o.reps = hi - lo;
+        o.record = sim_shard_record;
+        st = cqb_simulate(spec, &o, res, err);
+        if (st == CQB_OK) st = sim_flush(&c, err);
+        free(c.buf);
+        return st;
+    }
+    if (g_mode == CLI_SCALE_REPLAY) {
+        o.replay = sim_part_replay;
+        return cqb_simulate(spec, &o, res, err);
+    }
+    /* MPI: every rank gets every record (reps x len doubles) */
+    if (c.len && opts->reps > SIZE_MAX / sizeof(double) / c.len)
+        return cqb_error_set(err, CQB_ENOMEM, "too many replications for the ranks' records");
+    c.buf = malloc((size_t)opts->reps * (c.len ? c.len : 1) * sizeof *c.buf);
+    if (!c.buf)
+        return cqb_error_set(err, CQB_ENOMEM, "out of memory for %llu replication records of %zu values",
+                             (unsigned long long)opts->reps, c.len);
+    const cli_sim_job job = {sim_eval, spec, opts};
+    static const cqb_backend none;
+    st = cli_mpi->call(&none, CLI_PLAN_SIM, &job, c.len, 0, (size_t)opts->reps, c.buf, err);
+    if (st == CQB_OK) {
+        o.replay = sim_mem_replay;
+        o.progress = NULL;
+        st = cqb_simulate(spec, &o, res, err);
+    }
+    free(c.buf);
+    return st;
 }
 
 /* ------------------------------------------------------------- MPI ---- */
@@ -566,7 +736,7 @@ int cli_scale_data_hash(int argc, char **argv, char out[CQB_SHA256_HEX_SIZE])
 static int splittable(const char *cmd)
 {
     return !strcmp(cmd, "cq") || !strcmp(cmd, "wmc") || !strcmp(cmd, "wmcc") || !strcmp(cmd, "wlmc") ||
-           !strcmp(cmd, "wlmcc");
+           !strcmp(cmd, "wlmcc") || !strcmp(cmd, "simulate") || !strcmp(cmd, "run");
 }
 
 static int parse_shard(const char *s, uint32_t *i, uint32_t *n)
@@ -594,6 +764,23 @@ static int copy_argv(int argc, char **argv)
     for (int i = 0; i < argc; ++i)
         if (!(g_argv_copy[i] = strdup(argv[i]))) return -1;
     g_argc_copy = argc;
+    return 0;
+}
+
+/* A private temporary folder (under TMPDIR) for the outputs of a process
+ * whose results go elsewhere (MPI ranks > 0, run shards): g_rank_out. */
+static int private_dir(const char *cmd)
+{
+    const char *td = getenv("TMPDIR");
+    snprintf(g_rank_dir, sizeof g_rank_dir, "%s/cqboot-rank-XXXXXX",
+             td && *td && strlen(td) < sizeof g_rank_dir - 40 ? td : "/tmp");
+    if (!mkdtemp(g_rank_dir)) {
+        g_rank_dir[0] = 0;
+        cqb_error e = {CQB_OK, ""};
+        cqb_error_set(&e, CQB_EIO, "cannot create a temporary folder: %s", strerror(errno));
+        return cli_fail(cmd, &e);
+    }
+    snprintf(g_rank_out, sizeof g_rank_out, "%s/out", g_rank_dir);
     return 0;
 }
 
@@ -627,6 +814,9 @@ int cli_scale_take(int *argc, char ***argvp)
             if (!strcmp(argv[r], "--json") || !strcmp(argv[r], "--csv") || !strncmp(argv[r], "--json=", 7) ||
                 !strncmp(argv[r], "--csv=", 6))
                 has_out = 1;
+            if (!strcmp(cmd, "run") && (!strcmp(argv[r], "--out") || !strncmp(argv[r], "--out=", 6)))
+                has_out = 2;
+            if (!strcmp(cmd, "run") && !strcmp(argv[r], "--resume")) has_out = 3;
             argv[w++] = argv[r];
             continue;
         }
@@ -640,12 +830,14 @@ int cli_scale_take(int *argc, char ***argvp)
         if (!shard) return cli_usage_error(cmd, "--part needs --shard I/N");
         if (!g_part_path) return cli_usage_error(cmd, "--shard needs --part FILE (the shard's partial results)");
         if (!splittable(cmd))
-            return cli_usage_error(cmd, "--shard: not offered by cqboot %s (cq, wmc, wmcc, wlmc and wlmcc are)", cmd);
+            return cli_usage_error(cmd, "--shard: not offered by cqboot %s (cq, wmc, wmcc, wlmc, wlmcc, simulate and run are)", cmd);
         if (parse_shard(shard, &g_shard_i, &g_shard_n))
             return cli_usage_error(cmd, "--shard: '%s' is not I/N (shard I of N, 1 <= I <= N)", shard);
         if (g_shard_n < 1) return cli_usage_error(cmd, "--shard %s: N must be at least 1", shard);
         if (g_shard_i < 1 || g_shard_i > g_shard_n)
             return cli_usage_error(cmd, "--shard %s: I must be in 1..%u", shard, g_shard_n);
+        if (has_out == 3) return cli_usage_error(cmd, "--resume: not with --shard (a shard is simply rerun)");
+        if (has_out == 2) return cli_usage_error(cmd, "--shard writes only its part file; give --out to cqboot merge");
         if (has_out)
             return cli_usage_error(cmd, "--shard writes only its part file; give --json/--csv to cqboot merge");
         if (copy_argv(*argc, argv)) return cli_oom(cmd);
@@ -667,6 +859,21 @@ int cli_scale_take(int *argc, char ***argvp)
         put_u32(&g_hw, CLI_PART_VERSION);
         g_mode = CLI_SCALE_SHARD;
         g_silent = 1;
+        if (!strcmp(cmd, "run")) {
+            /* the shard's analyses go to a private folder, removed at the end;
+             * its part keeps what merge needs */
+            static char **nargv;
+            nargv = calloc((size_t)*argc + 3, sizeof *nargv);
+            if (!nargv) return cli_oom(cmd);
+            int prc = private_dir(cmd);
+            if (prc) return prc;
+            for (int r = 0; r < *argc; ++r) nargv[r] = argv[r];
+            nargv[*argc] = (char *)"--out";
+            nargv[*argc + 1] = g_rank_out;
+            *argc += 2;
+            *argvp = nargv;
+            argv = nargv;
+        }
     }
     int local = 0, mj = cli_mpi ? cli_mpi->init(&g_rank, &g_size, &local) : 1;
     if (mj < 0) {
@@ -693,7 +900,7 @@ int cli_scale_take(int *argc, char ***argvp)
                          g_size);
             else if (!splittable(cmd) && !is_run)
                 snprintf(msg, sizeof msg, "under MPI with %d ranks: cqboot %s is not split across ranks (cq, wmc, "
-                                          "wmcc, wlmc, wlmcc and run are); run it with one rank", g_size, cmd);
+                                          "wmcc, wlmc, wlmcc, simulate and run are); run it with one rank", g_size, cmd);
             for (int r = 1; is_run && r < *argc; ++r)
                 if (!strcmp(argv[r], "--resume"))
                     snprintf(msg, sizeof msg, "--resume: not under MPI with %d ranks (ranks must run the same "
@@ -728,16 +935,8 @@ int cli_scale_take(int *argc, char ***argvp)
                 if (is_run) {
                     /* cqboot run writes a folder: the other ranks write theirs
                      * in a private temporary folder, removed at the end */
-                    const char *td = getenv("TMPDIR");
-                    snprintf(g_rank_dir, sizeof g_rank_dir, "%s/cqboot-rank-XXXXXX",
-                             td && *td && strlen(td) < sizeof g_rank_dir - 40 ? td : "/tmp");
-                    if (!mkdtemp(g_rank_dir)) {
-                        g_rank_dir[0] = 0;
-                        cqb_error e = {CQB_OK, ""};
-                        cqb_error_set(&e, CQB_EIO, "cannot create a temporary folder: %s", strerror(errno));
-                        return cli_fail(cmd, &e);
-                    }
-                    snprintf(g_rank_out, sizeof g_rank_out, "%s/out", g_rank_dir);
+                    int prc = private_dir(cmd);
+                    if (prc) return prc;
                     nargv[k++] = (char *)"--out";
                     nargv[k++] = g_rank_out;
                 }
@@ -783,6 +982,7 @@ int cli_scale_pairs_share(uint32_t *k, uint32_t *n)
     g_pairs = 1;
     *k = 0;
     *n = 1;
+    if (g_run_shard) return CLI_SCALE_NONE;
     if (g_mode == CLI_SCALE_SHARD) {
         *k = g_shard_i - 1;
         *n = g_shard_n;
@@ -792,6 +992,8 @@ int cli_scale_pairs_share(uint32_t *k, uint32_t *n)
     }
     return (int)g_mode;
 }
+
+void cli_scale_pairs_end(void) { g_pairs = g_run_shard; }
 
 static cJSON *str_array(char **v, size_t n)
 {
@@ -845,6 +1047,45 @@ int cli_scale_pairs_collect(size_t n, char **json, char **csv)
     return cli_mpi->collect(txt, n, json, csv);
 }
 
+int cli_scale_run_share(uint32_t *k, uint32_t *n)
+{
+    *k = 0;
+    *n = 1;
+    if (g_mode != CLI_SCALE_SHARD) return 0;
+    g_pairs = 1; /* analyses run whole */
+    g_run_shard = 1;
+    *k = g_shard_i - 1;
+    *n = g_shard_n;
+    return 1;
+}
+
+void cli_scale_run_keep(cJSON *analyses)
+{
+    cJSON_Delete(g_run_hd);
+    g_run_hd = analyses;
+}
+
+void cli_scale_set_run_parts(cJSON *const *hd, size_t np)
+{
+    g_run_parts = hd;
+    g_run_np = np;
+    g_run_merge = hd != NULL;
+}
+
+const cJSON *cli_scale_run_part(size_t i, int *merging)
+{
+    *merging = g_run_merge;
+    for (size_t p = 0; p < g_run_np; ++p) {
+        const cJSON *e;
+        cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(g_run_parts[p], "run"))
+        {
+            const cJSON *ix = cJSON_GetObjectItemCaseSensitive(e, "index");
+            if (cJSON_IsNumber(ix) && ix->valuedouble == (double)i) return e;
+        }
+    }
+    return NULL;
+}
+
 int cli_scale_finish(int rc)
 {
     if (g_mode == CLI_SCALE_SHARD && g_part_open) {
@@ -862,6 +1103,8 @@ int cli_scale_finish(int rc)
     g_rec = NULL;
     cJSON_Delete(g_pairs_hd);
     g_pairs_hd = NULL;
+    cJSON_Delete(g_run_hd);
+    g_run_hd = NULL;
     g_nrec = g_caprec = 0;
     if (g_rank_dir[0]) {
         rm_tree(g_rank_dir, 0);

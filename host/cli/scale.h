@@ -56,6 +56,16 @@ int cli_scale_mpi_built(void);
  *  a non-root MPI rank). */
 int cli_scale_silent(void);
 
+/*! cli_scale_simulate() : cmd_simulate's cqb_simulate() under the current
+ *  mode. Replications, not bootstrap replicates, are split: a shard runs its
+ *  range of them and writes each one's record (cqboot/simulate.h) to its
+ *  part; merge replays the parts' records in replication order; MPI ranks
+ *  run their ranges, all-gather the records and every rank replays them.
+ *  The folding is the single process's, so results are identical. */
+#include "cqboot/simulate.h"
+cqb_status cli_scale_simulate(const cqb_sim_spec *spec, const cqb_sim_opts *opts, cqb_sim_result *res,
+                              cqb_error *err);
+
 /* --- internal to host/cli/scale*.c and cmd_merge.c ----------------------- */
 
 /* Replicate range of shard I of N (1-based) over a replicate space of B: the
@@ -82,11 +92,29 @@ int cli_pairs_merge(cJSON *const *hd, size_t np, const char *json_out, const cha
 /* This process's share of the pairs (pair p is ours when p % n == k); turns
  * the replicate split off for the pairs' own analyses. Returns the mode. */
 int cli_scale_pairs_share(uint32_t *k, uint32_t *n);
+/* after the pairs: later analyses (cqboot run) are split again */
+void cli_scale_pairs_end(void);
 /* a shard keeps its pairs' result texts for its part file */
 int cli_scale_pairs_keep(size_t n, char **y, char **x, char **json, char **csv, char **series, size_t ns, int has_json,
                          int has_csv);
-/* MPI: every rank's pair texts to rank 0 (json[p], csv[p] filled there) */
+/* MPI: every rank's pair texts to every rank (json[p], csv[p] filled) */
 int cli_scale_pairs_collect(size_t n, char **json, char **csv);
+
+/* --- run (cmd_run.c): cqboot run STUDY --shard I/N --part FILE ----------- */
+/* Shards split a study's analyses, not their replicates: analysis i is
+ * shard (i mod N)'s. Returns 1 for a shard (k = I-1, n = N; its analyses
+ * then run whole, in a private output folder), else 0. */
+int cli_scale_run_share(uint32_t *k, uint32_t *n);
+/* a shard keeps its analyses' records for its part file: an array of
+ * {"index", "name", "hash", "state" (text of .state/NAME.json), "csv"} that
+ * the part owns from here on */
+void cli_scale_run_keep(cJSON *analyses);
+/* cqboot merge of run parts: hd[k] is part k's header (its "run" member);
+ * cmd_run then takes every analysis from cli_scale_run_part() */
+void cli_scale_set_run_parts(cJSON *const *hd, size_t np);
+/* merge: the parts' record of analysis i (NULL outside a merge; a merge
+ * whose parts lack it gets NULL too, and *merging is 1) */
+const cJSON *cli_scale_run_part(size_t i, int *merging);
 
 /* --- MPI (scale_mpi.c) ------------------------------------------------- */
 /* The MPI layer is a loadable module, libcqboot_mpi.so (scale_mpi.c linked
@@ -109,7 +137,7 @@ typedef struct cli_mpi_ops {
                        size_t nrep, double *out, cqb_error *err);
     /* the distributed two-pass selection (cqb_backend.reduce) */
     cqb_status (*reduce)(const cqb_backend *b, const cqb_plan *plan, cqb_reduce_io *io, cqb_error *err);
-    /* pairs: every rank's texts (mine, a JSON array it frees) to rank 0 */
+    /* pairs: every rank's texts (mine, a JSON array it frees) to every rank */
     int (*collect)(char *mine, size_t n, char **json, char **csv);
 } cli_mpi_ops;
 /* what the module calls in the program */
@@ -141,6 +169,12 @@ cqb_status cli_scale_inner_eval(const cqb_backend *b, uint32_t kind, const void 
 #define CLI_PART_MAGIC "CQBPART\n"
 #define CLI_PART_VERSION 1u
 /* plan kinds in part files */
-enum { CLI_PLAN_SB = 1, CLI_PLAN_NULL = 2, CLI_PLAN_WAVELET = 3 };
+enum { CLI_PLAN_SB = 1, CLI_PLAN_NULL = 2, CLI_PLAN_WAVELET = 3, CLI_PLAN_SIM = 4 };
+/* a CLI_PLAN_SIM "plan": replication records i0 .. i0+n-1 into out */
+typedef struct cli_sim_job {
+    cqb_status (*eval)(const struct cli_sim_job *job, uint64_t i0, size_t n, double *out, cqb_error *err);
+    const cqb_sim_spec *spec;
+    const cqb_sim_opts *opts;
+} cli_sim_job;
 
 #endif

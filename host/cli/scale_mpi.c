@@ -406,12 +406,14 @@ static int mpi_collect(char *txt, size_t n, char **json, char **csv)
     }
     int l = (int)len;
     idle_barrier();
-    int *lens = g_rank == 0 ? calloc((size_t)g_size * 2, sizeof *lens) : NULL;
-    if (g_rank == 0 && !lens) MPI_Abort(MPI_COMM_WORLD, 5);
-    MPI_Gather(&l, 1, MPI_INT, lens, 1, MPI_INT, 0, MPI_COMM_WORLD);
+    /* every rank gets every pair (a rank > 0 inside cqboot run writes its
+     * own, discarded, copy of the study's outputs) */
+    int *lens = calloc((size_t)g_size * 2, sizeof *lens);
+    if (!lens) MPI_Abort(MPI_COMM_WORLD, 5);
+    MPI_Allgather(&l, 1, MPI_INT, lens, 1, MPI_INT, MPI_COMM_WORLD);
     char *all = NULL;
-    int *dis = lens ? lens + g_size : NULL;
-    if (g_rank == 0) {
+    int *dis = lens + g_size;
+    {
         size_t tot = 0;
         for (int r = 0; r < g_size; ++r) {
             dis[r] = (int)tot;
@@ -419,11 +421,12 @@ static int mpi_collect(char *txt, size_t n, char **json, char **csv)
         }
         if (tot > (size_t)INT_MAX || !(all = malloc(tot + 1))) MPI_Abort(MPI_COMM_WORLD, 5);
     }
-    MPI_Gatherv(txt, l, MPI_CHAR, all, lens, dis, MPI_CHAR, 0, MPI_COMM_WORLD);
+    MPI_Allgatherv(txt, l, MPI_CHAR, all, lens, dis, MPI_CHAR, MPI_COMM_WORLD);
     free(txt);
     int rc = 0;
-    if (g_rank == 0) {
-        for (int r = 1; r < g_size && !rc; ++r) {
+    {
+        for (int r = 0; r < g_size && !rc; ++r) {
+            if (r == g_rank) continue;
             char *piece = malloc((size_t)lens[r] + 1);
             if (!piece) MPI_Abort(MPI_COMM_WORLD, 5);
             memcpy(piece, all + dis[r], (size_t)lens[r]);

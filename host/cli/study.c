@@ -34,6 +34,7 @@ typedef enum ktype {
     K_GAMMA,     /* "auto" or a number in (0,1] */
     K_DATE,      /* YYYY-MM, YYYY-MM-DD or DD/MM/YYYY */
     K_CONTROLS,  /* [{column, level?, lag?}] */
+    K_PAIRS,     /* "all" or [["Y", "X"], ...] (names checked against "series") */
     K_FIGURES    /* {"lags": [..], "mark": "null"|"band"|"p"|"rw"|"holm"|"bh"|"null_rw"|"null_holm"|"null_bh"} */
 } ktype;
 
@@ -64,6 +65,8 @@ static const char *const MARKS[] = {"null", "band", "p", NULL};
 static const keydef CQ_KEYS[] = {
     {"y", K_NAME, 0, 0, 0, NULL, "--y"},
     {"x", K_NAME, 0, 0, 0, NULL, "--x"},
+    {"series", K_NAMES, 0, 0, 0, NULL, "--series"},
+    {"pairs", K_PAIRS, 0, 0, 0, NULL, "--pairs"},
     {"controls", K_CONTROLS, 0, 0, 0, NULL, NULL},
     {"alpha", K_NUMS, 0, 1, 1, NULL, "--alpha"},
     {"alpha_y", K_NUMS, 0, 1, 1, NULL, "--alpha-y"},
@@ -294,6 +297,23 @@ static cqb_status check_value(const char *file, const char *path, const keydef *
             return fault(err, file, path, "must be a date YYYY-MM, YYYY-MM-DD or DD/MM/YYYY");
         return CQB_OK;
     }
+    case K_PAIRS: {
+        if (cJSON_IsString(v) && !strcmp(v->valuestring, "all")) return CQB_OK;
+        if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) < 1)
+            return fault(err, file, path, "must be \"all\" or a non-empty array of [\"Y\", \"X\"] pairs");
+        int i = 0;
+        const cJSON *e;
+        cJSON_ArrayForEach(e, v)
+        {
+            snprintf(p2, sizeof p2, "%s[%d]", path, i++);
+            const cJSON *y = cJSON_GetArrayItem(e, 0), *x = cJSON_GetArrayItem(e, 1);
+            if (!cJSON_IsArray(e) || cJSON_GetArraySize(e) != 2 || !cJSON_IsString(y) || !cJSON_IsString(x) ||
+                !*y->valuestring || !*x->valuestring)
+                return fault(err, file, p2, "must be a pair [\"Y\", \"X\"] of column names");
+            if (!strcmp(y->valuestring, x->valuestring)) return fault(err, file, p2, "y and x are the same series");
+        }
+        return CQB_OK;
+    }
     case K_CONTROLS: {
         if (!cJSON_IsArray(v)) return fault(err, file, path, "must be an array of {\"column\", \"level\", \"lag\"}");
         int i = 0;
@@ -413,6 +433,13 @@ static int push_opt(study_analysis *a, const keydef *k, const cJSON *v)
 {
     if (!k->flag) return 0;
     if (k->type == K_BOOL) return cJSON_IsTrue(v) ? push(a, k->flag) : 0;
+    if (k->type == K_PAIRS && cJSON_IsArray(v)) {
+        /* the list inline, as cq --pairs takes it */
+        char *t = cJSON_PrintUnformatted(v);
+        int r = !t || push(a, k->flag) || push(a, t);
+        free(t);
+        return r;
+    }
     char buf[4096];
     value_text(v, buf, sizeof buf);
     return push(a, k->flag) || push(a, buf);
@@ -771,9 +798,21 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
         const cqb_frame *fr = frames[a->dataset];
         const char *dsfile = s->ds[a->dataset].path;
         /* required keys and column names */
-        const char *const need_cq[] = {"y", "x", NULL}, *const need_bl[] = {"cols", NULL};
+        /* a cq analysis names y and x, or series and pairs (cq --pairs) */
+        const int has_series = cJSON_GetObjectItemCaseSensitive(v, "series") != NULL;
+        if (is_cq && (has_series || cJSON_GetObjectItemCaseSensitive(v, "pairs"))) {
+            const char *both = cJSON_GetObjectItemCaseSensitive(v, "y") ? "y" : cJSON_GetObjectItemCaseSensitive(v, "x") ? "x" : NULL;
+            snprintf(p2, sizeof p2, "%s.%s", p, both ? both : has_series ? "pairs" : "series");
+            if (both) {
+                st = fault(err, path, p2, "give series and pairs, or y and x, not both");
+                break;
+            }
+        }
+        const char *const need_cq[] = {"y", "x", NULL}, *const need_pairs[] = {"series", "pairs", NULL};
+        const char *const need_bl[] = {"cols", NULL};
         const char *const need_loc[] = {"cols", "M", NULL}, *const need_none[] = {NULL};
-        for (const char *const *k = is_cq ? need_cq : is_local ? need_loc : is_sim ? need_none : need_bl; *k; ++k) {
+        const int want_pairs = is_cq && (has_series || cJSON_GetObjectItemCaseSensitive(v, "pairs"));
+        for (const char *const *k = want_pairs ? need_pairs : is_cq ? need_cq : is_local ? need_loc : is_sim ? need_none : need_bl; *k; ++k) {
             snprintf(p2, sizeof p2, "%s.%s", p, *k);
             const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, *k);
             if (!c) {
@@ -781,6 +820,24 @@ cqb_status study_load(const char *path, const char *threads, const char *backend
                 break;
             }
             if (cJSON_IsNumber(c)) continue; /* M */
+            if (!strcmp(*k, "pairs")) { /* names: against "series" (cq --pairs checks them) */
+                const cJSON *pe;
+                cJSON_ArrayForEach(pe, c)
+                {
+                    int found[2] = {0, 0};
+                    const cJSON *sn;
+                    cJSON_ArrayForEach(sn, cJSON_GetObjectItemCaseSensitive(v, "series"))
+                        for (int q = 0; q < 2; ++q)
+                            found[q] |= cJSON_IsString(sn) && !strcmp(sn->valuestring, cJSON_GetArrayItem(pe, q)->valuestring);
+                    if (!found[0] || !found[1]) {
+                        st = fault(err, path, p2, "pair [\"%s\", \"%s\"]: both must be in series",
+                                   cJSON_GetArrayItem(pe, 0)->valuestring, cJSON_GetArrayItem(pe, 1)->valuestring);
+                        break;
+                    }
+                }
+                if (st != CQB_OK) break;
+                continue;
+            }
             if ((st = check_columns(path, p2, c, fr, dsfile, err)) != CQB_OK) break;
         }
         if (st != CQB_OK) break;

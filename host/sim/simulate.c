@@ -128,6 +128,8 @@ typedef struct shared_state {
     uint64_t first_rep;
     cqb_error first_err;
     uint64_t done;
+    double *rec; /* one replication record (record/replay), used by one thread at a time */
+    size_t reclen;
 } shared_state;
 
 static void note_failure(shared_state *sh, uint64_t rep, cqb_status st, const cqb_error *e)
@@ -217,16 +219,69 @@ static void run_rep(shared_state *sh, const cqb_backend *be, uint64_t rep, size_
     rb->state[i] = ST_OK;
 }
 
+/* A record (cqboot/simulate.h): cell flags, rho_hat, gamma, Q-test flags. */
+static void pack_rec(const shared_state *sh, const round_buf *rb, size_t i, double *rec)
+{
+    const size_t nc = sh->ncells;
+    for (size_t c = 0; c < nc; ++c) {
+        rec[c] = (double)rb->cflag[i * nc + c];
+        rec[nc + c] = rb->rho[i * nc + c];
+        rec[2 * nc + c] = rb->gam[i * nc + c];
+    }
+    for (size_t q = 0; q < sh->nq; ++q) rec[3 * nc + q] = (double)rb->qflag[i * sh->nq + q];
+}
+
+/* Replication rep into slot i from the replay source instead of running it. */
+static void replay_rep(shared_state *sh, uint64_t rep, size_t i, round_buf *rb)
+{
+    const size_t nc = sh->ncells;
+    cqb_error e = {CQB_OK, ""};
+    cqb_status st = sh->o->replay(rep, sh->rec, sh->reclen, sh->o->scale_user, &e);
+    for (size_t c = 0; st == CQB_OK && c < nc + sh->nq; ++c) {
+        const double f = c < nc ? sh->rec[c] : sh->rec[3 * nc + (c - nc)];
+        if (!(f >= 0.0 && f < 256.0 && f == floor(f)))
+            st = cqb_error_set(&e, CQB_EDATA, "replication %llu: corrupt record", (unsigned long long)rep);
+    }
+    if (st != CQB_OK) {
+        note_failure(sh, rep, st, &e);
+        rb->state[i] = ST_FAILED;
+        return;
+    }
+    for (size_t c = 0; c < nc; ++c) {
+        rb->cflag[i * nc + c] = (unsigned char)sh->rec[c];
+        rb->rho[i * nc + c] = sh->rec[nc + c];
+        rb->gam[i * nc + c] = sh->rec[2 * nc + c];
+    }
+    for (size_t q = 0; q < sh->nq; ++q) rb->qflag[i * sh->nq + q] = (unsigned char)sh->rec[3 * nc + q];
+    rb->state[i] = ST_OK;
+}
+
+size_t cqb_sim_record_len(const cqb_sim_spec *s)
+{
+    const size_t g = s->ny * s->nx, maxlag = s->nlags && s->lags ? s->lags[s->nlags - 1] : 0;
+    return 3 * g * s->nlags + (s->qtests ? g * maxlag : 0);
+}
+
 typedef struct totals {
     uint64_t *cvalid, *crej1, *crej2, *qvalid, *qrej1, *qrej2, *crej3, *crej4, *qrej3;
     double *mean, *m2, *gsum;
 } totals;
 
-/* Folds a round into the totals in replication order (Welford for rho). */
-static void fold_round(const shared_state *sh, const round_buf *rb, size_t nr, totals *t)
+/* Folds a round into the totals in replication order (Welford for rho),
+ * handing each replication's record to opts.record first. */
+static void fold_round(shared_state *sh, const round_buf *rb, uint64_t rep0, size_t nr, totals *t)
 {
     for (size_t i = 0; i < nr; ++i) {
         if (rb->state[i] != ST_OK) continue;
+        if (sh->o->record) {
+            cqb_error e = {CQB_OK, ""};
+            pack_rec(sh, rb, i, sh->rec);
+            cqb_status st = sh->o->record(rep0 + i, sh->rec, sh->reclen, sh->o->scale_user, &e);
+            if (st != CQB_OK) {
+                note_failure(sh, rep0 + i, st, &e);
+                return;
+            }
+        }
         for (size_t c = 0; c < sh->ncells; ++c) {
             unsigned char f = rb->cflag[i * sh->ncells + c];
             if (!(f & F_VALID)) continue;
@@ -264,7 +319,8 @@ cqb_status cqb_simulate(const cqb_sim_spec *s, const cqb_sim_opts *o, cqb_sim_re
     const size_t maxlag = s->lags[nl - 1];
     const size_t P = s->qtests && maxlag >= 1 ? maxlag : 0;
     const size_t ncells = ncellg * nl, nq = ncellg * P;
-    const int nth = o->threads > 0 ? o->threads : omp_get_max_threads();
+    /* a replay reads records in order: one thread */
+    const int nth = o->replay ? 1 : o->threads > 0 ? o->threads : omp_get_max_threads();
 
     res->ncells = ncells;
     res->cells = calloc(ncells, sizeof *res->cells);
@@ -282,7 +338,9 @@ cqb_status cqb_simulate(const cqb_sim_spec *s, const cqb_sim_opts *o, cqb_sim_re
     rb.cflag = malloc(rb.cap * ncells);
     rb.qflag = malloc(rb.cap * (nq ? nq : 1));
     rb.state = malloc(rb.cap);
-    if (!res->cells || (nq && !res->qtests) || !t.cvalid || !t.mean || !rb.rho || !rb.gam || !rb.cflag ||
+    const size_t reclen = cqb_sim_record_len(s);
+    double *rec = o->record || o->replay ? malloc((reclen ? reclen : 1) * sizeof *rec) : NULL;
+    if (((o->record || o->replay) && !rec) || !res->cells || (nq && !res->qtests) || !t.cvalid || !t.mean || !rb.rho || !rb.gam || !rb.cflag ||
         !rb.qflag || !rb.state) {
         st = cqb_error_set(err, CQB_ENOMEM, "out of memory for %zu cells", ncells);
         goto done;
@@ -307,6 +365,8 @@ cqb_status cqb_simulate(const cqb_sim_spec *s, const cqb_sim_opts *o, cqb_sim_re
     sh.nq = nq;
     sh.P = P;
     sh.sig = 1.0 - o->level;
+    sh.rec = rec;
+    sh.reclen = reclen;
     const size_t wsz = cqb_dgp_work_size(&dgp, s->T);
     const double total = (double)o->reps;
 
@@ -336,7 +396,8 @@ cqb_status cqb_simulate(const cqb_sim_spec *s, const cqb_sim_opts *o, cqb_sim_re
                     note_failure(&sh, 0, CQB_EUSAGE, &ce);
                     continue;
                 }
-                run_rep(&sh, &be, o->rep0 + r0 + (uint64_t)i, (size_t)i, &rb, buf, buf + s->T, buf + 2 * s->T);
+                if (o->replay) replay_rep(&sh, o->rep0 + r0 + (uint64_t)i, (size_t)i, &rb);
+                else run_rep(&sh, &be, o->rep0 + r0 + (uint64_t)i, (size_t)i, &rb, buf, buf + s->T, buf + 2 * s->T);
                 uint64_t d;
 #pragma omp atomic capture
                 d = ++sh.done;
@@ -345,7 +406,7 @@ cqb_status cqb_simulate(const cqb_sim_spec *s, const cqb_sim_opts *o, cqb_sim_re
             /* implicit barrier: the round's slots are complete */
 #pragma omp single
             {
-                if (!sh.abort_flag) fold_round(&sh, &rb, nr, &t);
+                if (!sh.abort_flag) fold_round(&sh, &rb, o->rep0 + r0, nr, &t);
                 sh.stop_round = sh.abort_flag;
             }
             /* implicit barrier: every thread reads the same stop_round, which
@@ -416,6 +477,7 @@ done:
     free(rb.cflag);
     free(rb.qflag);
     free(rb.state);
+    free(rec);
     if (st != CQB_OK) cqb_sim_result_free(res);
     return st;
 }

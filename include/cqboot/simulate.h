@@ -61,6 +61,18 @@ typedef struct cqb_sim_opts {
     int null_test;      /* count the calibrated test (default 1) */
     int null_scheme;    /* cqb_null_scheme (default CQB_NULL_SB) */
     size_t rot_margin;  /* rotation margin (default 10) */
+    /* Scale-out (docs/scale-out.md): a replication's outcome is a record of
+     * cqb_sim_record_len() doubles (its flags, rho_hat and gamma per cell,
+     * its flags per Q test). record, when set, receives every replication's
+     * record in replication order, from one thread, after it ran; replay,
+     * when set, supplies every replication's record instead of running it
+     * (one thread). The totals fold the records the same way in both cases,
+     * so a study whose replications ran in several processes and are
+     * replayed in order gives the single process's numbers, bit for bit.
+     * A callback that fails stops the study with its error. NULL: off. */
+    cqb_status (*record)(uint64_t rep, const double *rec, size_t len, void *user, cqb_error *err);
+    cqb_status (*replay)(uint64_t rep, double *rec, size_t len, void *user, cqb_error *err);
+    void *scale_user;
 } cqb_sim_opts;
 
 /*! cqb_sim_opts_default() : seed 1, 1000 replications from 0, B 1000,
@@ -104,6 +116,10 @@ typedef struct cqb_sim_result {
 cqb_status cqb_simulate(const cqb_sim_spec *spec, const cqb_sim_opts *opts, cqb_sim_result *res,
                         cqb_error *err);
 void cqb_sim_result_free(cqb_sim_result *res);
+
+/*! cqb_sim_record_len() : doubles per replication record (cqb_sim_opts
+ *  record/replay) of a study: 3 per cell and 1 per Q test. */
+size_t cqb_sim_record_len(const cqb_sim_spec *spec);
 
 /*! cqb_sim_rate() : rate and standard error of k rejections in n. */
 void cqb_sim_rate(uint64_t k, uint64_t n, double *rate, double *se);
