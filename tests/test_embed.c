@@ -9,6 +9,8 @@
  * directory per test. */
 #include <criterion/criterion.h>
 
+#include "testdata.h"
+
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
@@ -36,45 +38,9 @@ static void setup(void)
     cr_assert_not_null(mkdtemp(g_dir), "mkdtemp failed: %s", strerror(errno));
 }
 
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-                char sub[1024];
-                snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-                remove_tree(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-static void teardown(void) { remove_tree(g_dir); }
+static void teardown(void) { td_remove_tree(g_dir); }
 
 TestSuite(embed, .init = setup, .fini = teardown);
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *b = malloc((size_t)n + 1);
-    size_t got = fread(b, 1, (size_t)n, f);
-    b[got] = 0;
-    fclose(f);
-    return b;
-}
 
 /* Runs the CLI: cqboot CMD ARGS... (NULL-terminated); stderr to DIR/err. */
 static int run_cli(const char *cmd, const char *const *args)
@@ -205,7 +171,7 @@ static void same_as_cli(const char *cmd, const char *const *args, int has_csv)
     int rc = run_cli(cmd, cli_args);
     char errp[300];
     snprintf(errp, sizeof errp, "%s/err", g_dir);
-    char *cerr = slurp(errp);
+    char *cerr = td_slurp(errp);
     cr_assert_eq(rc, 0, "cqboot %s: exit %d: %s", cmd, rc, cerr ? cerr : "");
     free(cerr);
 
@@ -216,7 +182,7 @@ static void same_as_cli(const char *cmd, const char *const *args, int has_csv)
     setenv("OMP_NUM_THREADS", "2", 1);
     cr_assert_eq(cqb_embed_run(&call, &res), 0, "embed %s: %d %s", cmd, res.status, res.message);
     cr_assert_not_null(res.json);
-    char *want = slurp(json), *wc = json_core(want), *gc = json_core(res.json);
+    char *want = td_slurp(json), *wc = json_core(want), *gc = json_core(res.json);
     cr_assert(strlen(gc) > 50);
     same_json(cmd, gc, wc);
     /* the input names the in-memory data set */
@@ -225,7 +191,7 @@ static void same_as_cli(const char *cmd, const char *const *args, int has_csv)
     if (in) cr_assert_str_eq(cJSON_GetObjectItemCaseSensitive(in, "file")->valuestring, "<data>");
     cJSON_Delete(r);
     if (has_csv) {
-        char *wcsv = slurp(csv);
+        char *wcsv = td_slurp(csv);
         cr_assert_not_null(res.csv);
         cr_assert(strlen(wcsv) > 20);
         cr_assert_str_eq(res.csv, wcsv, "embed %s: CSV differs from the CLI's", cmd);
@@ -297,7 +263,7 @@ Test(embed, simulate_without_data)
     cqb_embed_call call = {"simulate", count_args(a), a, NULL, NULL, NULL, NULL};
     cqb_embed_result res;
     cr_assert_eq(cqb_embed_run(&call, &res), 0, "%s", res.message);
-    char *w = slurp(json), *wc = json_core(w), *gc = json_core(res.json), *wcsv = slurp(csv);
+    char *w = td_slurp(json), *wc = json_core(w), *gc = json_core(res.json), *wcsv = td_slurp(csv);
     same_json("simulate", gc, wc);
     cr_assert_str_eq(res.csv, wcsv);
     free(w);
@@ -319,7 +285,7 @@ Test(embed, sncv_without_data)
     cqb_embed_call call = {"sncv", count_args(a), a, NULL, NULL, NULL, NULL};
     cqb_embed_result res;
     cr_assert_eq(cqb_embed_run(&call, &res), 0, "%s", res.message);
-    char *w = slurp(json), *wc = json_core(w), *gc = json_core(res.json), *wcsv = slurp(csv);
+    char *w = td_slurp(json), *wc = json_core(w), *gc = json_core(res.json), *wcsv = td_slurp(csv);
     same_json("sncv", gc, wc);
     cr_assert(strlen(wcsv) > 20);
     cr_assert_null(res.csv); /* sncv: the JSON only (it holds every level) */
@@ -353,7 +319,7 @@ Test(embed, run_study_writes_the_cli_outputs)
     int rc = run_cli("run", c);
     char errp[300];
     snprintf(errp, sizeof errp, "%s/err", g_dir);
-    char *e = slurp(errp);
+    char *e = td_slurp(errp);
     cr_assert_eq(rc, 0, "%s", e);
     free(e);
     const char *a[] = {study, "--out", out2, NULL};
@@ -367,7 +333,7 @@ Test(embed, run_study_writes_the_cli_outputs)
         char p1[512], p2[512];
         snprintf(p1, sizeof p1, "%s/%s", out1, names[i]);
         snprintf(p2, sizeof p2, "%s/%s", out2, names[i]);
-        char *x = slurp(p1), *y = slurp(p2);
+        char *x = td_slurp(p1), *y = td_slurp(p2);
         cr_assert_not_null(x, "%s", p1);
         cr_assert_not_null(y, "%s", p2);
         cr_assert_str_eq(y, x, "%s", names[i]);
@@ -384,7 +350,7 @@ Test(embed, bad_options_give_the_cli_message_and_code)
     int rc = run_cli("cq", c);
     char errp[300];
     snprintf(errp, sizeof errp, "%s/err", g_dir);
-    char *cerr = slurp(errp);
+    char *cerr = td_slurp(errp);
     mem_frame m;
     mem_frame_load(&m, US_CHINA);
     cqb_embed_call call = {"cq", count_args(a), a, &m.f, NULL, NULL, NULL};
@@ -407,7 +373,7 @@ Test(embed, bad_options_give_the_cli_message_and_code)
     const char *cb[] = {"--data", US_CHINA, "--y", "GPRC_CHN", "--x", "GPR", "--boot", "many", NULL};
     rc = run_cli("cq", cb);
     free(cerr);
-    cerr = slurp(errp);
+    cerr = td_slurp(errp);
     call.argc = count_args(b);
     call.argv = b;
     erc = cqb_embed_run(&call, &res);
@@ -522,7 +488,7 @@ Test(embed, nothing_on_stdout_or_stderr)
     cr_assert_eq(stat(o, &st), 0);
     cr_assert_eq(st.st_size, 0);
     cr_assert_eq(stat(e, &st), 0);
-    cr_assert_eq(st.st_size, 0, "stderr: %s", slurp(e));
+    cr_assert_eq(st.st_size, 0, "stderr: %s", td_slurp(e));
     cqb_embed_result_free(&res);
     mem_frame_free(&m);
 }

@@ -5,6 +5,8 @@
  * parts with one line and exit 3; bad --shard values are usage errors. The
  * MPI counterpart is tests/scale_mpi.sh (ctest test_scale_mpi, MPI builds). */
 #include <criterion/criterion.h>
+
+#include "testdata.h"
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,12 +20,7 @@ static char g_dir[] = "/tmp/cqb_scale_XXXXXX";
 
 static void setup(void) { cr_assert_not_null(mkdtemp(g_dir), "mkdtemp: %s", strerror(errno)); }
 
-static void teardown(void)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir); /* our own mkdtemp folder only */
-    cr_assert_eq(system(cmd), 0);
-}
+static void teardown(void) { td_remove_tree(g_dir); /* our own mkdtemp folder only */ }
 
 TestSuite(scale, .init = setup, .fini = teardown);
 
@@ -41,21 +38,12 @@ static int sh(const char *fmt, ...)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* DIR/name, whole (NULL when missing) */
 static char *slurp(const char *name)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", g_dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    cr_assert_not_null(s);
-    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n);
-    s[n] = 0;
-    fclose(f);
-    return s;
+    return td_slurp(path);
 }
 
 /* The top-level JSON members from "results" (or "levels") up to "timing":

@@ -33,4 +33,14 @@ void td_logdiff(const double *p, size_t n, double *out);
  *  *T = 5505 values (malloc'd; free() them; any pointer may be NULL). */
 void td_sysrisk(double **jpm, double **mkt, double **dvix, size_t *T);
 
+/*! td_slurp() : the whole file at path, NUL-terminated (malloc'd; free()
+ *  it), or NULL when it cannot be opened; aborts the test when it cannot be
+ *  read completely. */
+char *td_slurp(const char *path);
+
+/*! td_remove_tree() : removes path, and everything under it when it is a
+ *  directory (symbolic links are removed, not followed). For the tests'
+ *  own temporary folders only. */
+void td_remove_tree(const char *path);
+
 #endif
