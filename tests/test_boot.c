@@ -178,3 +178,34 @@ Test(boot, independent_cells_and_partial, .init = load, .fini = unload, .timeout
     cqb_cq_result_free(&sh);
     cqb_cq_result_free(&in);
 }
+
+Test(boot, windowed_selection_gives_the_stored_results, .init = load, .fini = unload, .timeout = 300)
+{
+    /* B >= 8,192 with tail probabilities: the CPU keeps only the values in
+     * windows around the wanted order statistics (qselect.h). The same bits
+     * as storing every value, over threads and chunkings that split the
+     * pilot unevenly, and with a memory limit that the stored values would
+     * exceed but the windows fit (one pass instead of two). */
+    const double ay[3] = {0.1, 0.5, 0.9}, ax[2] = {0.05, 0.5};
+    const size_t lags[3] = {1, 2, 4};
+    cqb_cq_result a, b, c, d, e;
+    run(ay, 3, ax, 2, lags, 3, 1, 10000, 1, 0, 0, &a);
+    run(ay, 3, ax, 2, lags, 3, 1, 10000, 2, 0, 97, &b);
+    run(ay, 3, ax, 2, lags, 3, 1, 10000, 2, (size_t)1500 << 10, 0, &d);
+    cr_assert_eq(setenv("CQB_QSEL_STORE", "1", 1), 0);
+    run(ay, 3, ax, 2, lags, 3, 1, 10000, 2, 0, 0, &c);
+    run(ay, 3, ax, 2, lags, 3, 1, 10000, 2, (size_t)1500 << 10, 0, &e);
+    cr_assert_eq(unsetenv("CQB_QSEL_STORE"), 0);
+    cr_expect_eq(a.two_pass, 0);
+    cr_expect_eq(d.two_pass, 0, "the windows fit 1.5 MiB");
+    cr_expect_eq(e.two_pass, 1, "every value does not fit 1.5 MiB");
+    expect_same(&c, &a);
+    expect_same(&c, &b);
+    expect_same(&c, &d);
+    expect_same(&c, &e);
+    cqb_cq_result_free(&a);
+    cqb_cq_result_free(&b);
+    cqb_cq_result_free(&c);
+    cqb_cq_result_free(&d);
+    cqb_cq_result_free(&e);
+}

@@ -101,3 +101,118 @@ Test(qselect, extreme_ranges_constants_and_nans)
     for (size_t i = 0; i < 3000; ++i) x[i] = NAN;
     check(x, 3000, band, 2, "all NaN");
 }
+
+/* ------------------------------------------------ windowed selection -- */
+
+/* The windowed selector (cqb_qsel_create_windowed()) fed like the CPU
+ * reduction feeds it: the pilot through slots, then pushes of uneven sizes
+ * from two thread indices. Returns 1 when it reported failure (the caller
+ * then runs the stored mode); otherwise its results must be the
+ * reference's bits. */
+static int check_windowed(const double *x, size_t n, const double *probs, int nprob, const char *what)
+{
+    cqb_qsel *q;
+    cqb_error err;
+    cr_assert_eq(cqb_qsel_create_windowed(1, n, probs, nprob, 0, &q, &err), CQB_OK);
+    const size_t P = cqb_qsel_pilot(q);
+    cr_assert(P > 0 && P < n, "%s: not windowed (pilot %zu)", what, P);
+    memcpy(cqb_qsel_slot(q, 0), x, P * sizeof *x);
+    cr_assert_eq(cqb_qsel_advance(q, P, &err), CQB_OK);
+    cr_assert_eq(cqb_qsel_window_begin(q, 2, &err), CQB_OK);
+    int failed = cqb_qsel_window_failed(q);
+    if (!failed && cqb_qsel_slot(q, 0) != NULL) {
+        /* windows would not pay: stored from here on */
+        memcpy(cqb_qsel_slot(q, 0), x + P, (n - P) * sizeof *x);
+        cr_assert_eq(cqb_qsel_advance(q, n - P, &err), CQB_OK);
+    } else if (!failed) {
+        const size_t step[5] = {1, 37, 256, 300, 4};
+        for (size_t i = P, k = 0; i < n; ++k) {
+            const size_t m = n - i < step[k % 5] ? n - i : step[k % 5];
+            cqb_qsel_window_push(q, (int)(k % 2), 0, x + i, m);
+            cr_assert_eq(cqb_qsel_advance(q, m, &err), CQB_OK);
+            i += m;
+        }
+    }
+    if (!failed) {
+        cr_assert_eq(cqb_qsel_end_pass(q, 1, 2, &err), CQB_OK);
+        failed = cqb_qsel_window_failed(q);
+    }
+    if (!failed) {
+        double *ref = malloc(n * sizeof *ref);
+        size_t m = 0;
+        for (size_t i = 0; i < n; ++i)
+            if (isfinite(x[i])) ref[m++] = x[i];
+        cr_assert_eq(cqb_qsel_valid(q, 0), m, "%s: valid", what);
+        for (int i = 0; i < nprob; ++i) {
+            double want = cqb_select_r7_inplace(ref, m, probs[i]), got = cqb_qsel_result(q, 0, i);
+            cr_assert(memcmp(&want, &got, sizeof want) == 0 || (isnan(want) && isnan(got)),
+                      "%s: p %g: %.17g vs reference %.17g", what, probs[i], got, want);
+        }
+        free(ref);
+    }
+    cqb_qsel_free(q);
+    return failed;
+}
+
+Test(qselect, windowed_selection_is_the_stored_selection)
+{
+    static double x[30011];
+    const size_t ns[] = {8192, 10000, 30011};
+    for (size_t a = 0; a < 3; ++a) {
+        for (size_t i = 0; i < ns[a]; ++i) x[i] = unif(20 + a, i) - 0.3 + 0.01 * unif(30 + a, i);
+        cr_expect_eq(check_windowed(x, ns[a], band, 2, "continuous"), 0);
+        cr_expect_eq(check_windowed(x, ns[a], q95, 1, "continuous"), 0);
+    }
+    /* atoms of a discrete bootstrap distribution, NaN and infinities (not
+     * values), a long right tail with an outlier */
+    for (size_t i = 0; i < 10000; ++i) x[i] = round(40.0 * unif(40, i)) / 40.0;
+    cr_expect_eq(check_windowed(x, 10000, band, 2, "atoms"), 0);
+    for (size_t i = 0; i < 10000; ++i) x[i] = (i % 7 == 0) ? NAN : (i % 11 == 0) ? -INFINITY : unif(41, i);
+    x[5000] = INFINITY;
+    cr_expect_eq(check_windowed(x, 10000, band, 2, "NaN and inf"), 0);
+    for (size_t i = 0; i < 10000; ++i) x[i] = pow(unif(42, i), 6.0) * 50.0;
+    x[9999] = 1e12;
+    cr_expect_eq(check_windowed(x, 10000, q95, 1, "skewed"), 0);
+    /* overlapping windows merge: close probabilities */
+    const double close[2] = {0.95, 0.975};
+    for (size_t i = 0; i < 10000; ++i) x[i] = unif(43, i);
+    cr_expect_eq(check_windowed(x, 10000, close, 2, "merged windows"), 0);
+    /* nine values only: the windows would hold most of them, so the
+     * selector stores every value from the pilot on */
+    for (size_t i = 0; i < 10000; ++i) x[i] = round(8.0 * unif(44, i));
+    cr_expect_eq(check_windowed(x, 10000, band, 2, "few values"), 0);
+    for (size_t i = 0; i < 10000; ++i) x[i] = 0.125;
+    cr_expect_eq(check_windowed(x, 10000, band, 2, "constant"), 0);
+}
+
+Test(qselect, windowed_selection_says_when_it_cannot_answer)
+{
+    static double x[10000];
+    /* the pilot is not like the rest: the order statistics fall outside
+     * the windows */
+    for (size_t i = 0; i < 10000; ++i) x[i] = i < 1024 ? unif(50, i) : 10.0 + unif(51, i);
+    cr_expect_eq(check_windowed(x, 10000, band, 2, "shifted after the pilot"), 1);
+    /* the rest piles into one window: more values than its room */
+    for (size_t i = 0; i < 10000; ++i) x[i] = i < 1024 ? unif(52, i) : 0.975;
+    cr_expect_eq(check_windowed(x, 10000, band, 2, "window overflow"), 1);
+    /* zeros of both signs at a selected rank (2.5 %): the reference's sign
+     * depends on its partitioning, so only the stored mode can give it */
+    for (size_t i = 0; i < 10000; ++i) {
+        const double u = unif(54, i);
+        x[i] = u < 0.02 ? 0.0 : u < 0.04 ? -0.0 : u < 0.045 ? -1.0 - u : 1.0 + u;
+    }
+    cr_expect_eq(check_windowed(x, 10000, band, 2, "signed zeros at a rank"), 1);
+}
+
+Test(qselect, windowed_selection_without_avx2)
+{
+    /* the portable window loop (CQB_NO_AVX2 is read on first use, and each
+     * test runs in a process of its own) */
+    cr_assert_eq(setenv("CQB_NO_AVX2", "1", 1), 0);
+    static double x[10000];
+    for (size_t i = 0; i < 10000; ++i) x[i] = (i % 13 == 0) ? NAN : round(400.0 * unif(60, i)) / 400.0;
+    cr_expect_eq(check_windowed(x, 10000, band, 2, "portable"), 0);
+    cr_expect_eq(check_windowed(x, 10000, q95, 1, "portable"), 0);
+    for (size_t i = 0; i < 10000; ++i) x[i] = i < 1024 ? unif(61, i) : 10.0 + unif(62, i);
+    cr_expect_eq(check_windowed(x, 10000, band, 2, "portable, shifted"), 1);
+}

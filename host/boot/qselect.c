@@ -1,12 +1,23 @@
 /* qselect.c — exact bootstrap quantiles in bounded memory (see qselect.h). */
+#define _DEFAULT_SOURCE 1 /* madvise(MADV_HUGEPAGE) on Linux; see store_alloc() */
 #include "cqboot/qselect.h"
 
 #include <math.h>
+#include <omp.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "cqboot/cqreduce.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define QSEL_AVX2 1 /* chosen at run time */
+#endif
 #include "cqboot/quantile.h"
 
 #define NB CQB_QSEL_BINS
@@ -28,6 +39,22 @@ typedef struct var_state {
     double result[CQB_QSEL_MAX_PROBS];
 } var_state;
 
+/* Windowed mode (cqb_qsel_create_windowed()): the value intervals of one
+ * statistic that hold its wanted order statistics, found from a pilot, and
+ * the values that fell inside them. */
+#define QW_PILOT 1024        /* replicates in the pilot */
+#define QW_MIN_B (8 * QW_PILOT)
+#define QW_SIGMA 6.0         /* window half-width in pilot standard errors of a rank */
+#define QW_NCNT (1 + 2 * CQB_QSEL_MAX_PROBS) /* counters: finite, then below and above each window */
+typedef struct win_state {
+    int nwin;                            /* disjoint windows, ascending */
+    double lo[CQB_QSEL_MAX_PROBS], hi[CQB_QSEL_MAX_PROBS]; /* inclusive bounds */
+    double *buf;                         /* the values inside the windows, any order */
+    size_t cap;
+    atomic_size_t len;
+    atomic_int over;                     /* more values than cap */
+} win_state;
+
 struct cqb_qsel {
     size_t nvar, B, seen;
     int nprob;
@@ -39,9 +66,45 @@ struct cqb_qsel {
     double *result;
     size_t *nvalid;
     var_state *vs; /* two-pass mode */
+    /* windowed one-pass mode: the store holds the pilot's values (stride
+     * = pilot), then the windows take over */
+    size_t mem_limit; /* bytes for stored values */
+    size_t pilot;     /* 0: not windowed */
+    int windows_on;   /* cqb_qsel_window_begin() has set the windows */
+    int win_failed;   /* an order statistic fell outside its windows */
+    int nthr;         /* counter sets */
+    win_state *win;
+    size_t *wcnt;     /* nthr x nvar x QW_NCNT */
+    void *wmem;       /* the windows' values */
+    size_t wbytes;
 };
 
-static cqb_status create(size_t nvar, size_t B, const double *probs, int nprob, size_t mem_limit, int force2,
+/* The one-pass store: B values of every statistic, written once each.
+ * Large stores (W1's Q test: 155 MB) are asked for transparent huge pages
+ * where the kernel gives them only on request: with 4 KiB pages, faulting
+ * the store in cost ~40,000 page faults per run, a tenth of W1's CPU time.
+ * Rows start on cache lines either way. */
+#define STORE_HUGE ((size_t)2 << 20)
+static void *store_alloc(size_t bytes)
+{
+    void *m = NULL;
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    if (bytes >= 2 * STORE_HUGE) {
+        bytes = (bytes + STORE_HUGE - 1) / STORE_HUGE * STORE_HUGE;
+        if (posix_memalign(&m, STORE_HUGE, bytes) != 0) return NULL;
+        (void)madvise(m, bytes, MADV_HUGEPAGE); /* advice only: 4 KiB pages if refused */
+        return m;
+    }
+#endif
+    if (posix_memalign(&m, 64, bytes ? bytes : 64) != 0) return NULL;
+    return m;
+}
+
+/* mode: 0 = one pass when the values fit mem_limit, else two; 1 = two
+ * passes; 2 = as 0, but windowed when one pass runs and windows pay. */
+static int window_pays(size_t B, const double *probs, int nprob);
+static double window_bytes(size_t nvar, size_t B, const double *probs, int nprob);
+static cqb_status create(size_t nvar, size_t B, const double *probs, int nprob, size_t mem_limit, int mode,
                          cqb_qsel **out, cqb_error *err)
 {
     *out = NULL;
@@ -54,14 +117,19 @@ static cqb_status create(size_t nvar, size_t B, const double *probs, int nprob, 
     q->B = B;
     q->nprob = nprob;
     memcpy(q->probs, probs, (size_t)nprob * sizeof *probs);
-    if (!force2 && (nvar == 0 || B <= mem_limit / sizeof(double) / nvar)) {
+    q->mem_limit = mem_limit;
+    const int fits = nvar == 0 || B <= mem_limit / sizeof(double) / nvar;
+    const int win = mode == 2 && nvar > 0 && window_pays(B, probs, nprob) &&
+                    window_bytes(nvar, B, probs, nprob) <= (double)mem_limit;
+    if (mode != 1 && (fits || win)) {
         q->npass = 1;
+        if (win) q->pilot = QW_PILOT;
         /* Rows start on cache lines: threads that fill adjacent replicates
          * of a row (multiples of 8) then never share a line. */
-        q->stride = (B + 7) / 8 * 8;
-        q->store_mem = malloc((q->stride ? q->stride : 8) * (nvar ? nvar : 1) * sizeof(double) + 64);
+        q->stride = q->pilot ? q->pilot : (B + 7) / 8 * 8;
+        q->store_mem = store_alloc((q->stride ? q->stride : 8) * (nvar ? nvar : 1) * sizeof(double));
         if (!q->store_mem) goto nomem;
-        q->store = (double *)((char *)q->store_mem + (64 - (uintptr_t)q->store_mem % 64) % 64);
+        q->store = q->store_mem;
     } else {
         q->npass = 2;
         q->vs = calloc(nvar, sizeof *q->vs);
@@ -88,6 +156,12 @@ cqb_status cqb_qsel_create_two_pass(size_t nvar, size_t B, const double *probs, 
                                     cqb_error *err)
 {
     return create(nvar, B, probs, nprob, 0, 1, out, err);
+}
+
+cqb_status cqb_qsel_create_windowed(size_t nvar, size_t B, const double *probs, int nprob, size_t mem_limit,
+                                    cqb_qsel **out, cqb_error *err)
+{
+    return create(nvar, B, probs, nprob, mem_limit, getenv("CQB_QSEL_STORE") ? 0 : 2, out, err);
 }
 
 void cqb_qsel_import_pass1(cqb_qsel *q, size_t var, double lo, double width, const uint32_t *hist, size_t valid)
@@ -117,6 +191,9 @@ void cqb_qsel_free(cqb_qsel *q)
         }
     }
     free(q->vs);
+    free(q->win);
+    free(q->wcnt);
+    free(q->wmem);
     free(q->store_mem);
     free(q->result);
     free(q->nvalid);
@@ -180,6 +257,10 @@ static void set_range(var_state *s, const double *x, size_t n)
 
 int cqb_qsel_push(cqb_qsel *q, int pass, size_t var, const double *x, size_t n)
 {
+    if (q->windows_on) { /* distinct statistics never share counters */
+        cqb_qsel_window_push(q, 0, var, x, n);
+        return 0;
+    }
     if (q->npass == 1) {
         memcpy(q->store + var * q->stride + q->seen, x, n * sizeof *x);
         return 0;
@@ -213,7 +294,11 @@ cqb_status cqb_qsel_advance(cqb_qsel *q, size_t n, cqb_error *err)
 
 void cqb_qsel_rewind(cqb_qsel *q) { q->seen = 0; }
 
-double *cqb_qsel_slot(cqb_qsel *q, size_t var) { return q->npass == 1 ? q->store + var * q->stride + q->seen : NULL; }
+double *cqb_qsel_slot(cqb_qsel *q, size_t var)
+{
+    if (q->npass != 1 || q->windows_on) return NULL;
+    return q->store + var * q->stride + q->seen;
+}
 
 cqb_status cqb_qsel_add(cqb_qsel *q, int pass, const double *vals, size_t nrep, int threads,
                         cqb_error *err)
@@ -250,6 +335,7 @@ cqb_status cqb_qsel_add(cqb_qsel *q, int pass, const double *vals, size_t nrep, 
  * operations instead of the mispredicted branches of a partition. */
 #define FS_BINS 2048
 #define FS_MIN_N 256 /* below this, partitioning is cheap enough */
+#define FS_MAX_RANKS (2 * CQB_QSEL_MAX_PROBS)
 
 typedef struct fs_scratch {
     uint32_t hist[FS_BINS];
@@ -258,6 +344,82 @@ typedef struct fs_scratch {
     double *buf;    /* values of the target bins */
     size_t cap;
 } fs_scratch;
+
+/* The smallest and largest of n >= 1 values (no NaN). Which zero comes out
+ * when both signs are present does not matter: x - mn bins the same, and a
+ * selected zero is checked by the caller. */
+static void range_scalar(const double *restrict a, size_t n, double *mn_out, double *mx_out)
+{
+    /* four independent chains (a floating-point min is not reassociated
+     * for us) */
+    double mn4[4] = {a[0], a[0], a[0], a[0]}, mx4[4] = {a[0], a[0], a[0], a[0]};
+    size_t i4 = 0;
+    for (; i4 + 4 <= n; i4 += 4) {
+        for (int k = 0; k < 4; ++k) {
+            const double x = a[i4 + (size_t)k];
+            mn4[k] = x < mn4[k] ? x : mn4[k];
+            mx4[k] = x > mx4[k] ? x : mx4[k];
+        }
+    }
+    for (; i4 < n; ++i4) {
+        mn4[0] = a[i4] < mn4[0] ? a[i4] : mn4[0];
+        mx4[0] = a[i4] > mx4[0] ? a[i4] : mx4[0];
+    }
+    double mn = mn4[0], mx = mx4[0];
+    for (int k = 1; k < 4; ++k) {
+        mn = mn4[k] < mn ? mn4[k] : mn;
+        mx = mx4[k] > mx ? mx4[k] : mx;
+    }
+    *mn_out = mn;
+    *mx_out = mx;
+}
+
+#ifdef QSEL_AVX2
+/* The same with eight AVX2 chains (vminpd/vmaxpd: exact, like the
+ * comparisons above). */
+__attribute__((target("avx2"))) static void range_avx2(const double *restrict a, size_t n, double *mn_out,
+                                                       double *mx_out)
+{
+    if (n < 8) {
+        range_scalar(a, n, mn_out, mx_out);
+        return;
+    }
+    __m256d mn0 = _mm256_loadu_pd(a), mn1 = mn0, mx0 = mn0, mx1 = mn0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256d x0 = _mm256_loadu_pd(a + i), x1 = _mm256_loadu_pd(a + i + 4);
+        mn0 = _mm256_min_pd(x0, mn0);
+        mn1 = _mm256_min_pd(x1, mn1);
+        mx0 = _mm256_max_pd(x0, mx0);
+        mx1 = _mm256_max_pd(x1, mx1);
+    }
+    double l[8], h[8];
+    _mm256_storeu_pd(l, _mm256_min_pd(mn0, mn1));
+    _mm256_storeu_pd(h, _mm256_max_pd(mx0, mx1));
+    double mn = l[0], mx = h[0];
+    for (int k = 1; k < 4; ++k) {
+        mn = l[k] < mn ? l[k] : mn;
+        mx = h[k] > mx ? h[k] : mx;
+    }
+    for (; i < n; ++i) {
+        mn = a[i] < mn ? a[i] : mn;
+        mx = a[i] > mx ? a[i] : mx;
+    }
+    *mn_out = mn;
+    *mx_out = mx;
+}
+#endif
+
+static void range(const double *restrict a, size_t n, double *mn, double *mx)
+{
+#ifdef QSEL_AVX2
+    if (__builtin_cpu_supports("avx2")) {
+        range_avx2(a, n, mn, mx);
+        return;
+    }
+#endif
+    range_scalar(a, n, mn, mx);
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -278,10 +440,11 @@ static int zeros_both(const double *a, size_t n)
     return neg && pos;
 }
 
-/* probs' type-7 quantiles of the n finite values a[] into res; a is not
- * modified. Returns -1 when the caller must use cqb_select_r7_inplace(). */
-static int select_fast(const double *restrict a, size_t n, const double *probs, int nprob, double *res,
-                       fs_scratch *s)
+/* The values of the 1-based ranks rk[0..nr) (any order, repeats allowed) of
+ * the n finite values a[] into v; a is not modified. Returns -1 when the
+ * caller must select otherwise (few values, a degenerate range, or a
+ * selected zero among zeros of both signs). */
+static int select_ranks(const double *restrict a, size_t n, const size_t *rk, int nr, double *v, fs_scratch *s)
 {
     if (n < FS_MIN_N || n > UINT32_MAX) return -1;
     if (s->cap < n) {
@@ -292,39 +455,11 @@ static int select_fast(const double *restrict a, size_t n, const double *probs, 
         s->buf = nbuf;
         s->cap = n;
     }
-    /* four independent chains (a floating-point min is not reassociated
-     * for us); which zero a chain keeps does not matter: x - mn bins the
-     * same, and a selected zero is checked below */
-    double mn4[4] = {a[0], a[0], a[0], a[0]}, mx4[4] = {a[0], a[0], a[0], a[0]};
-    size_t i4 = 0;
-    for (; i4 + 4 <= n; i4 += 4) {
-        for (int k = 0; k < 4; ++k) {
-            const double x = a[i4 + (size_t)k];
-            mn4[k] = x < mn4[k] ? x : mn4[k];
-            mx4[k] = x > mx4[k] ? x : mx4[k];
-        }
-    }
-    for (; i4 < n; ++i4) {
-        mn4[0] = a[i4] < mn4[0] ? a[i4] : mn4[0];
-        mx4[0] = a[i4] > mx4[0] ? a[i4] : mx4[0];
-    }
-    double mn = mn4[0], mx = mx4[0];
-    for (int k = 1; k < 4; ++k) {
-        mn = mn4[k] < mn ? mn4[k] : mn;
-        mx = mx4[k] > mx ? mx4[k] : mx;
-    }
-    /* 1-based ranks wanted: lo and, when type 7 interpolates, lo + 1 */
-    size_t rk[2 * CQB_QSEL_MAX_PROBS];
-    double hh[CQB_QSEL_MAX_PROBS];
-    for (int i = 0; i < nprob; ++i) {
-        size_t lo;
-        cqb_r7_index(n, probs[i], &lo, &hh[i]);
-        rk[2 * i] = lo;
-        rk[2 * i + 1] = (hh[i] > 0.0 && lo < n) ? lo + 1 : lo;
-    }
+    double mn, mx;
+    range(a, n, &mn, &mx);
     if (!(mx > mn)) { /* one value */
         if (mn == 0.0 && zeros_both(a, n)) return -1;
-        for (int i = 0; i < nprob; ++i) res[i] = cqb_r7_interp(mn, mn, hh[i]);
+        for (int j = 0; j < nr; ++j) v[j] = mn;
         return 0;
     }
     const double scale = (double)FS_BINS / (mx - mn);
@@ -342,13 +477,11 @@ static int select_fast(const double *restrict a, size_t n, const double *probs, 
     }
     for (size_t i = 0; i < n; ++i) hist[bin[i]]++;
     /* the bin of every wanted rank and the count below it */
-    uint32_t rbin[2 * CQB_QSEL_MAX_PROBS];
-    size_t rbelow[2 * CQB_QSEL_MAX_PROBS];
-    const int nr = 2 * nprob;
+    uint32_t rbin[FS_MAX_RANKS];
+    size_t rbelow[FS_MAX_RANKS];
     memset(s->flag, 0, sizeof s->flag);
-    /* ranks in ascending order (pairs lo, lo+1 per probability; probs are
-     * in any order), found in one cumulative scan over the bins */
-    int ord[2 * CQB_QSEL_MAX_PROBS];
+    /* ranks in ascending order, found in one cumulative scan over the bins */
+    int ord[FS_MAX_RANKS];
     for (int j = 0; j < nr; ++j) {
         int q = j;
         for (; q > 0 && rk[ord[q - 1]] > rk[j]; --q) ord[q] = ord[q - 1];
@@ -368,13 +501,13 @@ static int select_fast(const double *restrict a, size_t n, const double *probs, 
     const uint8_t *restrict flag = s->flag;
     double *restrict buf = s->buf;
     size_t m = 0;
-    for (size_t i = 0; i < n; ++i) {
-        buf[m] = a[i];
-        m += flag[bin[i]];
-    }
+    /* A branch, not a branch-free append: the target bins hold a few values
+     * in a thousand, so it is predicted right almost always, while the
+     * append's store address would wait on every previous flag. */
+    for (size_t i = 0; i < n; ++i)
+        if (flag[bin[i]]) buf[m++] = a[i];
     if (m > 1) qsort(buf, m, sizeof *buf, cmp_double);
     /* sorted by value = grouped by bin in bin order */
-    double v[2 * CQB_QSEL_MAX_PROBS];
     for (int j = 0; j < nr; ++j) {
         /* collected values of the target bins below rbin[j] */
         size_t off = 0;
@@ -386,6 +519,24 @@ static int select_fast(const double *restrict a, size_t n, const double *probs, 
         v[j] = buf[off + (rk[j] - rbelow[j]) - 1];
         if (v[j] == 0.0 && zeros_both(a, n)) return -1;
     }
+    return 0;
+}
+
+/* probs' type-7 quantiles of the n finite values a[] into res; a is not
+ * modified. Returns -1 when the caller must use cqb_select_r7_inplace(). */
+static int select_fast(const double *restrict a, size_t n, const double *probs, int nprob, double *res,
+                       fs_scratch *s)
+{
+    /* 1-based ranks wanted: lo and, when type 7 interpolates, lo + 1 */
+    size_t rk[2 * CQB_QSEL_MAX_PROBS];
+    double hh[CQB_QSEL_MAX_PROBS], v[2 * CQB_QSEL_MAX_PROBS];
+    for (int i = 0; i < nprob; ++i) {
+        size_t lo;
+        cqb_r7_index(n, probs[i], &lo, &hh[i]);
+        rk[2 * i] = lo;
+        rk[2 * i + 1] = (hh[i] > 0.0 && lo < n) ? lo + 1 : lo;
+    }
+    if (select_ranks(a, n, rk, 2 * nprob, v, s)) return -1;
     for (int i = 0; i < nprob; ++i) res[i] = cqb_r7_interp(v[2 * i], v[2 * i + 1], hh[i]);
     return 0;
 }
@@ -395,6 +546,446 @@ static void r7_ranks(size_t n, double p, size_t *r1, size_t *r2, double *h)
 {
     cqb_r7_index(n, p, r1, h);
     *r2 = (*h > 0.0 && *r1 < n) ? *r1 + 1 : *r1;
+}
+
+/* ------------------------------------------------------ windowed store -- */
+
+/* The windowed one-pass mode stores the pilot's values (the first
+ * QW_PILOT replicates) and then, per statistic, only the values inside
+ * windows around its wanted order statistics. A window's bounds are pilot
+ * order statistics QW_SIGMA standard errors of a rank below and above the
+ * wanted rank, so the final ranks almost surely fall inside. Every value is
+ * still counted (finite, below and above each window), so the rank of each
+ * window's first value is known exactly: the selected order statistics are
+ * the stored selection's, bit for bit, or the selector says it failed (an
+ * order statistic outside the windows, a window fuller than its room, or a
+ * selected zero among zeros of both signs) and the caller runs the stored
+ * mode. For W1 the windows keep about a tenth of the values: the store's
+ * memory traffic, not its arithmetic, was the cost of the reduction. */
+
+/* Half-width, in ranks, of the window around probability p for n values. */
+static size_t window_halfwidth(size_t n, double p)
+{
+    return (size_t)ceil(QW_SIGMA * sqrt((double)n * p * (1.0 - p))) + 2;
+}
+
+/* Share of the values that windows are expected to keep. */
+static double window_share(const double *probs, int nprob)
+{
+    size_t keep = 0;
+    for (int i = 0; i < nprob; ++i) keep += 2 * window_halfwidth(QW_PILOT, probs[i]) + 2;
+    return (double)keep / QW_PILOT;
+}
+
+/* Whether windows would keep well under a third of the values. */
+static int window_pays(size_t B, const double *probs, int nprob)
+{
+    return B >= QW_MIN_B && window_share(probs, nprob) < 0.25;
+}
+
+/* The room a window buffer gets for an expected e values: a margin far
+ * beyond the sampling error of the pilot's share. */
+static double window_room(double e) { return 1.25 * e + 8.0 * sqrt(e) + 64.0; }
+
+/* Expected bytes of a windowed selector: the pilot, then the windows. */
+static double window_bytes(size_t nvar, size_t B, const double *probs, int nprob)
+{
+    return (double)nvar * ((double)QW_PILOT + window_room(window_share(probs, nprob) * (double)B)) * sizeof(double);
+}
+
+/* The values of ranks rk[0..nr) of a[0..n) (n >= 1) by sorting a copy in
+ * tmp, for when select_ranks() declines. Returns -1 when a selected zero
+ * sits among zeros of both signs (v is filled all the same). */
+static int select_ranks_sorted(const double *a, size_t n, const size_t *rk, int nr, double *v, double *tmp)
+{
+    memcpy(tmp, a, n * sizeof *a);
+    qsort(tmp, n, sizeof *tmp, cmp_double);
+    int zero = 0;
+    for (int j = 0; j < nr; ++j) {
+        v[j] = tmp[rk[j] - 1];
+        zero |= v[j] == 0.0;
+    }
+    return zero && zeros_both(a, n) ? -1 : 0;
+}
+
+size_t cqb_qsel_pilot(const cqb_qsel *q) { return q->windows_on ? 0 : q->pilot; }
+
+int cqb_qsel_window_failed(const cqb_qsel *q) { return q->win_failed; }
+
+/* Appends the t in-window values of tmp to the window's buffer. */
+static void window_append(win_state *w, const double *tmp, size_t t)
+{
+    if (!t) return;
+    const size_t at = atomic_fetch_add_explicit(&w->len, t, memory_order_relaxed);
+    if (at + t > w->cap) {
+        atomic_store_explicit(&w->over, 1, memory_order_relaxed);
+        return;
+    }
+    memcpy(w->buf + at, tmp, t * sizeof *tmp);
+}
+
+/* x[0..n) against one statistic's windows: counts added to cnt (finite,
+ * then below and above each window), the values inside appended to the
+ * window's buffer. Any number of threads at once, each with its own cnt.
+ * y - y == 0 is "finite": NaN and infinities are not values. */
+static void window_take_scalar(win_state *w, size_t *cnt, const double *x, size_t n)
+{
+    double tmp[256];
+    for (size_t i0 = 0; i0 < n; i0 += 256) {
+        const size_t m = n - i0 < 256 ? n - i0 : 256;
+        const double *restrict y = x + i0;
+        size_t t = 0;
+        for (size_t i = 0; i < m; ++i) {
+            const int f = y[i] - y[i] == 0.0;
+            int inside = 0;
+            cnt[0] += (size_t)f;
+            for (int k = 0; k < w->nwin; ++k) {
+                const int b = f & (y[i] < w->lo[k]), a = f & (y[i] > w->hi[k]);
+                cnt[1 + 2 * k] += (size_t)b;
+                cnt[2 + 2 * k] += (size_t)a;
+                inside |= f & !b & !a;
+            }
+            tmp[t] = y[i]; /* write always, advance when inside */
+            t += (size_t)inside;
+        }
+        window_append(w, tmp, t);
+    }
+}
+
+#ifdef QSEL_AVX2
+/* The same four values at a time: masks from packed compares, counts in
+ * 64-bit lanes, and the inside values packed by a permutation from a table
+ * of the 16 masks (no branch per value). NW is 1 or 2 windows (the usual
+ * cases, unrolled), or 0 for w->nwin. */
+static inline __attribute__((always_inline, target("avx2"))) void window_take_avx2_body(win_state *w, size_t *cnt,
+                                                                                      const double *x, size_t n,
+                                                                                      int NW)
+{
+    static const int32_t perm[16][8] = {
+        {0, 1, 2, 3, 4, 5, 6, 7}, {0, 1, 2, 3, 4, 5, 6, 7}, {2, 3, 0, 1, 4, 5, 6, 7}, {0, 1, 2, 3, 4, 5, 6, 7},
+        {4, 5, 0, 1, 2, 3, 6, 7}, {0, 1, 4, 5, 2, 3, 6, 7}, {2, 3, 4, 5, 0, 1, 6, 7}, {0, 1, 2, 3, 4, 5, 6, 7},
+        {6, 7, 0, 1, 2, 3, 4, 5}, {0, 1, 6, 7, 2, 3, 4, 5}, {2, 3, 6, 7, 0, 1, 4, 5}, {0, 1, 2, 3, 6, 7, 4, 5},
+        {4, 5, 6, 7, 0, 1, 2, 3}, {0, 1, 4, 5, 6, 7, 2, 3}, {2, 3, 4, 5, 6, 7, 0, 1}, {0, 1, 2, 3, 4, 5, 6, 7}};
+    const int nw = NW ? NW : w->nwin;
+    __m256d lo[CQB_QSEL_MAX_PROBS], hi[CQB_QSEL_MAX_PROBS];
+    __m256i below[CQB_QSEL_MAX_PROBS], above[CQB_QSEL_MAX_PROBS], fin = _mm256_setzero_si256();
+    for (int k = 0; k < nw; ++k) {
+        lo[k] = _mm256_set1_pd(w->lo[k]);
+        hi[k] = _mm256_set1_pd(w->hi[k]);
+        below[k] = above[k] = _mm256_setzero_si256();
+    }
+    const __m256d zero = _mm256_setzero_pd();
+    double tmp[256 + 4];
+    size_t i = 0;
+    while (i + 4 <= n) {
+        size_t t = 0;
+        const size_t end = i + 256 <= n ? i + 256 : n - (n - i) % 4;
+        for (; i < end; i += 4) {
+            const __m256d y = _mm256_loadu_pd(x + i);
+            const __m256d f = _mm256_cmp_pd(_mm256_sub_pd(y, y), zero, _CMP_EQ_OQ);
+            __m256d in = _mm256_setzero_pd();
+            fin = _mm256_sub_epi64(fin, _mm256_castpd_si256(f));
+            for (int k = 0; k < nw; ++k) {
+                const __m256d b = _mm256_and_pd(f, _mm256_cmp_pd(y, lo[k], _CMP_LT_OQ));
+                const __m256d a = _mm256_and_pd(f, _mm256_cmp_pd(y, hi[k], _CMP_GT_OQ));
+                below[k] = _mm256_sub_epi64(below[k], _mm256_castpd_si256(b));
+                above[k] = _mm256_sub_epi64(above[k], _mm256_castpd_si256(a));
+                in = _mm256_or_pd(in, _mm256_andnot_pd(_mm256_or_pd(a, b), f));
+            }
+            const int mk = _mm256_movemask_pd(in);
+            const __m256i p = _mm256_loadu_si256((const __m256i *)perm[mk]);
+            _mm256_storeu_pd(tmp + t, _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(y), p)));
+            t += (size_t)__builtin_popcount((unsigned)mk);
+        }
+        window_append(w, tmp, t);
+    }
+    uint64_t l[4];
+    _mm256_storeu_si256((__m256i *)l, fin);
+    cnt[0] += l[0] + l[1] + l[2] + l[3];
+    for (int k = 0; k < nw; ++k) {
+        _mm256_storeu_si256((__m256i *)l, below[k]);
+        cnt[1 + 2 * k] += l[0] + l[1] + l[2] + l[3];
+        _mm256_storeu_si256((__m256i *)l, above[k]);
+        cnt[2 + 2 * k] += l[0] + l[1] + l[2] + l[3];
+    }
+    if (i < n) window_take_scalar(w, cnt, x + i, n - i);
+}
+
+__attribute__((target("avx2"))) static void window_take_avx2_1(win_state *w, size_t *cnt, const double *x, size_t n)
+{
+    window_take_avx2_body(w, cnt, x, n, 1);
+}
+__attribute__((target("avx2"))) static void window_take_avx2_2(win_state *w, size_t *cnt, const double *x, size_t n)
+{
+    window_take_avx2_body(w, cnt, x, n, 2);
+}
+__attribute__((target("avx2"))) static void window_take_avx2_n(win_state *w, size_t *cnt, const double *x, size_t n)
+{
+    window_take_avx2_body(w, cnt, x, n, 0);
+}
+#endif
+
+static void window_take(win_state *w, size_t *cnt, const double *x, size_t n)
+{
+#ifdef QSEL_AVX2
+    static int have = -1; /* CQB_NO_AVX2 (any value) forces the scalar path, for the tests */
+    if (have < 0) have = __builtin_cpu_supports("avx2") && !getenv("CQB_NO_AVX2");
+    if (have) {
+        if (w->nwin == 1) window_take_avx2_1(w, cnt, x, n);
+        else if (w->nwin == 2) window_take_avx2_2(w, cnt, x, n);
+        else window_take_avx2_n(w, cnt, x, n);
+        return;
+    }
+#endif
+    window_take_scalar(w, cnt, x, n);
+}
+
+void cqb_qsel_window_push(cqb_qsel *q, int thread, size_t var, const double *x, size_t n)
+{
+    window_take(&q->win[var], q->wcnt + ((size_t)thread * q->nvar + var) * QW_NCNT, x, n);
+}
+
+/* Statistic v's windows from its pilot values col[0..P): per probability,
+ * the pilot order statistics window_halfwidth() ranks beyond the two that
+ * type 7 reads (unbounded past the ends), overlapping windows merged.
+ * Returns the room its buffer needs for B replicates. */
+static size_t window_plan(cqb_qsel *q, size_t v, const double *col, fs_scratch *fs, double *a, double *tmp)
+{
+    const size_t P = q->pilot;
+    win_state *w = &q->win[v];
+    atomic_init(&w->len, 0);
+    atomic_init(&w->over, 0);
+    size_t n = 0;
+    for (size_t r = 0; r < P; ++r) {
+        a[n] = col[r];
+        n += col[r] - col[r] == 0.0;
+    }
+    w->nwin = 1;
+    w->lo[0] = -INFINITY;
+    w->hi[0] = INFINITY;
+    if (n == 0) return q->B;
+    size_t rk[FS_MAX_RANKS];
+    int nr = 0, lor[CQB_QSEL_MAX_PROBS], hir[CQB_QSEL_MAX_PROBS];
+    for (int i = 0; i < q->nprob; ++i) {
+        const double p = q->probs[i];
+        const size_t r0 = (size_t)floor(1.0 + (double)(n - 1) * p), hw = window_halfwidth(n, p);
+        lor[i] = hir[i] = -1;
+        if (r0 > hw) {
+            lor[i] = nr;
+            rk[nr++] = r0 - hw;
+        }
+        if (r0 + 1 + hw <= n) {
+            hir[i] = nr;
+            rk[nr++] = r0 + 1 + hw;
+        }
+    }
+    double val[FS_MAX_RANKS];
+    /* a bound's zero sign does not matter: comparisons treat both alike */
+    if (nr > 0 && select_ranks(a, n, rk, nr, val, fs)) (void)select_ranks_sorted(a, n, rk, nr, val, tmp);
+    double lo[CQB_QSEL_MAX_PROBS], hi[CQB_QSEL_MAX_PROBS];
+    for (int i = 0; i < q->nprob; ++i) {
+        lo[i] = lor[i] < 0 ? -INFINITY : val[lor[i]];
+        hi[i] = hir[i] < 0 ? INFINITY : val[hir[i]];
+    }
+    /* sort by lower bound (at most CQB_QSEL_MAX_PROBS), then merge */
+    for (int i = 1; i < q->nprob; ++i) {
+        const double l = lo[i], h = hi[i];
+        int j = i;
+        for (; j > 0 && lo[j - 1] > l; --j) {
+            lo[j] = lo[j - 1];
+            hi[j] = hi[j - 1];
+        }
+        lo[j] = l;
+        hi[j] = h;
+    }
+    w->nwin = 0;
+    for (int i = 0; i < q->nprob; ++i) {
+        if (w->nwin > 0 && lo[i] <= w->hi[w->nwin - 1]) {
+            if (hi[i] > w->hi[w->nwin - 1]) w->hi[w->nwin - 1] = hi[i];
+            continue;
+        }
+        w->lo[w->nwin] = lo[i];
+        w->hi[w->nwin] = hi[i];
+        w->nwin++;
+    }
+    size_t in = 0;
+    for (size_t r = 0; r < n; ++r) {
+        int inside = 0;
+        for (int k = 0; k < w->nwin; ++k) inside |= (a[r] >= w->lo[k]) & (a[r] <= w->hi[k]);
+        in += (size_t)inside;
+    }
+    const double room = window_room((double)in * (double)q->B / (double)P);
+    return room >= (double)q->B ? q->B : (size_t)room;
+}
+
+cqb_status cqb_qsel_window_begin(cqb_qsel *q, int threads, cqb_error *err)
+{
+    if (!q->pilot || q->windows_on) return CQB_OK;
+    if (q->seen != q->pilot) return cqb_error_set(err, CQB_EINTERNAL, "internal: pilot replicate count mismatch");
+    const size_t P = q->pilot, nvar = q->nvar;
+    const long nv = (long)nvar;
+    if (threads < 1) threads = 1;
+    size_t *room = malloc(nvar * sizeof *room);
+    q->win = calloc(nvar, sizeof *q->win);
+    if (!room || !q->win) {
+        free(room);
+        return cqb_error_set(err, CQB_ENOMEM, "out of memory for the bootstrap quantiles (%zu statistics)", nvar);
+    }
+    int failed = 0;
+#pragma omp parallel num_threads(threads) reduction(| : failed)
+    {
+        fs_scratch *fs = calloc(1, sizeof *fs);
+        double *a = malloc(P * sizeof *a), *tmp = malloc(P * sizeof *tmp);
+        if (!fs || !a || !tmp) failed = 1;
+#pragma omp for schedule(dynamic, 16)
+        for (long v = 0; v < nv; ++v) {
+            if (fs && a && tmp) room[v] = window_plan(q, (size_t)v, q->store + (size_t)v * q->stride, fs, a, tmp);
+        }
+        if (fs) {
+            free(fs->bin);
+            free(fs->buf);
+        }
+        free(fs);
+        free(a);
+        free(tmp);
+    }
+    size_t total = 0;
+    for (size_t v = 0; v < nvar && !failed; ++v) total += room[v];
+    const size_t full = (q->B + 7) / 8 * 8;
+    if (!failed && ((double)total * sizeof(double) > (double)q->mem_limit || 2 * total >= full * nvar)) {
+        /* windows would not pay or not fit (wide or atom-heavy
+         * distributions): the stored mode from here on, the pilot's values
+         * moved into it, when every value fits; else the caller runs
+         * without windows (cqb_qsel_window_failed()) */
+        free(q->win);
+        q->win = NULL;
+        free(room);
+        if (q->B > q->mem_limit / sizeof(double) / nvar) {
+            q->win_failed = 1;
+            return CQB_OK;
+        }
+        double *st = store_alloc(full * nvar * sizeof *st);
+        if (!st) return cqb_error_set(err, CQB_ENOMEM, "out of memory for the bootstrap quantiles");
+        for (size_t v = 0; v < nvar; ++v) memcpy(st + v * full, q->store + v * q->stride, P * sizeof *st);
+        free(q->store_mem);
+        q->store_mem = q->store = st;
+        q->stride = full;
+        q->pilot = 0;
+        return CQB_OK;
+    }
+    if (!failed) {
+        q->wmem = store_alloc((total ? total : 1) * sizeof(double));
+        q->wcnt = calloc((size_t)threads * nvar * QW_NCNT, sizeof *q->wcnt);
+        if (!q->wmem || !q->wcnt) failed = 1;
+    }
+    if (failed) {
+        free(room);
+        return cqb_error_set(err, CQB_ENOMEM, "out of memory for the bootstrap quantiles (%zu statistics)", nvar);
+    }
+    q->wbytes = total * sizeof(double);
+    q->nthr = threads;
+    double *m = q->wmem;
+    for (size_t v = 0; v < nvar; ++v) {
+        q->win[v].buf = m;
+        q->win[v].cap = room[v];
+        m += room[v];
+    }
+    free(room);
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
+    for (long v = 0; v < nv; ++v)
+        cqb_qsel_window_push(q, omp_get_thread_num(), (size_t)v, q->store + (size_t)v * q->stride, P);
+    q->windows_on = 1;
+    free(q->store_mem);
+    q->store_mem = NULL;
+    q->store = NULL;
+    return CQB_OK;
+}
+
+/* Statistic v's quantiles from its windows into res, and its count of
+ * finite values. Returns -1 when the windows cannot give the stored
+ * selection's answer. */
+static int window_result(const cqb_qsel *q, size_t v, fs_scratch *fs, double **tmp, size_t *tcap, double *res,
+                         size_t *nvalid)
+{
+    const win_state *w = &q->win[v];
+    size_t c[QW_NCNT] = {0};
+    for (int t = 0; t < q->nthr; ++t) {
+        const size_t *ct = q->wcnt + ((size_t)t * q->nvar + v) * QW_NCNT;
+        for (int k = 0; k < QW_NCNT; ++k) c[k] += ct[k];
+    }
+    const size_t n = c[0], len = atomic_load_explicit(&w->len, memory_order_relaxed);
+    *nvalid = n;
+    if (atomic_load_explicit(&w->over, memory_order_relaxed)) return -1;
+    if (n == 0) {
+        for (int i = 0; i < q->nprob; ++i) res[i] = NAN;
+        return 0;
+    }
+    size_t size[CQB_QSEL_MAX_PROBS], inside = 0;
+    for (int k = 0; k < w->nwin; ++k) {
+        size[k] = n - c[1 + 2 * k] - c[2 + 2 * k];
+        inside += size[k];
+    }
+    if (inside != len) return -1; /* cannot happen: every value was counted */
+    size_t rk[FS_MAX_RANKS];
+    double hh[CQB_QSEL_MAX_PROBS], val[FS_MAX_RANKS];
+    for (int i = 0; i < q->nprob; ++i) {
+        size_t r[2];
+        r7_ranks(n, q->probs[i], &r[0], &r[1], &hh[i]);
+        for (int e = 0; e < 2; ++e) {
+            /* window k holds ranks below_k + 1 .. below_k + size_k; in the
+             * buffer, sorted, its values follow the lower windows' */
+            size_t before = 0;
+            int k = 0;
+            for (; k < w->nwin; ++k) {
+                const size_t below = c[1 + 2 * k];
+                if (r[e] > below && r[e] <= below + size[k]) break;
+                before += size[k];
+            }
+            if (k == w->nwin) return -1;
+            rk[2 * i + e] = r[e] - c[1 + 2 * k] + before;
+        }
+    }
+    const int nr = 2 * q->nprob;
+    if (select_ranks(w->buf, len, rk, nr, val, fs)) {
+        if (*tcap < len) {
+            double *t = realloc(*tmp, len * sizeof *t);
+            if (!t) return -1;
+            *tmp = t;
+            *tcap = len;
+        }
+        if (select_ranks_sorted(w->buf, len, rk, nr, val, *tmp)) return -1;
+    }
+    for (int i = 0; i < q->nprob; ++i) res[i] = cqb_r7_interp(val[2 * i], val[2 * i + 1], hh[i]);
+    return 0;
+}
+
+static cqb_status window_end(cqb_qsel *q, int threads, cqb_error *err)
+{
+    const long nv = (long)q->nvar;
+    int failed = 0;
+#pragma omp parallel num_threads(threads > 0 ? threads : 1) reduction(| : failed)
+    {
+        fs_scratch *fs = calloc(1, sizeof *fs);
+        double *tmp = NULL;
+        size_t tcap = 0;
+        if (!fs) failed = 1;
+#pragma omp for schedule(dynamic, 16)
+        for (long v = 0; v < nv; ++v) {
+            if (!fs || failed) continue;
+            if (window_result(q, (size_t)v, fs, &tmp, &tcap, q->result + (size_t)v * (size_t)q->nprob,
+                              &q->nvalid[v]))
+                failed = 1;
+        }
+        if (fs) {
+            free(fs->bin);
+            free(fs->buf);
+        }
+        free(fs);
+        free(tmp);
+    }
+    q->win_failed = failed;
+    (void)err;
+    return CQB_OK;
 }
 
 /* The bin holding the r-th smallest value and how many values lie below it. */
@@ -435,16 +1026,23 @@ cqb_status cqb_qsel_end_pass(cqb_qsel *q, int pass, int threads, cqb_error *err)
         q->result = malloc(q->nvar * (size_t)q->nprob * sizeof *q->result);
         q->nvalid = malloc(q->nvar * sizeof *q->nvalid);
         if (!q->result || !q->nvalid) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+        if (q->windows_on) return window_end(q, threads, err);
 #pragma omp parallel num_threads(threads > 0 ? threads : 1)
         {
             fs_scratch *fs = calloc(1, sizeof *fs); /* NULL: every statistic takes the fallback */
 #pragma omp for schedule(dynamic, 4)
             for (long v = 0; v < nvar; ++v) {
                 double *col = q->store + (size_t)v * q->stride;
+                /* drop NaN (and infinite) values; usually there are none,
+                 * and counting them first is a loop without a dependence */
                 size_t n = 0;
-                for (size_t r = 0; r < q->B; ++r) {
-                    col[n] = col[r];
-                    n += isfinite(col[r]) != 0;
+                for (size_t r = 0; r < q->B; ++r) n += isfinite(col[r]) != 0;
+                if (n < q->B) {
+                    n = 0;
+                    for (size_t r = 0; r < q->B; ++r) {
+                        col[n] = col[r];
+                        n += isfinite(col[r]) != 0;
+                    }
                 }
                 q->nvalid[v] = n;
                 double *res = q->result + (size_t)v * (size_t)q->nprob;
@@ -512,6 +1110,7 @@ size_t cqb_qsel_bytes(const cqb_qsel *q)
 {
     size_t b = sizeof *q;
     if (q->store) b += q->stride * q->nvar * sizeof(double);
+    b += q->wbytes + (q->wcnt ? (size_t)q->nthr * q->nvar * QW_NCNT * sizeof(size_t) : 0);
     if (q->vs) {
         for (size_t v = 0; v < q->nvar; ++v) b += (NB + 2) * sizeof(uint32_t) + q->vs[v].cap * sizeof(run);
     }

@@ -273,36 +273,37 @@ static void count_exceed(const double *v, size_t n, size_t j, const double *pv_r
  * own counters, summed at the end (integers: exact in any order). No
  * statistics buffer makes a round trip through memory. */
 static cqb_status run_plan_fused(const cqb_plan *plan, const cqb_boot_opts *o, const derive *d, cqb_qsel *sel,
-                                 int threads, const double *pv_ref, int pv_abs, size_t *pv_count,
-                                 const double *et_ref, size_t *et_lo, size_t *et_hi, progress_state *ps,
-                                 size_t *peak, cqb_error *err)
+                                 int threads, size_t rb, size_t re, const double *pv_ref, int pv_abs,
+                                 size_t *pv_count, const double *et_ref, size_t *et_lo, size_t *et_hi,
+                                 progress_state *ps, size_t *peak, cqb_error *err)
 {
-    const size_t nstat = plan->nstat, nv = d->nvar, gs = d->gsize, B = o->B;
+    const size_t nstat = plan->nstat, nv = d->nvar, gs = d->gsize, B = re;
     const size_t nreg = d->kind == 1 && d->ngroup > d->ncell ? d->ncell : d->ngroup;
     const size_t nblk = (nreg + DERIVE_BLOCK - 1) / DERIVE_BLOCK + (d->ngroup - nreg);
+    /* once the selector's windows are set, values are derived into wbuf
+     * and pushed (cqb_qsel_window_push()) instead of written to slots */
+    const int windowed = cqb_qsel_slot(sel, 0) == NULL;
     /* tiles of about 64 KiB of statistics, a multiple of 8 replicates (a
-     * cache line of each store row) */
-    size_t tile = ((size_t)64 << 10) / ((nstat ? nstat : 1) * sizeof(double));
+     * cache line of each store row); with windows, nothing is written per
+     * replicate, and a push pays per call: tiles of up to 512 KiB (L2) */
+    size_t tile = ((size_t)(windowed ? 512 : 64) << 10) / ((nstat ? nstat : 1) * sizeof(double));
     tile = tile < 8 ? 8 : tile > 256 ? 256 : tile & ~(size_t)7;
     /* chunks only pace progress and cancellation; multiples of 8, so that
      * tiles start on the store's cache lines */
     const size_t chunk = o->chunk ? (o->chunk + 7) / 8 * 8 : 1024;
     int failed = 0, cancelled = 0, nthr = threads > 0 ? threads : 1;
-    memset(pv_count, 0, nv * sizeof *pv_count);
-    if (et_ref) {
-        memset(et_lo, 0, nv * sizeof *et_lo);
-        memset(et_hi, 0, nv * sizeof *et_hi);
-    }
 #pragma omp parallel num_threads(nthr) reduction(| : failed)
     {
+        const int tid = omp_get_thread_num();
         cqb_plan_worker *wk = cqb_plan_worker_new(plan);
         double *st = malloc(tile * (nstat ? nstat : 1) * sizeof *st);
         double *buf = malloc(gs * tile * sizeof *buf);
+        double *wbuf = windowed ? malloc(DERIVE_BLOCK * gs * tile * sizeof *wbuf) : NULL;
         double **dst = malloc(DERIVE_BLOCK * gs * sizeof *dst);
         size_t *cnt = calloc(3 * (nv ? nv : 1), sizeof *cnt);
-        const int ok = wk && st && buf && dst && cnt;
+        const int ok = wk && st && buf && dst && cnt && (wbuf || !windowed);
         if (!ok) failed = 1;
-        for (size_t b0 = 0; b0 < B; b0 += chunk) {
+        for (size_t b0 = rb; b0 < B; b0 += chunk) {
             const size_t nb = B - b0 < chunk ? B - b0 : chunk;
             const long ntile = (long)((nb + tile - 1) / tile);
 #pragma omp for schedule(dynamic, 1)
@@ -316,17 +317,20 @@ static cqb_status run_plan_fused(const cqb_plan *plan, const cqb_boot_opts *o, c
                         g0 = nreg;
                         ng = 1;
                         derive_group(d, g0, st, nstat, nt, buf);
-                        for (size_t i = 0; i < gs; ++i) memcpy(cqb_qsel_slot(sel, g0 * gs + i) + t0, buf + i * nt,
-                                                               nt * sizeof *buf);
+                        for (size_t i = 0; i < gs; ++i) {
+                            dst[i] = windowed ? buf + i * nt : cqb_qsel_slot(sel, g0 * gs + i) + t0;
+                            if (!windowed) memcpy(dst[i], buf + i * nt, nt * sizeof *buf);
+                        }
                     } else {
                         ng = nreg - g0 < DERIVE_BLOCK ? nreg - g0 : DERIVE_BLOCK;
-                        for (size_t i = 0; i < ng * gs; ++i) dst[i] = cqb_qsel_slot(sel, g0 * gs + i) + t0;
+                        for (size_t i = 0; i < ng * gs; ++i)
+                            dst[i] = windowed ? wbuf + i * nt : cqb_qsel_slot(sel, g0 * gs + i) + t0;
                         derive_block(d, g0, ng, st, nstat, nt, dst);
                     }
                     for (size_t i = 0; i < ng * gs; ++i) {
                         const size_t j = g0 * gs + i;
-                        count_exceed(cqb_qsel_slot(sel, j) + t0, nt, j, pv_ref, pv_abs, cnt, et_ref, cnt + nv,
-                                     cnt + 2 * nv);
+                        count_exceed(dst[i], nt, j, pv_ref, pv_abs, cnt, et_ref, cnt + nv, cnt + 2 * nv);
+                        if (windowed) cqb_qsel_window_push(sel, tid, j, dst[i], nt);
                     }
                 }
             }
@@ -353,12 +357,14 @@ static cqb_status run_plan_fused(const cqb_plan *plan, const cqb_boot_opts *o, c
         cqb_plan_worker_free(wk);
         free(st);
         free(buf);
+        free(wbuf);
         free(dst);
         free(cnt);
     }
     if (cancelled) return cqb_error_set(err, CQB_EUSAGE, "interrupted");
     if (failed) return cqb_error_set(err, CQB_ENOMEM, "out of memory reducing bootstrap replicates");
-    size_t bytes = cqb_qsel_bytes(sel) + (size_t)nthr * (tile * (nstat + gs) + 3 * nv) * sizeof(double);
+    size_t bytes = cqb_qsel_bytes(sel) +
+                   (size_t)nthr * (tile * (nstat + gs + (windowed ? DERIVE_BLOCK * gs : 0)) + 3 * nv) * sizeof(double);
     if (bytes > *peak) *peak = bytes;
     return CQB_OK;
 }
@@ -367,11 +373,11 @@ static cqb_status run_plan_fused(const cqb_plan *plan, const cqb_boot_opts *o, c
  * selector (all passes) and counting p-value exceedances (pass 1): value
  * (absolute if pv_abs) >= pv_ref[j]; with et_ref, also the two tails
  * value <= et_ref[j] and value >= et_ref[j] for the equal-tailed p-value. */
-static cqb_status run_plan(const cqb_plan *plan, const cqb_boot_opts *o, const derive *d,
-                           const double *probs, int nprob, const double *pv_ref, int pv_abs,
-                           size_t *pv_count, const double *et_ref, size_t *et_lo, size_t *et_hi,
-                           cqb_qsel **sel_out, progress_state *ps, size_t *peak,
-                           int *two_pass, cqb_error *err)
+static cqb_status run_plan_sel(const cqb_plan *plan, const cqb_boot_opts *o, const derive *d,
+                               const double *probs, int nprob, const double *pv_ref, int pv_abs,
+                               size_t *pv_count, const double *et_ref, size_t *et_lo, size_t *et_hi,
+                               cqb_qsel **sel_out, progress_state *ps, size_t *peak, int *two_pass, int windows,
+                               cqb_error *err)
 {
     if (o->backend && o->backend->reduce)
         return run_plan_reduce(plan, o, d, probs, nprob, pv_ref, pv_abs, pv_count, et_ref, et_lo, et_hi, sel_out,
@@ -379,19 +385,44 @@ static cqb_status run_plan(const cqb_plan *plan, const cqb_boot_opts *o, const d
     cqb_status st;
     cqb_qsel *sel = NULL;
     double *stats = NULL;
-    st = cqb_qsel_create(d->nvar, o->B, probs, nprob, o->mem_limit, &sel, err);
-    if (st != CQB_OK) return st;
-    const int npass = cqb_qsel_npass(sel);
-    if (npass == 2) *two_pass = 1;
     const cqb_backend *be = o->backend;
     const int threads = be ? be->threads : 0;
     const int cpu = !be || be->kind == CQB_BACKEND_CPU;
+    /* the CPU reduces where it computes, so it can keep only the values
+     * near the wanted order statistics (cqb_qsel_create_windowed()) */
+    st = cpu && windows ? cqb_qsel_create_windowed(d->nvar, o->B, probs, nprob, o->mem_limit, &sel, err)
+                        : cqb_qsel_create(d->nvar, o->B, probs, nprob, o->mem_limit, &sel, err);
+    if (st != CQB_OK) return st;
+    const int npass = cqb_qsel_npass(sel);
     if (npass == 1 && cpu) {
-        st = run_plan_fused(plan, o, d, sel, threads > 0 ? threads : omp_get_max_threads(), pv_ref, pv_abs,
-                            pv_count, et_ref, et_lo, et_hi, ps, peak, err);
-        if (st == CQB_OK) st = cqb_qsel_end_pass(sel, 1, threads, err);
+        const int nthr = threads > 0 ? threads : omp_get_max_threads();
+        const double done0 = ps->done;
+        memset(pv_count, 0, d->nvar * sizeof *pv_count);
+        if (et_ref) {
+            memset(et_lo, 0, d->nvar * sizeof *et_lo);
+            memset(et_hi, 0, d->nvar * sizeof *et_hi);
+        }
+        const size_t pilot = cqb_qsel_pilot(sel);
+        if (pilot) {
+            st = run_plan_fused(plan, o, d, sel, nthr, 0, pilot, pv_ref, pv_abs, pv_count, et_ref, et_lo, et_hi, ps,
+                                peak, err);
+            if (st == CQB_OK) st = cqb_qsel_window_begin(sel, nthr, err);
+        }
+        if (st == CQB_OK && !cqb_qsel_window_failed(sel))
+            st = run_plan_fused(plan, o, d, sel, nthr, pilot, o->B, pv_ref, pv_abs, pv_count, et_ref, et_lo, et_hi,
+                                ps, peak, err);
+        if (st == CQB_OK && !cqb_qsel_window_failed(sel)) st = cqb_qsel_end_pass(sel, 1, threads, err);
+        if (st == CQB_OK && cqb_qsel_window_failed(sel)) {
+            /* the windows missed or would not fit (rare): again without
+             * them; the replicates are the same, so is every count */
+            cqb_qsel_free(sel);
+            ps->done = done0;
+            return run_plan_sel(plan, o, d, probs, nprob, pv_ref, pv_abs, pv_count, et_ref, et_lo, et_hi, sel_out,
+                                ps, peak, two_pass, 0, err);
+        }
         goto done;
     }
+    if (npass == 2) *two_pass = 1;
     size_t chunk = o->chunk;
     if (chunk == 0) {
         /* a device wants large launches; the CPU wants the chunk's
@@ -503,6 +534,16 @@ done:
     }
     *sel_out = sel;
     return st;
+}
+
+static cqb_status run_plan(const cqb_plan *plan, const cqb_boot_opts *o, const derive *d,
+                           const double *probs, int nprob, const double *pv_ref, int pv_abs,
+                           size_t *pv_count, const double *et_ref, size_t *et_lo, size_t *et_hi,
+                           cqb_qsel **sel_out, progress_state *ps, size_t *peak,
+                           int *two_pass, cqb_error *err)
+{
+    return run_plan_sel(plan, o, d, probs, nprob, pv_ref, pv_abs, pv_count, et_ref, et_lo, et_hi, sel_out, ps, peak,
+                        two_pass, 1, err);
 }
 
 /* ----------------------------------------------------------- validation -- */

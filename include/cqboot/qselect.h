@@ -50,6 +50,39 @@ void cqb_qsel_import_pass1(cqb_qsel *q, size_t var, double lo, double width, con
  *  CQB_QSEL_MAX_TARGETS) whose values pass 2 must collect for statistic var. */
 int cqb_qsel_targets(const cqb_qsel *q, size_t var, uint32_t *tbin);
 
+/* Windowed one-pass mode, for a caller that reduces replicates where it
+ * computes them (the CPU kernel): cqb_qsel_create_windowed() returns what
+ * cqb_qsel_create() returns, except that when the values are stored (one
+ * pass), B is large and the probabilities lie in the tails, only the first
+ * cqb_qsel_pilot() replicates are stored (through cqb_qsel_slot() as
+ * usual). Then cqb_qsel_window_begin() sets per statistic the value windows
+ * that hold its wanted order statistics, and every later value goes through
+ * cqb_qsel_window_push(): counted, and kept only inside the windows (a tenth
+ * of the memory and memory traffic for bands and Q tests at B = 10,000).
+ * After the last cqb_qsel_end_pass() the results are the stored
+ * selection's, bit for bit, unless cqb_qsel_window_failed(): then the caller
+ * must run again with cqb_qsel_create() (rare: an order statistic outside
+ * its windows, or a selected zero among zeros of both signs). The
+ * environment variable CQB_QSEL_STORE (any value) turns windows off. */
+cqb_status cqb_qsel_create_windowed(size_t nvar, size_t B, const double *probs, int nprob, size_t mem_limit,
+                                    cqb_qsel **out, cqb_error *err);
+/*! cqb_qsel_pilot() : replicates to store before cqb_qsel_window_begin();
+ *  0 when the selector is not (or no longer) waiting for a pilot. */
+size_t cqb_qsel_pilot(const cqb_qsel *q);
+/*! cqb_qsel_window_begin() : after exactly cqb_qsel_pilot() replicates, sets
+ *  the windows on `threads` OpenMP threads (it may instead turn to storing
+ *  every value, when windows would not pay; cqb_qsel_slot() then returns
+ *  slots again). */
+cqb_status cqb_qsel_window_begin(cqb_qsel *q, int threads, cqb_error *err);
+/*! cqb_qsel_window_push() : n values of statistic var, after the pilot;
+ *  safe from several threads at once, each passing its own thread index
+ *  (below the `threads` of cqb_qsel_window_begin()). Then
+ *  cqb_qsel_advance() as usual. */
+void cqb_qsel_window_push(cqb_qsel *q, int thread, size_t var, const double *x, size_t n);
+/*! cqb_qsel_window_failed() : after cqb_qsel_end_pass(), 1 when the results
+ *  are not valid and the run must be repeated with cqb_qsel_create(). */
+int cqb_qsel_window_failed(const cqb_qsel *q);
+
 /*! cqb_qsel_npass() : 1 (values stored) or 2 (histogram, then collection). */
 int cqb_qsel_npass(const cqb_qsel *q);
 
@@ -67,7 +100,8 @@ int cqb_qsel_push(cqb_qsel *q, int pass, size_t var, const double *x, size_t n);
 cqb_status cqb_qsel_advance(cqb_qsel *q, size_t n, cqb_error *err);
 /*! cqb_qsel_slot() : in one-pass mode, where the next values of statistic
  *  var go: writing n values there is cqb_qsel_push(q, 1, var, x, n) without
- *  the copy (then cqb_qsel_advance() as usual). NULL in two-pass mode. */
+ *  the copy (then cqb_qsel_advance() as usual). NULL in two-pass mode and
+ *  once windows are set (cqb_qsel_window_push() then). */
 double *cqb_qsel_slot(cqb_qsel *q, size_t var);
 /*! cqb_qsel_rewind() : back to replicate 0 for the next pass. */
 void cqb_qsel_rewind(cqb_qsel *q);
