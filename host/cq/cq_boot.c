@@ -135,6 +135,64 @@ static void derive_block(const derive *d, size_t g0, size_t ng, const double *st
     derive_block_body(d, g0, ng, st, nstat, nb, dst);
 }
 
+/* The tile's statistics by statistic: stT[s * ldt + r] = st[r * nstat + s],
+ * in blocks of eight statistics (a cache line of each replicate's row). */
+static void transpose_tile(const double *restrict st, size_t nstat, size_t nb, double *restrict stT, size_t ldt)
+{
+    for (size_t s0 = 0; s0 < nstat; s0 += 8) {
+        const size_t s1 = s0 + 8 < nstat ? s0 + 8 : nstat;
+        for (size_t r = 0; r < nb; ++r)
+            for (size_t s = s0; s < s1; ++s) stT[s * ldt + r] = st[r * nstat + s];
+    }
+}
+
+/* Q values (kind 1) of the regular groups g0 .. g0+ng-1 for nb replicates
+ * from statistics by statistic (transpose_tile()): value i of group g0+j,
+ * replicate r, to dst[j * gsize + i][r]. Every value gets exactly
+ * cqb_derive_rep()'s operations (cqb_q_step()), in SIMD lanes over the
+ * replicates: loads and stores are contiguous, where derive_block() reads
+ * across a replicate's row and stores one lane at a time. acc holds 2 ldt
+ * doubles. */
+static inline __attribute__((always_inline)) void derive_rows_body(const derive *d, size_t g0, size_t ng,
+                                                                   const double *stT, size_t ldt, size_t nb,
+                                                                   double *const *dst, double *acc)
+{
+    const size_t P = d->P, nc = d->ncell, gs = d->gsize;
+    const double T = d->T;
+    double *restrict sbp = acc, *restrict slb = acc + ldt;
+    for (size_t j = 0; j < ng; ++j) {
+        const size_t g = g0 + j;
+        for (size_t r = 0; r < nb; ++r) sbp[r] = slb[r] = 0.0;
+        for (size_t k = 1; k <= P; ++k) {
+            const double *restrict sk = stT + ((k - 1) * nc + g) * ldt;
+            const double rk = d->ref[(k - 1) * nc + g];
+            double *restrict ob = dst[j * gs + k - 1], *restrict ol = dst[j * gs + P + k - 1];
+            for (size_t r = 0; r < nb; ++r) cqb_q_step(sk[r] - rk, T, k, &sbp[r], &slb[r], &ob[r], &ol[r]);
+        }
+    }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2"))) static void derive_rows_avx2(const derive *d, size_t g0, size_t ng,
+                                                             const double *stT, size_t ldt, size_t nb,
+                                                             double *const *dst, double *acc)
+{
+    derive_rows_body(d, g0, ng, stT, ldt, nb, dst, acc);
+}
+#endif
+
+static void derive_rows(const derive *d, size_t g0, size_t ng, const double *stT, size_t ldt, size_t nb,
+                        double *const *dst, double *acc)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx2")) {
+        derive_rows_avx2(d, g0, ng, stT, ldt, nb, dst, acc);
+        return;
+    }
+#endif
+    derive_rows_body(d, g0, ng, stT, ldt, nb, dst, acc);
+}
+
 typedef struct progress_state {
     const cqb_boot_opts *o;
     double done, total;
@@ -299,9 +357,12 @@ static cqb_status run_plan_fused(const cqb_plan *plan, const cqb_boot_opts *o, c
         double *st = malloc(tile * (nstat ? nstat : 1) * sizeof *st);
         double *buf = malloc(gs * tile * sizeof *buf);
         double *wbuf = windowed ? malloc(DERIVE_BLOCK * gs * tile * sizeof *wbuf) : NULL;
+        /* Q values are derived from the tile by statistic (derive_rows()) */
+        const int rows = d->kind == 1;
+        double *stT = rows ? malloc((tile * (nstat ? nstat : 1) + 2 * tile) * sizeof *stT) : NULL;
         double **dst = malloc(DERIVE_BLOCK * gs * sizeof *dst);
         size_t *cnt = calloc(3 * (nv ? nv : 1), sizeof *cnt);
-        const int ok = wk && st && buf && dst && cnt && (wbuf || !windowed);
+        const int ok = wk && st && buf && dst && cnt && (wbuf || !windowed) && (stT || !rows);
         if (!ok) failed = 1;
         for (size_t b0 = rb; b0 < B; b0 += chunk) {
             const size_t nb = B - b0 < chunk ? B - b0 : chunk;
@@ -311,6 +372,7 @@ static cqb_status run_plan_fused(const cqb_plan *plan, const cqb_boot_opts *o, c
                 if (!ok || cancelled) continue;
                 const size_t t0 = (size_t)ti * tile, nt = nb - t0 < tile ? nb - t0 : tile;
                 for (size_t r = 0; r < nt; ++r) cqb_plan_worker_run(wk, (uint32_t)(b0 + t0 + r), st + r * nstat);
+                if (rows) transpose_tile(st, nstat, nt, stT, tile);
                 for (size_t bi = 0; bi < nblk; ++bi) {
                     size_t g0 = bi * DERIVE_BLOCK, ng;
                     if (g0 >= nreg) { /* the sup group */
@@ -325,7 +387,8 @@ static cqb_status run_plan_fused(const cqb_plan *plan, const cqb_boot_opts *o, c
                         ng = nreg - g0 < DERIVE_BLOCK ? nreg - g0 : DERIVE_BLOCK;
                         for (size_t i = 0; i < ng * gs; ++i)
                             dst[i] = windowed ? wbuf + i * nt : cqb_qsel_slot(sel, g0 * gs + i) + t0;
-                        derive_block(d, g0, ng, st, nstat, nt, dst);
+                        if (rows) derive_rows(d, g0, ng, stT, tile, nt, dst, stT + tile * nstat);
+                        else derive_block(d, g0, ng, st, nstat, nt, dst);
                     }
                     for (size_t i = 0; i < ng * gs; ++i) {
                         const size_t j = g0 * gs + i;
@@ -358,6 +421,7 @@ static cqb_status run_plan_fused(const cqb_plan *plan, const cqb_boot_opts *o, c
         free(st);
         free(buf);
         free(wbuf);
+        free(stT);
         free(dst);
         free(cnt);
     }
