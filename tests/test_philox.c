@@ -3,6 +3,8 @@
 #include <criterion/criterion.h>
 
 #include <math.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cqboot/philox.h"
 #include "cqboot/sbplan.h"
@@ -154,4 +156,43 @@ Test(philox, indices_follow_blocks)
             cr_assert_eq(idx[t], (idx[t - 1] + 1) % 300);
         }
     }
+}
+
+/* Multiplicities and the list of drawn rows against counting the resample's
+ * row indices, over sizes around the SIMD widths and several block lengths
+ * (the AVX-512 prefix sum and compaction where the CPU has it). */
+static void check_multiplicity_nz(void)
+{
+    static uint32_t idx[1100], pos[1100], row[1100], c[1100], nz[1100], cnz[1100], cnt[1100];
+    const size_t ns[] = {1, 2, 15, 16, 17, 31, 32, 33, 335, 1000, 1099};
+    const double ps[] = {0.02, 0.1, 0.5, 1.0};
+    for (size_t a = 0; a < sizeof ns / sizeof ns[0]; ++a) {
+        for (size_t b = 0; b < sizeof ps / sizeof ps[0]; ++b) {
+            const uint64_t thr = cqb_bernoulli_threshold(ps[b]);
+            for (uint32_t rep = 0; rep < 5; ++rep) {
+                const size_t n = ns[a];
+                cqb_sb_indices(11, rep, 2, thr, n, idx, pos, row);
+                memset(cnt, 0, sizeof cnt);
+                for (size_t t = 0; t < n; ++t) cnt[idx[t]]++;
+                const size_t k = cqb_sb_multiplicity_nz(11, rep, 2, thr, n, c, nz, cnz, pos, row);
+                size_t want = 0;
+                for (size_t r = 0; r < n; ++r) {
+                    cr_assert_eq(c[r], cnt[r], "n %zu p %g rep %u row %zu", n, ps[b], rep, r);
+                    if (!cnt[r]) continue;
+                    cr_assert(want < k && nz[want] == r && cnz[want] == cnt[r], "n %zu drawn row %zu", n, r);
+                    ++want;
+                }
+                cr_assert_eq(k, want, "n %zu p %g: %zu drawn rows listed, %zu drawn", n, ps[b], k, want);
+            }
+        }
+    }
+}
+
+Test(philox, multiplicities_and_drawn_rows) { check_multiplicity_nz(); }
+
+Test(philox, multiplicities_and_drawn_rows_without_avx512)
+{
+    /* read once per process, and each test runs in its own */
+    cr_assert_eq(setenv("CQB_NO_AVX512", "1", 1), 0);
+    check_multiplicity_nz();
 }

@@ -2,6 +2,7 @@
  * AVX2 (see sbresample.h). */
 #include "cqboot/sbresample.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "cqboot/philox.h"
@@ -147,6 +148,71 @@ size_t cqb_sb_blocks(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, si
     return cqb_sb_blocks_scalar(seed, rep, tag, thr, n, pos, row);
 }
 
+/* c[r] = c[0] + ... + c[r] (modulo 2^32) and, when nz is not NULL, the rows
+ * with c[r] != 0 and their counts listed in nz, cnz; returns their number
+ * (0 without nz). */
+static size_t prefix_nz_scalar(uint32_t *c, size_t n, size_t r, uint32_t cum, uint32_t *nz, uint32_t *cnz, size_t k)
+{
+    if (!nz) {
+        for (; r < n; ++r) {
+            cum += c[r];
+            c[r] = cum;
+        }
+        return 0;
+    }
+    for (; r < n; ++r) {
+        cum += c[r];
+        c[r] = cum;
+        /* branch-free compaction: write always, advance when drawn */
+        nz[k] = (uint32_t)r;
+        cnz[k] = cum;
+        k += cum != 0;
+    }
+    return k;
+}
+
+#ifdef CQB_HAVE_AVX2_PATH
+/* Sixteen rows at a time with AVX-512: a 16-lane prefix sum by shifted
+ * adds, the drawn rows packed by a compress in registers (a compress
+ * straight to memory is slow on Zen 4) and stored whole; the store at nz + k
+ * stays inside nz because k <= r. */
+__attribute__((target("avx512f"))) static size_t prefix_nz_avx512(uint32_t *c, size_t n, uint32_t *nz, uint32_t *cnz)
+{
+    const __m512i zero = _mm512_setzero_si512(), last = _mm512_set1_epi32(15), step = _mm512_set1_epi32(16);
+    __m512i carry = zero, rows = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    size_t r = 0, k = 0;
+    for (; r + 16 <= n; r += 16) {
+        __m512i v = _mm512_loadu_si512((const void *)(c + r));
+        v = _mm512_add_epi32(v, _mm512_alignr_epi32(v, zero, 15));
+        v = _mm512_add_epi32(v, _mm512_alignr_epi32(v, zero, 14));
+        v = _mm512_add_epi32(v, _mm512_alignr_epi32(v, zero, 12));
+        v = _mm512_add_epi32(v, _mm512_alignr_epi32(v, zero, 8));
+        v = _mm512_add_epi32(v, carry);
+        _mm512_storeu_si512((void *)(c + r), v);
+        carry = _mm512_permutexvar_epi32(last, v);
+        if (nz) {
+            const __mmask16 drawn = _mm512_test_epi32_mask(v, v);
+            _mm512_storeu_si512((void *)(nz + k), _mm512_maskz_compress_epi32(drawn, rows));
+            _mm512_storeu_si512((void *)(cnz + k), _mm512_maskz_compress_epi32(drawn, v));
+            k += (size_t)__builtin_popcount((unsigned)drawn);
+            rows = _mm512_add_epi32(rows, step);
+        }
+    }
+    return prefix_nz_scalar(c, n, r, r ? c[r - 1] : 0, nz, cnz, k);
+}
+#endif
+
+static size_t prefix_nz(uint32_t *c, size_t n, uint32_t *nz, uint32_t *cnz)
+{
+#ifdef CQB_HAVE_AVX2_PATH
+    static int have = -1; /* CQB_NO_AVX512 or CQB_NO_AVX2 (any value) keep the portable loop */
+    if (have < 0)
+        have = __builtin_cpu_supports("avx512f") && !getenv("CQB_NO_AVX512") && !getenv("CQB_NO_AVX2") ? 1 : 0;
+    if (have) return prefix_nz_avx512(c, n, nz, cnz);
+#endif
+    return prefix_nz_scalar(c, n, 0, 0, nz, cnz, 0);
+}
+
 size_t cqb_sb_multiplicity_nz(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
                               uint32_t *nz, uint32_t *cnz, uint32_t *pos, uint32_t *row)
 {
@@ -168,24 +234,7 @@ size_t cqb_sb_multiplicity_nz(uint64_t seed, uint32_t rep, uint32_t tag, uint64_
             r = 0;
         }
     }
-    uint32_t cum = 0;
-    size_t k = 0;
-    if (!nz) {
-        for (size_t r = 0; r < n; ++r) {
-            cum += c[r];
-            c[r] = cum;
-        }
-        return 0;
-    }
-    for (size_t r = 0; r < n; ++r) {
-        cum += c[r];
-        c[r] = cum;
-        /* branch-free compaction: write always, advance when drawn */
-        nz[k] = (uint32_t)r;
-        cnz[k] = cum;
-        k += cum != 0;
-    }
-    return k;
+    return prefix_nz(c, n, nz, cnz);
 }
 
 void cqb_sb_multiplicity(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
