@@ -335,7 +335,7 @@ static cqb_status run_plan_fused(const cqb_plan *plan, const cqb_boot_opts *o, c
                                  size_t *pv_count, const double *et_ref, size_t *et_lo, size_t *et_hi,
                                  progress_state *ps, size_t *peak, cqb_error *err)
 {
-    const size_t nstat = plan->nstat, nv = d->nvar, gs = d->gsize, B = re;
+    const size_t nstat = plan->nstat, nv = d->nvar, gs = d->gsize;
     const size_t nreg = d->kind == 1 && d->ngroup > d->ncell ? d->ncell : d->ngroup;
     const size_t nblk = (nreg + DERIVE_BLOCK - 1) / DERIVE_BLOCK + (d->ngroup - nreg);
     /* once the selector's windows are set, values are derived into wbuf
@@ -346,9 +346,15 @@ static cqb_status run_plan_fused(const cqb_plan *plan, const cqb_boot_opts *o, c
      * replicate, and a push pays per call: tiles of up to 512 KiB (L2) */
     size_t tile = ((size_t)(windowed ? 512 : 64) << 10) / ((nstat ? nstat : 1) * sizeof(double));
     tile = tile < 8 ? 8 : tile > 256 ? 256 : tile & ~(size_t)7;
-    /* chunks only pace progress and cancellation; multiples of 8, so that
-     * tiles start on the store's cache lines */
-    const size_t chunk = o->chunk ? (o->chunk + 7) / 8 * 8 : 1024;
+    /* One worksharing loop over all tiles: no barrier until the end, where
+     * one per chunk of replicates cost each chunk's last tile waiting (up to
+     * 0.5 ms per chunk for W1's lag plans). Progress is reported by the
+     * calling thread (OpenMP thread 0) as tiles finish; every thread checks
+     * for cancellation before each tile. Tiles start on multiples of 8
+     * replicates from rb (the store's cache lines). */
+    const size_t n = re > rb ? re - rb : 0;
+    const long ntile = (long)((n + tile - 1) / tile);
+    size_t finished = 0;
     int failed = 0, cancelled = 0, nthr = threads > 0 ? threads : 1;
 #pragma omp parallel num_threads(nthr) reduction(| : failed)
     {
@@ -364,46 +370,47 @@ static cqb_status run_plan_fused(const cqb_plan *plan, const cqb_boot_opts *o, c
         size_t *cnt = calloc(3 * (nv ? nv : 1), sizeof *cnt);
         const int ok = wk && st && buf && dst && cnt && (wbuf || !windowed) && (stT || !rows);
         if (!ok) failed = 1;
-        for (size_t b0 = rb; b0 < B; b0 += chunk) {
-            const size_t nb = B - b0 < chunk ? B - b0 : chunk;
-            const long ntile = (long)((nb + tile - 1) / tile);
 #pragma omp for schedule(dynamic, 1)
-            for (long ti = 0; ti < ntile; ++ti) {
-                if (!ok || cancelled) continue;
-                const size_t t0 = (size_t)ti * tile, nt = nb - t0 < tile ? nb - t0 : tile;
-                for (size_t r = 0; r < nt; ++r) cqb_plan_worker_run(wk, (uint32_t)(b0 + t0 + r), st + r * nstat);
-                if (rows) transpose_tile(st, nstat, nt, stT, tile);
-                for (size_t bi = 0; bi < nblk; ++bi) {
-                    size_t g0 = bi * DERIVE_BLOCK, ng;
-                    if (g0 >= nreg) { /* the sup group */
-                        g0 = nreg;
-                        ng = 1;
-                        derive_group(d, g0, st, nstat, nt, buf);
-                        for (size_t i = 0; i < gs; ++i) {
-                            dst[i] = windowed ? buf + i * nt : cqb_qsel_slot(sel, g0 * gs + i) + t0;
-                            if (!windowed) memcpy(dst[i], buf + i * nt, nt * sizeof *buf);
-                        }
-                    } else {
-                        ng = nreg - g0 < DERIVE_BLOCK ? nreg - g0 : DERIVE_BLOCK;
-                        for (size_t i = 0; i < ng * gs; ++i)
-                            dst[i] = windowed ? wbuf + i * nt : cqb_qsel_slot(sel, g0 * gs + i) + t0;
-                        if (rows) derive_rows(d, g0, ng, stT, tile, nt, dst, stT + tile * nstat);
-                        else derive_block(d, g0, ng, st, nstat, nt, dst);
+        for (long ti = 0; ti < ntile; ++ti) {
+            int stop;
+#pragma omp atomic read
+            stop = cancelled;
+            if (!ok || stop) continue;
+            if (o->cancel && *o->cancel) {
+#pragma omp atomic write
+                cancelled = 1;
+                continue;
+            }
+            const size_t t0 = (size_t)ti * tile, nt = n - t0 < tile ? n - t0 : tile;
+            for (size_t r = 0; r < nt; ++r) cqb_plan_worker_run(wk, (uint32_t)(rb + t0 + r), st + r * nstat);
+            if (rows) transpose_tile(st, nstat, nt, stT, tile);
+            for (size_t bi = 0; bi < nblk; ++bi) {
+                size_t g0 = bi * DERIVE_BLOCK, ng;
+                if (g0 >= nreg) { /* the sup group */
+                    g0 = nreg;
+                    ng = 1;
+                    derive_group(d, g0, st, nstat, nt, buf);
+                    for (size_t i = 0; i < gs; ++i) {
+                        dst[i] = windowed ? buf + i * nt : cqb_qsel_slot(sel, g0 * gs + i) + t0;
+                        if (!windowed) memcpy(dst[i], buf + i * nt, nt * sizeof *buf);
                     }
-                    for (size_t i = 0; i < ng * gs; ++i) {
-                        const size_t j = g0 * gs + i;
-                        count_exceed(dst[i], nt, j, pv_ref, pv_abs, cnt, et_ref, cnt + nv, cnt + 2 * nv);
-                        if (windowed) cqb_qsel_window_push(sel, tid, j, dst[i], nt);
-                    }
+                } else {
+                    ng = nreg - g0 < DERIVE_BLOCK ? nreg - g0 : DERIVE_BLOCK;
+                    for (size_t i = 0; i < ng * gs; ++i)
+                        dst[i] = windowed ? wbuf + i * nt : cqb_qsel_slot(sel, g0 * gs + i) + t0;
+                    if (rows) derive_rows(d, g0, ng, stT, tile, nt, dst, stT + tile * nstat);
+                    else derive_block(d, g0, ng, st, nstat, nt, dst);
+                }
+                for (size_t i = 0; i < ng * gs; ++i) {
+                    const size_t j = g0 * gs + i;
+                    count_exceed(dst[i], nt, j, pv_ref, pv_abs, cnt, et_ref, cnt + nv, cnt + 2 * nv);
+                    if (windowed) cqb_qsel_window_push(sel, tid, j, dst[i], nt);
                 }
             }
-#pragma omp single
-            {
-                if (!failed && cqb_qsel_advance(sel, nb, NULL) != CQB_OK) failed = 1;
-                tick(ps, (double)nb);
-                if (o->cancel && *o->cancel) cancelled = 1;
-            }
-            if (cancelled) break;
+            size_t f;
+#pragma omp atomic capture
+            f = finished += nt;
+            if (tid == 0 && o->progress && ps->total > 0) o->progress((ps->done + (double)f) / ps->total, o->progress_user);
         }
         if (cnt) {
 #pragma omp critical(cqb_fused_counts)
@@ -427,6 +434,9 @@ static cqb_status run_plan_fused(const cqb_plan *plan, const cqb_boot_opts *o, c
     }
     if (cancelled) return cqb_error_set(err, CQB_EUSAGE, "interrupted");
     if (failed) return cqb_error_set(err, CQB_ENOMEM, "out of memory reducing bootstrap replicates");
+    const cqb_status adv = cqb_qsel_advance(sel, n, err);
+    if (adv != CQB_OK) return adv;
+    tick(ps, (double)n);
     size_t bytes = cqb_qsel_bytes(sel) +
                    (size_t)nthr * (tile * (nstat + gs + (windowed ? DERIVE_BLOCK * gs : 0)) + 3 * nv) * sizeof(double);
     if (bytes > *peak) *peak = bytes;
