@@ -38,13 +38,7 @@ void cqb_r7_index(size_t n, double p, size_t *lo, double *h)
     *h = index - fl;
 }
 
-double cqb_r7_interp(double x_lo, double x_hi, double h)
-{
-    if (h == 0.0 || x_hi == x_lo) return x_lo;
-    volatile double a = (1.0 - h) * x_lo;
-    volatile double b = h * x_hi;
-    return a + b;
-}
+double cqb_r7_interp(double x_lo, double x_hi, double h) { return cqb_r7_interp_inline(x_lo, x_hi, h); }
 
 size_t cqb_order_rank(cqb_qconv c, size_t n, double p)
 {

@@ -420,7 +420,7 @@ static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const 
             /* x_(lo+1) sits at the first position reaching lo + 1 (the
              * same as x_lo's when that position's count covers both) */
             const uint32_t phi = (h > 0.0 && col->lrank[l] < N) ? tp[tg->ihi[l]] : plo;
-            double q = cqb_r7_interp(sval[plo], sval[phi], h);
+            double q = cqb_r7_interp_inline(sval[plo], sval[phi], h);
             /* the last position with value <= q: normally the end of x_lo's
              * tie group, but follow R's rounding wherever it lands */
             t = (long)col->glast[phi];

@@ -43,6 +43,15 @@ void cqb_r7_index(size_t n, double p, size_t *lo, double *h);
  *  x_lo when h == 0 or x_hi == x_lo, else (1-h)*x_lo + h*x_hi (exactly R's
  *  expression). */
 double cqb_r7_interp(double x_lo, double x_hi, double h);
+/* The same, inline, for the bootstrap kernels' inner loops. The volatile
+ * products keep R's two roundings whatever the caller's flags. */
+static inline double cqb_r7_interp_inline(double x_lo, double x_hi, double h)
+{
+    if (h == 0.0 || x_hi == x_lo) return x_lo;
+    volatile double a = (1.0 - h) * x_lo;
+    volatile double b = h * x_hi;
+    return a + b;
+}
 
 /*! cqb_order_rank() : for the order-statistic conventions (type 1, higher),
  *  the 1-based rank r such that q = x_(r); 0 for type 7. */
