@@ -9,7 +9,9 @@
  * only the values in the bins that hold the wanted order statistics (as
  * value/count runs, so atoms of the discrete bootstrap distribution stay
  * small). Both modes return the same, exact order statistics: no histogram
- * resolution enters the result.
+ * resolution enters the result. A third, windowed one-pass mode for callers
+ * that reduce where they compute (below) keeps only the values near the
+ * wanted order statistics, with the stored mode's results.
  */
 #ifndef CQBOOT_QSELECT_H
 #define CQBOOT_QSELECT_H
