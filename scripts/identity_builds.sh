@@ -39,6 +39,15 @@ cases=(
     "longgrid|--data $S --y JPM --x Market --transform JPM=logdiff --alpha 0.05,0.5,0.95 --lags 1-3 --boot 200"
     "stock|--data $Q --y Return --x Variance --boot 300 --alpha 0.05,0.1,0.9,0.95 --lags 1-8 --gamma 0.05"
     "bigboot|$US --alpha 0.1,0.5 --lags 1-2 --boot 20000 --gamma 0.1 --no-null"
+    # B >= 8,192: the CPU's windowed selection (qselect.h), and at B = 1e5 one pass where the
+    # stored values would need two
+    "w1win|$US --alpha $G9 --lags 1-12 --boot 10000 --gamma 0.1"
+    "w1win100k|$US --alpha $G9 --lags 1-12 --boot 100000 --gamma 0.1 --no-null"
+    "longwin|--data $S --y JPM --x Market --transform JPM=logdiff --alpha 0.05 --lags 1-20 --boot 10000 --gamma 0.1"
+    "tieswin|--data $G --y cgold_overnight --x sgold_overnight --boot 10000 --alpha 0.05,0.1,0.5,0.9,0.95 --lags 1-5"
+    "partialwin|$US --boot 9000 --control GPRC_USA:0.5 --transform GPRC_USA=logdiff --lags 1-4"
+    "gridwin|$US --boot 10000 --gridwide --alpha 0.1,0.5,0.9 --lags 1-5"
+    "stockwin|--data $Q --y Return --x Variance --boot 12000 --alpha 0.05,0.1,0.9,0.95 --lags 1-8 --gamma 0.05"
 )
 fail=0
 for c in "${cases[@]}"; do
