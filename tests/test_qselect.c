@@ -212,3 +212,29 @@ Test(qselect, windowed_selection_without_avx2)
     for (size_t i = 0; i < 10000; ++i) x[i] = i < 1024 ? unif(61, i) : 10.0 + unif(62, i);
     cr_expect_eq(check_windowed(x, 10000, band, 2, "portable, shifted"), 1);
 }
+
+Test(qselect, windowed_selection_on_random_shapes)
+{
+    /* 60 random mixtures (a continuous part, atoms, signed zeros, NaN and
+     * infinities, a heavy tail) and probability sets: the windows either
+     * give the reference's bits or say they cannot; for these shapes they
+     * nearly always can */
+    static double x[12000];
+    const double sets[4][2] = {{0.025, 0.975}, {0.95, 0.95}, {0.01, 0.99}, {0.9, 0.95}};
+    int failures = 0;
+    for (uint64_t s = 0; s < 60; ++s) {
+        const size_t n = 8192 + (size_t)(unif(700 + s, 0) * 3800.0);
+        const double atom = unif(700 + s, 1) * 0.3, zeros = unif(700 + s, 2) * 0.02;
+        const double bad = unif(700 + s, 3) * 0.05, tail = unif(700 + s, 4);
+        for (size_t i = 0; i < n; ++i) {
+            const double u = unif(800 + s, i), v = unif(900 + s, i);
+            if (u < bad) x[i] = v < 0.5 ? NAN : (v < 0.75 ? INFINITY : -INFINITY);
+            else if (u < bad + zeros) x[i] = v < 0.5 ? 0.0 : -0.0;
+            else if (u < bad + zeros + atom) x[i] = round(v * 5.0) / 5.0 - 0.5;
+            else x[i] = (v - 0.5) * (1.0 + tail * 20.0 * pow(unif(1000 + s, i), 8.0));
+        }
+        const int k = (int)(s % 4), np = sets[k][0] == sets[k][1] ? 1 : 2;
+        failures += check_windowed(x, n, sets[k], np, "random shape");
+    }
+    cr_expect(failures <= 3, "%d of 60 random shapes needed the stored mode", failures);
+}
