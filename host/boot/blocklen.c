@@ -75,7 +75,8 @@ int cqb_bstar(const double *x, size_t n, const cqb_bstar_opts *opts,
 
     /* Lags 1..mmax must exist (R's acf would silently truncate them and
      * np's run search would then fail on NA). */
-    if ((size_t)mmax >= n)
+    if (mmax < 1 || (size_t)mmax >= n) /* (mmax < 1 only by overflow; it also tells the
+                                          * compiler that acov[0] is set below) */
         return (int)CQB_EDATA;
 
     double *e = malloc(n * sizeof *e);

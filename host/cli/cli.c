@@ -799,6 +799,7 @@ int cli_stdout_check(cqb_error *err)
 
 void cli_fmt_num(char *buf, size_t n, double v)
 {
+    if (!buf || n == 0) return; /* (also spares GCC's sanitizer builds a false format warning) */
     if (isnan(v)) {
         snprintf(buf, n, "NA");
         return;
