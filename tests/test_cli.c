@@ -26,6 +26,8 @@
 #include "cqboot/hash.h"
 #include "cqboot/version.h"
 
+#include "testdata.h"
+
 #define US_CHINA CQB_DATA_DIR "/us_china_monthly.csv"
 #define SYS_RISK CQB_TEST_DATA "/quantilogram_sys_risk.csv"
 
@@ -46,29 +48,6 @@ static void setup(void)
     snprintf(g_csv, sizeof g_csv, "%s/out.csv", g_dir);
 }
 
-/* Removes everything under path (files and directories), then path. */
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-                char sub[1024];
-                snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-                remove_tree(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 /* Memory that lives until the end of the test (paths, captured output). */
 #define MAX_TRACKED 512
 static void *g_tracked[MAX_TRACKED];
@@ -84,7 +63,7 @@ static void *track(void *p)
 
 static void teardown(void)
 {
-    if (g_dir[0]) remove_tree(g_dir);
+    if (g_dir[0]) td_remove_tree(g_dir);
     for (int i = 0; i < g_ntracked; ++i) free(g_tracked[i]);
     g_ntracked = 0;
 }
@@ -118,35 +97,12 @@ static int count_tmp_files(const char *dir)
     return n;
 }
 
+/* A file the test expects to exist, NUL-terminated, and its length. */
 static char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s: %s", path, strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *buf = malloc(cap);
-    cr_assert_not_null(buf);
-    size_t got;
-    while ((got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            cr_assert_not_null(buf);
-        }
-    }
-    fclose(f);
-    buf[n] = 0;
-    if (len) *len = n;
+    char *buf = td_read(path, len);
+    cr_assert_not_null(buf, "cannot open %s: %s", path, strerror(errno));
     return buf;
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f, "cannot write %s", path);
-    size_t n = strlen(text);
-    cr_assert_eq(fwrite(text, 1, n, f), n);
-    cr_assert_eq(fclose(f), 0);
 }
 
 /* ------------------------------------------------------------------------- */
@@ -371,7 +327,7 @@ Test(cli, missing_file)
 Test(cli, empty_file_has_no_header)
 {
     char *p = in_dir("empty.csv");
-    write_text(p, "");
+    td_write(p, "");
     char needle[300];
     snprintf(needle, sizeof needle, "%s:1: no header row", p);
     EXPECT_FAIL_CQ(3, NEEDLES(needle), "--data", p, "--y", "A", "--x", "B", SMALL);
@@ -381,7 +337,7 @@ Test(cli, empty_file_has_no_header)
 Test(cli, header_only_file_has_no_rows)
 {
     char *p = in_dir("header.csv");
-    write_text(p, "date,A,B\n");
+    td_write(p, "date,A,B\n");
     EXPECT_FAIL_CQ(3, NEEDLES(p, "no data rows"), "--data", p, "--y", "A", "--x", "B", SMALL);
 }
 
@@ -1078,7 +1034,7 @@ Test(cli, outputs_to_stdout_and_table)
 
 Test(cli, outputs_replace_atomically_and_follow_umask)
 {
-    write_text(g_json, "old contents\n");
+    td_write(g_json, "old contents\n");
     g_child_umask = 022;
     run_t r = CLI("cq", RUN_US, SMALL, "--json", g_json, "--csv", g_csv);
     expect_ok(&r);

@@ -16,27 +16,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "testdata.h"
+
 #define US_CHINA CQB_DATA_DIR "/us_china_monthly.csv"
 
 static char g_dir[128];
-
-static void rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            char p[1024];
-            snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-            rm_rf(p);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 static void setup(void)
 {
@@ -45,23 +29,9 @@ static void setup(void)
     cr_assert_not_null(mkdtemp(g_dir));
 }
 
-static void teardown(void) { rm_rf(g_dir); }
+static void teardown(void) { td_remove_tree(g_dir); }
 
 TestSuite(input, .init = setup, .fini = teardown, .timeout = 300);
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *t = malloc((size_t)(n > 0 ? n : 0) + 1);
-    size_t got = fread(t, 1, (size_t)(n > 0 ? n : 0), f);
-    t[got] = 0;
-    fclose(f);
-    return t;
-}
 
 static const char *spit(const char *name, const char *text)
 {
@@ -69,10 +39,7 @@ static const char *spit(const char *name, const char *text)
     static int k;
     char *path = paths[k++ % 8];
     snprintf(path, 256, "%s/%s", g_dir, name);
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
+    td_write(path, text);
     return path;
 }
 
@@ -99,7 +66,7 @@ static run_t run_v(const char *const *argv)
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    run_t r = {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), slurp(outp), slurp(errp)};
+    run_t r = {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), td_slurp(outp), td_slurp(errp)};
     unlink(outp);
     unlink(errp);
     return r;
@@ -150,7 +117,7 @@ static void study_rejected(const char *bad, const char *defaults, int code, cons
     cr_assert(!exists(out, "bl.csv"), "%s: the first analysis ran before the fault was found", bad);
     free(r.out);
     free(r.err);
-    rm_rf(out);
+    td_remove_tree(out);
 }
 
 Test(input, study_rejects_combinations_before_running)

@@ -16,27 +16,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "testdata.h"
+
 #define US_CHINA CQB_DATA_DIR "/us_china_monthly.csv"
 
 static char g_dir[128];
-
-static void rm_rf(const char *path)
-{
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d))) {
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-            char p[1024];
-            snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-            rm_rf(p);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 static void setup(void)
 {
@@ -44,31 +28,9 @@ static void setup(void)
     cr_assert_not_null(mkdtemp(g_dir));
 }
 
-static void teardown(void) { rm_rf(g_dir); }
+static void teardown(void) { td_remove_tree(g_dir); }
 
 TestSuite(run, .init = setup, .fini = teardown, .timeout = 300);
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *t = malloc((size_t)n + 1);
-    size_t got = fread(t, 1, (size_t)n, f);
-    t[got] = 0;
-    fclose(f);
-    return t;
-}
-
-static void spit(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    cr_assert_not_null(f);
-    fputs(text, f);
-    fclose(f);
-}
 
 typedef struct run_t {
     int rc;
@@ -95,7 +57,7 @@ static run_t run_v(const char *const *argv)
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    run_t r = {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), slurp(errp)};
+    run_t r = {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), td_slurp(errp)};
     unlink(errp);
     return r;
 }
@@ -125,7 +87,7 @@ static char *write_study(const char *name, int boot)
              "   \"reps\": 20, \"boot\": 49}\n"
              " ]}\n",
              name, US_CHINA, boot);
-    spit(path, text);
+    td_write(path, text);
     return path;
 }
 
@@ -134,7 +96,7 @@ static char *stable_results(const char *dir)
 {
     char p[512];
     snprintf(p, sizeof p, "%s/results.json", dir);
-    char *t = slurp(p);
+    char *t = td_slurp(p);
     cr_assert_not_null(t, "%s missing", p);
     cJSON *j = cJSON_Parse(t);
     free(t);
@@ -169,7 +131,7 @@ static void expect_fault(const char *study_text, int rc, const char *needle)
     char path[256], out[256];
     snprintf(path, sizeof path, "%s/bad.json", g_dir);
     snprintf(out, sizeof out, "%s/out_bad", g_dir);
-    spit(path, study_text);
+    td_write(path, study_text);
     run_t r = RUN("run", path, "--out", out, "--quiet");
     cr_expect_eq(r.rc, rc, "exit %d, want %d: %s", r.rc, rc, r.err);
     cr_expect_not_null(strstr(r.err, needle), "stderr lacks '%s': %s", needle, r.err);
@@ -269,7 +231,7 @@ Test(run, study_matches_single_commands_reruns_identically_and_draws)
             "--gridwide", "--json", single, "--quiet");
     cr_assert_eq(r.rc, 0, "%s", r.err);
     free(r.err);
-    char *st = slurp(single), *rs = stable_results(out1);
+    char *st = td_slurp(single), *rs = stable_results(out1);
     cJSON *js = cJSON_Parse(st), *jr = cJSON_Parse(rs);
     const cJSON *r0 = cJSON_GetObjectItemCaseSensitive(
         cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(jr, "analyses"), 0), "result");
@@ -296,18 +258,18 @@ Test(run, study_matches_single_commands_reruns_identically_and_draws)
         struct stat sb;
         cr_expect(stat(p, &sb) == 0 && sb.st_size > 0, "%s missing or empty", files[i]);
         if (strstr(files[i], ".png")) {
-            char *t = slurp(p);
+            char *t = td_slurp(p);
             cr_expect(t && !memcmp(t, "\x89PNG\r\n\x1a\n", 8), "%s is not a PNG", files[i]);
             free(t);
         } else if (strstr(files[i], ".svg")) {
-            char *t = slurp(p);
+            char *t = td_slurp(p);
             cr_expect(t && strstr(t, "<svg") && strstr(t, "</svg>"), "%s is not an SVG document", files[i]);
             free(t);
         }
     }
     char rep[512];
     snprintf(rep, sizeof rep, "%s/report.md", out1);
-    char *md = slurp(rep);
+    char *md = td_slurp(rep);
     cr_expect(md && strstr(md, "![") && strstr(md, "pcq_heatmap_lag1.png"), "report.md embeds no figure");
     free(md);
     cr_expect_eq(count_tmp(out1), 0, "temporary files left in %s", out1);
@@ -358,11 +320,11 @@ Test(run, resume_after_interrupt_gives_the_same_results)
     free(a);
     free(b);
     /* a stale state (changed options) is never reused */
-    char *t = slurp(study);
+    char *t = td_slurp(study);
     char *p = strstr(t, "\"seed\": 11");
     cr_assert_not_null(p);
     p[9] = '2';
-    spit(study, t);
+    td_write(study, t);
     free(t);
     r = RUN("run", study, "--out", part, "--resume", "--progress", "plain");
     cr_assert_eq(r.rc, 0, "%s", r.err);
@@ -389,7 +351,7 @@ Test(run, index_html_shows_the_figures_in_chromium)
     char idx[512], chk[512];
     snprintf(idx, sizeof idx, "%s/index.html", out);
     snprintf(chk, sizeof chk, "%s/check.html", out);
-    char *html = slurp(idx);
+    char *html = td_slurp(idx);
     char *end = strstr(html, "</body>");
     cr_assert_not_null(end);
     *end = 0;
@@ -418,7 +380,7 @@ Test(run, index_html_shows_the_figures_in_chromium)
     }
     int status;
     waitpid(pid, &status, 0);
-    char *d = slurp(dom);
+    char *d = td_slurp(dom);
     cr_assert_not_null(d);
     cr_expect(strstr(d, " loaded\"") != NULL, "Chromium did not show every figure: %.300s",
               strstr(d, "data-figures") ? strstr(d, "data-figures") : "(no data-figures attribute)");
@@ -467,7 +429,7 @@ Test(run, no_figures_needs_no_module)
     cr_expect_eq(count_suffix(out2, ".png"), 0, "--no-figures drew PNG files");
     cr_expect_eq(count_suffix(out2, ".svg"), 0, "--no-figures drew SVG files");
     snprintf(p, sizeof p, "%s/index.html", out2);
-    char *html = slurp(p);
+    char *html = td_slurp(p);
     cr_assert_not_null(html);
     cr_expect_null(strstr(html, "<img"), "the report without figures shows images");
     free(html);
@@ -509,7 +471,7 @@ Test(run, pairs_analysis_draws_link_maps)
              "  {\"name\": \"two\", \"kind\": \"cq\", \"series\": [\"GPRC_CHN\", \"IPB52300S\", \"GPR\"],\n"
              "   \"pairs\": [[\"GPR\", \"GPRC_CHN\"], [\"IPB52300S\", \"GPR\"]], \"alpha\": [0.5], \"lags\": 1}]}\n",
              US_CHINA);
-    spit(path, text);
+    td_write(path, text);
     run_t r = RUN("run", path, "--out", out, "--quiet");
     cr_assert_eq(r.rc, 0, "run failed: %s", r.err);
     free(r.err);
@@ -527,15 +489,15 @@ Test(run, pairs_analysis_draws_link_maps)
     free(r.err);
     char p[400];
     snprintf(p, sizeof p, "%s/net.csv", out);
-    char *a = slurp(p), *b = slurp(one);
+    char *a = td_slurp(p), *b = td_slurp(one);
     cr_assert(a && b);
     cr_expect(strlen(a) > 500 && !strncmp(a, "y,x,alpha_y", 11), "%.80s", a);
     cr_expect_str_eq(a, b, "the study's pair table differs from cq --pairs");
     free(a);
     free(b);
     snprintf(p, sizeof p, "%s/two.csv", out);
-    a = slurp(p);
-    b = slurp(lst);
+    a = td_slurp(p);
+    b = td_slurp(lst);
     cr_assert(a && b);
     cr_expect_str_eq(a, b);
     cr_expect_not_null(strstr(a, "\nGPR,GPRC_CHN,0.5,0.5,1,"));
@@ -544,7 +506,7 @@ Test(run, pairs_analysis_draws_link_maps)
     /* figures: the diagonal quantiles at figures.lags (net), every lag (two) */
     static const char *const figs[] = {"net_links_0.1_0.1_lag1", "net_links_0.5_0.5_lag1", "two_links_0.5_0.5_lag1"};
     snprintf(p, sizeof p, "%s/report.md", out);
-    char *md = slurp(p);
+    char *md = td_slurp(p);
     cr_assert_not_null(md);
     for (int i = 0; i < 3; ++i) {
         struct stat sb;

@@ -33,6 +33,8 @@
 #include "cqboot/backend.h"
 #include "cqboot/output.h"
 
+#include "testdata.h"
+
 #define US_CHINA CQB_DATA_DIR "/us_china_monthly.csv"
 
 /* How soon a command must stop after SIGINT/SIGTERM: 1 s (docs/safety.md);
@@ -44,28 +46,6 @@
 #endif
 
 static char g_dir[128];
-
-static void rm_rf(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d))) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-                char p[1024];
-                snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-                rm_rf(p);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 static void setup(void)
 {
@@ -87,7 +67,7 @@ static void *track(void *p)
 
 static void teardown(void)
 {
-    if (g_dir[0]) rm_rf(g_dir);
+    if (g_dir[0]) td_remove_tree(g_dir);
     for (int i = 0; i < g_ntracked; ++i) free(g_tracked[i]);
     g_ntracked = 0;
 }
@@ -109,35 +89,11 @@ static const char *P(const char *name)
     return p;
 }
 
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    char *t = malloc(cap);
-    size_t got;
-    while ((got = fread(t + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n < 2) t = realloc(t, cap *= 2);
-    }
-    t[n] = 0;
-    fclose(f);
-    return t;
-}
-
-static void spit(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f, "%s: %s", path, strerror(errno));
-    fputs(text, f);
-    fclose(f);
-}
-
 static void copy_file(const char *from, const char *to)
 {
-    char *t = slurp(from);
+    char *t = td_slurp(from);
     cr_assert_not_null(t, "%s", from);
-    spit(to, t);
+    td_write(to, t);
     free(t);
 }
 
@@ -246,8 +202,8 @@ static result run_in(const char *in_path, const char *const *argv)
     child c = spawn_v(in_path, 0, argv);
     result r;
     r.rc = wait_child(&c);
-    r.out = track(slurp(c.out));
-    r.err = track(slurp(c.err));
+    r.out = track(td_slurp(c.out));
+    r.err = track(td_slurp(c.err));
     return r;
 }
 
@@ -319,7 +275,7 @@ Test(safety, fifo_output_is_written_in_place)
     waitpid(rd, &st, 0);
     cr_assert_eq(r.rc, 0, "%s", r.err);
     cr_assert(is_kind(fifo, S_IFIFO), "the FIFO was replaced");
-    char *j = slurp(got);
+    char *j = td_slurp(got);
     cr_assert(j && strstr(j, "\"cqboot blocklen\""), "the reader got: %s", j ? j : "(nothing)");
     free(j);
 }
@@ -355,13 +311,13 @@ Test(safety, socket_output_is_written_in_place)
 Test(safety, symlink_output_writes_the_target)
 {
     const char *target = P("real.json"), *link = P("link.json"), *dang = P("dangling.csv"), *newf = P("new.csv");
-    spit(target, "old\n");
+    td_write(target, "old\n");
     cr_assert_eq(symlink("real.json", link), 0);
     cr_assert_eq(symlink("new.csv", dang), 0);
     result r = RUN(CQ_ARGS, "--json", link, "--csv", dang);
     cr_assert_eq(r.rc, 0, "%s", r.err);
     cr_assert(is_kind(link, S_IFLNK) && is_kind(dang, S_IFLNK), "a link was replaced");
-    char *j = slurp(target), *c = slurp(newf);
+    char *j = td_slurp(target), *c = td_slurp(newf);
     cr_assert(j && strstr(j, "\"cqboot cq\""), "target: %s", j ? j : "(none)");
     cr_assert(c && strstr(c, "alpha_y"), "new file: %s", c ? c : "(none)");
     free(j);
@@ -394,7 +350,7 @@ Test(safety, output_equal_to_input_is_refused)
     copy_file(US_CHINA, in);
     cr_assert_eq(symlink(in, sl), 0);
     cr_assert_eq(link(in, hl), 0);
-    char *before = slurp(in);
+    char *before = td_slurp(in);
     const char *outs[] = {in, sl, hl};
     for (int i = 0; i < 3; ++i) {
         result r = RUN("cq", "--data", in, "--y", "GPRC_CHN", "--x", "IPB52300S", "--boot", "20", "--csv", outs[i]);
@@ -409,7 +365,7 @@ Test(safety, output_equal_to_input_is_refused)
     /* standard input redirected from the output file */
     result r0 = run_in(in, (const char *const[]){"blocklen", "--data", "-", "--cols", "GPRC_CHN", "--json", in, NULL});
     cr_assert_eq(r0.rc, 2, "stdin from the output: exit %d: %s", r0.rc, r0.err);
-    char *after = slurp(in);
+    char *after = td_slurp(in);
     cr_assert_str_eq(before, after, "the data file changed");
     free(before);
     free(after);
@@ -436,7 +392,7 @@ static const char *study(const char *file, const char *name, const char *data, c
              "\"IPB52300S\", \"alpha\": [0.1, 0.5], \"lags\": \"1-2\"},\n"
              "  {\"name\": \"bl\", \"kind\": \"blocklen\", \"cols\": [\"GPRC_CHN\", \"IPB52300S\"]}]}\n",
              name, data, boot, an);
-    spit(path, text);
+    td_write(path, text);
     return path;
 }
 
@@ -473,12 +429,12 @@ Test(safety, run_names_are_confined_and_data_protected)
     /* an analysis named like the data file, --out at the data folder */
     const char *data = P("m.csv");
     copy_file(US_CHINA, data);
-    char *before = slurp(data);
+    char *before = td_slurp(data);
     s = study("clash.json", "s", "m.csv", "m", 20);
     r = RUN("run", s, "--out", g_dir, "--quiet");
     cr_assert_eq(r.rc, 2, "exit %d: %s", r.rc, r.err);
     cr_assert(strstr(r.err, "same file") != NULL, "%s", r.err);
-    char *after = slurp(data);
+    char *after = td_slurp(data);
     cr_assert_str_eq(before, after, "the data set was replaced");
     free(before);
     free(after);
@@ -491,7 +447,7 @@ Test(safety, run_names_are_confined_and_data_protected)
     s = study("fig.json", "s", fig, "pcq", 20);
     r = RUN("run", s, "--out", o3, "--quiet");
     cr_assert_eq(r.rc, 2, "exit %d: %s", r.rc, r.err);
-    char *figdata = slurp(fig);
+    char *figdata = td_slurp(fig);
     cr_assert(figdata && !strncmp(figdata, "date,", 5), "the data set was replaced by a figure");
     free(figdata);
     /* names with '..' or a leading '.' */
@@ -510,9 +466,9 @@ Test(safety, run_removes_leftovers_and_resume_ignores_threads)
     snprintf(a, sizeof a, "%s/pcq.csv.tmp.Ab12Cd", out);
     snprintf(b, sizeof b, "%s/.state/pcq.run.json", out);
     snprintf(c, sizeof c, "%s/.pcq_heatmap.png.tmp123.4", out);
-    spit(a, "");
-    spit(b, "");
-    spit(c, "");
+    td_write(a, "");
+    td_write(b, "");
+    td_write(c, "");
     struct stat st0, st1;
     char csv[600];
     snprintf(csv, sizeof csv, "%s/pcq.csv", out);
@@ -555,7 +511,7 @@ Test(safety, endless_inputs_are_bounded)
     rc = wait_child_for(&c, 20.0, &took);
     kill(w, SIGKILL);
     waitpid(w, NULL, 0);
-    char *err = slurp(c.err);
+    char *err = td_slurp(c.err);
     cr_assert_eq(rc, 3, "endless stdin: exit %d: %s", rc, err);
     cr_assert(strstr(err, "--max-input") != NULL, "%s", err);
     free(err);
@@ -643,7 +599,7 @@ static void check_signal(const char *const *argv, int sig, double after)
     kill(c.pid, sig);
     double took;
     int rc = wait_child_for(&c, 10.0, &took);
-    char *err = slurp(c.err);
+    char *err = td_slurp(c.err);
     cr_assert_eq(rc, 128 + sig, "%s: exit %d after the signal: %s", argv[0], rc, err);
     cr_assert_lt(took, STOP_WITHIN, "%s: stopped %.2f s after the signal", argv[0], took);
     free(err);
@@ -772,7 +728,7 @@ Test(safety, exit_code_table)
     r = RUN("wmc", "--data", US_CHINA, "--cols", "GPRC_CHN,IPB52300S", "--boot", "x");
     cr_assert_eq(r.rc, 2, "%s", r.err);
     const char *bad = P("bad.json");
-    spit(bad, "{\"name\": \"s\",\n \"analyses\": [}\n");
+    td_write(bad, "{\"name\": \"s\",\n \"analyses\": [}\n");
     r = RUN("run", bad, "--out", P("o"));
     cr_assert_eq(r.rc, 2, "invalid study JSON: %s", r.err);
     /* 3 data or file: a missing input, an unwritable output */
@@ -796,7 +752,7 @@ Test(safety, out_of_memory_is_exit_5)
 #else
     child c = spawn_v(NULL, 256L << 20, (const char *const[]){CQ_ARGS, "--threads", "256", "--json", "-", NULL});
     int rc = wait_child(&c);
-    char *err = slurp(c.err);
+    char *err = td_slurp(c.err);
     if (rc == 0) cr_skip_test("the limit did not bite on this machine");
     cr_assert_eq(rc, 5, "exit %d: %s", rc, err);
     cr_assert(strstr(err, "--threads") != NULL && strstr(err, "--mem-limit") != NULL, "%s", err);
@@ -851,7 +807,7 @@ Test(safety, cuda_fallback_notice_once_and_quiet)
              " \"analyses\": [{\"name\": \"a\", \"kind\": \"cq\", \"y\": \"GPRC_CHN\", \"x\": \"IPB52300S\", \"lags\": 1},\n"
              "  {\"name\": \"b\", \"kind\": \"cq\", \"y\": \"IPB52300S\", \"x\": \"GPRC_CHN\", \"lags\": 1}]}\n",
              US_CHINA);
-    spit(path, text);
+    td_write(path, text);
     result r = RUN("run", path, "--out", P("o1"), "--progress", "none");
     cr_assert_eq(r.rc, 0, "%s", r.err);
     const int n = count_of(r.err, "no usable CUDA device");

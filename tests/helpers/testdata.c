@@ -180,20 +180,36 @@ void td_sysrisk(double **jpm, double **mkt, double **dvix, size_t *T)
     *T = t;
 }
 
-char *td_slurp(const char *path)
+char *td_read(const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    cr_assert_geq(n, 0, "%s: cannot size", path);
-    char *s = malloc((size_t)n + 1);
+    size_t cap = 4096, n = 0, got;
+    char *s = malloc(cap);
     cr_assert_not_null(s);
-    cr_assert_eq(fread(s, 1, (size_t)n, f), (size_t)n, "%s: short read", path);
-    s[n] = 0;
+    while ((got = fread(s + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            s = realloc(s, cap *= 2);
+            cr_assert_not_null(s);
+        }
+    }
+    cr_assert(!ferror(f), "%s: read error", path);
     fclose(f);
+    s[n] = 0;
+    if (len) *len = n;
     return s;
+}
+
+char *td_slurp(const char *path) { return td_read(path, NULL); }
+
+void td_write(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f, "cannot write %s: %s", path, strerror(errno));
+    const size_t n = strlen(text);
+    cr_assert_eq(fwrite(text, 1, n, f), n, "%s: short write", path);
+    cr_assert_eq(fclose(f), 0, "%s: cannot close", path);
 }
 
 void td_remove_tree(const char *path)

@@ -35,8 +35,14 @@ void td_sysrisk(double **jpm, double **mkt, double **dvix, size_t *T);
 
 /*! td_slurp() : the whole file at path, NUL-terminated (malloc'd; free()
  *  it), or NULL when it cannot be opened; aborts the test when it cannot be
- *  read completely. */
+ *  read completely. Reads to the end (pipes and special files too). */
 char *td_slurp(const char *path);
+/*! td_read() : td_slurp(), and the number of bytes in *len (the file may
+ *  hold NUL bytes); len may be NULL. */
+char *td_read(const char *path, size_t *len);
+/*! td_write() : writes text to path (created or truncated); aborts the test
+ *  when it cannot. */
+void td_write(const char *path, const char *text);
 
 /*! td_remove_tree() : removes path, and everything under it when it is a
  *  directory (symbolic links are removed, not followed). For the tests'
