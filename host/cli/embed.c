@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "cmds.h"
+#include "textbuf.h"
 #include "cqboot/output.h"
 #include "cqboot/runtime.h"
 
@@ -20,52 +21,26 @@
  * input registry of cqboot/output.h): one call at a time. */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 
-typedef struct sbuf {
-    char *p;
-    size_t n, cap;
-    int bad;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-    if (b->bad) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t nc = b->cap ? b->cap : 4096;
-        while (nc < b->n + n + 1) nc *= 2;
-        char *np = realloc(b->p, nc);
-        if (!np) {
-            b->bad = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
-    }
-    memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-}
-
-static void sb_str(sbuf *b, const char *s) { sb_put(b, s, strlen(s)); }
 
 /* A CSV field: quoted (RFC 4180, as cqb_frame_read reads it) when it holds
  * a separator, a quote or a line break. */
-static void sb_field(sbuf *b, const char *s)
+static void sb_field(cli_text *b, const char *s)
 {
     if (!strpbrk(s, ",\"\r\n")) {
-        sb_str(b, s);
+        cli_text_str(b, s);
         return;
     }
-    sb_put(b, "\"", 1);
+    cli_text_put(b, "\"", 1);
     for (const char *q = s; *q; ++q) {
-        if (*q == '"') sb_put(b, "\"", 1);
-        sb_put(b, q, 1);
+        if (*q == '"') cli_text_put(b, "\"", 1);
+        cli_text_put(b, q, 1);
     }
-    sb_put(b, "\"", 1);
+    cli_text_put(b, "\"", 1);
 }
 
 /* The frame as the CSV text the CLI would read (17 significant digits read
  * back to the same doubles: the numbers are the caller's, bit for bit). */
-static int frame_csv(const cqb_embed_frame *f, sbuf *b, char *msg, size_t msgsz)
+static int frame_csv(const cqb_embed_frame *f, cli_text *b, char *msg, size_t msgsz)
 {
     if (f->ncol == 0 || !f->names || !f->cols) {
         snprintf(msg, msgsz, "the data set has no columns");
@@ -76,29 +51,29 @@ static int frame_csv(const cqb_embed_frame *f, sbuf *b, char *msg, size_t msgsz)
             snprintf(msg, msgsz, "the data set's column %zu has no name or no values", j + 1);
             return 2;
         }
-    sb_str(b, f->labels ? "date" : "row");
+    cli_text_str(b, f->labels ? "date" : "row");
     for (size_t j = 0; j < f->ncol; ++j) {
-        sb_put(b, ",", 1);
+        cli_text_put(b, ",", 1);
         sb_field(b, f->names[j]);
     }
-    sb_put(b, "\n", 1);
+    cli_text_put(b, "\n", 1);
     char num[40];
     for (size_t i = 0; i < f->nrow && !b->bad; ++i) {
         if (f->labels) {
             sb_field(b, f->labels[i] ? f->labels[i] : "");
         } else {
             snprintf(num, sizeof num, "%zu", i + 1);
-            sb_str(b, num);
+            cli_text_str(b, num);
         }
         for (size_t j = 0; j < f->ncol; ++j) {
             double v = f->cols[j][i];
             if (isnan(v)) snprintf(num, sizeof num, "NA");
             else if (isinf(v)) snprintf(num, sizeof num, v > 0 ? "Inf" : "-Inf");
             else snprintf(num, sizeof num, "%.17g", v);
-            sb_put(b, ",", 1);
-            sb_str(b, num);
+            cli_text_put(b, ",", 1);
+            cli_text_str(b, num);
         }
-        sb_put(b, "\n", 1);
+        cli_text_put(b, "\n", 1);
     }
     if (b->bad) {
         snprintf(msg, msgsz, "out of memory");
@@ -140,10 +115,10 @@ static char *read_file(const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
-    sbuf b = {0};
+    cli_text b = {0};
     char chunk[65536];
     size_t got;
-    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) sb_put(&b, chunk, got);
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0) cli_text_put(&b, chunk, got);
     fclose(f);
     if (b.bad) {
         free(b.p);
@@ -177,7 +152,7 @@ static int run_locked(const cqb_embed_call *call, cqb_embed_result *res)
         }
     cli_embed_state st;
     memset(&st, 0, sizeof st);
-    sbuf csv = {0};
+    cli_text csv = {0};
     if (call->data) {
         if (opt_value(call->argc, call->argv, "--data")) {
             set_msg(res, 2, "--data names a file, but a data set was given in memory%s", "");
@@ -190,7 +165,7 @@ static int run_locked(const cqb_embed_call *call, cqb_embed_result *res)
         }
         st.data_name = call->data->name && call->data->name[0] ? call->data->name : "<data>";
         st.data_csv = csv.p;
-        st.data_len = csv.n;
+        st.data_len = csv.len;
     }
     st.progress = call->progress;
     st.user = call->user;

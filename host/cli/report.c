@@ -9,58 +9,20 @@
 
 #include "cli.h"
 #include "cqboot/plot.h"
+#include "textbuf.h"
 
 /* ------------------------------------------------------- text buffers -- */
 
-typedef struct sbuf {
-    char *p;
-    size_t len, cap;
-    int bad;
-} sbuf;
-
-static void sb_printf(sbuf *b, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static void sb_printf(sbuf *b, const char *fmt, ...)
-{
-    if (b->bad) return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        b->bad = 1;
-        return;
-    }
-    if (b->len + (size_t)n + 1 > b->cap) {
-        size_t nc = 2 * (b->len + (size_t)n + 1) + 1024;
-        char *np = realloc(b->p, nc);
-        if (!np) {
-            b->bad = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = nc;
-    }
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
 /* HTML-escaped text. */
-static void sb_html(sbuf *b, const char *s)
+static void sb_html(cli_text *b, const char *s)
 {
     for (; s && *s; ++s) {
         switch (*s) {
-        case '<': sb_printf(b, "&lt;"); break;
-        case '>': sb_printf(b, "&gt;"); break;
-        case '&': sb_printf(b, "&amp;"); break;
-        case '"': sb_printf(b, "&quot;"); break;
-        default: sb_printf(b, "%c", *s); break;
+        case '<': cli_text_printf(b, "&lt;"); break;
+        case '>': cli_text_printf(b, "&gt;"); break;
+        case '&': cli_text_printf(b, "&amp;"); break;
+        case '"': cli_text_printf(b, "&quot;"); break;
+        default: cli_text_printf(b, "%c", *s); break;
         }
     }
 }
@@ -295,7 +257,7 @@ static cqb_status pair_figures(const char *outdir, cJSON *entry, cqb_error *err)
 
 /* The report's table for pairs: the significant links per quantile cell
  * and lag (the long table is the CSV). */
-static void pair_table(sbuf *md, sbuf *html, const cJSON *res, const char *mark)
+static void pair_table(cli_text *md, cli_text *html, const cJSON *res, const char *mark)
 {
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(res, "options");
     const cJSON *cells = cJSON_GetObjectItemCaseSensitive(res, "results");
@@ -303,26 +265,26 @@ static void pair_table(sbuf *md, sbuf *html, const cJSON *res, const char *mark)
     double ay[MAXG], ax[MAXG], lags[4096];
     const size_t ny = distinct(cells, "alpha_y", ay, MAXG), nx = distinct(cells, "alpha_x", ax, MAXG);
     const size_t nl = distinct(cells, "lag", lags, 4096);
-    sb_printf(md, "Significant links (%s), per quantile cell and lag; every pair's numbers are in the CSV.\n\n",
+    cli_text_printf(md, "Significant links (%s), per quantile cell and lag; every pair's numbers are in the CSV.\n\n",
               mark_text(mark));
-    sb_printf(md, "| alpha_y | alpha_x | lag | links | pairs | links (y <- x) |\n|---|---|---|---|---|---|\n");
-    sb_printf(html, "<p>Significant links (");
+    cli_text_printf(md, "| alpha_y | alpha_x | lag | links | pairs | links (y <- x) |\n|---|---|---|---|---|---|\n");
+    cli_text_printf(html, "<p>Significant links (");
     sb_html(html, mark_text(mark));
-    sb_printf(html, "), per quantile cell and lag; every pair's numbers are in the CSV.</p>\n<table><tr><th>alpha_y</th>"
+    cli_text_printf(html, "), per quantile cell and lag; every pair's numbers are in the CSV.</p>\n<table><tr><th>alpha_y</th>"
                     "<th>alpha_x</th><th>lag</th><th>links</th><th>pairs</th><th>links (y &lt;- x)</th></tr>\n");
     for (size_t iy = 0; iy < ny; ++iy)
         for (size_t ix = 0; ix < nx; ++ix)
             for (size_t l = 0; l < nl; ++l) {
                 size_t found = 0, links = 0;
-                sbuf list = {0};
+                cli_text list = {0};
                 const cJSON *e;
                 cJSON_ArrayForEach(e, cells)
                 {
                     if (num(e, "alpha_y") != ay[iy] || num(e, "alpha_x") != ax[ix] || num(e, "lag") != lags[l]) continue;
                     ++found;
                     if (!marked(e, mark, level, 0)) continue;
-                    if (links < 12) sb_printf(&list, "%s%s <- %s", links ? ", " : "", str(e, "y"), str(e, "x"));
-                    else if (links == 12) sb_printf(&list, ", ...");
+                    if (links < 12) cli_text_printf(&list, "%s%s <- %s", links ? ", " : "", str(e, "y"), str(e, "x"));
+                    else if (links == 12) cli_text_printf(&list, ", ...");
                     ++links;
                 }
                 if (!found) {
@@ -330,15 +292,15 @@ static void pair_table(sbuf *md, sbuf *html, const cJSON *res, const char *mark)
                     continue;
                 }
                 const char *ls = list.p ? list.p : "";
-                sb_printf(md, "| %g | %g | %g | %zu | %zu | %s |\n", ay[iy], ax[ix], lags[l], links, found, ls);
-                sb_printf(html, "<tr><td>%g</td><td>%g</td><td>%g</td><td>%zu</td><td>%zu</td><td style=\"text-align:left\">",
+                cli_text_printf(md, "| %g | %g | %g | %zu | %zu | %s |\n", ay[iy], ax[ix], lags[l], links, found, ls);
+                cli_text_printf(html, "<tr><td>%g</td><td>%g</td><td>%g</td><td>%zu</td><td>%zu</td><td style=\"text-align:left\">",
                           ay[iy], ax[ix], lags[l], links, found);
                 sb_html(html, ls);
-                sb_printf(html, "</td></tr>\n");
+                cli_text_printf(html, "</td></tr>\n");
                 free(list.p);
             }
-    sb_printf(md, "\n");
-    sb_printf(html, "</table>\n");
+    cli_text_printf(md, "\n");
+    cli_text_printf(html, "</table>\n");
 }
 
 /* ---------------------------------------------------------- CQ figures -- */
@@ -821,19 +783,19 @@ static cqb_status wavelet_figures(const char *outdir, cJSON *entry, cqb_error *e
     return st;
 }
 
-static void wavelet_table(sbuf *md, sbuf *html, const cJSON *res, const char *kind)
+static void wavelet_table(cli_text *md, cli_text *html, const cJSON *res, const char *kind)
 {
     const cJSON *levels = cJSON_GetObjectItemCaseSensitive(res, "levels");
     const double level = num(cJSON_GetObjectItemCaseSensitive(res, "options"), "level");
     const int local = !strcmp(kind, "wlmc") || !strcmp(kind, "wlmcc");
     if (!strcmp(kind, "modwt")) return;
     if (local)
-        sb_printf(md, "Family-wise marks (max over time) in the M rows at each edge of the sample are masked here "
+        cli_text_printf(md, "Family-wise marks (max over time) in the M rows at each edge of the sample are masked here "
                       "and in the figure: with independent series nearly all of them fall there, a boundary effect "
                       "of the local window (docs/calibrated.md section 10); the JSON keeps every p_fw.\n\n");
-    sb_printf(md, "| level | band | %s |\n|---|---|---|\n",
+    cli_text_printf(md, "| level | band | %s |\n|---|---|---|\n",
               local ? "mean value | share of interior times significant" : "value | interval | dependent | resampling p");
-    sb_printf(html, "<table><tr><th>level</th><th>band</th>%s</tr>\n",
+    cli_text_printf(html, "<table><tr><th>level</th><th>band</th>%s</tr>\n",
               local ? "<th>mean value</th><th>share of times significant</th>"
                     : "<th>value</th><th>interval</th><th>dependent</th><th>resampling p</th>");
     const cJSON *lv;
@@ -867,8 +829,8 @@ static void wavelet_table(sbuf *md, sbuf *html, const cJSON *res, const char *ki
             }
             char share[32] = "not tested";
             if (np) snprintf(share, sizeof share, "%.2f", (double)sig / (double)np);
-            sb_printf(md, "| %s | %s | %.3f | %s |\n", str(lv, "level"), str(lv, "band"), n ? s / (double)n : NAN, share);
-            sb_printf(html, "<tr><td>%s</td><td>%s</td><td>%.3f</td><td>%s</td></tr>\n", str(lv, "level"),
+            cli_text_printf(md, "| %s | %s | %.3f | %s |\n", str(lv, "level"), str(lv, "band"), n ? s / (double)n : NAN, share);
+            cli_text_printf(html, "<tr><td>%s</td><td>%s</td><td>%.3f</td><td>%s</td></tr>\n", str(lv, "level"),
                       str(lv, "band"), n ? s / (double)n : NAN, share);
         } else {
             const cJSON *v = arr_at(lv, "value");
@@ -881,17 +843,17 @@ static void wavelet_table(sbuf *md, sbuf *html, const cJSON *res, const char *ki
             const cJSON *ym = arr_at(lv, "ymaxr");
             char ps[32] = "not tested";
             if (!isnan(p)) snprintf(ps, sizeof ps, "%.4f", p);
-            sb_printf(md, "| %s | %s | %.4f | [%.4f, %.4f] | %s | %s |\n", str(lv, "level"), str(lv, "band"), x, lo, hi,
+            cli_text_printf(md, "| %s | %s | %.4f | [%.4f, %.4f] | %s | %s |\n", str(lv, "level"), str(lv, "band"), x, lo, hi,
                       cJSON_IsString(ym) ? ym->valuestring : "NA", ps);
-            sb_printf(html, "<tr><td>%s</td><td>%s</td><td>%.4f</td><td>[%.4f, %.4f]</td><td>%s</td><td>%s</td></tr>\n",
+            cli_text_printf(html, "<tr><td>%s</td><td>%s</td><td>%.4f</td><td>[%.4f, %.4f]</td><td>%s</td><td>%s</td></tr>\n",
                       str(lv, "level"), str(lv, "band"), x, lo, hi, cJSON_IsString(ym) ? ym->valuestring : "NA", ps);
         }
     }
-    sb_printf(md, "\n");
-    sb_printf(html, "</table>\n");
+    cli_text_printf(md, "\n");
+    cli_text_printf(html, "</table>\n");
     if (!strcmp(kind, "wmcc") || !strcmp(kind, "wlmcc")) {
-        sb_printf(md, "(Values at lag 0; every lag is in the CSV.)\n\n");
-        sb_printf(html, "<p>(Values at lag 0; every lag is in the CSV.)</p>\n");
+        cli_text_printf(md, "(Values at lag 0; every lag is in the CSV.)\n\n");
+        cli_text_printf(html, "<p>(Values at lag 0; every lag is in the CSV.)</p>\n");
     }
 }
 
@@ -919,7 +881,7 @@ static void cell_name(char *b, size_t n, const cJSON *c)
 /* The rows of a CQ result that matter: every cell when there are few,
  * otherwise the significant ones and the 10 smallest p-values (p_null when
  * the result has the calibrated test, else p_value). */
-static void cq_table(sbuf *md, sbuf *html, const cJSON *res, const char *mark)
+static void cq_table(cli_text *md, cli_text *html, const cJSON *res, const char *mark)
 {
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(res, "options");
     const cJSON *cells = cJSON_GetObjectItemCaseSensitive(res, "results");
@@ -946,7 +908,7 @@ static void cq_table(sbuf *md, sbuf *html, const cJSON *res, const char *mark)
     }
     if (nul) {
         const char *sch = str(opts, "null_scheme");
-        sb_printf(md,
+        cli_text_printf(md,
                   "Which rule answers which question. **p_null** is the calibrated test of no directional "
                   "predictability in the cell (H0: y_t independent of x_{t-k}%s): |rho_hat| against the law of "
                   "|rho| when the null is imposed (%s: %s), as a two-sided mid-p value; it marks the cells (`*`) "
@@ -962,7 +924,7 @@ static void cq_table(sbuf *md, sbuf *html, const cJSON *res, const char *mark)
                                                           "keeping the sample's hit counts"
                   : !strcmp(sch, "stratified_rotation") ? "x's hits rotated within the strata of the control hits"
                                                         : "every circular shift of x's hits against y's");
-        sb_printf(html, "<p>p_null: the calibrated test (null imposed by %s, mid-p); band and p-value: R's rule, "
+        cli_text_printf(html, "<p>p_null: the calibrated test (null imposed by %s, mid-p); band and p-value: R's rule, "
                         "kept as a confidence interval, not a test in the tails of short samples; sparse cells have "
                         "fewer than 5 expected joint tail hits.</p>\n",
                   sch);
@@ -973,15 +935,15 @@ static void cq_table(sbuf *md, sbuf *html, const cJSON *res, const char *mark)
             if (num(ord[i], pkey) < 1 - level || i < 10) show = i + 1;
         if (show > 60) show = 60;
     }
-    sb_printf(md, "%s\n\n", n <= 30 ? "All cells, by p-value:" : "The cells with the smallest p-values:");
-    sb_printf(md, "| alpha_y | alpha_x | lag | n | rho |%s band | p-value |%s%s\n", partial ? " partial |" : "",
+    cli_text_printf(md, "%s\n\n", n <= 30 ? "All cells, by p-value:" : "The cells with the smallest p-values:");
+    cli_text_printf(md, "| alpha_y | alpha_x | lag | n | rho |%s band | p-value |%s%s\n", partial ? " partial |" : "",
               nul ? " p_null | p_null cons. | sparse | mark |" : " mark |",
               gw ? (nul ? " Romano-Wolf p | Holm p | BH p | RW p_null | Holm p_null | BH p_null |"
                         : " Romano-Wolf p | Holm p | BH p |")
                  : "");
-    sb_printf(md, "|---|---|---|---|---|%s---|---|%s%s\n", partial ? "---|" : "", nul ? "---|---|---|---|" : "---|",
+    cli_text_printf(md, "|---|---|---|---|---|%s---|---|%s%s\n", partial ? "---|" : "", nul ? "---|---|---|---|" : "---|",
               gw ? (nul ? "---|---|---|---|---|---|" : "---|---|---|") : "");
-    sb_printf(html, "<table><tr><th>alpha_y</th><th>alpha_x</th><th>lag</th><th>n</th><th>rho</th>%s<th>band</th>"
+    cli_text_printf(html, "<table><tr><th>alpha_y</th><th>alpha_x</th><th>lag</th><th>n</th><th>rho</th>%s<th>band</th>"
                     "<th>p-value</th>%s%s</tr>\n",
               partial ? "<th>partial</th>" : "",
               nul ? "<th>p_null</th><th>p_null cons.</th><th>sparse</th><th>mark</th>" : "<th>mark</th>",
@@ -1007,53 +969,53 @@ static void cq_table(sbuf *md, sbuf *html, const cJSON *res, const char *mark)
         fmt_p(bhq, sizeof bhq, num(c, "p_bh"), B);
         const char *mk = marked(c, mark, level, partial) ? "*" : "";
         const char *sp = num(c, "sparse") == 1.0 ? "yes" : "";
-        sb_printf(md, "| %g | %g | %g | %g | %s |", num(c, "alpha_y"), num(c, "alpha_x"), num(c, "lag"), num(c, "n"), r);
-        if (partial) sb_printf(md, " %s |", pr);
-        sb_printf(md, " [%s, %s] | %s |", bl, bh, p);
-        if (nul) sb_printf(md, " %s | %s | %s |", pn, pc, sp);
-        sb_printf(md, " %s |", mk);
-        if (gw) sb_printf(md, " %s | %s | %s |", rw, ho, bhq);
-        if (gw && nul) sb_printf(md, " %s | %s | %s |", rn, hn, bn);
-        sb_printf(md, "\n");
-        sb_printf(html, "<tr><td>%g</td><td>%g</td><td>%g</td><td>%g</td><td>%s</td>", num(c, "alpha_y"),
+        cli_text_printf(md, "| %g | %g | %g | %g | %s |", num(c, "alpha_y"), num(c, "alpha_x"), num(c, "lag"), num(c, "n"), r);
+        if (partial) cli_text_printf(md, " %s |", pr);
+        cli_text_printf(md, " [%s, %s] | %s |", bl, bh, p);
+        if (nul) cli_text_printf(md, " %s | %s | %s |", pn, pc, sp);
+        cli_text_printf(md, " %s |", mk);
+        if (gw) cli_text_printf(md, " %s | %s | %s |", rw, ho, bhq);
+        if (gw && nul) cli_text_printf(md, " %s | %s | %s |", rn, hn, bn);
+        cli_text_printf(md, "\n");
+        cli_text_printf(html, "<tr><td>%g</td><td>%g</td><td>%g</td><td>%g</td><td>%s</td>", num(c, "alpha_y"),
                   num(c, "alpha_x"), num(c, "lag"), num(c, "n"), r);
-        if (partial) sb_printf(html, "<td>%s</td>", pr);
-        sb_printf(html, "<td>[%s, %s]</td><td>", bl, bh);
+        if (partial) cli_text_printf(html, "<td>%s</td>", pr);
+        cli_text_printf(html, "<td>[%s, %s]</td><td>", bl, bh);
         sb_html(html, p);
-        sb_printf(html, "</td>");
+        cli_text_printf(html, "</td>");
         if (nul) {
-            sb_printf(html, "<td>");
+            cli_text_printf(html, "<td>");
             sb_html(html, pn);
-            sb_printf(html, "</td><td>");
+            cli_text_printf(html, "</td><td>");
             sb_html(html, pc);
-            sb_printf(html, "</td><td>%s</td>", sp);
+            cli_text_printf(html, "</td><td>%s</td>", sp);
         }
-        sb_printf(html, "<td>%s</td>", mk);
+        cli_text_printf(html, "<td>%s</td>", mk);
         if (gw) {
-            sb_printf(html, "<td>");
+            cli_text_printf(html, "<td>");
             sb_html(html, rw);
-            sb_printf(html, "</td><td>");
+            cli_text_printf(html, "</td><td>");
             sb_html(html, ho);
-            sb_printf(html, "</td><td>");
+            cli_text_printf(html, "</td><td>");
             sb_html(html, bhq);
-            sb_printf(html, "</td>");
+            cli_text_printf(html, "</td>");
             if (nul) {
-                sb_printf(html, "<td>");
+                cli_text_printf(html, "<td>");
                 sb_html(html, rn);
-                sb_printf(html, "</td><td>");
+                cli_text_printf(html, "</td><td>");
                 sb_html(html, hn);
-                sb_printf(html, "</td><td>");
+                cli_text_printf(html, "</td><td>");
                 sb_html(html, bn);
-                sb_printf(html, "</td>");
+                cli_text_printf(html, "</td>");
             }
         }
-        sb_printf(html, "</tr>\n");
+        cli_text_printf(html, "</tr>\n");
     }
-    sb_printf(html, "</table>\n");
-    sb_printf(md, "\n");
+    cli_text_printf(html, "</table>\n");
+    cli_text_printf(md, "\n");
     /* the R rule against the calibrated test */
     if (nul) {
-        sbuf kept = {0}, lost = {0};
+        cli_text kept = {0}, lost = {0};
         size_t nk = 0, nlost = 0, nnew = 0;
         cJSON_ArrayForEach(e, cells)
         {
@@ -1062,25 +1024,25 @@ static void cq_table(sbuf *md, sbuf *html, const cJSON *res, const char *mark)
             char nm[64];
             cell_name(nm, sizeof nm, e);
             if (band && cal) {
-                sb_printf(&kept, "%s%s", nk ? ", " : "", nm);
+                cli_text_printf(&kept, "%s%s", nk ? ", " : "", nm);
                 ++nk;
             } else if (band) {
-                sb_printf(&lost, "%s%s%s", nlost ? ", " : "", nm, num(e, "sparse") == 1.0 ? " (sparse)" : "");
+                cli_text_printf(&lost, "%s%s%s", nlost ? ", " : "", nm, num(e, "sparse") == 1.0 ? " (sparse)" : "");
                 ++nlost;
             } else if (cal) {
                 ++nnew;
             }
         }
-        sb_printf(md, "R's band rule marks %zu cells (lag >= 1). Of these, %zu survive the calibrated test%s%s%s and "
+        cli_text_printf(md, "R's band rule marks %zu cells (lag >= 1). Of these, %zu survive the calibrated test%s%s%s and "
                       "%zu do not%s%s%s. The calibrated test marks %zu cells the band rule does not.\n\n",
                   nk + nlost, nk, nk ? ": " : "", nk ? kept.p : "", nk ? "" : "", nlost, nlost ? ": " : "",
                   nlost ? lost.p : "", "", nnew);
-        sb_printf(html, "<p>R's band rule marks %zu cells (lag &gt;= 1); %zu survive the calibrated test%s", nk + nlost,
+        cli_text_printf(html, "<p>R's band rule marks %zu cells (lag &gt;= 1); %zu survive the calibrated test%s", nk + nlost,
                   nk, nk ? ": " : "");
         if (nk) sb_html(html, kept.p);
-        sb_printf(html, "; %zu do not%s", nlost, nlost ? ": " : "");
+        cli_text_printf(html, "; %zu do not%s", nlost, nlost ? ": " : "");
         if (nlost) sb_html(html, lost.p);
-        sb_printf(html, ". The calibrated test marks %zu cells the band rule does not.</p>\n", nnew);
+        cli_text_printf(html, ". The calibrated test marks %zu cells the band rule does not.</p>\n", nnew);
         free(kept.p);
         free(lost.p);
     }
@@ -1096,88 +1058,88 @@ static void cq_table(sbuf *md, sbuf *html, const cJSON *res, const char *mark)
             rejn += num(e, "p_null") < 1 - level;
         }
         if (nul) {
-            sb_printf(md, "Ljung-Box tests over lags 1..p: %zu of %zu (cell, p) tests reject at %.0f%% by the "
+            cli_text_printf(md, "Ljung-Box tests over lags 1..p: %zu of %zu (cell, p) tests reject at %.0f%% by the "
                           "calibrated test (p_null), %zu by R's critical values.\n\n",
                       rejn, tot, 100 * level, rej);
-            sb_printf(html, "<p>Ljung-Box tests over lags 1..p: %zu of %zu (cell, p) tests reject at %.0f%% by the "
+            cli_text_printf(html, "<p>Ljung-Box tests over lags 1..p: %zu of %zu (cell, p) tests reject at %.0f%% by the "
                             "calibrated test (p_null), %zu by R's critical values.</p>\n",
                       rejn, tot, 100 * level, rej);
         } else {
-            sb_printf(md, "Ljung-Box tests over lags 1..p: %zu of %zu (cell, p) tests reject at %.0f%%.\n\n", rej, tot,
+            cli_text_printf(md, "Ljung-Box tests over lags 1..p: %zu of %zu (cell, p) tests reject at %.0f%%.\n\n", rej, tot,
                       100 * level);
-            sb_printf(html, "<p>Ljung-Box tests over lags 1..p: %zu of %zu (cell, p) tests reject at %.0f%%.</p>\n", rej,
+            cli_text_printf(html, "<p>Ljung-Box tests over lags 1..p: %zu of %zu (cell, p) tests reject at %.0f%%.</p>\n", rej,
                       tot, 100 * level);
         }
     }
     const cJSON *sq = cJSON_GetObjectItemCaseSensitive(res, "supq");
     if (cJSON_GetArraySize(sq) > 0) {
-        sb_printf(md, "sup-Q over the quantile grid (Ljung-Box): ");
-        sb_printf(html, "<p>sup-Q over the quantile grid (Ljung-Box): ");
+        cli_text_printf(md, "sup-Q over the quantile grid (Ljung-Box): ");
+        cli_text_printf(html, "<p>sup-Q over the quantile grid (Ljung-Box): ");
         cJSON_ArrayForEach(e, sq)
         {
             char pv[32], pn[32];
             fmt_p(pv, sizeof pv, num(e, "p_lb"), B);
             fmt_p(pn, sizeof pn, num(e, "p_null_lb"), B);
-            sb_printf(md, "p = %g: %.3f (critical %.3f, p-value %s%s%s)%s", num(e, "p"), num(e, "q_lb"),
+            cli_text_printf(md, "p = %g: %.3f (critical %.3f, p-value %s%s%s)%s", num(e, "p"), num(e, "q_lb"),
                       num(e, "cv_lb"), pv, nul ? ", calibrated p_null " : "", nul ? pn : "", e->next ? "; " : ".\n\n");
-            sb_printf(html, "p = %g: %.3f (critical %.3f, p-value ", num(e, "p"), num(e, "q_lb"), num(e, "cv_lb"));
+            cli_text_printf(html, "p = %g: %.3f (critical %.3f, p-value ", num(e, "p"), num(e, "q_lb"), num(e, "cv_lb"));
             sb_html(html, pv);
             if (nul) {
-                sb_printf(html, ", calibrated p_null ");
+                cli_text_printf(html, ", calibrated p_null ");
                 sb_html(html, pn);
             }
-            sb_printf(html, ")%s", e->next ? "; " : ".</p>\n");
+            cli_text_printf(html, ")%s", e->next ? "; " : ".</p>\n");
         }
     }
 }
 
-static void blocklen_table(sbuf *md, sbuf *html, const cJSON *res)
+static void blocklen_table(cli_text *md, cli_text *html, const cJSON *res)
 {
-    sb_printf(md, "| column | n | b_SB | b_CB |\n|---|---|---|---|\n");
-    sb_printf(html, "<table><tr><th>column</th><th>n</th><th>b_SB</th><th>b_CB</th></tr>\n");
+    cli_text_printf(md, "| column | n | b_SB | b_CB |\n|---|---|---|---|\n");
+    cli_text_printf(html, "<table><tr><th>column</th><th>n</th><th>b_SB</th><th>b_CB</th></tr>\n");
     const cJSON *e;
     cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(res, "results"))
     {
-        sb_printf(md, "| %s | %g | %.4f | %.4f |\n", str(e, "column"), num(e, "n"), num(e, "b_sb"), num(e, "b_cb"));
-        sb_printf(html, "<tr><td>");
+        cli_text_printf(md, "| %s | %g | %.4f | %.4f |\n", str(e, "column"), num(e, "n"), num(e, "b_sb"), num(e, "b_cb"));
+        cli_text_printf(html, "<tr><td>");
         sb_html(html, str(e, "column"));
-        sb_printf(html, "</td><td>%g</td><td>%.4f</td><td>%.4f</td></tr>\n", num(e, "n"), num(e, "b_sb"),
+        cli_text_printf(html, "</td><td>%g</td><td>%.4f</td><td>%.4f</td></tr>\n", num(e, "n"), num(e, "b_sb"),
                   num(e, "b_cb"));
     }
-    sb_printf(md, "\nImplied gamma = min(1, mean(1/b_SB)) = %.6g.\n\n", num(res, "gamma"));
-    sb_printf(html, "</table>\n<p>Implied gamma = min(1, mean(1/b_SB)) = %.6g.</p>\n", num(res, "gamma"));
+    cli_text_printf(md, "\nImplied gamma = min(1, mean(1/b_SB)) = %.6g.\n\n", num(res, "gamma"));
+    cli_text_printf(html, "</table>\n<p>Implied gamma = min(1, mean(1/b_SB)) = %.6g.</p>\n", num(res, "gamma"));
 }
 
-static void simulate_table(sbuf *md, sbuf *html, const cJSON *res)
+static void simulate_table(cli_text *md, cli_text *html, const cJSON *res)
 {
     const cJSON *opts = cJSON_GetObjectItemCaseSensitive(res, "options");
     const cJSON *dgp = cJSON_GetObjectItemCaseSensitive(opts, "dgp");
-    sb_printf(md, "Monte Carlo: DGP `%s`, T = %g, R = %g replications, B = %g; empirical rejection rates at %.0f%% "
+    cli_text_printf(md, "Monte Carlo: DGP `%s`, T = %g, R = %g replications, B = %g; empirical rejection rates at %.0f%% "
                   "(Monte Carlo SE in brackets).\n\n",
               str(dgp, "name"), num(opts, "T"), num(opts, "reps"), num(opts, "boot"), 100 * (1 - num(opts, "level")));
-    sb_printf(html, "<p>Monte Carlo: DGP <code>%s</code>, T = %g, R = %g replications, B = %g; empirical rejection "
+    cli_text_printf(html, "<p>Monte Carlo: DGP <code>%s</code>, T = %g, R = %g replications, B = %g; empirical rejection "
                     "rates at %.0f%% (Monte Carlo SE in brackets).</p>\n",
               str(dgp, "name"), num(opts, "T"), num(opts, "reps"), num(opts, "boot"), 100 * (1 - num(opts, "level")));
-    sb_printf(md, "| alpha_y | alpha_x | lag | band rule | p-value rule | mean rho |\n|---|---|---|---|---|---|\n");
-    sb_printf(html, "<table><tr><th>alpha_y</th><th>alpha_x</th><th>lag</th><th>band rule</th><th>p-value rule</th>"
+    cli_text_printf(md, "| alpha_y | alpha_x | lag | band rule | p-value rule | mean rho |\n|---|---|---|---|---|---|\n");
+    cli_text_printf(html, "<table><tr><th>alpha_y</th><th>alpha_x</th><th>lag</th><th>band rule</th><th>p-value rule</th>"
                     "<th>mean rho</th></tr>\n");
     const cJSON *c;
     cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(res, "cells"))
     {
-        sb_printf(md, "| %g | %g | %g | %.3f (%.3f) | %.3f (%.3f) | %.4f |\n", num(c, "alpha_y"), num(c, "alpha_x"),
+        cli_text_printf(md, "| %g | %g | %g | %.3f (%.3f) | %.3f (%.3f) | %.4f |\n", num(c, "alpha_y"), num(c, "alpha_x"),
                   num(c, "lag"), num(c, "rate_band"), num(c, "se_band"), num(c, "rate_pval"), num(c, "se_pval"),
                   num(c, "rho_mean"));
-        sb_printf(html, "<tr><td>%g</td><td>%g</td><td>%g</td><td>%.3f (%.3f)</td><td>%.3f (%.3f)</td><td>%.4f</td></tr>\n",
+        cli_text_printf(html, "<tr><td>%g</td><td>%g</td><td>%g</td><td>%.3f (%.3f)</td><td>%.3f (%.3f)</td><td>%.4f</td></tr>\n",
                   num(c, "alpha_y"), num(c, "alpha_x"), num(c, "lag"), num(c, "rate_band"), num(c, "se_band"),
                   num(c, "rate_pval"), num(c, "se_pval"), num(c, "rho_mean"));
     }
-    sb_printf(md, "\n");
-    sb_printf(html, "</table>\n");
+    cli_text_printf(md, "\n");
+    cli_text_printf(html, "</table>\n");
 }
 
 /* ------------------------------------------------------------- report -- */
 
-static cqb_status write_file(const char *path, const sbuf *b, cqb_error *err)
+static cqb_status write_file(const char *path, const cli_text *b, cqb_error *err)
 {
     if (b->bad) return cqb_error_set(err, CQB_ENOMEM, "out of memory writing %s", path);
     cli_out o;
@@ -1206,50 +1168,50 @@ cqb_status report_write(const char *outdir, cJSON *results, int figures, cqb_err
         else if (strcmp(k, "blocklen") && strcmp(k, "simulate")) st = wavelet_figures(outdir, entry, err);
         if (st != CQB_OK) return st;
     }
-    sbuf md = {0}, html = {0};
+    cli_text md = {0}, html = {0};
     const char *title = str(results, "title");
     if (!*title) title = str(results, "study");
-    sb_printf(&md, "# %s\n\n", title);
-    sb_printf(&html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
+    cli_text_printf(&md, "# %s\n\n", title);
+    cli_text_printf(&html, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>");
     sb_html(&html, title);
-    sb_printf(&html, "</title>\n<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;"
+    cli_text_printf(&html, "</title>\n<style>body{font-family:sans-serif;max-width:1000px;margin:2em auto;padding:0 1em;"
                      "line-height:1.45;color:#222}table{border-collapse:collapse;margin:1em 0;font-size:90%%}"
                      "td,th{border:1px solid #bbb;padding:3px 8px;text-align:right}th{background:#eee}"
                      "figure{margin:1.5em 0}figure img{max-width:100%%;border:1px solid #ddd}"
                      "figcaption{font-size:90%%;color:#444}code{background:#f4f4f4;padding:0 3px}</style>\n"
                      "</head><body>\n<h1>");
     sb_html(&html, title);
-    sb_printf(&html, "</h1>\n");
+    cli_text_printf(&html, "</h1>\n");
     const char *desc = str(results, "description");
     if (*desc) {
-        sb_printf(&md, "%s\n\n", desc);
-        sb_printf(&html, "<p>");
+        cli_text_printf(&md, "%s\n\n", desc);
+        cli_text_printf(&html, "<p>");
         sb_html(&html, desc);
-        sb_printf(&html, "</p>\n");
+        cli_text_printf(&html, "</p>\n");
     }
-    sb_printf(&md, "Produced by cqboot %s (`cqboot run`). Data sets:\n\n", str(results, "version"));
-    sb_printf(&html, "<p>Produced by cqboot %s (<code>cqboot run</code>). Data sets:</p>\n<ul>\n", str(results, "version"));
+    cli_text_printf(&md, "Produced by cqboot %s (`cqboot run`). Data sets:\n\n", str(results, "version"));
+    cli_text_printf(&html, "<p>Produced by cqboot %s (<code>cqboot run</code>). Data sets:</p>\n<ul>\n", str(results, "version"));
     const cJSON *d;
     cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(results, "datasets"))
     {
-        sb_printf(&md, "- `%s`: `%s` (SHA-256 %.16s…)\n", d->string, str(d, "file"), str(d, "sha256"));
-        sb_printf(&html, "<li><code>");
+        cli_text_printf(&md, "- `%s`: `%s` (SHA-256 %.16s…)\n", d->string, str(d, "file"), str(d, "sha256"));
+        cli_text_printf(&html, "<li><code>");
         sb_html(&html, d->string);
-        sb_printf(&html, "</code>: <code>");
+        cli_text_printf(&html, "</code>: <code>");
         sb_html(&html, str(d, "file"));
-        sb_printf(&html, "</code> (SHA-256 %.16s…)</li>\n", str(d, "sha256"));
+        cli_text_printf(&html, "</code> (SHA-256 %.16s…)</li>\n", str(d, "sha256"));
     }
-    sb_printf(&md, "\n");
-    sb_printf(&html, "</ul>\n");
+    cli_text_printf(&md, "\n");
+    cli_text_printf(&html, "</ul>\n");
     cJSON_ArrayForEach(entry, ans)
     {
         const cJSON *res = cJSON_GetObjectItemCaseSensitive(entry, "result");
         const cJSON *in = cJSON_GetObjectItemCaseSensitive(res, "input");
         const cJSON *opts = cJSON_GetObjectItemCaseSensitive(res, "options");
-        sb_printf(&md, "## %s (%s)\n\n", str(entry, "name"), str(entry, "kind"));
-        sb_printf(&html, "<h2>");
+        cli_text_printf(&md, "## %s (%s)\n\n", str(entry, "name"), str(entry, "kind"));
+        cli_text_printf(&html, "<h2>");
         sb_html(&html, str(entry, "name"));
-        sb_printf(&html, " (%s)</h2>\n", str(entry, "kind"));
+        cli_text_printf(&html, " (%s)</h2>\n", str(entry, "kind"));
         char what[512];
         if (!strcmp(str(entry, "kind"), "cq") && pair_series(res)) {
             snprintf(what, sizeof what, "CQ of %g directed pairs of %d series, %s .. %s (T = %g), B = %g, seed %g, quantile %s, backend %s.",
@@ -1271,10 +1233,10 @@ cqb_status report_write(const char *outdir, cJSON *results, int figures, cqb_err
                      str(opts, "boundary"), *str(opts, "mode") ? str(opts, "mode") : "-",
                      num(opts, "boot") > 0 ? "; resampling null: " : "", num(opts, "boot") > 0 ? str(opts, "null") : "");
         }
-        sb_printf(&md, "%s Results: `%s`.\n\n", what, str(entry, "csv"));
-        sb_printf(&html, "<p>");
+        cli_text_printf(&md, "%s Results: `%s`.\n\n", what, str(entry, "csv"));
+        cli_text_printf(&html, "<p>");
         sb_html(&html, what);
-        sb_printf(&html, " Results: <a href=\"%s\">%s</a>.</p>\n", str(entry, "csv"), str(entry, "csv"));
+        cli_text_printf(&html, " Results: <a href=\"%s\">%s</a>.</p>\n", str(entry, "csv"), str(entry, "csv"));
         if (!strcmp(str(entry, "kind"), "cq") && pair_series(res))
             pair_table(&md, &html, res, cq_mark(cJSON_GetObjectItemCaseSensitive(entry, "spec"), opts));
         else if (!strcmp(str(entry, "kind"), "cq"))
@@ -1285,16 +1247,16 @@ cqb_status report_write(const char *outdir, cJSON *results, int figures, cqb_err
         const cJSON *f;
         cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(entry, "figures"))
         {
-            sb_printf(&md, "![%s](%s.png)\n\n*%s* ([SVG](%s.svg))\n\n", str(f, "caption"), str(f, "file"),
+            cli_text_printf(&md, "![%s](%s.png)\n\n*%s* ([SVG](%s.svg))\n\n", str(f, "caption"), str(f, "file"),
                       str(f, "caption"), str(f, "file"));
-            sb_printf(&html, "<figure><img src=\"%s.svg\" alt=\"", str(f, "file"));
+            cli_text_printf(&html, "<figure><img src=\"%s.svg\" alt=\"", str(f, "file"));
             sb_html(&html, str(f, "caption"));
-            sb_printf(&html, "\"><figcaption>");
+            cli_text_printf(&html, "\"><figcaption>");
             sb_html(&html, str(f, "caption"));
-            sb_printf(&html, " (<a href=\"%s.png\">PNG</a>)</figcaption></figure>\n", str(f, "file"));
+            cli_text_printf(&html, " (<a href=\"%s.png\">PNG</a>)</figcaption></figure>\n", str(f, "file"));
         }
     }
-    sb_printf(&html, "</body></html>\n");
+    cli_text_printf(&html, "</body></html>\n");
     char path[1100];
     snprintf(path, sizeof path, "%s/report.md", outdir);
     st = write_file(path, &md, err);
