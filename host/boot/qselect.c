@@ -75,8 +75,7 @@ struct cqb_qsel {
     int nthr;         /* counter sets */
     win_state *win;
     size_t *wcnt;     /* nthr x nvar x QW_NCNT */
-    void *wmem;       /* the windows' values */
-    size_t wbytes;
+    size_t wbytes;    /* the windows' buffers */
 };
 
 /* The one-pass store: B values of every statistic, written once each.
@@ -104,6 +103,7 @@ static void *store_alloc(size_t bytes)
  * passes; 2 = as 0, but windowed when one pass runs and windows pay. */
 static int window_pays(size_t B, const double *probs, int nprob);
 static double window_bytes(size_t nvar, size_t B, const double *probs, int nprob);
+static void window_free(cqb_qsel *q);
 static cqb_status create(size_t nvar, size_t B, const double *probs, int nprob, size_t mem_limit, int mode,
                          cqb_qsel **out, cqb_error *err)
 {
@@ -191,9 +191,7 @@ void cqb_qsel_free(cqb_qsel *q)
         }
     }
     free(q->vs);
-    free(q->win);
-    free(q->wcnt);
-    free(q->wmem);
+    window_free(q);
     free(q->store_mem);
     free(q->result);
     free(q->nvalid);
@@ -749,7 +747,8 @@ void cqb_qsel_window_push(cqb_qsel *q, int thread, size_t var, const double *x, 
  * the pilot order statistics window_halfwidth() ranks beyond the two that
  * type 7 reads (unbounded past the ends), overlapping windows merged.
  * Returns the room its buffer needs for B replicates. */
-static size_t window_plan(cqb_qsel *q, size_t v, const double *col, fs_scratch *fs, double *a, double *tmp)
+static size_t window_plan(cqb_qsel *q, size_t v, const double *col, fs_scratch *fs, double *a, double *tmp,
+                          size_t *nfin)
 {
     const size_t P = q->pilot;
     win_state *w = &q->win[v];
@@ -760,6 +759,7 @@ static size_t window_plan(cqb_qsel *q, size_t v, const double *col, fs_scratch *
         a[n] = col[r];
         n += col[r] - col[r] == 0.0;
     }
+    *nfin = n;
     w->nwin = 1;
     w->lo[0] = -INFINITY;
     w->hi[0] = INFINITY;
@@ -818,6 +818,30 @@ static size_t window_plan(cqb_qsel *q, size_t v, const double *col, fs_scratch *
     return room >= (double)q->B ? q->B : (size_t)room;
 }
 
+/* Statistic v's window buffer with room values, holding its pilot's values
+ * inside the windows (the finite ones, a[0..n)), counted into cnt. */
+static int window_fill(win_state *w, size_t room, const double *a, size_t n, size_t *cnt)
+{
+    w->buf = malloc((room ? room : 1) * sizeof *w->buf);
+    if (!w->buf) return -1;
+    w->cap = room;
+    window_take(w, cnt, a, n);
+    return 0;
+}
+
+/* The windows' buffers (each statistic's own allocation: the buffers are
+ * filled while the windows are set, from the pilot's values at hand). */
+static void window_free(cqb_qsel *q)
+{
+    if (q->win)
+        for (size_t v = 0; v < q->nvar; ++v) free(q->win[v].buf);
+    free(q->win);
+    free(q->wcnt);
+    q->win = NULL;
+    q->wcnt = NULL;
+    q->wbytes = 0;
+}
+
 cqb_status cqb_qsel_window_begin(cqb_qsel *q, int threads, cqb_error *err)
 {
     if (!q->pilot || q->windows_on) return CQB_OK;
@@ -825,21 +849,28 @@ cqb_status cqb_qsel_window_begin(cqb_qsel *q, int threads, cqb_error *err)
     const size_t P = q->pilot, nvar = q->nvar;
     const long nv = (long)nvar;
     if (threads < 1) threads = 1;
-    size_t *room = malloc(nvar * sizeof *room);
     q->win = calloc(nvar, sizeof *q->win);
-    if (!room || !q->win) {
-        free(room);
+    q->wcnt = calloc((size_t)threads * nvar * QW_NCNT, sizeof *q->wcnt);
+    q->nthr = threads;
+    if (!q->win || !q->wcnt) {
+        window_free(q);
         return cqb_error_set(err, CQB_ENOMEM, "out of memory for the bootstrap quantiles (%zu statistics)", nvar);
     }
     int failed = 0;
-#pragma omp parallel num_threads(threads) reduction(| : failed)
+    size_t total = 0;
+#pragma omp parallel num_threads(threads) reduction(| : failed) reduction(+ : total)
     {
         fs_scratch *fs = calloc(1, sizeof *fs);
         double *a = malloc(P * sizeof *a), *tmp = malloc(P * sizeof *tmp);
         if (!fs || !a || !tmp) failed = 1;
 #pragma omp for schedule(dynamic, 16)
         for (long v = 0; v < nv; ++v) {
-            if (fs && a && tmp) room[v] = window_plan(q, (size_t)v, q->store + (size_t)v * q->stride, fs, a, tmp);
+            if (!fs || !a || !tmp) continue;
+            size_t n = 0;
+            const size_t room = window_plan(q, (size_t)v, q->store + (size_t)v * q->stride, fs, a, tmp, &n);
+            /* counted as thread 0's: one thread per statistic here */
+            if (window_fill(&q->win[v], room, a, n, q->wcnt + (size_t)v * QW_NCNT)) failed = 1;
+            total += room;
         }
         if (fs) {
             free(fs->bin);
@@ -849,17 +880,18 @@ cqb_status cqb_qsel_window_begin(cqb_qsel *q, int threads, cqb_error *err)
         free(a);
         free(tmp);
     }
-    size_t total = 0;
-    for (size_t v = 0; v < nvar && !failed; ++v) total += room[v];
+    if (failed) {
+        window_free(q);
+        return cqb_error_set(err, CQB_ENOMEM, "out of memory for the bootstrap quantiles (%zu statistics)", nvar);
+    }
+    q->wbytes = total * sizeof(double);
     const size_t full = (q->B + 7) / 8 * 8;
-    if (!failed && ((double)total * sizeof(double) > (double)q->mem_limit || 2 * total >= full * nvar)) {
+    if ((double)total * sizeof(double) > (double)q->mem_limit || 2 * total >= full * nvar) {
         /* windows would not pay or not fit (wide or atom-heavy
          * distributions): the stored mode from here on, the pilot's values
          * moved into it, when every value fits; else the caller runs
          * without windows (cqb_qsel_window_failed()) */
-        free(q->win);
-        q->win = NULL;
-        free(room);
+        window_free(q);
         if (q->B > q->mem_limit / sizeof(double) / nvar) {
             q->win_failed = 1;
             return CQB_OK;
@@ -873,27 +905,6 @@ cqb_status cqb_qsel_window_begin(cqb_qsel *q, int threads, cqb_error *err)
         q->pilot = 0;
         return CQB_OK;
     }
-    if (!failed) {
-        q->wmem = store_alloc((total ? total : 1) * sizeof(double));
-        q->wcnt = calloc((size_t)threads * nvar * QW_NCNT, sizeof *q->wcnt);
-        if (!q->wmem || !q->wcnt) failed = 1;
-    }
-    if (failed) {
-        free(room);
-        return cqb_error_set(err, CQB_ENOMEM, "out of memory for the bootstrap quantiles (%zu statistics)", nvar);
-    }
-    q->wbytes = total * sizeof(double);
-    q->nthr = threads;
-    double *m = q->wmem;
-    for (size_t v = 0; v < nvar; ++v) {
-        q->win[v].buf = m;
-        q->win[v].cap = room[v];
-        m += room[v];
-    }
-    free(room);
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 16)
-    for (long v = 0; v < nv; ++v)
-        cqb_qsel_window_push(q, omp_get_thread_num(), (size_t)v, q->store + (size_t)v * q->stride, P);
     q->windows_on = 1;
     free(q->store_mem);
     q->store_mem = NULL;
