@@ -346,7 +346,7 @@ typedef struct fs_scratch {
 /* The smallest and largest of n >= 1 values (no NaN). Which zero comes out
  * when both signs are present does not matter: x - mn bins the same, and a
  * selected zero is checked by the caller. */
-static void range_scalar(const double *restrict a, size_t n, double *mn_out, double *mx_out)
+static void range(const double *restrict a, size_t n, double *mn_out, double *mx_out)
 {
     /* four independent chains (a floating-point min is not reassociated
      * for us) */
@@ -370,53 +370,6 @@ static void range_scalar(const double *restrict a, size_t n, double *mn_out, dou
     }
     *mn_out = mn;
     *mx_out = mx;
-}
-
-#ifdef QSEL_AVX2
-/* The same with eight AVX2 chains (vminpd/vmaxpd: exact, like the
- * comparisons above). */
-__attribute__((target("avx2"))) static void range_avx2(const double *restrict a, size_t n, double *mn_out,
-                                                       double *mx_out)
-{
-    if (n < 8) {
-        range_scalar(a, n, mn_out, mx_out);
-        return;
-    }
-    __m256d mn0 = _mm256_loadu_pd(a), mn1 = mn0, mx0 = mn0, mx1 = mn0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        const __m256d x0 = _mm256_loadu_pd(a + i), x1 = _mm256_loadu_pd(a + i + 4);
-        mn0 = _mm256_min_pd(x0, mn0);
-        mn1 = _mm256_min_pd(x1, mn1);
-        mx0 = _mm256_max_pd(x0, mx0);
-        mx1 = _mm256_max_pd(x1, mx1);
-    }
-    double l[8], h[8];
-    _mm256_storeu_pd(l, _mm256_min_pd(mn0, mn1));
-    _mm256_storeu_pd(h, _mm256_max_pd(mx0, mx1));
-    double mn = l[0], mx = h[0];
-    for (int k = 1; k < 4; ++k) {
-        mn = l[k] < mn ? l[k] : mn;
-        mx = h[k] > mx ? h[k] : mx;
-    }
-    for (; i < n; ++i) {
-        mn = a[i] < mn ? a[i] : mn;
-        mx = a[i] > mx ? a[i] : mx;
-    }
-    *mn_out = mn;
-    *mx_out = mx;
-}
-#endif
-
-static void range(const double *restrict a, size_t n, double *mn, double *mx)
-{
-#ifdef QSEL_AVX2
-    if (__builtin_cpu_supports("avx2")) {
-        range_avx2(a, n, mn, mx);
-        return;
-    }
-#endif
-    range_scalar(a, n, mn, mx);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -520,30 +473,24 @@ static int select_ranks(const double *restrict a, size_t n, const size_t *rk, in
     return 0;
 }
 
-/* probs' type-7 quantiles of the n finite values a[] into res; a is not
- * modified. Returns -1 when the caller must use cqb_select_r7_inplace(). */
-static int select_fast(const double *restrict a, size_t n, const double *probs, int nprob, double *res,
-                       fs_scratch *s)
-{
-    /* 1-based ranks wanted: lo and, when type 7 interpolates, lo + 1 */
-    size_t rk[2 * CQB_QSEL_MAX_PROBS];
-    double hh[CQB_QSEL_MAX_PROBS], v[2 * CQB_QSEL_MAX_PROBS];
-    for (int i = 0; i < nprob; ++i) {
-        size_t lo;
-        cqb_r7_index(n, probs[i], &lo, &hh[i]);
-        rk[2 * i] = lo;
-        rk[2 * i + 1] = (hh[i] > 0.0 && lo < n) ? lo + 1 : lo;
-    }
-    if (select_ranks(a, n, rk, 2 * nprob, v, s)) return -1;
-    for (int i = 0; i < nprob; ++i) res[i] = cqb_r7_interp(v[2 * i], v[2 * i + 1], hh[i]);
-    return 0;
-}
-
 /* 1-based ranks of the order statistics that type 7 needs at probability p. */
 static void r7_ranks(size_t n, double p, size_t *r1, size_t *r2, double *h)
 {
     cqb_r7_index(n, p, r1, h);
     *r2 = (*h > 0.0 && *r1 < n) ? *r1 + 1 : *r1;
+}
+
+/* probs' type-7 quantiles of the n finite values a[] into res; a is not
+ * modified. Returns -1 when the caller must use cqb_select_r7_inplace(). */
+static int select_fast(const double *restrict a, size_t n, const double *probs, int nprob, double *res,
+                       fs_scratch *s)
+{
+    size_t rk[2 * CQB_QSEL_MAX_PROBS];
+    double hh[CQB_QSEL_MAX_PROBS], v[2 * CQB_QSEL_MAX_PROBS];
+    for (int i = 0; i < nprob; ++i) r7_ranks(n, probs[i], &rk[2 * i], &rk[2 * i + 1], &hh[i]);
+    if (select_ranks(a, n, rk, 2 * nprob, v, s)) return -1;
+    for (int i = 0; i < nprob; ++i) res[i] = cqb_r7_interp(v[2 * i], v[2 * i + 1], hh[i]);
+    return 0;
 }
 
 /* ------------------------------------------------------ windowed store -- */
@@ -575,7 +522,7 @@ static double window_share(const double *probs, int nprob)
     return (double)keep / QW_PILOT;
 }
 
-/* Whether windows would keep well under a third of the values. */
+/* Whether windows would keep under a quarter of the values. */
 static int window_pays(size_t B, const double *probs, int nprob)
 {
     return B >= QW_MIN_B && window_share(probs, nprob) < 0.25;

@@ -562,26 +562,8 @@ static cqb_status run_plan_sel(const cqb_plan *plan, const cqb_boot_opts *o, con
                     for (size_t i = 0; i < ng * gs; ++i) {
                         const size_t j = g0 * gs + i;
                         const double *v = dst[i];
-                        if (pass == 1) {
-                            size_t c = 0;
-                            const double ref = pv_ref[j];
-                            if (pv_abs) {
-                                for (size_t r = 0; r < nb; ++r) c += fabs(v[r]) >= ref;
-                            } else {
-                                for (size_t r = 0; r < nb; ++r) c += v[r] >= ref;
-                            }
-                            pv_count[j] += c;
-                            if (et_ref) {
-                                size_t lo = 0, hi = 0;
-                                const double e = et_ref[j];
-                                for (size_t r = 0; r < nb; ++r) {
-                                    lo += v[r] <= e;
-                                    hi += v[r] >= e;
-                                }
-                                et_lo[j] += lo;
-                                et_hi[j] += hi;
-                            }
-                        }
+                        /* value j has one owner here: its counters too */
+                        if (pass == 1) count_exceed(v, nb, j, pv_ref, pv_abs, pv_count, et_ref, et_lo, et_hi);
                         if (!direct && cqb_qsel_push(sel, pass, j, v, nb)) failed = 1;
                     }
                 }

@@ -277,6 +277,15 @@ def _progress_callable(progress: Any, label: str) -> tuple:
 # --------------------------------------------------------------------------
 # The engine call
 # --------------------------------------------------------------------------
+
+def _check_status(st: int, msg: str) -> None:
+    """Raises what an engine exit status means: KeyboardInterrupt for an
+    interrupt (130), the cqboot.Error subclass of the exit code otherwise."""
+    if st == 130:
+        raise KeyboardInterrupt(msg)
+    if st != 0:
+        raise _ERRORS.get(st, Error)(msg, st)
+
 def run_command(command: str, options: Mapping[str, Any], data: Optional[DataLike] = None,
                 progress: Any = None, names: Optional[Sequence[str]] = None) -> tuple:
     """Runs a cqboot subcommand in-process; returns (json dict, csv text or None).
@@ -303,10 +312,7 @@ def run_command(command: str, options: Mapping[str, Any], data: Optional[DataLik
             st, js, csv, msg = _core.run(command, argv, n, c, lab, None, cb)
     finally:
         close()
-    if st == 130:
-        raise KeyboardInterrupt(msg)
-    if st != 0:
-        raise _ERRORS.get(st, Error)(msg, st)
+    _check_status(st, msg)
     return (json.loads(js) if js else None), csv
 
 
@@ -503,10 +509,7 @@ def run_study(path: str, out: Optional[str] = None, *, progress: Any = None,
         st, js, _csv, msg = _core.run("run", argv, progress=cb)
     finally:
         close()
-    if st == 130:
-        raise KeyboardInterrupt(msg)
-    if st != 0:
-        raise _ERRORS.get(st, Error)(msg, st)
+    _check_status(st, msg)
     res: Dict[str, Any] = {"out": out, "results": json.loads(js) if js else None}
     for a in (res["results"] or {}).get("analyses", []):
         name = a.get("name")
