@@ -325,18 +325,21 @@ Test(safety, symlink_output_writes_the_target)
     cr_assert_eq(count_temps(g_dir), 0);
 }
 
-/* "-" and /dev/stdout are standard output (here a file of the test folder);
- * /dev/stdout is a link that must not be replaced: the data arrive on the
- * process's stdout. */
+/* "-" and the names of an open descriptor are standard output (here a file
+ * of the test folder); such a name is a link that must not be replaced: the
+ * data arrive on the process's stdout. The test names the descriptor as
+ * /proc/self/fd/1, which the CLI treats as it treats /dev/stdout and
+ * /dev/fd/1 (cqb_output_open()), so that a regression could never replace
+ * anything under /dev (the tests run as root). */
 Test(safety, stdout_outputs)
 {
     result r = RUN(BL_ARGS, "--json", "-");
     cr_assert_eq(r.rc, 0, "%s", r.err);
     cr_assert(strstr(r.out, "\"cqboot blocklen\"") != NULL, "stdout: %s", r.out);
-    r = RUN(BL_ARGS, "--json", "/dev/stdout");
+    r = RUN(BL_ARGS, "--json", "/proc/self/fd/1");
     cr_assert_eq(r.rc, 0, "%s", r.err);
     cr_assert(strstr(r.out, "\"cqboot blocklen\"") != NULL, "stdout: %s", r.out);
-    r = RUN(CQ_ARGS, "--csv", "/dev/fd/1");
+    r = RUN(CQ_ARGS, "--csv", "/proc/self/fd/1");
     cr_assert_eq(r.rc, 0, "%s", r.err);
     cr_assert(strstr(r.out, "alpha_y") != NULL, "stdout: %s", r.out);
 }
