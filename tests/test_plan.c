@@ -27,6 +27,9 @@ static void make_series(double *v, size_t n, uint64_t seed, double step)
         double u = (double)w / 4294967296.0 - 0.5;
         double x = (i ? 0.4 * v[i - 1] : 0.0) + u;
         v[i] = step > 0 ? step * round(x / step) : x;
+        /* step < 0: four adjacent doubles, so that type 7's interpolation
+         * rounds onto, between and past the order statistics */
+        if (step < 0) v[i] = 1.0 + ldexp(floor(4.0 * (u + 0.5)), -52);
     }
 }
 
@@ -113,6 +116,8 @@ Test(plan, type1_ties) { check(CQB_Q_TYPE1_LT, 0.05, 0, 333, 2, 0.1); }
 Test(plan, higher_ties) { check(CQB_Q_HIGHER_LT_SUB, 0.1, 0, 333, 4, 0.05); }
 Test(plan, partial_r7) { check(CQB_Q_R7_LE, 0.0, 1, 500, 1, 0.1); }
 Test(plan, partial_ties) { check(CQB_Q_R7_LE, 0.1, 1, 250, 2, 0.3); }
+Test(plan, r7_adjacent_floats) { check(CQB_Q_R7_LE, -1.0, 0, 301, 1, 0.1); }
+Test(plan, r7_adjacent_floats_partial) { check(CQB_Q_R7_LE, -1.0, 1, 97, 2, 0.25); }
 Test(plan, long_series) { check(CQB_Q_R7_LE, 0.01, 0, 3000, 5, 0.02); }
 
 /* Levels chosen per test: low levels only (the joint counts walk the rare

@@ -420,12 +420,25 @@ static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const 
             /* x_(lo+1) sits at the first position reaching lo + 1 (the
              * same as x_lo's when that position's count covers both) */
             const uint32_t phi = (h > 0.0 && col->lrank[l] < N) ? tp[tg->ihi[l]] : plo;
-            double q = cqb_r7_interp_inline(sval[plo], sval[phi], h);
-            /* the last position with value <= q: normally the end of x_lo's
-             * tie group, but follow R's rounding wherever it lands */
-            t = (long)col->glast[phi];
-            while (t >= 0 && sval[t] > q) t = (long)col->gfirst[t] - 1;
-            while (t + 1 < (long)N && sval[t + 1] <= q) t = (long)col->glast[t + 1];
+            const double xlo = sval[plo], xhi = sval[phi];
+            const double q = cqb_r7_interp_inline(xlo, xhi, h);
+            if (q == xlo) {
+                t = (long)col->glast[plo]; /* the last position with value <= x_lo */
+            } else if (q > xlo && q < xhi) {
+                /* Strictly between two adjacent order statistics of the
+                 * resample: the count reached lo at plo and lo + 1 only at
+                 * phi, so every position in (plo, phi) has multiplicity 0.
+                 * The last position with value <= q lies in [plo, phi), and
+                 * any position there gives every drawn row the same code
+                 * and the same hit count: take plo, no search. */
+                t = (long)plo;
+            } else {
+                /* R's rounding put q outside [x_lo, x_hi): the last
+                 * position with value <= q, wherever it lands */
+                t = (long)col->glast[phi];
+                while (t >= 0 && sval[t] > q) t = (long)col->gfirst[t] - 1;
+                while (t + 1 < (long)N && sval[t + 1] <= q) t = (long)col->glast[t + 1];
+            }
         } else {
             t = (long)col->gfirst[plo] - 1; /* strict: x < x_(r) */
         }
