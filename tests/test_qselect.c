@@ -200,17 +200,36 @@ Test(qselect, windowed_selection_says_when_it_cannot_answer)
     cr_expect_eq(check_windowed(x, 10000, band, 2, "signed zeros at a rank"), 1);
 }
 
+/* One, two and three windows, NaN among the values, and a pilot unlike the
+ * rest, on whichever window loop the process dispatches to. */
+static void window_loop_cases(const char *what)
+{
+    static double x[10000];
+    const double three[3] = {0.005, 0.9, 0.995}; /* three disjoint windows */
+    for (size_t i = 0; i < 10000; ++i) x[i] = (i % 13 == 0) ? NAN : round(400.0 * unif(60, i)) / 400.0;
+    cr_expect_eq(check_windowed(x, 10000, band, 2, what), 0);
+    cr_expect_eq(check_windowed(x, 10000, q95, 1, what), 0);
+    cr_expect_eq(check_windowed(x, 10000, three, 3, what), 0);
+    for (size_t i = 0; i < 9999; ++i) x[i] = unif(63, i) - 0.5; /* n not a multiple of 4 or 8 */
+    cr_expect_eq(check_windowed(x, 9999, three, 3, what), 0);
+    for (size_t i = 0; i < 10000; ++i) x[i] = i < 1024 ? unif(61, i) : 10.0 + unif(62, i);
+    cr_expect_eq(check_windowed(x, 10000, band, 2, what), 1);
+}
+
+/* CQB_NO_AVX2 and CQB_NO_AVX512 are read on first use, and each test runs
+ * in a process of its own. */
+Test(qselect, windowed_selection_dispatched) { window_loop_cases("dispatched"); }
+
+Test(qselect, windowed_selection_without_avx512)
+{
+    cr_assert_eq(setenv("CQB_NO_AVX512", "1", 1), 0);
+    window_loop_cases("AVX2");
+}
+
 Test(qselect, windowed_selection_without_avx2)
 {
-    /* the portable window loop (CQB_NO_AVX2 is read on first use, and each
-     * test runs in a process of its own) */
     cr_assert_eq(setenv("CQB_NO_AVX2", "1", 1), 0);
-    static double x[10000];
-    for (size_t i = 0; i < 10000; ++i) x[i] = (i % 13 == 0) ? NAN : round(400.0 * unif(60, i)) / 400.0;
-    cr_expect_eq(check_windowed(x, 10000, band, 2, "portable"), 0);
-    cr_expect_eq(check_windowed(x, 10000, q95, 1, "portable"), 0);
-    for (size_t i = 0; i < 10000; ++i) x[i] = i < 1024 ? unif(61, i) : 10.0 + unif(62, i);
-    cr_expect_eq(check_windowed(x, 10000, band, 2, "portable, shifted"), 1);
+    window_loop_cases("portable");
 }
 
 Test(qselect, windowed_selection_on_random_shapes)
