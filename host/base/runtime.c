@@ -5,6 +5,7 @@
 #include "cqboot/runtime.h"
 
 #include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -55,4 +56,18 @@ int cqb_passive_wait(char **argv)
     /* exec failed (no /proc): go on with the runtime's default policy, and
      * leave the variable set so that a child process does not try again */
     return -1;
+}
+
+int cqb_simd_level(void)
+{
+    static atomic_int level = -1; /* -1: not read yet; any thread may read it */
+    int v = atomic_load_explicit(&level, memory_order_relaxed);
+    if (v >= 0) return v;
+    v = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (__builtin_cpu_supports("avx2") && !getenv("CQB_NO_AVX2"))
+        v = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("bmi2") && !getenv("CQB_NO_AVX512") ? 2 : 1;
+#endif
+    atomic_store_explicit(&level, v, memory_order_relaxed);
+    return v;
 }

@@ -13,6 +13,7 @@
 #endif
 
 #include "cqboot/cqreduce.h"
+#include "cqboot/runtime.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -742,13 +743,7 @@ __attribute__((target("avx512f"))) static void window_take_avx512_n(win_state *w
 static void window_take(win_state *w, size_t *cnt, const double *x, size_t n)
 {
 #ifdef QSEL_AVX2
-    /* CQB_NO_AVX2 (any value) forces the scalar path, CQB_NO_AVX512 the
-     * AVX2 one, for the tests: 2 AVX-512, 1 AVX2, 0 scalar */
-    static int have = -1;
-    if (have < 0)
-        have = __builtin_cpu_supports("avx2") && !getenv("CQB_NO_AVX2")
-                   ? (__builtin_cpu_supports("avx512f") && !getenv("CQB_NO_AVX512") ? 2 : 1)
-                   : 0;
+    const int have = cqb_simd_level();
     if (have == 2) {
         if (w->nwin == 1) window_take_avx512_1(w, cnt, x, n);
         else if (w->nwin == 2) window_take_avx512_2(w, cnt, x, n);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cqboot/philox.h"
+#include "cqboot/runtime.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -250,15 +251,7 @@ size_t cqb_sb_blocks(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, si
                      uint32_t *row)
 {
 #ifdef CQB_HAVE_AVX2_PATH
-    /* 2: AVX-512 (CQB_NO_AVX512 or CQB_NO_AVX2, any value, keep the AVX2 or
-     * the portable loop), 1: AVX2 */
-    static int have = -1;
-    if (have < 0)
-        have = __builtin_cpu_supports("avx2") && !getenv("CQB_NO_AVX2")
-                   ? (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("bmi2") && !getenv("CQB_NO_AVX512")
-                          ? 2
-                          : 1)
-                   : 0;
+    const int have = cqb_simd_level();
     if (have == 2) return blocks_avx512(seed, rep, tag, thr, n, pos, row);
     if (have == 1) return blocks_avx2(seed, rep, tag, thr, n, pos, row);
 #endif
@@ -322,9 +315,7 @@ __attribute__((target("avx512f"))) static size_t prefix_nz_avx512(uint32_t *c, s
 static size_t prefix_nz(uint32_t *c, size_t n, uint32_t *nz, uint32_t *cnz)
 {
 #ifdef CQB_HAVE_AVX2_PATH
-    static int have = -1; /* CQB_NO_AVX512 or CQB_NO_AVX2 (any value) keep the portable loop */
-    if (have < 0)
-        have = __builtin_cpu_supports("avx512f") && !getenv("CQB_NO_AVX512") && !getenv("CQB_NO_AVX2") ? 1 : 0;
+    const int have = cqb_simd_level() == 2;
     if (have) return prefix_nz_avx512(c, n, nz, cnz);
 #endif
     return prefix_nz_scalar(c, n, 0, 0, nz, cnz, 0);

@@ -15,6 +15,7 @@
 #include "cqboot/nullboot.h"
 #include "cqboot/philox.h"
 #include "cqboot/qselect.h"
+#include "cqboot/runtime.h"
 
 void cqb_boot_opts_default(cqb_boot_opts *o)
 {
@@ -127,7 +128,7 @@ static void derive_block(const derive *d, size_t g0, size_t ng, const double *st
                          double *const *dst)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx2")) {
+    if (cqb_simd_level() >= 1) {
         derive_block_avx2(d, g0, ng, st, nstat, nb, dst);
         return;
     }
@@ -185,7 +186,7 @@ static void derive_rows(const derive *d, size_t g0, size_t ng, const double *stT
                         double *const *dst, double *acc)
 {
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (__builtin_cpu_supports("avx2")) {
+    if (cqb_simd_level() >= 1) {
         derive_rows_avx2(d, g0, ng, stT, ldt, nb, dst, acc);
         return;
     }
@@ -300,9 +301,13 @@ done:
     return st;
 }
 
-/* Exceedance counts of value j over n values v (see run_plan()). */
-static void count_exceed(const double *v, size_t n, size_t j, const double *pv_ref, int pv_abs, size_t *pv_count,
-                         const double *et_ref, size_t *et_lo, size_t *et_hi)
+/* Exceedance counts of value j over n values v (see run_plan()). The loops
+ * are compiled for AVX-512 and AVX2 too (cqb_simd_level() picks): compares
+ * and integer counts, the same numbers on every path. */
+static inline __attribute__((always_inline)) void count_exceed_body(const double *restrict v, size_t n, size_t j,
+                                                                    const double *pv_ref, int pv_abs,
+                                                                    size_t *pv_count, const double *et_ref,
+                                                                    size_t *et_lo, size_t *et_hi)
 {
     size_t c = 0;
     const double ref = pv_ref[j];
@@ -322,6 +327,39 @@ static void count_exceed(const double *v, size_t n, size_t j, const double *pv_r
         et_lo[j] += lo;
         et_hi[j] += hi;
     }
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx512f"))) static void count_exceed_avx512(const double *v, size_t n, size_t j,
+                                                                    const double *pv_ref, int pv_abs,
+                                                                    size_t *pv_count, const double *et_ref,
+                                                                    size_t *et_lo, size_t *et_hi)
+{
+    count_exceed_body(v, n, j, pv_ref, pv_abs, pv_count, et_ref, et_lo, et_hi);
+}
+__attribute__((target("avx2"))) static void count_exceed_avx2(const double *v, size_t n, size_t j,
+                                                              const double *pv_ref, int pv_abs, size_t *pv_count,
+                                                              const double *et_ref, size_t *et_lo, size_t *et_hi)
+{
+    count_exceed_body(v, n, j, pv_ref, pv_abs, pv_count, et_ref, et_lo, et_hi);
+}
+#endif
+
+static void count_exceed(const double *v, size_t n, size_t j, const double *pv_ref, int pv_abs, size_t *pv_count,
+                         const double *et_ref, size_t *et_lo, size_t *et_hi)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+    const int simd = cqb_simd_level();
+    if (simd == 2) {
+        count_exceed_avx512(v, n, j, pv_ref, pv_abs, pv_count, et_ref, et_lo, et_hi);
+        return;
+    }
+    if (simd == 1) {
+        count_exceed_avx2(v, n, j, pv_ref, pv_abs, pv_count, et_ref, et_lo, et_hi);
+        return;
+    }
+#endif
+    count_exceed_body(v, n, j, pv_ref, pv_abs, pv_count, et_ref, et_lo, et_hi);
 }
 
 /* run_plan() on the CPU with stored values (one-pass selection): each thread

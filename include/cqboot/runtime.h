@@ -1,5 +1,6 @@
 /* cqboot/runtime.h — how the process uses the machine: the number of CPUs it
- * may use, and passive waiting of idle OpenMP threads.
+ * may use, passive waiting of idle OpenMP threads, and the SIMD level the
+ * kernels dispatch to.
  *
  * Shared servers and laptops are where this tool runs: a thread that spins
  * while it waits steals the core a working thread needs (on a 2-core machine
@@ -26,6 +27,13 @@ int cqb_usable_cpus(void);
  *  when re-executing failed (the program then goes on with the runtime's
  *  default). Does not return when it re-executes. */
 int cqb_passive_wait(char **argv);
+
+/*! cqb_simd_level() : the widest SIMD the CPU kernels may use: 2 for
+ *  AVX-512 (F and BMI2 present), 1 for AVX2, 0 for the portable loops.
+ *  CQB_NO_AVX512 (any value) caps it at 1, CQB_NO_AVX2 at 0, so that tests
+ *  compare every path on one machine. Read once per process (the first
+ *  call); every path gives the same bits. */
+int cqb_simd_level(void);
 
 #ifdef __cplusplus
 }
