@@ -194,8 +194,7 @@ typedef struct col_targets {
 
 typedef struct workspace {
     uint32_t *c;      /* N multiplicities */
-    uint32_t *nz;     /* rows with c > 0 */
-    uint32_t *cnz;    /* their multiplicities */
+    uint64_t *nzc;    /* rows with c > 0 (low word) and their multiplicities */
     uint32_t *bpos, *brow; /* block starts: position and row */
     uint32_t *pcum;   /* cumulative multiplicity through each position */
     uint8_t *pc;      /* ncol x (N+1): level code of each sorted position */
@@ -214,7 +213,7 @@ typedef struct workspace {
 
 static void ws_free(workspace *w)
 {
-    free(w->c); free(w->nz); free(w->cnz); free(w->bpos); free(w->brow); free(w->pcum); free(w->pc);
+    free(w->c); free(w->nzc); free(w->bpos); free(w->brow); free(w->pcum); free(w->pc);
     free(w->tl); free(w->coded); free(w->uses);
     free(w->rc); free(w->marg); free(w->hist); free(w->joint); free(w->tg); free(w->coarse);
 }
@@ -254,8 +253,7 @@ static int ws_alloc(workspace *w, const cqb_plan *p)
     memset(w, 0, sizeof *w);
     const size_t N = p->N;
     w->c = malloc(N * sizeof *w->c);
-    w->nz = malloc(N * sizeof *w->nz);
-    w->cnz = malloc(N * sizeof *w->cnz);
+    w->nzc = malloc(N * sizeof *w->nzc);
     w->bpos = malloc(N * sizeof *w->bpos);
     w->brow = malloc(N * sizeof *w->brow);
     w->pcum = malloc((N + 8) * sizeof *w->pcum); /* the AVX2 walk pads to a multiple of 8 */
@@ -273,7 +271,7 @@ static int ws_alloc(workspace *w, const cqb_plan *p)
     /* CQB_NO_AVX2 (any value) forces the scalar walk: tests compare both */
     w->avx2 = __builtin_cpu_supports("avx2") != 0 && !getenv("CQB_NO_AVX2");
 #endif
-    if (!w->coarse || !w->c || !w->nz || !w->cnz || !w->bpos || !w->brow || !w->pcum || !w->pc || !w->tl ||
+    if (!w->coarse || !w->c || !w->nzc || !w->bpos || !w->brow || !w->pcum || !w->pc || !w->tl ||
         !w->coded || !w->uses || !w->rc || !w->marg || !w->hist ||
         !w->joint || !w->tg) {
         ws_free(w);
@@ -489,10 +487,8 @@ static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
     /* The drawn rows (nz, cnz) serve the dense joint counts only: list them
      * with the multiplicities when the plan's counts are expected dense,
      * else on first use (nnz estimated as (1 - 1/e) N until then). */
-    size_t nnz = w->eager_nz ? cqb_sb_multiplicity_nz(p->seed, rep, p->tag, p->thr, N, w->c, w->nz, w->cnz, w->bpos,
-                                                      w->brow)
-                             : cqb_sb_multiplicity_nz(p->seed, rep, p->tag, p->thr, N, w->c, NULL, NULL, w->bpos,
-                                                      w->brow);
+    size_t nnz = cqb_sb_multiplicity_nz(p->seed, rep, p->tag, p->thr, N, w->c, w->eager_nz ? w->nzc : NULL, w->bpos,
+                                        w->brow);
     int listed = w->eager_nz;
     if (!listed) nnz = N - N * 3 / 8;
 
@@ -540,11 +536,10 @@ static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
         } else {
             if (!listed) {
                 const uint32_t *restrict c = w->c;
-                uint32_t *restrict nzr = w->nz, *restrict cnz = w->cnz;
+                uint64_t *restrict nzc = w->nzc;
                 size_t k = 0;
                 for (size_t r = 0; r < N; ++r) {
-                    nzr[k] = (uint32_t)r;
-                    cnz[k] = c[r];
+                    nzc[k] = (uint64_t)r | (uint64_t)c[r] << 32;
                     k += c[r] != 0;
                 }
                 nnz = k;
@@ -563,26 +558,29 @@ static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
                 w->coded[ci] = 1;
                 if (w->uses[ci] < 2) continue;
                 uint8_t *restrict rc = w->rc + (size_t)ci * N;
-                const uint32_t *restrict rank = p->col[ci].rank, *restrict nz = w->nz;
-                for (size_t i = 0; i < nnz; ++i) rc[i] = pc[rank[nz[i]]];
+                const uint32_t *restrict rank = p->col[ci].rank;
+                const uint64_t *restrict nzc = w->nzc;
+                for (size_t i = 0; i < nnz; ++i) rc[i] = pc[rank[(uint32_t)nzc[i]]];
                 w->coded[ci] = 2;
             }
-            const uint32_t *restrict cnz = w->cnz, *restrict nz = w->nz;
+            /* a drawn row and its multiplicity from one word */
+#define ROW(i) ((uint32_t)nzc[i])
+#define CNT(i) ((uint32_t)(nzc[i] >> 32))
+            const uint64_t *restrict nzc = w->nzc;
             const uint32_t *restrict rka = p->col[a].rank, *restrict rkb = p->col[b].rank;
             const uint8_t *restrict pca = w->pc + (size_t)a * (N + 1), *restrict pcb = w->pc + (size_t)b * (N + 1);
             const uint8_t *restrict ra = w->rc + (size_t)a * N, *restrict rb = w->rc + (size_t)b * N;
             if (w->coded[a] == 2 && w->coded[b] == 2) {
-                for (size_t i = 0; i < nnz; ++i) H[ra[i] * wdt + rb[i]] += cnz[i];
+                for (size_t i = 0; i < nnz; ++i) H[ra[i] * wdt + rb[i]] += CNT(i);
             } else if (w->coded[a] == 2) {
-                for (size_t i = 0; i < nnz; ++i) H[ra[i] * wdt + pcb[rkb[nz[i]]]] += cnz[i];
+                for (size_t i = 0; i < nnz; ++i) H[ra[i] * wdt + pcb[rkb[ROW(i)]]] += CNT(i);
             } else if (w->coded[b] == 2) {
-                for (size_t i = 0; i < nnz; ++i) H[pca[rka[nz[i]]] * wdt + rb[i]] += cnz[i];
+                for (size_t i = 0; i < nnz; ++i) H[pca[rka[ROW(i)]] * wdt + rb[i]] += CNT(i);
             } else {
-                for (size_t i = 0; i < nnz; ++i) {
-                    const uint32_t r = nz[i];
-                    H[pca[rka[r]] * wdt + pcb[rkb[r]]] += cnz[i];
-                }
+                for (size_t i = 0; i < nnz; ++i) H[pca[rka[ROW(i)]] * wdt + pcb[rkb[ROW(i)]]] += CNT(i);
             }
+#undef ROW
+#undef CNT
         }
         /* joint[la][lb] = sum_{i<=la, j<=lb} H[i][j] */
         uint32_t *J = w->joint + (size_t)pi * MAXL * MAXL;

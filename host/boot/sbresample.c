@@ -258,12 +258,12 @@ size_t cqb_sb_blocks(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, si
     return cqb_sb_blocks_scalar(seed, rep, tag, thr, n, pos, row);
 }
 
-/* c[r] = c[0] + ... + c[r] (modulo 2^32) and, when nz is not NULL, the rows
- * with c[r] != 0 and their counts listed in nz, cnz; returns their number
- * (0 without nz). */
-static size_t prefix_nz_scalar(uint32_t *c, size_t n, size_t r, uint32_t cum, uint32_t *nz, uint32_t *cnz, size_t k)
+/* c[r] = c[0] + ... + c[r] (modulo 2^32) and, when nzc is not NULL, the rows
+ * with c[r] != 0 and their counts listed in nzc (row in the low word);
+ * returns their number (0 without nzc). */
+static size_t prefix_nz_scalar(uint32_t *c, size_t n, size_t r, uint32_t cum, uint64_t *nzc, size_t k)
 {
-    if (!nz) {
+    if (!nzc) {
         for (; r < n; ++r) {
             cum += c[r];
             c[r] = cum;
@@ -274,8 +274,7 @@ static size_t prefix_nz_scalar(uint32_t *c, size_t n, size_t r, uint32_t cum, ui
         cum += c[r];
         c[r] = cum;
         /* branch-free compaction: write always, advance when drawn */
-        nz[k] = (uint32_t)r;
-        cnz[k] = cum;
+        nzc[k] = (uint64_t)r | (uint64_t)cum << 32;
         k += cum != 0;
     }
     return k;
@@ -283,12 +282,15 @@ static size_t prefix_nz_scalar(uint32_t *c, size_t n, size_t r, uint32_t cum, ui
 
 #ifdef CQB_HAVE_AVX2_PATH
 /* Sixteen rows at a time with AVX-512: a 16-lane prefix sum by shifted
- * adds, the drawn rows packed by a compress in registers (a compress
- * straight to memory is slow on Zen 4) and stored whole; the store at nz + k
- * stays inside nz because k <= r. */
-__attribute__((target("avx512f"))) static size_t prefix_nz_avx512(uint32_t *c, size_t n, uint32_t *nz, uint32_t *cnz)
+ * adds, the drawn rows and their counts packed by compresses in registers
+ * (a compress straight to memory is slow on Zen 4), interleaved into
+ * (row, count) words by two permutes and stored whole; the stores at
+ * nzc + k stay inside nzc because k <= r and r + 16 <= n. */
+__attribute__((target("avx512f"))) static size_t prefix_nz_avx512(uint32_t *c, size_t n, uint64_t *nzc)
 {
     const __m512i zero = _mm512_setzero_si512(), last = _mm512_set1_epi32(15), step = _mm512_set1_epi32(16);
+    const __m512i ilo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i ihi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
     __m512i carry = zero, rows = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
     size_t r = 0, k = 0;
     for (; r + 16 <= n; r += 16) {
@@ -300,29 +302,29 @@ __attribute__((target("avx512f"))) static size_t prefix_nz_avx512(uint32_t *c, s
         v = _mm512_add_epi32(v, carry);
         _mm512_storeu_si512((void *)(c + r), v);
         carry = _mm512_permutexvar_epi32(last, v);
-        if (nz) {
+        if (nzc) {
             const __mmask16 drawn = _mm512_test_epi32_mask(v, v);
-            _mm512_storeu_si512((void *)(nz + k), _mm512_maskz_compress_epi32(drawn, rows));
-            _mm512_storeu_si512((void *)(cnz + k), _mm512_maskz_compress_epi32(drawn, v));
+            const __m512i pr = _mm512_maskz_compress_epi32(drawn, rows), pc = _mm512_maskz_compress_epi32(drawn, v);
+            _mm512_storeu_si512((void *)(nzc + k), _mm512_permutex2var_epi32(pr, ilo, pc));
+            _mm512_storeu_si512((void *)(nzc + k + 8), _mm512_permutex2var_epi32(pr, ihi, pc));
             k += (size_t)__builtin_popcount((unsigned)drawn);
             rows = _mm512_add_epi32(rows, step);
         }
     }
-    return prefix_nz_scalar(c, n, r, r ? c[r - 1] : 0, nz, cnz, k);
+    return prefix_nz_scalar(c, n, r, r ? c[r - 1] : 0, nzc, k);
 }
 #endif
 
-static size_t prefix_nz(uint32_t *c, size_t n, uint32_t *nz, uint32_t *cnz)
+static size_t prefix_nz(uint32_t *c, size_t n, uint64_t *nzc)
 {
 #ifdef CQB_HAVE_AVX2_PATH
-    const int have = cqb_simd_level() == 2;
-    if (have) return prefix_nz_avx512(c, n, nz, cnz);
+    if (cqb_simd_level() == 2) return prefix_nz_avx512(c, n, nzc);
 #endif
-    return prefix_nz_scalar(c, n, 0, 0, nz, cnz, 0);
+    return prefix_nz_scalar(c, n, 0, 0, nzc, 0);
 }
 
 size_t cqb_sb_multiplicity_nz(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
-                              uint32_t *nz, uint32_t *cnz, uint32_t *pos, uint32_t *row)
+                              uint64_t *nzc, uint32_t *pos, uint32_t *row)
 {
     size_t nb = cqb_sb_blocks(seed, rep, tag, thr, n, pos, row);
     /* Difference array: +1 where a run of rows starts, -1 after it ends
@@ -342,13 +344,13 @@ size_t cqb_sb_multiplicity_nz(uint64_t seed, uint32_t rep, uint32_t tag, uint64_
             r = 0;
         }
     }
-    return prefix_nz(c, n, nz, cnz);
+    return prefix_nz(c, n, nzc);
 }
 
 void cqb_sb_multiplicity(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
                          uint32_t *pos, uint32_t *row)
 {
-    cqb_sb_multiplicity_nz(seed, rep, tag, thr, n, c, NULL, NULL, pos, row);
+    cqb_sb_multiplicity_nz(seed, rep, tag, thr, n, c, NULL, pos, row);
 }
 
 void cqb_sb_indices(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *idx,
