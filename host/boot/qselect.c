@@ -347,7 +347,8 @@ typedef struct fs_scratch {
 /* The smallest and largest of n >= 1 values (no NaN). Which zero comes out
  * when both signs are present does not matter: x - mn bins the same, and a
  * selected zero is checked by the caller. */
-static void range(const double *restrict a, size_t n, double *mn_out, double *mx_out)
+static inline __attribute__((always_inline)) void range(const double *restrict a, size_t n, double *mn_out,
+                                                         double *mx_out)
 {
     /* four independent chains (a floating-point min is not reassociated
      * for us) */
@@ -396,7 +397,9 @@ static int zeros_both(const double *a, size_t n)
  * the n finite values a[] into v; a is not modified. Returns -1 when the
  * caller must select otherwise (few values, a degenerate range, or a
  * selected zero among zeros of both signs). */
-static int select_ranks(const double *restrict a, size_t n, const size_t *rk, int nr, double *v, fs_scratch *s)
+static inline __attribute__((always_inline)) int select_ranks_body(const double *restrict a, size_t n,
+                                                                   const size_t *rk, int nr, double *v,
+                                                                   fs_scratch *s)
 {
     if (n < FS_MIN_N || n > UINT32_MAX) return -1;
     if (s->cap < n) {
@@ -477,6 +480,33 @@ static int select_ranks(const double *restrict a, size_t n, const size_t *rk, in
         if (v[j] == 0.0 && zeros_both(a, n)) return -1;
     }
     return 0;
+}
+
+/* The range and bin loops run in SIMD lanes: compiled for AVX-512 and AVX2
+ * too (min, max, a subtraction, a product and a conversion per value: the
+ * same bits in every lane width). */
+#ifdef QSEL_AVX2
+__attribute__((target("avx512f"))) static int select_ranks_avx512(const double *restrict a, size_t n,
+                                                                   const size_t *rk, int nr, double *v,
+                                                                   fs_scratch *s)
+{
+    return select_ranks_body(a, n, rk, nr, v, s);
+}
+__attribute__((target("avx2"))) static int select_ranks_avx2(const double *restrict a, size_t n, const size_t *rk,
+                                                             int nr, double *v, fs_scratch *s)
+{
+    return select_ranks_body(a, n, rk, nr, v, s);
+}
+#endif
+
+static int select_ranks(const double *restrict a, size_t n, const size_t *rk, int nr, double *v, fs_scratch *s)
+{
+#ifdef QSEL_AVX2
+    const int simd = cqb_simd_level();
+    if (simd == 2) return select_ranks_avx512(a, n, rk, nr, v, s);
+    if (simd == 1) return select_ranks_avx2(a, n, rk, nr, v, s);
+#endif
+    return select_ranks_body(a, n, rk, nr, v, s);
 }
 
 /* 1-based ranks of the order statistics that type 7 needs at probability p. */
@@ -767,25 +797,34 @@ void cqb_qsel_window_push(cqb_qsel *q, int thread, size_t var, const double *x, 
 
 /* Statistic v's windows from its pilot values col[0..P): per probability,
  * the pilot order statistics window_halfwidth() ranks beyond the two that
- * type 7 reads (unbounded past the ends), overlapping windows merged.
- * Returns the room its buffer needs for B replicates. */
-static size_t window_plan(cqb_qsel *q, size_t v, const double *col, fs_scratch *fs, double *a, double *tmp,
-                          size_t *nfin)
+ * type 7 reads (unbounded past the ends), overlapping windows merged. The
+ * finite values are col itself when all are (the usual case, checked by a
+ * loop without a branch per value), else copied into a; *fin and *nfin say
+ * which and how many. */
+static void window_plan(cqb_qsel *q, size_t v, const double *col, fs_scratch *fs, double *a, double *tmp,
+                        const double **fin, size_t *nfin)
 {
     const size_t P = q->pilot;
     win_state *w = &q->win[v];
     atomic_init(&w->len, 0);
     atomic_init(&w->over, 0);
-    size_t n = 0;
-    for (size_t r = 0; r < P; ++r) {
-        a[n] = col[r];
-        n += col[r] - col[r] == 0.0;
+    int bad = 0;
+    for (size_t r = 0; r < P; ++r) bad |= !(col[r] - col[r] == 0.0);
+    size_t n = P;
+    if (bad) {
+        n = 0;
+        for (size_t r = 0; r < P; ++r) {
+            a[n] = col[r];
+            n += col[r] - col[r] == 0.0;
+        }
+        col = a;
     }
+    *fin = col;
     *nfin = n;
     w->nwin = 1;
     w->lo[0] = -INFINITY;
     w->hi[0] = INFINITY;
-    if (n == 0) return q->B;
+    if (n == 0) return;
     size_t rk[FS_MAX_RANKS];
     int nr = 0, lor[CQB_QSEL_MAX_PROBS], hir[CQB_QSEL_MAX_PROBS];
     for (int i = 0; i < q->nprob; ++i) {
@@ -803,7 +842,7 @@ static size_t window_plan(cqb_qsel *q, size_t v, const double *col, fs_scratch *
     }
     double val[FS_MAX_RANKS];
     /* a bound's zero sign does not matter: comparisons treat both alike */
-    if (nr > 0 && select_ranks(a, n, rk, nr, val, fs)) (void)select_ranks_sorted(a, n, rk, nr, val, tmp);
+    if (nr > 0 && select_ranks(col, n, rk, nr, val, fs)) (void)select_ranks_sorted(col, n, rk, nr, val, tmp);
     double lo[CQB_QSEL_MAX_PROBS], hi[CQB_QSEL_MAX_PROBS];
     for (int i = 0; i < q->nprob; ++i) {
         lo[i] = lor[i] < 0 ? -INFINITY : val[lor[i]];
@@ -830,25 +869,25 @@ static size_t window_plan(cqb_qsel *q, size_t v, const double *col, fs_scratch *
         w->hi[w->nwin] = hi[i];
         w->nwin++;
     }
-    size_t in = 0;
-    for (size_t r = 0; r < n; ++r) {
-        int inside = 0;
-        for (int k = 0; k < w->nwin; ++k) inside |= (a[r] >= w->lo[k]) & (a[r] <= w->hi[k]);
-        in += (size_t)inside;
-    }
-    const double room = window_room((double)in * (double)q->B / (double)P);
-    return room >= (double)q->B ? q->B : (size_t)room;
 }
 
-/* Statistic v's window buffer with room values, holding its pilot's values
- * inside the windows (the finite ones, a[0..n)), counted into cnt. */
-static int window_fill(win_state *w, size_t room, const double *a, size_t n, size_t *cnt)
+/* Statistic v's window buffer, holding its pilot's values inside the
+ * windows (the finite ones, a[0..n)), counted into cnt: taken into tmp (room
+ * for the pilot) first, so that their number sizes the buffer for B
+ * replicates. Returns the buffer's room, or 0 when out of memory. */
+static size_t window_fill(const cqb_qsel *q, win_state *w, const double *a, size_t n, size_t *cnt, double *tmp)
 {
-    w->buf = malloc((room ? room : 1) * sizeof *w->buf);
-    if (!w->buf) return -1;
-    w->cap = room;
+    w->buf = tmp;
+    w->cap = q->pilot;
     window_take(w, cnt, a, n);
-    return 0;
+    const size_t in = atomic_load_explicit(&w->len, memory_order_relaxed);
+    const double r = window_room((double)in * (double)q->B / (double)q->pilot);
+    const size_t room = n == 0 || r >= (double)q->B ? q->B : (size_t)r;
+    w->buf = malloc((room ? room : 1) * sizeof *w->buf);
+    if (!w->buf) return 0;
+    w->cap = room;
+    memcpy(w->buf, tmp, in * sizeof *tmp);
+    return room;
 }
 
 /* The windows' buffers (each statistic's own allocation: the buffers are
@@ -889,9 +928,11 @@ cqb_status cqb_qsel_window_begin(cqb_qsel *q, int threads, cqb_error *err)
         for (long v = 0; v < nv; ++v) {
             if (!fs || !a || !tmp) continue;
             size_t n = 0;
-            const size_t room = window_plan(q, (size_t)v, q->store + (size_t)v * q->stride, fs, a, tmp, &n);
+            const double *fin = NULL;
+            window_plan(q, (size_t)v, q->store + (size_t)v * q->stride, fs, a, tmp, &fin, &n);
             /* counted as thread 0's: one thread per statistic here */
-            if (window_fill(&q->win[v], room, a, n, q->wcnt + (size_t)v * QW_NCNT)) failed = 1;
+            const size_t room = window_fill(q, &q->win[v], fin, n, q->wcnt + (size_t)v * QW_NCNT, tmp);
+            if (!room) failed = 1;
             total += room;
         }
         if (fs) {
