@@ -163,6 +163,16 @@ Test(plan, rare_levels_sparse_counts)
     check_lev(lo, 2, lo, 2, 60, 1, 0.1, 0.5);       /* short, heavy ties */
 }
 
+Test(plan, avx2_walk_where_avx512_is_present)
+{
+    /* CQB_NO_AVX512 is read once per process (each test has its own): the
+     * AVX2 target search against brute force */
+    cr_assert_eq(setenv("CQB_NO_AVX512", "1", 1), 0);
+    check(CQB_Q_R7_LE, 0.0, 0, 400, 2, 0.1);
+    check(CQB_Q_R7_LE, 0.05, 0, 400, 1, 0.2);
+    check(CQB_Q_TYPE1_LT, 0.05, 0, 333, 2, 0.1);
+}
+
 Test(plan, scalar_and_avx2_walks_agree)
 {
     /* CQB_NO_AVX2 forces the scalar column walk; both must give the same

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "cqboot/philox.h"
+#include "cqboot/runtime.h"
 #include "cqboot/sbresample.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -208,6 +209,7 @@ typedef struct workspace {
     col_targets *tg;  /* ncol */
     uint32_t *coarse; /* N / 8 + 1: every eighth cumulative count */
     int avx2;         /* the CPU has AVX2 */
+    int avx512;       /* and AVX-512 (cqb_simd_level()) */
     int eager_nz;     /* list the drawn rows with the multiplicities */
 } workspace;
 
@@ -270,6 +272,7 @@ static int ws_alloc(workspace *w, const cqb_plan *p)
 #ifdef CQB_PLAN_AVX2
     /* CQB_NO_AVX2 (any value) forces the scalar walk: tests compare both */
     w->avx2 = __builtin_cpu_supports("avx2") != 0 && !getenv("CQB_NO_AVX2");
+    w->avx512 = w->avx2 && cqb_simd_level() == 2;
 #endif
     if (!w->coarse || !w->c || !w->nzc || !w->bpos || !w->brow || !w->pcum || !w->pc || !w->tl ||
         !w->coded || !w->uses || !w->rc || !w->marg || !w->hist ||
@@ -331,17 +334,18 @@ static uint32_t col_walk_extend(const uint32_t *restrict perm, const uint32_t *r
 }
 
 #ifdef CQB_PLAN_AVX2
-/* pcum needs room for N rounded up to 8; coarse for N / 8 + 1 entries. */
-__attribute__((target("avx2"))) static uint32_t col_walk_avx2(const uint32_t *restrict perm,
-                                                              const uint32_t *restrict c, uint32_t N,
-                                                              uint32_t *restrict pcum, uint32_t *restrict coarse,
-                                                              const col_targets *tg, uint32_t *restrict tp)
+/* The sums of the AVX2 walk: pcum through the position where the count
+ * reaches the top target (padded to a multiple of 8), every eighth sum in
+ * coarse (*m of them). pcum needs room for N rounded up to 8; coarse for
+ * N / 8 + 1 entries. Returns the positions walked. */
+static inline __attribute__((always_inline, target("avx2"))) uint32_t
+walk_sums_avx2(const uint32_t *restrict perm, const uint32_t *restrict c, uint32_t N, uint32_t *restrict pcum,
+               uint32_t *restrict coarse, uint32_t top, uint32_t *m_out)
 {
     __m256i carry = _mm256_setzero_si256();
-    const __m256i last = _mm256_set1_epi32(7), sign = _mm256_set1_epi32((int)0x80000000u);
-    const uint32_t top = tg->rank[tg->n - 1]; /* the walk ends once the count reaches it */
-    uint32_t i = 0, m = 0;
-    for (; i + 8 <= N && (m == 0 || coarse[m - 1] < top); i += 8) {
+    const __m256i last = _mm256_set1_epi32(7);
+    uint32_t i = 0, m = 0, cum = 0;
+    for (; i + 8 <= N && cum < top; i += 8) {
         /* scalar loads (faster than a gather here), then an in-register
          * inclusive prefix sum plus the running total */
         __m256i v = _mm256_setr_epi32((int)c[perm[i]], (int)c[perm[i + 1]], (int)c[perm[i + 2]], (int)c[perm[i + 3]],
@@ -354,10 +358,10 @@ __attribute__((target("avx2"))) static uint32_t col_walk_avx2(const uint32_t *re
         v = _mm256_add_epi32(v, _mm256_add_epi32(lo, carry));
         _mm256_storeu_si256((__m256i *)(pcum + i), v);
         carry = _mm256_permutevar8x32_epi32(v, last);
-        coarse[m++] = (uint32_t)_mm256_cvtsi256_si32(carry);
+        cum = (uint32_t)_mm256_cvtsi256_si32(carry);
+        coarse[m++] = cum;
     }
-    if (i < N && (m == 0 || coarse[m - 1] < top)) {
-        uint32_t cum = (uint32_t)_mm256_cvtsi256_si32(carry);
+    if (i < N && cum < top) {
         for (; i < N; ++i) {
             cum += c[perm[i]];
             pcum[i] = cum;
@@ -365,6 +369,18 @@ __attribute__((target("avx2"))) static uint32_t col_walk_avx2(const uint32_t *re
         for (uint32_t j = N; j % 8; ++j) pcum[j] = cum; /* pad the last block */
         coarse[m++] = cum;
     }
+    *m_out = m;
+    return i < N ? i : N;
+}
+
+__attribute__((target("avx2"))) static uint32_t col_walk_avx2(const uint32_t *restrict perm,
+                                                              const uint32_t *restrict c, uint32_t N,
+                                                              uint32_t *restrict pcum, uint32_t *restrict coarse,
+                                                              const col_targets *tg, uint32_t *restrict tp)
+{
+    const __m256i sign = _mm256_set1_epi32((int)0x80000000u);
+    uint32_t m;
+    const uint32_t done = walk_sums_avx2(perm, c, N, pcum, coarse, tg->rank[tg->n - 1], &m);
     for (int j = 0; j < tg->n; ++j) {
         /* blocks whose last sum is below the rank (unsigned compare by
          * flipped signs) */
@@ -388,7 +404,39 @@ __attribute__((target("avx2"))) static uint32_t col_walk_avx2(const uint32_t *re
         const uint32_t below = (uint32_t)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(r, x)));
         tp[j] = 8 * cnt + (uint32_t)__builtin_popcount(below);
     }
-    return i < N ? i : N;
+    return done;
+}
+
+/* The same sums; each target's block found with AVX-512's unsigned compares
+ * into masks, sixteen blocks per compare (the last ones under a mask), and
+ * its position among the block's eight sums likewise. */
+__attribute__((target("avx512f"))) static uint32_t col_walk_avx512(const uint32_t *restrict perm,
+                                                                    const uint32_t *restrict c, uint32_t N,
+                                                                    uint32_t *restrict pcum,
+                                                                    uint32_t *restrict coarse,
+                                                                    const col_targets *tg, uint32_t *restrict tp)
+{
+    uint32_t m;
+    const uint32_t done = walk_sums_avx2(perm, c, N, pcum, coarse, tg->rank[tg->n - 1], &m);
+    const __mmask16 tail = (__mmask16)((1u << (m % 16)) - 1u);
+    for (int j = 0; j < tg->n; ++j) {
+        const __m512i r = _mm512_set1_epi32((int)tg->rank[j]);
+        uint32_t b = 0, cnt = 0;
+        for (; b + 16 <= m; b += 16) {
+            const __m512i x = _mm512_loadu_si512((const void *)(coarse + b));
+            cnt += (uint32_t)__builtin_popcount(_mm512_cmplt_epu32_mask(x, r));
+        }
+        if (b < m)
+            cnt += (uint32_t)__builtin_popcount(
+                _mm512_mask_cmplt_epu32_mask(tail, _mm512_maskz_loadu_epi32(tail, coarse + b), r));
+        if (cnt >= m) {
+            tp[j] = N - 1;
+            continue;
+        }
+        const __mmask16 below = _mm512_mask_cmplt_epu32_mask(0xFF, _mm512_maskz_loadu_epi32(0xFF, pcum + 8 * cnt), r);
+        tp[j] = 8 * cnt + (uint32_t)__builtin_popcount(below);
+    }
+    return done;
 }
 #endif
 
@@ -405,7 +453,9 @@ static void column_thresholds(const cqb_plan *p, const cqb_plan_col *col, const 
     const uint32_t *pcum = w->pcum; /* not restrict: col_walk_extend() writes it */
     uint32_t tp[2 * MAXL + 1], done;
 #ifdef CQB_PLAN_AVX2
-    if (w->avx2)
+    if (w->avx512)
+        done = col_walk_avx512(col->perm, w->c, N, w->pcum, w->coarse, tg, tp);
+    else if (w->avx2)
         done = col_walk_avx2(col->perm, w->c, N, w->pcum, w->coarse, tg, tp);
     else
 #endif
