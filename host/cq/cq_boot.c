@@ -422,7 +422,14 @@ static cqb_status run_plan_fused(const cqb_plan *plan, const cqb_boot_opts *o, c
             const size_t t0 = (size_t)ti * tile, nt = n - t0 < tile ? n - t0 : tile;
             for (size_t r = 0; r < nt; ++r) cqb_plan_worker_run(wk, (uint32_t)(rb + t0 + r), st + r * nstat);
             if (rows) transpose_tile(st, nstat, nt, stT, tile);
-            for (size_t bi = 0; bi < nblk; ++bi) {
+            /* Each thread starts its pass over the statistics at its own
+             * offset, so that threads push to different statistics' windows
+             * at any moment: two cores appending to one window fight over
+             * its cache line (the order of a window's values does not
+             * matter, and every count is an integer). */
+            const size_t rot = (size_t)tid * nblk / (size_t)nthr;
+            for (size_t k = 0; k < nblk; ++k) {
+                const size_t bi = k + rot < nblk ? k + rot : k + rot - nblk;
                 size_t g0 = bi * DERIVE_BLOCK, ng;
                 if (g0 >= nreg) { /* the sup group */
                     g0 = nreg;
