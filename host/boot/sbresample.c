@@ -221,8 +221,12 @@ __attribute__((target("avx512f,bmi2"))) static size_t blocks_avx512(uint64_t see
             }
         }
     }
-    /* start rows: counters (t, 0, rep, tag | 1), 32 (or 16) at a time */
-    uint32_t out[2][32];
+    /* start rows: counters (t, 0, rep, tag | 1), 32 (or 16) at a time; the
+     * index floor(w n / 2^64) of the 64-bit word w = hi 2^32 + lo is
+     * (hi n + floor(lo n / 2^32)) / 2^32 rounded down, exactly (no sum
+     * overflows 64 bits for n < 2^32), in the lanes: 32 x 32 -> 64-bit
+     * products of the even lanes and of the shifted odd ones */
+    const __m512i nv = _mm512_set1_epi64((long long)n);
     for (size_t b0 = 0; b0 < nb; b0 += 32) {
         const size_t m = nb - b0 < 32 ? nb - b0 : 32;
         const int nset = m > 16 ? 2 : 1;
@@ -237,11 +241,18 @@ __attribute__((target("avx512f,bmi2"))) static size_t blocks_avx512(uint64_t see
         if (nset == 2) philox512(x, 2, k0, k1);
         else philox512(x, 1, k0, k1);
         for (int s = 0; s < nset; ++s) {
-            _mm512_storeu_si512((void *)(out[0] + 16 * s), x[4 * s]);
-            _mm512_storeu_si512((void *)(out[1] + 16 * s), x[4 * s + 1]);
+            const __m512i lo = x[4 * s], hi = x[4 * s + 1];
+            const __m512i ple = _mm512_mul_epu32(lo, nv), phe = _mm512_mul_epu32(hi, nv);
+            const __m512i plo = _mm512_mul_epu32(_mm512_srli_epi64(lo, 32), nv);
+            const __m512i pho = _mm512_mul_epu32(_mm512_srli_epi64(hi, 32), nv);
+            /* even lanes: the index in the low half of each 64-bit sum
+             * shifted down; odd lanes: in the high half of the sum */
+            const __m512i re = _mm512_srli_epi64(_mm512_add_epi64(phe, _mm512_srli_epi64(ple, 32)), 32);
+            const __m512i ro = _mm512_add_epi64(pho, _mm512_srli_epi64(plo, 32));
+            const size_t k = m - 16 * (size_t)s < 16 ? m - 16 * (size_t)s : 16;
+            _mm512_mask_storeu_epi32(row + b0 + 16 * (size_t)s, (__mmask16)((1u << k) - 1u),
+                                     _mm512_mask_blend_epi32(0xAAAA, re, ro));
         }
-        for (size_t l = 0; l < m; ++l)
-            row[b0 + l] = (uint32_t)cqb_mulhi_index((uint64_t)out[0][l] | ((uint64_t)out[1][l] << 32), n);
     }
     return nb;
 }
