@@ -47,12 +47,18 @@ typedef struct var_state {
 #define QW_MIN_B (8 * QW_PILOT)
 #define QW_SIGMA 6.0         /* window half-width in pilot standard errors of a rank */
 #define QW_NCNT (1 + 2 * CQB_QSEL_MAX_PROBS) /* counters: finite, then below and above each window */
+/* A thread's record per statistic: the counters, then the part of the
+ * window's buffer it has reserved and not filled yet ([pos, end)). */
+#define QW_POS QW_NCNT
+#define QW_END (QW_NCNT + 1)
+#define QW_REC (QW_NCNT + 2)
 typedef struct win_state {
     int nwin;                            /* disjoint windows, ascending */
     double lo[CQB_QSEL_MAX_PROBS], hi[CQB_QSEL_MAX_PROBS]; /* inclusive bounds */
     double *buf;                         /* the values inside the windows, any order */
     size_t cap;
-    atomic_size_t len;
+    size_t chunk;                        /* slots a thread reserves at once (0: one reservation per append) */
+    atomic_size_t len;                   /* slots reserved */
     atomic_int over;                     /* more values than cap */
 } win_state;
 
@@ -75,7 +81,7 @@ struct cqb_qsel {
     int win_failed;   /* an order statistic fell outside its windows */
     int nthr;         /* counter sets */
     win_state *win;
-    size_t *wcnt;     /* nthr x nvar x QW_NCNT */
+    size_t *wcnt;     /* nthr x nvar x QW_REC: counters and reserved slots */
     size_t wbytes;    /* the windows' buffers */
 };
 
@@ -593,16 +599,42 @@ size_t cqb_qsel_pilot(const cqb_qsel *q) { return q->windows_on ? 0 : q->pilot; 
 
 int cqb_qsel_window_failed(const cqb_qsel *q) { return q->win_failed; }
 
-/* Appends the t in-window values of tmp to the window's buffer. */
-static void window_append(win_state *w, const double *tmp, size_t t)
+/* Appends the t in-window values of tmp to the window's buffer: into the
+ * slots the thread has reserved (rec[QW_POS..QW_END)), reserving w->chunk
+ * more at a time. One atomic add per chunk instead of per append: the
+ * buffer's length is shared by every thread, and its cache line moving
+ * between cores on each append cost a third of the window loop. The slots
+ * a thread reserved and did not fill are closed up by window_compact()
+ * before the selection. With w->chunk == 0 (filling from the pilot, one
+ * thread) each append reserves exactly its values. */
+static void window_append(win_state *w, size_t *rec, const double *tmp, size_t t)
 {
     if (!t) return;
-    const size_t at = atomic_fetch_add_explicit(&w->len, t, memory_order_relaxed);
-    if (at + t > w->cap) {
-        atomic_store_explicit(&w->over, 1, memory_order_relaxed);
+    if (!w->chunk) {
+        const size_t at = atomic_fetch_add_explicit(&w->len, t, memory_order_relaxed);
+        if (at + t > w->cap) {
+            atomic_store_explicit(&w->over, 1, memory_order_relaxed);
+            return;
+        }
+        memcpy(w->buf + at, tmp, t * sizeof *tmp);
         return;
     }
-    memcpy(w->buf + at, tmp, t * sizeof *tmp);
+    while (t) {
+        if (rec[QW_POS] == rec[QW_END]) {
+            const size_t at = atomic_fetch_add_explicit(&w->len, w->chunk, memory_order_relaxed);
+            if (at >= w->cap) {
+                atomic_store_explicit(&w->over, 1, memory_order_relaxed);
+                return;
+            }
+            rec[QW_POS] = at;
+            rec[QW_END] = at + w->chunk < w->cap ? at + w->chunk : w->cap;
+        }
+        const size_t room = rec[QW_END] - rec[QW_POS], k = t < room ? t : room;
+        memcpy(w->buf + rec[QW_POS], tmp, k * sizeof *tmp);
+        rec[QW_POS] += k;
+        tmp += k;
+        t -= k;
+    }
 }
 
 /* x[0..n) against one statistic's windows: counts added to cnt (finite,
@@ -629,7 +661,7 @@ static void window_take_scalar(win_state *w, size_t *cnt, const double *x, size_
             tmp[t] = y[i]; /* write always, advance when inside */
             t += (size_t)inside;
         }
-        window_append(w, tmp, t);
+        window_append(w, cnt, tmp, t);
     }
 }
 
@@ -657,11 +689,14 @@ static inline __attribute__((always_inline, target("avx2"))) void window_take_av
     }
     const __m256d zero = _mm256_setzero_pd();
     double tmp[256 + 4];
+    /* straight into the thread's reserved slots while four remain, as in
+     * window_take_avx512_body() */
+    size_t pos = cnt[QW_POS], end = cnt[QW_END];
     size_t i = 0;
     while (i + 4 <= n) {
         size_t t = 0;
-        const size_t end = i + 256 <= n ? i + 256 : n - (n - i) % 4;
-        for (; i < end; i += 4) {
+        const size_t stop = i + 256 <= n ? i + 256 : n - (n - i) % 4;
+        for (; i < stop; i += 4) {
             const __m256d y = _mm256_loadu_pd(x + i);
             const __m256d f = _mm256_cmp_pd(_mm256_sub_pd(y, y), zero, _CMP_EQ_OQ);
             __m256d in = _mm256_setzero_pd();
@@ -675,11 +710,24 @@ static inline __attribute__((always_inline, target("avx2"))) void window_take_av
             }
             const int mk = _mm256_movemask_pd(in);
             const __m256i p = _mm256_loadu_si256((const __m256i *)perm[mk]);
-            _mm256_storeu_pd(tmp + t, _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(y), p)));
-            t += (size_t)__builtin_popcount((unsigned)mk);
+            const __m256d packed = _mm256_castps_pd(_mm256_permutevar8x32_ps(_mm256_castpd_ps(y), p));
+            const size_t k = (size_t)__builtin_popcount((unsigned)mk);
+            if (w->chunk && end - pos >= 4) {
+                _mm256_storeu_pd(w->buf + pos, packed);
+                pos += k;
+            } else {
+                _mm256_storeu_pd(tmp + t, packed);
+                t += k;
+            }
         }
-        window_append(w, tmp, t);
+        if (t) {
+            cnt[QW_POS] = pos;
+            window_append(w, cnt, tmp, t);
+            pos = cnt[QW_POS];
+            end = cnt[QW_END];
+        }
     }
+    cnt[QW_POS] = pos;
     uint64_t l[4];
     _mm256_storeu_si256((__m256i *)l, fin);
     cnt[0] += l[0] + l[1] + l[2] + l[3];
@@ -723,12 +771,19 @@ static inline __attribute__((always_inline, target("avx512f"))) void window_take
         below[k] = above[k] = _mm512_setzero_si512();
     }
     const __m512d zero = _mm512_setzero_pd();
+    /* With reserved slots (w->chunk), each packed vector is stored whole
+     * straight into the thread's slots while eight remain (the next store
+     * overwrites the unused lanes); else, and while filling from the pilot,
+     * through tmp and window_append(). Packing into tmp and copying it out
+     * stalled on every load (a load across several recent stores cannot be
+     * forwarded from them). */
     double tmp[256 + 8];
+    size_t pos = cnt[QW_POS], end = cnt[QW_END];
     size_t i = 0;
     while (i + 8 <= n) {
         size_t t = 0;
-        const size_t end = i + 256 <= n ? i + 256 : n - (n - i) % 8;
-        for (; i < end; i += 8) {
+        const size_t stop = i + 256 <= n ? i + 256 : n - (n - i) % 8;
+        for (; i < stop; i += 8) {
             const __m512d y = _mm512_loadu_pd(x + i);
             const __mmask8 f = _mm512_cmp_pd_mask(_mm512_sub_pd(y, y), zero, _CMP_EQ_OQ);
             __mmask8 in = 0;
@@ -740,11 +795,23 @@ static inline __attribute__((always_inline, target("avx512f"))) void window_take
                 above[k] = _mm512_mask_add_epi64(above[k], a, above[k], one);
                 in |= (__mmask8)(f & ~(a | b));
             }
-            _mm512_storeu_pd(tmp + t, _mm512_maskz_compress_pd(in, y));
-            t += (size_t)__builtin_popcount((unsigned)in);
+            const size_t k = (size_t)__builtin_popcount((unsigned)in);
+            if (w->chunk && end - pos >= 8) {
+                _mm512_storeu_pd(w->buf + pos, _mm512_maskz_compress_pd(in, y));
+                pos += k;
+            } else {
+                _mm512_storeu_pd(tmp + t, _mm512_maskz_compress_pd(in, y));
+                t += k;
+            }
         }
-        window_append(w, tmp, t);
+        if (t) {
+            cnt[QW_POS] = pos;
+            window_append(w, cnt, tmp, t);
+            pos = cnt[QW_POS];
+            end = cnt[QW_END];
+        }
     }
+    cnt[QW_POS] = pos;
     cnt[0] += (size_t)_mm512_reduce_add_epi64(fin);
     for (int k = 0; k < nw; ++k) {
         cnt[1 + 2 * k] += (size_t)_mm512_reduce_add_epi64(below[k]);
@@ -792,7 +859,7 @@ static void window_take(win_state *w, size_t *cnt, const double *x, size_t n)
 
 void cqb_qsel_window_push(cqb_qsel *q, int thread, size_t var, const double *x, size_t n)
 {
-    window_take(&q->win[var], q->wcnt + ((size_t)thread * q->nvar + var) * QW_NCNT, x, n);
+    window_take(&q->win[var], q->wcnt + ((size_t)thread * q->nvar + var) * QW_REC, x, n);
 }
 
 /* Statistic v's windows from its pilot values col[0..P): per probability,
@@ -887,7 +954,34 @@ static size_t window_fill(const cqb_qsel *q, win_state *w, const double *a, size
     if (!w->buf) return 0;
     w->cap = room;
     memcpy(w->buf, tmp, in * sizeof *tmp);
+    /* the pushes' reservations: at most a sixteenth of the room held by
+     * all threads' unfilled slots together (the room's margin over the
+     * expected count is far wider) */
+    const size_t ch = room / (16 * (size_t)q->nthr);
+    w->chunk = ch > 8 ? ch : 8;
     return room;
+}
+
+/* Closes up the slots that threads reserved in statistic v's window buffer
+ * and did not fill (at most one run per thread), the highest run first, so
+ * that its values are buf[0..len). */
+static void window_compact(cqb_qsel *q, size_t v)
+{
+    win_state *w = &q->win[v];
+    size_t len = atomic_load_explicit(&w->len, memory_order_relaxed);
+    if (len > w->cap) len = w->cap;
+    for (;;) {
+        size_t *hole = NULL;
+        for (int t = 0; t < q->nthr; ++t) {
+            size_t *rec = q->wcnt + ((size_t)t * q->nvar + v) * QW_REC;
+            if (rec[QW_POS] < rec[QW_END] && (!hole || rec[QW_POS] > hole[QW_POS])) hole = rec;
+        }
+        if (!hole) break;
+        memmove(w->buf + hole[QW_POS], w->buf + hole[QW_END], (len - hole[QW_END]) * sizeof *w->buf);
+        len -= hole[QW_END] - hole[QW_POS];
+        hole[QW_POS] = hole[QW_END] = 0;
+    }
+    atomic_store_explicit(&w->len, len, memory_order_relaxed);
 }
 
 /* The windows' buffers (each statistic's own allocation: the buffers are
@@ -911,7 +1005,7 @@ cqb_status cqb_qsel_window_begin(cqb_qsel *q, int threads, cqb_error *err)
     const long nv = (long)nvar;
     if (threads < 1) threads = 1;
     q->win = calloc(nvar, sizeof *q->win);
-    q->wcnt = calloc((size_t)threads * nvar * QW_NCNT, sizeof *q->wcnt);
+    q->wcnt = calloc((size_t)threads * nvar * QW_REC, sizeof *q->wcnt);
     q->nthr = threads;
     if (!q->win || !q->wcnt) {
         window_free(q);
@@ -931,7 +1025,7 @@ cqb_status cqb_qsel_window_begin(cqb_qsel *q, int threads, cqb_error *err)
             const double *fin = NULL;
             window_plan(q, (size_t)v, q->store + (size_t)v * q->stride, fs, a, tmp, &fin, &n);
             /* counted as thread 0's: one thread per statistic here */
-            const size_t room = window_fill(q, &q->win[v], fin, n, q->wcnt + (size_t)v * QW_NCNT, tmp);
+            const size_t room = window_fill(q, &q->win[v], fin, n, q->wcnt + (size_t)v * QW_REC, tmp);
             if (!room) failed = 1;
             total += room;
         }
@@ -984,7 +1078,7 @@ static int window_result(const cqb_qsel *q, size_t v, fs_scratch *fs, double **t
     const win_state *w = &q->win[v];
     size_t c[QW_NCNT] = {0};
     for (int t = 0; t < q->nthr; ++t) {
-        const size_t *ct = q->wcnt + ((size_t)t * q->nvar + v) * QW_NCNT;
+        const size_t *ct = q->wcnt + ((size_t)t * q->nvar + v) * QW_REC;
         for (int k = 0; k < QW_NCNT; ++k) c[k] += ct[k];
     }
     const size_t n = c[0], len = atomic_load_explicit(&w->len, memory_order_relaxed);
@@ -1046,6 +1140,7 @@ static cqb_status window_end(cqb_qsel *q, int threads, cqb_error *err)
 #pragma omp for schedule(dynamic, 16)
         for (long v = 0; v < nv; ++v) {
             if (!fs || failed) continue;
+            window_compact(q, (size_t)v);
             if (window_result(q, (size_t)v, fs, &tmp, &tcap, q->result + (size_t)v * (size_t)q->nprob,
                               &q->nvalid[v]))
                 failed = 1;
@@ -1184,7 +1279,7 @@ size_t cqb_qsel_bytes(const cqb_qsel *q)
 {
     size_t b = sizeof *q;
     if (q->store) b += q->stride * q->nvar * sizeof(double);
-    b += q->wbytes + (q->wcnt ? (size_t)q->nthr * q->nvar * QW_NCNT * sizeof(size_t) : 0);
+    b += q->wbytes + (q->wcnt ? (size_t)q->nthr * q->nvar * QW_REC * sizeof(size_t) : 0);
     if (q->vs) {
         for (size_t v = 0; v < q->nvar; ++v) b += (NB + 2) * sizeof(uint32_t) + q->vs[v].cap * sizeof(run);
     }
