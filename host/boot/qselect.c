@@ -403,9 +403,40 @@ static int zeros_both(const double *a, size_t n)
  * the n finite values a[] into v; a is not modified. Returns -1 when the
  * caller must select otherwise (few values, a degenerate range, or a
  * selected zero among zeros of both signs). */
+#ifdef QSEL_AVX2
+/* The values of a[0..n) whose bins are among the ntb target bins tb[],
+ * appended to buf in order; sixteen at a time with AVX-512: bins widened to
+ * 32 bits and compared into a mask (most blocks of sixteen hold none), the
+ * values packed by compresses in registers. Returns how many. */
+__attribute__((target("avx512f"))) static size_t
+collect_avx512(const double *restrict a, const uint16_t *restrict bin, size_t n, const uint32_t *tb, int ntb,
+               const uint8_t *restrict flag, double *restrict buf)
+{
+    __m512i t[FS_MAX_RANKS];
+    for (int j = 0; j < ntb; ++j) t[j] = _mm512_set1_epi32((int)tb[j]);
+    size_t m = 0, i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512i b = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(bin + i)));
+        __mmask16 k = 0;
+        for (int j = 0; j < ntb; ++j) k |= _mm512_cmpeq_epi32_mask(b, t[j]);
+        if (!k) continue;
+        /* m <= i, so the whole stores stay inside buf (n values) */
+        const __mmask8 k0 = (__mmask8)k, k1 = (__mmask8)(k >> 8);
+        _mm512_storeu_pd(buf + m, _mm512_maskz_compress_pd(k0, _mm512_loadu_pd(a + i)));
+        m += (size_t)__builtin_popcount((unsigned)k0);
+        _mm512_storeu_pd(buf + m, _mm512_maskz_compress_pd(k1, _mm512_loadu_pd(a + i + 8)));
+        m += (size_t)__builtin_popcount((unsigned)k1);
+    }
+    for (; i < n; ++i)
+        if (flag[bin[i]]) buf[m++] = a[i];
+    return m;
+}
+#endif
+
+/* SIMD is 2 in the AVX-512 build of the body (a constant there). */
 static inline __attribute__((always_inline)) int select_ranks_body(const double *restrict a, size_t n,
                                                                    const size_t *rk, int nr, double *v,
-                                                                   fs_scratch *s)
+                                                                   fs_scratch *s, int SIMD)
 {
     if (n < FS_MIN_N || n > UINT32_MAX) return -1;
     if (s->cap < n) {
@@ -470,9 +501,33 @@ static inline __attribute__((always_inline)) int select_ranks_body(const double 
     /* A branch, not a branch-free append: the target bins hold a few values
      * in a thousand, so it is predicted right almost always, while the
      * append's store address would wait on every previous flag. */
-    for (size_t i = 0; i < n; ++i)
-        if (flag[bin[i]]) buf[m++] = a[i];
-    if (m > 1) qsort(buf, m, sizeof *buf, cmp_double);
+#ifdef QSEL_AVX2
+    if (SIMD == 2) {
+        uint32_t tb[FS_MAX_RANKS];
+        int ntb = 0;
+        for (int q = 0; q < nr; ++q)
+            if (ntb == 0 || rbin[ord[q]] != tb[ntb - 1]) tb[ntb++] = rbin[ord[q]];
+        m = collect_avx512(a, bin, n, tb, ntb, flag, buf);
+    } else
+#endif
+    {
+        for (size_t i = 0; i < n; ++i)
+            if (flag[bin[i]]) buf[m++] = a[i];
+    }
+    if (m > 32) {
+        qsort(buf, m, sizeof *buf, cmp_double);
+    } else {
+        /* a few values (the usual case: about four per bin): insertion
+         * sort, no call per comparison. Equal values (+0 and -0 among them)
+         * may come out in another order than qsort's: a selected zero with
+         * both signs present is refused below either way. */
+        for (size_t i = 1; i < m; ++i) {
+            const double x = buf[i];
+            size_t j = i;
+            for (; j > 0 && buf[j - 1] > x; --j) buf[j] = buf[j - 1];
+            buf[j] = x;
+        }
+    }
     /* sorted by value = grouped by bin in bin order */
     for (int j = 0; j < nr; ++j) {
         /* collected values of the target bins below rbin[j] */
@@ -496,12 +551,12 @@ __attribute__((target("avx512f"))) static int select_ranks_avx512(const double *
                                                                    const size_t *rk, int nr, double *v,
                                                                    fs_scratch *s)
 {
-    return select_ranks_body(a, n, rk, nr, v, s);
+    return select_ranks_body(a, n, rk, nr, v, s, 2);
 }
 __attribute__((target("avx2"))) static int select_ranks_avx2(const double *restrict a, size_t n, const size_t *rk,
                                                              int nr, double *v, fs_scratch *s)
 {
-    return select_ranks_body(a, n, rk, nr, v, s);
+    return select_ranks_body(a, n, rk, nr, v, s, 1);
 }
 #endif
 
@@ -512,7 +567,7 @@ static int select_ranks(const double *restrict a, size_t n, const size_t *rk, in
     if (simd == 2) return select_ranks_avx512(a, n, rk, nr, v, s);
     if (simd == 1) return select_ranks_avx2(a, n, rk, nr, v, s);
 #endif
-    return select_ranks_body(a, n, rk, nr, v, s);
+    return select_ranks_body(a, n, rk, nr, v, s, 0);
 }
 
 /* 1-based ranks of the order statistics that type 7 needs at probability p. */
@@ -1114,14 +1169,48 @@ static int window_result(const cqb_qsel *q, size_t v, fs_scratch *fs, double **t
         }
     }
     const int nr = 2 * q->nprob;
-    if (select_ranks(w->buf, len, rk, nr, val, fs)) {
-        if (*tcap < len) {
-            double *t = realloc(*tmp, len * sizeof *t);
-            if (!t) return -1;
-            *tmp = t;
-            *tcap = len;
+    if (*tcap < 2 * len) {
+        double *t = realloc(*tmp, 2 * len * sizeof *t);
+        if (!t) return -1;
+        *tmp = t;
+        *tcap = 2 * len;
+    }
+    if (w->nwin == 1) {
+        if (select_ranks(w->buf, len, rk, nr, val, fs) && select_ranks_sorted(w->buf, len, rk, nr, val, *tmp))
+            return -1;
+    } else {
+        /* Several windows (far apart: the bands' 2.5 % and 97.5 %): the
+         * values grouped by window into tmp, in window order (each window's
+         * size is known), and each window's ranks selected among its own
+         * values, whose range the selection's bins then cover instead of
+         * the gap between the windows. */
+        double *seg = *tmp, *scratch = *tmp + len;
+        size_t off[CQB_QSEL_MAX_PROBS + 1], at[CQB_QSEL_MAX_PROBS];
+        off[0] = 0;
+        for (int k = 0; k < w->nwin; ++k) off[k + 1] = off[k] + size[k];
+        for (int k = 0; k < w->nwin; ++k) at[k] = off[k];
+        for (size_t i = 0; i < len; ++i) {
+            const double x = w->buf[i];
+            int k = 0;
+            for (int j = 0; j + 1 < w->nwin; ++j) k += x > w->hi[j];
+            seg[at[k]++] = x;
         }
-        if (select_ranks_sorted(w->buf, len, rk, nr, val, *tmp)) return -1;
+        for (int k = 0; k < w->nwin; ++k) {
+            size_t lrk[FS_MAX_RANKS];
+            int idx[FS_MAX_RANKS], m = 0;
+            for (int j = 0; j < nr; ++j) {
+                if (rk[j] > off[k] && rk[j] <= off[k + 1]) {
+                    idx[m] = j;
+                    lrk[m++] = rk[j] - off[k];
+                }
+            }
+            if (m == 0) continue;
+            double lv[FS_MAX_RANKS];
+            if (select_ranks(seg + off[k], size[k], lrk, m, lv, fs) &&
+                select_ranks_sorted(seg + off[k], size[k], lrk, m, lv, scratch))
+                return -1;
+            for (int j = 0; j < m; ++j) val[idx[j]] = lv[j];
+        }
     }
     for (int i = 0; i < q->nprob; ++i) res[i] = cqb_r7_interp(val[2 * i], val[2 * i + 1], hh[i]);
     return 0;
