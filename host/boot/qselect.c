@@ -728,6 +728,18 @@ static void window_append(win_state *w, size_t *rec, const double *tmp, size_t t
     }
 }
 
+/* The SIMD window loops keep the thread's reserved slots [pos, end) in
+ * registers; values packed into tmp (no room left there) are appended
+ * through window_append(), which may reserve more. */
+static inline void window_flush(win_state *w, size_t *cnt, size_t *pos, size_t *end, const double *tmp, size_t t)
+{
+    if (!t) return;
+    cnt[QW_POS] = *pos;
+    window_append(w, cnt, tmp, t);
+    *pos = cnt[QW_POS];
+    *end = cnt[QW_END];
+}
+
 /* x[0..n) against one statistic's windows: counts added to cnt (finite,
  * then below and above each window), the values inside appended to the
  * window's buffer. Any number of threads at once, each with its own cnt.
@@ -811,12 +823,7 @@ static inline __attribute__((always_inline, target("avx2"))) void window_take_av
                 t += k;
             }
         }
-        if (t) {
-            cnt[QW_POS] = pos;
-            window_append(w, cnt, tmp, t);
-            pos = cnt[QW_POS];
-            end = cnt[QW_END];
-        }
+        window_flush(w, cnt, &pos, &end, tmp, t);
     }
     cnt[QW_POS] = pos;
     uint64_t l[4];
@@ -895,12 +902,7 @@ static inline __attribute__((always_inline, target("avx512f"))) void window_take
                 t += k;
             }
         }
-        if (t) {
-            cnt[QW_POS] = pos;
-            window_append(w, cnt, tmp, t);
-            pos = cnt[QW_POS];
-            end = cnt[QW_END];
-        }
+        window_flush(w, cnt, &pos, &end, tmp, t);
     }
     cnt[QW_POS] = pos;
     cnt[0] += (size_t)_mm512_reduce_add_epi64(fin);
