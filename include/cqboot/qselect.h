@@ -64,8 +64,9 @@ int cqb_qsel_targets(const cqb_qsel *q, size_t var, uint32_t *tbin);
  * After the last cqb_qsel_end_pass() the results are the stored
  * selection's, bit for bit, unless cqb_qsel_window_failed(): then the caller
  * must run again with cqb_qsel_create() (rare: an order statistic outside
- * its windows, or a selected zero among zeros of both signs). The
- * environment variable CQB_QSEL_STORE (any value) turns windows off. */
+ * its windows, a selected zero among zeros of both signs, or no memory for
+ * the values past a window's room, which are kept in an overflow array).
+ * The environment variable CQB_QSEL_STORE (any value) turns windows off. */
 cqb_status cqb_qsel_create_windowed(size_t nvar, size_t B, const double *probs, int nprob, size_t mem_limit,
                                     cqb_qsel **out, cqb_error *err);
 /*! cqb_qsel_pilot() : replicates to store before cqb_qsel_window_begin();
@@ -78,7 +79,8 @@ size_t cqb_qsel_pilot(const cqb_qsel *q);
 cqb_status cqb_qsel_window_begin(cqb_qsel *q, int threads, cqb_error *err);
 /*! cqb_qsel_window_push() : n values of statistic var, after the pilot;
  *  safe from several threads at once, each passing its own thread index
- *  (below the `threads` of cqb_qsel_window_begin()). Then
+ *  (below the `threads` of cqb_qsel_window_begin(); a thread index holds the
+ *  buffer slots it has reserved, so two threads never share one). Then
  *  cqb_qsel_advance() as usual. */
 void cqb_qsel_window_push(cqb_qsel *q, int thread, size_t var, const double *x, size_t n);
 /*! cqb_qsel_window_failed() : after cqb_qsel_end_pass(), 1 when the results
