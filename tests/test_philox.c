@@ -173,7 +173,7 @@ Test(philox, indices_follow_blocks)
  * (the AVX-512 prefix sum and compaction where the CPU has it). */
 static void check_multiplicity_nz(void)
 {
-    static uint32_t idx[1100], pos[1100], row[1100], c[1100], cnt[1100];
+    static uint32_t idx[1100], pos[1100], row[1100], c[1100], cnt[1100], c2[1100], nz[1100], cnz[1100];
     static uint64_t nzc[1100];
     const size_t ns[] = {1, 2, 15, 16, 17, 31, 32, 33, 335, 1000, 1099};
     const double ps[] = {0.02, 0.1, 0.5, 1.0};
@@ -185,7 +185,14 @@ static void check_multiplicity_nz(void)
                 cqb_sb_indices(11, rep, 2, thr, n, idx, pos, row);
                 memset(cnt, 0, sizeof cnt);
                 for (size_t t = 0; t < n; ++t) cnt[idx[t]]++;
-                const size_t k = cqb_sb_multiplicity_nz(11, rep, 2, thr, n, c, nzc, pos, row);
+                const size_t k = cqb_sb_multiplicity_nzc(11, rep, 2, thr, n, c, nzc, pos, row);
+                /* the two-array form lists the same rows and counts */
+                const size_t k2 = cqb_sb_multiplicity_nz(11, rep, 2, thr, n, c2, nz, cnz, pos, row);
+                cr_assert_eq(k2, k, "n %zu: %zu vs %zu drawn rows", n, k2, k);
+                for (size_t i = 0; i < k; ++i) {
+                    cr_assert_eq(nz[i], (uint32_t)nzc[i], "n %zu drawn row %zu", n, i);
+                    cr_assert_eq(cnz[i], (uint32_t)(nzc[i] >> 32), "n %zu drawn row %zu", n, i);
+                }
                 size_t want = 0;
                 for (size_t r = 0; r < n; ++r) {
                     cr_assert_eq(c[r], cnt[r], "n %zu p %g rep %u row %zu", n, ps[b], rep, r);

@@ -560,8 +560,8 @@ static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
     /* The drawn rows (nz, cnz) serve the dense joint counts only: list them
      * with the multiplicities when the plan's counts are expected dense,
      * else on first use (nnz estimated as (1 - 1/e) N until then). */
-    size_t nnz = cqb_sb_multiplicity_nz(p->seed, rep, p->tag, p->thr, N, w->c, w->eager_nz ? w->nzc : NULL, w->bpos,
-                                        w->brow);
+    size_t nnz = cqb_sb_multiplicity_nzc(p->seed, rep, p->tag, p->thr, N, w->c, w->eager_nz ? w->nzc : NULL, w->bpos,
+                                         w->brow);
     int listed = w->eager_nz;
     if (!listed) nnz = N - N * 3 / 8;
 

@@ -334,8 +334,8 @@ static size_t prefix_nz(uint32_t *c, size_t n, uint64_t *nzc)
     return prefix_nz_scalar(c, n, 0, 0, nzc, 0);
 }
 
-size_t cqb_sb_multiplicity_nz(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
-                              uint64_t *nzc, uint32_t *pos, uint32_t *row)
+size_t cqb_sb_multiplicity_nzc(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
+                               uint64_t *nzc, uint32_t *pos, uint32_t *row)
 {
     size_t nb = cqb_sb_blocks(seed, rep, tag, thr, n, pos, row);
     /* Difference array: +1 where a run of rows starts, -1 after it ends
@@ -358,10 +358,24 @@ size_t cqb_sb_multiplicity_nz(uint64_t seed, uint32_t rep, uint32_t tag, uint64_
     return prefix_nz(c, n, nzc);
 }
 
+size_t cqb_sb_multiplicity_nz(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
+                              uint32_t *nz, uint32_t *cnz, uint32_t *pos, uint32_t *row)
+{
+    cqb_sb_multiplicity_nzc(seed, rep, tag, thr, n, c, NULL, pos, row);
+    if (!nz) return 0;
+    size_t k = 0;
+    for (size_t r = 0; r < n; ++r) {
+        nz[k] = (uint32_t)r;
+        cnz[k] = c[r];
+        k += c[r] != 0;
+    }
+    return k;
+}
+
 void cqb_sb_multiplicity(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
                          uint32_t *pos, uint32_t *row)
 {
-    cqb_sb_multiplicity_nz(seed, rep, tag, thr, n, c, NULL, pos, row);
+    cqb_sb_multiplicity_nzc(seed, rep, tag, thr, n, c, NULL, pos, row);
 }
 
 void cqb_sb_indices(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *idx,

@@ -34,13 +34,19 @@ size_t cqb_sb_blocks_scalar(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t 
 void cqb_sb_multiplicity(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
                          uint32_t *pos, uint32_t *row);
 
-/*! cqb_sb_multiplicity_nz() : cqb_sb_multiplicity(), and the drawn rows
- *  with their counts in one word each: nzc[i] = r | (uint64_t)c[r] << 32 for
- *  the rows r with c[r] > 0, ascending, i < the returned count (one load
- *  gives a kernel both). nzc needs room for n entries; with nzc NULL only c
- *  is written (returns 0). */
+/*! cqb_sb_multiplicity_nz() : cqb_sb_multiplicity(), and the drawn rows:
+ *  nz[i] (ascending) with c > 0 and cnz[i] = c[nz[i]], i < the returned
+ *  count. nz and cnz need room for n entries; with nz NULL only c is
+ *  written (returns 0). */
 size_t cqb_sb_multiplicity_nz(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
-                              uint64_t *nzc, uint32_t *pos, uint32_t *row);
+                              uint32_t *nz, uint32_t *cnz, uint32_t *pos, uint32_t *row);
+
+/*! cqb_sb_multiplicity_nzc() : the same, with each drawn row and its count
+ *  in one word: nzc[i] = r | (uint64_t)c[r] << 32 (one load gives a kernel
+ *  both; listed in the prefix sum's pass). nzc needs room for n entries;
+ *  with nzc NULL only c is written (returns 0). */
+size_t cqb_sb_multiplicity_nzc(uint64_t seed, uint32_t rep, uint32_t tag, uint64_t thr, size_t n, uint32_t *c,
+                               uint64_t *nzc, uint32_t *pos, uint32_t *row);
 
 /*! cqb_sb_indices() : the resampled row of every position, idx[t] (n
  *  entries); pos and row are scratch of n entries each. */
