@@ -17,6 +17,7 @@
 
 #include "cqboot/plot.h"
 #include "cqboot/plot_cq.h"
+#include "testdata.h"
 
 /* Under LeakSanitizer (CQB_SANITIZE): fontconfig's configuration and the
  * patterns cairo's toy font faces duplicate from it are process-lifetime
@@ -34,28 +35,6 @@ const char *__lsan_default_options(void) { return "print_suppressions=0"; }
 
 static char g_dir[128];
 
-static void rm_tree(const char *path)
-{
-    struct stat sb;
-    if (lstat(path, &sb) != 0) return;
-    if (S_ISDIR(sb.st_mode)) {
-        DIR *d = opendir(path);
-        if (d) {
-            struct dirent *e;
-            while ((e = readdir(d)) != NULL) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-                char sub[512];
-                snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-                rm_tree(sub);
-            }
-            closedir(d);
-        }
-        rmdir(path);
-    } else {
-        remove(path);
-    }
-}
-
 static void setup(void)
 {
     const char *tmp = getenv("TMPDIR");
@@ -68,7 +47,7 @@ static void teardown(void)
     /* CQB_PLOT_KEEP=1 keeps the figures for a look. */
     const char *keep = getenv("CQB_PLOT_KEEP");
     if (keep && *keep == '1') return;
-    rm_tree(g_dir);
+    td_remove_tree(g_dir);
 }
 
 TestSuite(plot, .init = setup, .fini = teardown, .timeout = 120);

@@ -745,19 +745,11 @@ static int run_cli(const char *const *args, const char *out_path)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+/* A file the test expects to exist, NUL-terminated, and its length. */
 static char *slurp(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long sz = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)sz + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)sz, f), (size_t)sz);
-    buf[sz] = 0;
-    fclose(f);
-    *len = (size_t)sz;
+    char *buf = td_read(path, len);
+    cr_assert_not_null(buf, "cannot open %s", path);
     return buf;
 }
 

@@ -404,10 +404,6 @@ static int zeros_both(const double *a, size_t n)
     return neg && pos;
 }
 
-/* The values of the 1-based ranks rk[0..nr) (any order, repeats allowed) of
- * the n finite values a[] into v; a is not modified. Returns -1 when the
- * caller must select otherwise (few values, a degenerate range, or a
- * selected zero among zeros of both signs). */
 #ifdef QSEL_AVX2
 /* The values of a[0..n) whose bins are among the ntb target bins tb[],
  * appended to buf in order; sixteen at a time with AVX-512: bins widened to
@@ -438,7 +434,11 @@ collect_avx512(const double *restrict a, const uint16_t *restrict bin, size_t n,
 }
 #endif
 
-/* SIMD is 2 in the AVX-512 build of the body (a constant there). */
+/* The values of the 1-based ranks rk[0..nr) (any order, repeats allowed) of
+ * the n finite values a[] into v; a is not modified. Returns -1 when the
+ * caller must select otherwise (few values, a degenerate range, or a
+ * selected zero among zeros of both signs). SIMD is 2 in the AVX-512 build
+ * of the body (a constant there). */
 static inline __attribute__((always_inline)) int select_ranks_body(const double *restrict a, size_t n,
                                                                    const size_t *rk, int nr, double *v,
                                                                    fs_scratch *s, int SIMD)
@@ -609,9 +609,10 @@ static int select_fast(const double *restrict a, size_t n, const double *probs, 
  * signs, or no memory for a window's overflow) and the caller runs the
  * stored mode. More values inside a window than its room (set from the
  * pilot's share) go to an overflow array: the pilot's share of a window is
- * a count of about 90 values for W1, so at B = 1e5 across W1's 2,916
- * statistics a share 30 % short of the rest's happens in most runs. For W1 the windows keep about a tenth of the values: the store's
- * memory traffic, not its arithmetic, was the cost of the reduction. */
+ * a count of about 90 values for W1, so at B = 1e5, across W1's 2,916
+ * statistics, one whose share fell 30 % short of the rest's was seen. For
+ * W1 the windows keep about a tenth of the values: the store's memory
+ * traffic, not its arithmetic, was the cost of the reduction. */
 
 /* Half-width, in ranks, of the window around probability p for n values. */
 static size_t window_halfwidth(size_t n, double p)
@@ -633,8 +634,9 @@ static int window_pays(size_t B, const double *probs, int nprob)
     return B >= QW_MIN_B && window_share(probs, nprob) < 0.25;
 }
 
-/* The room a window buffer gets for an expected e values: a margin far
- * beyond the sampling error of the pilot's share. */
+/* The room a window buffer gets for an expected e values: a margin for
+ * the sampling error of the pilot's share (values past it go to the
+ * window's overflow array). */
 static double window_room(double e) { return 1.25 * e + 8.0 * sqrt(e) + 64.0; }
 
 /* Expected bytes of a windowed selector: the pilot, then the windows. */
@@ -656,6 +658,24 @@ static int select_ranks_sorted(const double *a, size_t n, const size_t *rk, int 
         zero |= v[j] == 0.0;
     }
     return zero && zeros_both(a, n) ? -1 : 0;
+}
+
+/* The finite values of x[0..n) (NaN and infinities are not values), in
+ * order: x itself when all are (the usual case, found by a count without a
+ * dependence between values), else copied into dst, which may be x (the
+ * copy only moves values down). *nfin gets their number. */
+static const double *finite_values(const double *x, size_t n, double *dst, size_t *nfin)
+{
+    size_t k = 0;
+    for (size_t r = 0; r < n; ++r) k += x[r] - x[r] == 0.0;
+    *nfin = k;
+    if (k == n) return x;
+    k = 0;
+    for (size_t r = 0; r < n; ++r) {
+        dst[k] = x[r];
+        k += x[r] - x[r] == 0.0;
+    }
+    return dst;
 }
 
 size_t cqb_qsel_pilot(const cqb_qsel *q) { return q->windows_on ? 0 : q->pilot; }
@@ -958,9 +978,8 @@ void cqb_qsel_window_push(cqb_qsel *q, int thread, size_t var, const double *x, 
 /* Statistic v's windows from its pilot values col[0..P): per probability,
  * the pilot order statistics window_halfwidth() ranks beyond the two that
  * type 7 reads (unbounded past the ends), overlapping windows merged. The
- * finite values are col itself when all are (the usual case, checked by a
- * loop without a branch per value), else copied into a; *fin and *nfin say
- * which and how many. */
+ * finite values (finite_values(): col itself, or copied into a) and their
+ * number go to *fin and *nfin. */
 static void window_plan(cqb_qsel *q, size_t v, const double *col, fs_scratch *fs, double *a, double *tmp,
                         const double **fin, size_t *nfin)
 {
@@ -969,17 +988,8 @@ static void window_plan(cqb_qsel *q, size_t v, const double *col, fs_scratch *fs
     atomic_init(&w->len, 0);
     atomic_init(&w->over, 0);
     atomic_init(&w->ovlock, 0);
-    int bad = 0;
-    for (size_t r = 0; r < P; ++r) bad |= !(col[r] - col[r] == 0.0);
-    size_t n = P;
-    if (bad) {
-        n = 0;
-        for (size_t r = 0; r < P; ++r) {
-            a[n] = col[r];
-            n += col[r] - col[r] == 0.0;
-        }
-        col = a;
-    }
+    size_t n;
+    col = finite_values(col, P, a, &n);
     *fin = col;
     *nfin = n;
     w->nwin = 1;
@@ -1035,7 +1045,7 @@ static void window_plan(cqb_qsel *q, size_t v, const double *col, fs_scratch *fs
 /* Statistic v's window buffer, holding its pilot's values inside the
  * windows (the finite ones, a[0..n)), counted into cnt: taken into tmp (room
  * for the pilot) first, so that their number sizes the buffer for B
- * replicates. Returns the buffer's room, or 0 when out of memory. */
+ * replicates. Returns the buffer's capacity, or 0 when out of memory. */
 static size_t window_fill(const cqb_qsel *q, win_state *w, const double *a, size_t n, size_t *cnt, double *tmp)
 {
     w->buf = tmp;
@@ -1350,17 +1360,9 @@ cqb_status cqb_qsel_end_pass(cqb_qsel *q, int pass, int threads, cqb_error *err)
 #pragma omp for schedule(dynamic, 4)
             for (long v = 0; v < nvar; ++v) {
                 double *col = q->store + (size_t)v * q->stride;
-                /* drop NaN (and infinite) values; usually there are none,
-                 * and counting them first is a loop without a dependence */
-                size_t n = 0;
-                for (size_t r = 0; r < q->B; ++r) n += isfinite(col[r]) != 0;
-                if (n < q->B) {
-                    n = 0;
-                    for (size_t r = 0; r < q->B; ++r) {
-                        col[n] = col[r];
-                        n += isfinite(col[r]) != 0;
-                    }
-                }
+                /* drop NaN (and infinite) values, in place */
+                size_t n;
+                (void)finite_values(col, q->B, col, &n);
                 q->nvalid[v] = n;
                 double *res = q->result + (size_t)v * (size_t)q->nprob;
                 if (fs && select_fast(col, n, q->probs, q->nprob, res, fs) == 0) continue;

@@ -557,7 +557,7 @@ __attribute__((target("avx2"))) static void cq_cells_avx2(double *restrict o, do
 static void run_one(const cqb_plan *p, uint32_t rep, workspace *w, double *out)
 {
     const size_t N = p->N;
-    /* The drawn rows (nz, cnz) serve the dense joint counts only: list them
+    /* The drawn rows (nzc) serve the dense joint counts only: list them
      * with the multiplicities when the plan's counts are expected dense,
      * else on first use (nnz estimated as (1 - 1/e) N until then). */
     size_t nnz = cqb_sb_multiplicity_nzc(p->seed, rep, p->tag, p->thr, N, w->c, w->eager_nz ? w->nzc : NULL, w->bpos,

@@ -1,8 +1,7 @@
-/* sbresample.c — stationary-bootstrap blocks from Philox streams, scalar and
- * AVX2 (see sbresample.h). */
+/* sbresample.c — stationary-bootstrap blocks from Philox streams, scalar,
+ * AVX2 and AVX-512 (see sbresample.h). */
 #include "cqboot/sbresample.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include "cqboot/philox.h"

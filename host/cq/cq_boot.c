@@ -455,7 +455,8 @@ static cqb_status run_plan_fused(const cqb_plan *plan, const cqb_boot_opts *o, c
             size_t f;
 #pragma omp atomic capture
             f = finished += nt;
-            if (tid == 0 && o->progress && ps->total > 0) o->progress((ps->done + (double)f) / ps->total, o->progress_user);
+            if (tid == 0 && o->progress && ps->total > 0)
+                o->progress((ps->done + (double)f) / ps->total, o->progress_user);
         }
         if (cnt) {
 #pragma omp critical(cqb_fused_counts)
