@@ -424,10 +424,26 @@ Test(cli, too_few_rows_for_the_lags)
 {
     EXPECT_FAIL_CQ(3, NEEDLES(US_CHINA, "--lags", "400"), "--data", US_CHINA, "--y", "GPR", "--x", "EPU_US",
                    "--lags", "400", "--alpha", "0.5", "--boot", "20");
-    /* 120 rows, lag 110: the 0.05 level needs 20 rows after lagging */
+    /* 120 rows, lag 119: one row left after lagging */
     char *p = fixture("f.csv", FIX_ROWS, NULL, 0);
-    EXPECT_FAIL_CQ(3, NEEDLES(p, "--lags"), "--data", p, "--y", "A", "--x", "B", "--lags", "110", "--alpha",
-                   "0.05", "--boot", "20");
+    EXPECT_FAIL_CQ(3, NEEDLES(p, "--lags 119", "at least 2 rows"), "--data", p, "--y", "A", "--x", "B", "--lags",
+                   "119", "--alpha", "0.5", "--boot", "20");
+    /* lag 110 leaves 10 rows, where 0.05 expects half an exceedance: computed
+     * as R computes it, with a note, and the cell flagged sparse (--no-null:
+     * the rotation test needs more than twice its margin) */
+    run_t r = CLI("cq", "--data", p, "--y", "A", "--x", "B", "--lags", "110-110", "--alpha", "0.05", "--boot",
+                  "20", "--no-null", "--json", g_json);
+    cr_assert_eq(r.rc, 0, "exit status %d; stderr: %s", r.rc, r.err);
+    cr_assert_not_null(strstr(r.err, "10 rows after lag 110"), "no note: %s", r.err);
+    cr_assert_not_null(strstr(r.err, "fewer than one exceedance"), "no note: %s", r.err);
+    cJSON *j = load_json(g_json);
+    const cJSON *c = cJSON_GetArrayItem(jget(j, "results"), 0);
+    cr_assert_eq(jnum(c, "n"), 10);
+    cr_assert_eq(jnum(c, "sparse"), 1);
+    const double rho = jnum(c, "rho");
+    cr_assert(rho >= -1.0 && rho <= 1.0, "rho = %g", rho);
+    cJSON_Delete(j);
+    unlink(g_json);
     EXPECT_FAIL_BL(3, NEEDLES(p, "--lag 400"), "--data", p, "--cols", "A,B", "--lag", "400");
 }
 

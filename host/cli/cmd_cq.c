@@ -661,32 +661,36 @@ static void write_table(FILE *f, const cq_args *a, const cqb_cq_result *r, const
 
 /* ----------------------------------------------------------------- main -- */
 
-/* The rows the lags need, as cqb_cq_boot checks them, reported with the
- * file and the option (cqb_cq_boot's own check stays as the backstop). */
+/* The rows the lags need, as cqb_cq_boot checks them (two after the largest
+ * lag), reported with the file and the option (cqb_cq_boot's own check stays
+ * as the backstop). Levels too far in the tails for the sample are computed,
+ * as R does, with a note: their cells are flagged sparse. */
 static cqb_status check_rows(const cq_args *a, const cli_data *d, cqb_error *err)
 {
     size_t maxlag = a->lags[a->nlags - 1];
     for (size_t j = 0; j < a->nctl; ++j)
         if (a->ctl_lag[j] > 0 && (size_t)a->ctl_lag[j] > maxlag) maxlag = (size_t)a->ctl_lag[j];
-    size_t minrows = 2;
+    if (d->set.T < maxlag + 2)
+        return cqb_error_set(err, CQB_EDATA,
+                             "%s: too few rows for --lags %s: %zu rows (%s .. %s), largest lag %zu, and at least 2 "
+                             "rows are needed after lagging",
+                             a->data, a->lags_arg, d->set.T, d->set.first_label, d->set.last_label, maxlag);
+    if (a->quiet || cli_check_only) return CQB_OK;
+    const size_t N = d->set.T - maxlag;
+    double tail = 0.5;
     for (int s = 0; s < 2; ++s) {
         const double *lv = s ? a->ax : a->ay;
-        size_t n = s ? a->nx : a->ny;
+        const size_t n = s ? a->nx : a->ny;
         for (size_t i = 0; i < n; ++i) {
-            double m = lv[i] < 1.0 - lv[i] ? lv[i] : 1.0 - lv[i];
-            /* a level such as 1e-120 needs more rows than any file has
-             * (found by fuzz_study: the cast overflowed) */
-            const double r = ceil(1.0 / m);
-            size_t need = r < 1e15 ? (size_t)r : (size_t)1e15;
-            if (need > minrows) minrows = need;
+            const double m = lv[i] < 1.0 - lv[i] ? lv[i] : 1.0 - lv[i];
+            if (m < tail) tail = m;
         }
     }
-    if (d->set.T < maxlag + minrows)
-        return cqb_error_set(err, CQB_EDATA,
-                             "%s: too few rows for --lags %s: %zu rows (%s .. %s), largest lag %zu, and the "
-                             "quantile levels need at least %zu rows after lagging",
-                             a->data, a->lags_arg, d->set.T, d->set.first_label, d->set.last_label, maxlag,
-                             minrows);
+    if ((double)N * tail < 1.0)
+        fprintf(stderr,
+                "cqboot cq: note: %s: %zu rows after lag %zu: a quantile level %g from the tail expects fewer "
+                "than one exceedance; its cells are computed (as R) and flagged sparse\n",
+                a->data, N, maxlag, tail);
     return CQB_OK;
 }
 

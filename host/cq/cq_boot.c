@@ -684,22 +684,13 @@ static cqb_status validate(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_err
     size_t maxlag = s->lags[s->nlags - 1];
     for (size_t j = 0; j < s->in.nctl; ++j)
         if (s->in.ctl[j].lag > 0 && (size_t)s->in.ctl[j].lag > maxlag) maxlag = (size_t)s->in.ctl[j].lag;
-    size_t minrows = 2;
-    for (size_t i = 0; i < s->ny; ++i) {
-        double m = s->alpha_y[i] < 1.0 - s->alpha_y[i] ? s->alpha_y[i] : 1.0 - s->alpha_y[i];
-        size_t need = (size_t)ceil(1.0 / m);
-        if (need > minrows) minrows = need;
-    }
-    for (size_t i = 0; i < s->nx; ++i) {
-        double m = s->alpha_x[i] < 1.0 - s->alpha_x[i] ? s->alpha_x[i] : 1.0 - s->alpha_x[i];
-        size_t need = (size_t)ceil(1.0 / m);
-        if (need > minrows) minrows = need;
-    }
-    if (s->in.T < maxlag + minrows)
-        return cqb_error_set(err, CQB_EDATA,
-                             "too few rows for the lags: T = %zu, largest lag %zu, and the quantile levels "
-                             "need at least %zu rows after lagging",
-                             s->in.T, maxlag, minrows);
+    /* Two rows after lagging, and nothing more: R quantilogram computes every
+     * level on any sample, and a level that expects fewer than a handful of
+     * joint exceedances is flagged per cell (cqb_cq_cell.sparse) rather than
+     * refused (a 1/min(a, 1-a) rule refused 0.01 below 100 + k rows). */
+    if (s->in.T < maxlag + 2)
+        return cqb_error_set(err, CQB_EDATA, "too few rows for the lags: T = %zu, largest lag %zu", s->in.T,
+                             maxlag);
     /* B = 0: the sample statistics alone (no resampling; cqb_cq_boot() leaves
      * every bootstrap field NaN) */
     if (o->B < 1 && (o->gridwide || o->null_test))
