@@ -2,7 +2,10 @@
  *
  * Everything analytic (options, checks, computation, the JSON and the tidy
  * CSV) is the CLI's, reached through cqb_embed_run (cqboot/embed.h); this file
- * only converts. Numbers cross as text that the CLI printed with round-trip
+ * only converts. One exception: the wavemulcor drop-ins get MODWT
+ * coefficients, not series, and hand them to the library's statistics as
+ * they are (cqb_r_wmc_levels below), so that they see exactly the numbers
+ * wavemulcor sees. Numbers cross as text that the CLI printed with round-trip
  * precision and are read back here with strtod (correctly rounded), so an R
  * result is the CLI's to the last bit; R's own number reader is not used
  * because it is not guaranteed to round correctly at 17 digits.
@@ -29,6 +32,8 @@
 #include "cqboot/embed.h"
 #include "cqboot/version.h"
 #include "cqboot/wavelet.h"
+#include "cqboot/wlmc.h"
+#include "cqboot/wmc.h"
 
 /* ---- JSON text -> R values ------------------------------------------------ */
 
@@ -384,6 +389,87 @@ SEXP cqb_r_filters(SEXP name) {
     return out;
 }
 
+/* wave.multiple.correlation (local = 0) or wave.local.multiple.correlation
+ * (local = 1) of the coefficients xx: a list of d >= 2 lists of J + 1
+ * double vectors (d1..dJ, sJ) of one length n, NA where brick.wall put it.
+ * The local statistic first applies waveslim's phase.shift for the filter
+ * `wavelet`, as wavemulcor does; the global one needs no filter. The
+ * statistics use the rows where every series is present (wavemulcor's
+ * pairwise counts are the same when the series share their NA pattern, as
+ * brick-walled MODWTs of one filter and length do). Returns list(val, lo, up,
+ * dep): J + 1 entries (global) or (J + 1) * n (local, entry i * n + s); dep
+ * 1-based, NA for none. */
+SEXP cqb_r_wmc_levels(SEXP xx, SEXP local, SEXP wavelet, SEXP p, SEXP ymaxr, SEXP nobs, SEXP window, SEXP M);
+SEXP cqb_r_wmc_levels(SEXP xx, SEXP local, SEXP wavelet, SEXP p, SEXP ymaxr, SEXP nobs, SEXP window, SEXP M) {
+    if (!isNewList(xx) || LENGTH(xx) < 2) error("xx: a list of at least two MODWT objects expected");
+    const size_t d = (size_t)LENGTH(xx);
+    const SEXP first = VECTOR_ELT(xx, 0);
+    if (!isNewList(first) || LENGTH(first) < 2) error("xx[[1]]: at least one detail level and the smooth expected");
+    const int J = LENGTH(first) - 1;
+    const size_t n = (size_t)XLENGTH(VECTOR_ELT(first, 0));
+    if (n == 0) error("xx[[1]]: empty coefficient vectors");
+    const int loc = asLogical(local) == TRUE;
+    cqb_error err;
+    cqb_wavelet wf = CQB_WAVELET_LA8;
+    if (loc) {
+        if (!isString(wavelet) || LENGTH(wavelet) != 1) error("xx: the MODWT objects name no wavelet filter");
+        if (cqb_wavelet_parse(CHAR(STRING_ELT(wavelet, 0)), &wf, &err) != CQB_OK) error("%s", err.msg);
+    }
+    /* level-major: x[(i * d + k) * n + t]; one series' J + 1 vectors are
+     * gathered in `one` first so that phase.shift sees its own layout */
+    double *x = (double *)R_alloc((size_t)(J + 1) * d * n, sizeof *x);
+    double *one = (double *)R_alloc((size_t)(J + 1) * n, sizeof *one);
+    for (size_t k = 0; k < d; ++k) {
+        const SEXP w = VECTOR_ELT(xx, (R_xlen_t)k);
+        if (!isNewList(w) || LENGTH(w) != J + 1)
+            error("xx[[%zu]]: %d coefficient vectors expected (as xx[[1]])", k + 1, J + 1);
+        for (int i = 0; i <= J; ++i) {
+            const SEXP v = VECTOR_ELT(w, i);
+            if (!isReal(v) || (size_t)XLENGTH(v) != n)
+                error("xx[[%zu]][[%d]]: a double vector of length %zu expected (as xx[[1]][[1]])", k + 1, i + 1, n);
+            const double *src = REAL(v);
+            for (size_t t = 0; t < n; ++t) {
+                if (isinf(src[t])) error("xx[[%zu]][[%d]][%zu]: infinite coefficient", k + 1, i + 1, t + 1);
+                one[(size_t)i * n + t] = ISNAN(src[t]) ? NAN : src[t];
+            }
+        }
+        if (loc) cqb_modwt_phase_shift(one, n, wf, J);
+        for (int i = 0; i <= J; ++i)
+            memcpy(x + ((size_t)i * d + k) * n, one + (size_t)i * n, n * sizeof *x);
+    }
+    cqb_wmc_opts o;
+    cqb_wmc_opts_default(&o);
+    o.p = asReal(p);
+    o.ymaxr = asInteger(ymaxr);
+    o.nobs = asReal(nobs);
+    if (o.ymaxr == NA_INTEGER || o.ymaxr < 0 || (size_t)o.ymaxr > d) error("ymaxr: an index of xx expected");
+    if (loc) {
+        if (!isString(window) || LENGTH(window) != 1) error("window: one name expected");
+        if (cqb_window_parse(CHAR(STRING_ELT(window, 0)), &o.window, &err) != CQB_OK) error("%s", err.msg);
+        o.M = asReal(M);
+    }
+    const cqb_wlevels in = {n, d, J, x};
+    const R_xlen_t m = (R_xlen_t)(J + 1) * (R_xlen_t)(loc ? n : 1);
+    SEXP out = PROTECT(allocVector(VECSXP, 4)), nms = PROTECT(allocVector(STRSXP, 4));
+    for (int e = 0; e < 3; ++e) SET_VECTOR_ELT(out, e, allocVector(REALSXP, m));
+    SET_VECTOR_ELT(out, 3, allocVector(INTSXP, m));
+    const cqb_wmc_out res = {REAL(VECTOR_ELT(out, 0)), REAL(VECTOR_ELT(out, 1)), REAL(VECTOR_ELT(out, 2)),
+                             INTEGER(VECTOR_ELT(out, 3)), NULL, NULL};
+    const cqb_status st = loc ? cqb_wlmc(&in, &o, NULL, &res, &err) : cqb_wmc(&in, &o, NULL, &res, &err);
+    if (st != CQB_OK) error("%s", err.msg);
+    int *dep = INTEGER(VECTOR_ELT(out, 3));
+    for (R_xlen_t e = 0; e < m; ++e) {
+        if (dep[e] == 0) dep[e] = NA_INTEGER;
+        for (int c = 0; c < 3; ++c)
+            if (ISNAN(REAL(VECTOR_ELT(out, c))[e])) REAL(VECTOR_ELT(out, c))[e] = NA_REAL;
+    }
+    const char *names[] = {"val", "lo", "up", "dep"};
+    for (int e = 0; e < 4; ++e) SET_STRING_ELT(nms, e, mkChar(names[e]));
+    setAttrib(out, R_NamesSymbol, nms);
+    UNPROTECT(2);
+    return out;
+}
+
 SEXP cqb_r_versions(void);
 SEXP cqb_r_versions(void) {
     SEXP out = PROTECT(allocVector(STRSXP, 2)), nms = PROTECT(allocVector(STRSXP, 2));
@@ -405,6 +491,7 @@ static const R_CallMethodDef CALLS[] = {
     CALLDEF(cqb_r_parse_json, 1),
     CALLDEF(cqb_r_parse_csv, 1),
     CALLDEF(cqb_r_filters, 1),
+    CALLDEF(cqb_r_wmc_levels, 8),
     CALLDEF(cqb_r_versions, 0),
     {NULL, NULL, 0}};
 

@@ -21,8 +21,8 @@ peer_inputs <- function(csv) {
 }
 
 # name -> function(ns, inp, mw) calling the function of namespace ns; mw turns
-# the series into what the wavemulcor function gets (brick-walled MODWTs for
-# wavemulcor, plain MODWTs for cqboot). Bootstrap calls use small B: only
+# the series into what the wavemulcor function gets (brick-walled MODWTs, as
+# in wavemulcor's examples, for both). Bootstrap calls use small B: only
 # their structure and point estimates are compared.
 peer_calls <- list(
   crossq = function(f, inp, mw) f$crossq(inp$D[, 1:2], c(0.05, 0.5), 1),
@@ -73,4 +73,20 @@ test_modwt <- function(x, wf = "la8", J = 4) {
   }
   out[[paste0("s", J)]] <- V
   structure(out, class = "modwt", wavelet = wf, boundary = "periodic")
+}
+
+# waveslim's brick.wall(w, wf) (method "modwt") on a test_modwt() object when
+# waveslim is not installed: the first min((2^j - 1)(L - 1), N) coefficients
+# of d_j are NA, and the smooth's count is the last level's (wavelets.md 1.5).
+test_brick <- function(w, wf) {
+  if (requireNamespace("waveslim", quietly = TRUE)) return(waveslim::brick.wall(w, wf))
+  L <- length(.Call(cqboot:::cqb_r_filters, wf)$scaling)
+  J <- length(w) - 1L
+  N <- length(w[[1]])
+  for (i in seq_len(J + 1L)) {
+    j <- min(i, J)
+    nb <- min((2^j - 1) * (L - 1), N)
+    if (nb > 0) w[[i]][seq_len(nb)] <- NA
+  }
+  w
 }
