@@ -1,5 +1,7 @@
-# Drop-in replacements for wavemulcor 3.1.2's wave.multiple.correlation and
-# wave.local.multiple.correlation: the statistics of cqboot's `wmc` / `wlmc`
+# Drop-in replacements for wavemulcor 3.1.2's wave.multiple.correlation,
+# wave.local.multiple.correlation, wave.multiple.cross.correlation and
+# wave.local.multiple.cross.correlation: the statistics of cqboot's `wmc`,
+# `wlmc`, `wmcc` and `wlmcc`
 # in `compat` mode (wavemulcor's numbers, quirks included), computed on the
 # MODWT coefficients the caller passes, exactly as wavemulcor takes them:
 # brick-walled (NA at the boundaries, as wavemulcor's examples do) or not.
@@ -60,10 +62,11 @@
 
 #' Drop-in replacements for wavemulcor
 #'
-#' `wave.multiple.correlation` and `wave.local.multiple.correlation` of
-#' wavemulcor 3.1.2, with the same arguments and returned structures, computed
-#' by the statistics of [wmc()] and [wlmc()] in `compat` mode (wavemulcor's
-#' numbers, to rounding: 1e-12 and below).
+#' `wave.multiple.correlation`, `wave.local.multiple.correlation`,
+#' `wave.multiple.cross.correlation` and `wave.local.multiple.cross.correlation`
+#' of wavemulcor 3.1.2, with the same arguments and returned structures,
+#' computed by the statistics of [wmc()], [wlmc()], [wmcc()] and [wlmcc()] in
+#' `compat` mode (wavemulcor's numbers, to rounding: 1e-12 and below).
 #'
 #' `xx` is what wavemulcor takes: a list of waveslim `modwt` objects, as a
 #' rule brick-walled (`lapply(series, function(x) brick.wall(modwt(x, "la8",
@@ -84,10 +87,16 @@
 #' @param p one minus the two-sided significance of the intervals (0.975 for 95 percent).
 #' @param ymaxr index of the series fixed as dependent variable (NULL: the one
 #'   maximising R^2).
+#' @param lag.max largest lag of the cross versions (NULL: trunc(sqrt(N)/2)).
 #' @return As wavemulcor's: `wave.multiple.correlation` a list with
 #'   `xy.mulcor` ((J+1) x 3 matrix, columns `wavemulcor`, `lower`, `upper`)
 #'   and `YmaxR`; `wave.local.multiple.correlation` a list of data frames
-#'   `val`, `lo`, `up`, `YmaxR` (N rows, columns d1..dJ, sJ).
+#'   `val`, `lo`, `up`, `YmaxR` (N rows, columns d1..dJ, sJ);
+#'   `wave.multiple.cross.correlation` a list with `xy.mulcor` ((J+1) x
+#'   (2 lag.max + 1), lags -lag.max..lag.max), `ci.mulcor` (`lower`, `upper`,
+#'   the same shape) and `YmaxR`; `wave.local.multiple.cross.correlation` a
+#'   list of `val`, `lo`, `up` (per level an N x (2 lag.max + 1) data frame)
+#'   and `YmaxR` (per level a vector of N).
 #' @name wavemulcor-dropin
 NULL
 
@@ -95,8 +104,8 @@ NULL
 #' @export
 wave.multiple.correlation <- function(xx, N = length(xx[[1]][[1]]), p = 0.975, ymaxr = NULL) {
   w <- .wm_levels(xx)
-  r <- .Call(cqb_r_wmc_levels, w$coef, FALSE, "", as.double(p), .wm_ymaxr(ymaxr, length(xx)),
-             as.double(N), "", 0)
+  r <- .Call(cqb_r_wmc_levels, w$coef, 0L, "", as.double(p), .wm_ymaxr(ymaxr, length(xx)),
+             as.double(N), "", 0, -1L)
   m <- cbind(wavemulcor = r$val, lower = r$lo, upper = r$up)
   list(xy.mulcor = m, YmaxR = as.numeric(r$dep))
 }
@@ -105,9 +114,7 @@ wave.multiple.correlation <- function(xx, N = length(xx[[1]][[1]]), p = 0.975, y
 #' @export
 wave.local.multiple.correlation <- function(xx, M, window = "gauss", p = 0.975, ymaxr = NULL) {
   w <- .wm_levels(xx)
-  if (is.null(w$wavelet)) stop("xx: the modwt objects name no wavelet filter (attribute 'wavelet')", call. = FALSE)
-  r <- .Call(cqb_r_wmc_levels, w$coef, TRUE, w$wavelet, as.double(p), .wm_ymaxr(ymaxr, length(xx)),
-             0, .wm_window(window), as.double(M))
+  r <- .wm_local(w, 1L, xx, M, window, p, ymaxr, -1L)
   n <- length(w$coef[[1]][[1]])
   pick <- function(v) {
     d <- as.data.frame(matrix(v, nrow = n))
@@ -115,4 +122,48 @@ wave.local.multiple.correlation <- function(xx, M, window = "gauss", p = 0.975, 
     d
   }
   list(val = pick(r$val), lo = pick(r$lo), up = pick(r$up), YmaxR = pick(r$dep))
+}
+
+#' @rdname wavemulcor-dropin
+#' @export
+wave.multiple.cross.correlation <- function(xx, lag.max = NULL, p = 0.975, ymaxr = NULL) {
+  w <- .wm_levels(xx)
+  r <- .Call(cqb_r_wmc_levels, w$coef, 2L, "", as.double(p), .wm_ymaxr(ymaxr, length(xx)), 0, "", 0,
+             .wm_lagmax(lag.max))
+  by_level <- function(v) matrix(v, nrow = length(w$names), byrow = TRUE)
+  list(xy.mulcor = by_level(r$val), ci.mulcor = list(lower = by_level(r$lo), upper = by_level(r$up)),
+       YmaxR = as.numeric(r$dep))
+}
+
+#' @rdname wavemulcor-dropin
+#' @export
+wave.local.multiple.cross.correlation <- function(xx, M, window = "gauss", lag.max = NULL, p = 0.975,
+                                                  ymaxr = NULL) {
+  w <- .wm_levels(xx)
+  r <- .wm_local(w, 3L, xx, M, window, p, ymaxr, .wm_lagmax(lag.max))
+  n <- length(w$coef[[1]][[1]])
+  K <- 2L * r$lags + 1L
+  # per level an n x K data frame (columns V1..VK: lags -lm..lm)
+  per_level <- function(v) {
+    out <- lapply(seq_along(w$names) - 1L, function(i) {
+      as.data.frame(matrix(v[i * n * K + seq_len(n * K)], nrow = n, byrow = TRUE))
+    })
+    names(out) <- w$names
+    out
+  }
+  dep <- lapply(seq_along(w$names) - 1L, function(i) r$dep[i * n + seq_len(n)])
+  names(dep) <- w$names
+  list(val = per_level(r$val), lo = per_level(r$lo), up = per_level(r$up), YmaxR = dep)
+}
+
+.wm_local <- function(w, stat, xx, M, window, p, ymaxr, lag_max) {
+  if (is.null(w$wavelet)) stop("xx: the modwt objects name no wavelet filter (attribute 'wavelet')", call. = FALSE)
+  .Call(cqb_r_wmc_levels, w$coef, stat, w$wavelet, as.double(p), .wm_ymaxr(ymaxr, length(xx)), 0,
+        .wm_window(window), as.double(M), lag_max)
+}
+
+.wm_lagmax <- function(lag.max) {
+  if (is.null(lag.max)) return(-1L)
+  if (length(lag.max) != 1 || is.na(lag.max) || lag.max < 0) stop("lag.max must be a number >= 0", call. = FALSE)
+  as.integer(lag.max)
 }

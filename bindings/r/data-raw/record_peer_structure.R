@@ -15,8 +15,8 @@ for (nm in names(peer_calls)) {
   invisible(capture.output(r <- peer_calls[[nm]](peer, inp, brick)))  # wlmc prints its levels
   pts <- peer_points(nm, r)
   rec[[nm]] <- list(shape = value_shape(r),
-                    # the local correlation's 335 x 5 frames stay out of the file: live comparison only
-                    points = if (nm == "wave.local.multiple.correlation") NULL else pts)
+                    # the local statistics' 335-row frames stay out of the file: live comparison only
+                    points = if (grepl("local", nm)) NULL else pts)
 }
 rec$versions <- c(quantilogram = as.character(packageVersion("quantilogram")),
                   wavemulcor = as.character(packageVersion("wavemulcor")),

@@ -389,18 +389,22 @@ SEXP cqb_r_filters(SEXP name) {
     return out;
 }
 
-/* wave.multiple.correlation (local = 0) or wave.local.multiple.correlation
- * (local = 1) of the coefficients xx: a list of d >= 2 lists of J + 1
- * double vectors (d1..dJ, sJ) of one length n, NA where brick.wall put it.
- * The local statistic first applies waveslim's phase.shift for the filter
- * `wavelet`, as wavemulcor does; the global one needs no filter. The
- * statistics use the rows where every series is present (wavemulcor's
- * pairwise counts are the same when the series share their NA pattern, as
- * brick-walled MODWTs of one filter and length do). Returns list(val, lo, up,
- * dep): J + 1 entries (global) or (J + 1) * n (local, entry i * n + s); dep
- * 1-based, NA for none. */
-SEXP cqb_r_wmc_levels(SEXP xx, SEXP local, SEXP wavelet, SEXP p, SEXP ymaxr, SEXP nobs, SEXP window, SEXP M);
-SEXP cqb_r_wmc_levels(SEXP xx, SEXP local, SEXP wavelet, SEXP p, SEXP ymaxr, SEXP nobs, SEXP window, SEXP M) {
+/* wavemulcor's multiple correlations of the coefficients xx: a list of d >= 2
+ * lists of J + 1 double vectors (d1..dJ, sJ) of one length n, NA where
+ * brick.wall put it. stat: 0 wave.multiple.correlation, 1
+ * wave.local.multiple.correlation, 2 wave.multiple.cross.correlation, 3
+ * wave.local.multiple.cross.correlation. The local statistics first apply
+ * waveslim's phase.shift for the filter `wavelet`, as wavemulcor does; the
+ * global ones need no filter. The statistics use the rows where every series
+ * is present (wavemulcor's pairwise counts are the same when the series share
+ * their NA pattern, as brick-walled MODWTs of one filter and length do).
+ * lag_max < 0: R's default. Returns list(val, lo, up, dep, lags): val, lo, up
+ * with (J + 1) [x n for local] [x (2 lags + 1) for cross] entries in the
+ * library's order (cqboot/wmc.h), dep (J + 1) [x n], 1-based, NA for none. */
+SEXP cqb_r_wmc_levels(SEXP xx, SEXP stat, SEXP wavelet, SEXP p, SEXP ymaxr, SEXP nobs, SEXP window, SEXP M,
+                      SEXP lag_max);
+SEXP cqb_r_wmc_levels(SEXP xx, SEXP stat, SEXP wavelet, SEXP p, SEXP ymaxr, SEXP nobs, SEXP window, SEXP M,
+                      SEXP lag_max) {
     if (!isNewList(xx) || LENGTH(xx) < 2) error("xx: a list of at least two MODWT objects expected");
     const size_t d = (size_t)LENGTH(xx);
     const SEXP first = VECTOR_ELT(xx, 0);
@@ -408,7 +412,9 @@ SEXP cqb_r_wmc_levels(SEXP xx, SEXP local, SEXP wavelet, SEXP p, SEXP ymaxr, SEX
     const int J = LENGTH(first) - 1;
     const size_t n = (size_t)XLENGTH(VECTOR_ELT(first, 0));
     if (n == 0) error("xx[[1]]: empty coefficient vectors");
-    const int loc = asLogical(local) == TRUE;
+    const int kind = asInteger(stat);
+    if (kind < 0 || kind > 3) error("stat: 0..3 expected");
+    const int loc = kind & 1, cross = kind >> 1;
     cqb_error err;
     cqb_wavelet wf = CQB_WAVELET_LA8;
     if (loc) {
@@ -443,28 +449,40 @@ SEXP cqb_r_wmc_levels(SEXP xx, SEXP local, SEXP wavelet, SEXP p, SEXP ymaxr, SEX
     o.ymaxr = asInteger(ymaxr);
     o.nobs = asReal(nobs);
     if (o.ymaxr == NA_INTEGER || o.ymaxr < 0 || (size_t)o.ymaxr > d) error("ymaxr: an index of xx expected");
+    o.lag_max = asInteger(lag_max);
+    if (o.lag_max == NA_INTEGER) o.lag_max = -1;
     if (loc) {
         if (!isString(window) || LENGTH(window) != 1) error("window: one name expected");
         if (cqb_window_parse(CHAR(STRING_ELT(window, 0)), &o.window, &err) != CQB_OK) error("%s", err.msg);
         o.M = asReal(M);
     }
     const cqb_wlevels in = {n, d, J, x};
-    const R_xlen_t m = (R_xlen_t)(J + 1) * (R_xlen_t)(loc ? n : 1);
-    SEXP out = PROTECT(allocVector(VECSXP, 4)), nms = PROTECT(allocVector(STRSXP, 4));
+    const int lm = cross ? cqb_wmc_lags(n, &o) : 0;
+    const R_xlen_t md = (R_xlen_t)(J + 1) * (R_xlen_t)(loc ? n : 1), m = md * (2 * lm + 1);
+    SEXP out = PROTECT(allocVector(VECSXP, 5)), nms = PROTECT(allocVector(STRSXP, 5));
     for (int e = 0; e < 3; ++e) SET_VECTOR_ELT(out, e, allocVector(REALSXP, m));
-    SET_VECTOR_ELT(out, 3, allocVector(INTSXP, m));
+    SET_VECTOR_ELT(out, 3, allocVector(INTSXP, md));
+    SET_VECTOR_ELT(out, 4, ScalarInteger(lm));
     const cqb_wmc_out res = {REAL(VECTOR_ELT(out, 0)), REAL(VECTOR_ELT(out, 1)), REAL(VECTOR_ELT(out, 2)),
                              INTEGER(VECTOR_ELT(out, 3)), NULL, NULL};
-    const cqb_status st = loc ? cqb_wlmc(&in, &o, NULL, &res, &err) : cqb_wmc(&in, &o, NULL, &res, &err);
+    cqb_status st;
+    switch (kind) {
+    case 0: st = cqb_wmc(&in, &o, NULL, &res, &err); break;
+    case 1: st = cqb_wlmc(&in, &o, NULL, &res, &err); break;
+    case 2: st = cqb_wmcc(&in, &o, NULL, &res, &err); break;
+    default: st = cqb_wlmcc(&in, &o, NULL, &res, &err); break;
+    }
     if (st != CQB_OK) error("%s", err.msg);
     int *dep = INTEGER(VECTOR_ELT(out, 3));
-    for (R_xlen_t e = 0; e < m; ++e) {
+    for (R_xlen_t e = 0; e < md; ++e)
         if (dep[e] == 0) dep[e] = NA_INTEGER;
-        for (int c = 0; c < 3; ++c)
-            if (ISNAN(REAL(VECTOR_ELT(out, c))[e])) REAL(VECTOR_ELT(out, c))[e] = NA_REAL;
+    for (int c = 0; c < 3; ++c) {
+        double *v = REAL(VECTOR_ELT(out, c));
+        for (R_xlen_t e = 0; e < m; ++e)
+            if (ISNAN(v[e])) v[e] = NA_REAL;
     }
-    const char *names[] = {"val", "lo", "up", "dep"};
-    for (int e = 0; e < 4; ++e) SET_STRING_ELT(nms, e, mkChar(names[e]));
+    const char *names[] = {"val", "lo", "up", "dep", "lags"};
+    for (int e = 0; e < 5; ++e) SET_STRING_ELT(nms, e, mkChar(names[e]));
     setAttrib(out, R_NamesSymbol, nms);
     UNPROTECT(2);
     return out;
@@ -491,7 +509,7 @@ static const R_CallMethodDef CALLS[] = {
     CALLDEF(cqb_r_parse_json, 1),
     CALLDEF(cqb_r_parse_csv, 1),
     CALLDEF(cqb_r_filters, 1),
-    CALLDEF(cqb_r_wmc_levels, 8),
+    CALLDEF(cqb_r_wmc_levels, 9),
     CALLDEF(cqb_r_versions, 0),
     {NULL, NULL, 0}};
 

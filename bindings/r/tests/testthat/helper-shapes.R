@@ -33,7 +33,11 @@ peer_calls <- list(
   crossq.partial.sb = function(f, inp, mw) f$crossq.partial.sb(inp$D, c(0.1, 0.5, 0.5, 0.5), 2, 0.1, 100, 0.05),
   Qstat.sb = function(f, inp, mw) f$Qstat.sb(inp$D[, 1:2], c(0.1, 0.5), 3, 0.1, 100, 0.05),
   wave.multiple.correlation = function(f, inp, mw) f$wave.multiple.correlation(mw(inp$series)),
-  wave.local.multiple.correlation = function(f, inp, mw) f$wave.local.multiple.correlation(mw(inp$series), M = 24)
+  wave.local.multiple.correlation = function(f, inp, mw) f$wave.local.multiple.correlation(mw(inp$series), M = 24),
+  wave.multiple.cross.correlation = function(f, inp, mw) f$wave.multiple.cross.correlation(mw(inp$series), lag.max = 3),
+  wave.local.multiple.cross.correlation = function(f, inp, mw) {
+    f$wave.local.multiple.cross.correlation(mw(inp$series), M = 24, lag.max = 2)
+  }
 )
 
 # The point estimates in each result (bootstrap bands and critical values
@@ -45,6 +49,8 @@ peer_points <- function(name, r) {
     Qstat.sb = list(r$vecQ.BP, r$vecQ.LB),
     wave.multiple.correlation = r,
     wave.local.multiple.correlation = r[c("val", "lo", "up", "YmaxR")],
+    wave.multiple.cross.correlation = r,
+    wave.local.multiple.cross.correlation = r,
     r
   )
 }
