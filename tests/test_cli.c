@@ -1218,6 +1218,27 @@ Test(cli, conditional_quantile_cq_reproduces_r_crossqreg)
                    "GPR:1", "--x-regressors", "IPB52300S:1", "--control", "GPRT");
 }
 
+Test(cli, conditional_quantile_cq_with_boot_0)
+{
+    /* --boot 0 gives the point statistics of the bootstrap run above, bit
+     * for bit, and no bootstrap fields */
+    const double want[4] = {0.0539731043642291, 0.11748006369031, 0.0977872808894475, 0.0841445985401507};
+    run_t r = CLI("cq", "--data", CQB_TEST_DATA "/quantilogram_sys_risk.csv", "--y", "Market", "--x", "JPM",
+                  "--y-regressors", "Market:1", "--x-regressors", "JPM:1", "--alpha-y", "0.1", "--alpha-x", "0.2",
+                  "--lags", "1-4", "--boot", "0", "--json", g_json);
+    expect_ok(&r);
+    cJSON *j = load_json(g_json);
+    const cJSON *res = jget(j, "results");
+    cr_assert_eq(cJSON_GetArraySize(res), 4);
+    for (int k = 0; k < 4; ++k) {
+        const cJSON *c = cJSON_GetArrayItem(res, k);
+        cr_expect(fabs(jnum(c, "rho") - want[k]) <= 1e-12, "lag %d: %.17g", k + 1, jnum(c, "rho"));
+        cr_expect(cJSON_IsNull(jget(c, "band_lo")) && cJSON_IsNull(jget(c, "p_value")), "lag %d has bands", k + 1);
+        cr_expect_eq(jnum(c, "boot_valid"), 0);
+    }
+    cJSON_Delete(j);
+}
+
 /* ------------------------------------------------------------------------- */
 /* Wavelet commands                                                           */
 /* ------------------------------------------------------------------------- */

@@ -769,7 +769,9 @@ static cqb_status run_cqreg(const cq_args *a, const cli_data *d, size_t first_re
         for (size_t ix = 0; ix < nx && st == CQB_OK; ++ix) {
             cqb_cqreg_fit f1, f2;
             o.cell = a->indep ? (uint32_t)(iy * nx + ix + 1) : 0u;
-            st = cqb_cqreg_boot(&in, a->ay[iy], a->ax[ix], a->lags, nl, &o, cc, &f1, &f2, err);
+            /* --boot 0: the point statistics alone, as for the plain CQ */
+            st = o.B > 0 ? cqb_cqreg_boot(&in, a->ay[iy], a->ax[ix], a->lags, nl, &o, cc, &f1, &f2, err)
+                         : cqb_cqreg_compute(&in, a->ay[iy], a->ax[ix], a->lags, nl, cc, &f1, &f2, err);
             if (st != CQB_OK) break;
             *nonunique += (size_t)(f1.nonunique + f2.nonunique);
             for (size_t li = 0; li < nl; ++li) {
