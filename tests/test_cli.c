@@ -447,6 +447,63 @@ Test(cli, too_few_rows_for_the_lags)
     EXPECT_FAIL_BL(3, NEEDLES(p, "--lag 400"), "--data", p, "--cols", "A,B", "--lag", "400");
 }
 
+/* The calibrated test runs by default; where the sample is too short for
+ * its rotations it is left out with a note (the marks fall back to R's
+ * band), unless it was asked for, when the run fails as before. */
+Test(cli, calibrated_test_left_out_where_the_sample_is_too_short)
+{
+    char *p = fixture("f.csv", FIX_ROWS, NULL, 0);
+    /* lag 100 leaves N = 20 rows: no shift m..N-m with m = 10 */
+    run_t r = CLI("cq", "--data", p, "--y", "A", "--x", "B", "--lags", "100-100", "--alpha", "0.5", "--boot", "50",
+                  "--json", g_json);
+    cr_assert_eq(r.rc, 0, "exit status %d; stderr: %s", r.rc, r.err);
+    cr_assert_not_null(strstr(r.err, "note: the calibrated test is left out: --rotation-margin 10 leaves no shift"),
+                       "%s", r.err);
+    cJSON *j = load_json(g_json);
+    const cJSON *o = jget(j, "options");
+    cr_assert(cJSON_IsFalse(jget(o, "null_test")));
+    cr_assert_not_null(strstr(jstr(o, "null_test_left_out"), "lag 100 (N = 20 rows)"));
+    cr_assert_str_eq(jstr(o, "mark_applied"), "band");
+    const cJSON *c = cJSON_GetArrayItem(jget(j, "results"), 0);
+    cr_assert(cJSON_IsNull(jget(c, "p_null")));
+    cr_assert_eq(jnum(c, "boot_valid"), 50);
+    cJSON_Delete(j);
+    unlink(g_json);
+    /* asked for: the error stands */
+    EXPECT_FAIL_CQ(2, NEEDLES("--rotation-margin 10 leaves no shift at lag 100"), "--data", p, "--y", "A", "--x",
+                   "B", "--lags", "100-100", "--alpha", "0.5", "--boot", "50", "--rotation-margin", "10");
+    EXPECT_FAIL_CQ(2, NEEDLES("leaves no shift"), "--data", p, "--y", "A", "--x", "B", "--lags", "100-100",
+                   "--alpha", "0.5", "--boot", "50", "--mark", "null");
+    /* a margin that fits runs it */
+    r = CLI("cq", "--data", p, "--y", "A", "--x", "B", "--lags", "100-100", "--alpha", "0.5", "--boot", "50",
+            "--rotation-margin", "5", "--json", g_json);
+    expect_ok(&r);
+    j = load_json(g_json);
+    cr_assert(cJSON_IsTrue(jget(jget(j, "options"), "null_test")));
+    cr_assert_eq(jnum(cJSON_GetArrayItem(jget(j, "results"), 0), "null_valid"), 11); /* shifts 5..15 */
+    cJSON_Delete(j);
+    unlink(g_json);
+    /* a control in the tails: its stratum (about 12 of 119 rows) is too
+     * small for m = 10, the partial CQ's test is left out */
+    r = CLI("cq", "--data", p, "--y", "A", "--x", "B", "--control", "C:0.1", "--lags", "1", "--alpha", "0.5",
+            "--boot", "50", "--json", g_json);
+    cr_assert_eq(r.rc, 0, "exit status %d; stderr: %s", r.rc, r.err);
+    cr_assert_not_null(strstr(r.err, "left out: the partial CQ's null: a control stratum"), "%s", r.err);
+    cJSON_Delete(load_json(g_json));
+    unlink(g_json);
+    /* windows: the sample has it, the 30-row windows at lag 12 (N = 18) not */
+    r = CLI("cq", "--data", p, "--y", "A", "--x", "B", "--lags", "12", "--alpha", "0.5", "--boot", "50", "--window",
+            "30", "--step", "45", "--json", g_json);
+    cr_assert_eq(r.rc, 0, "exit status %d; stderr: %s", r.rc, r.err);
+    cr_assert_not_null(strstr(r.err, "left out in 3 of 3 windows"), "%s", r.err);
+    j = load_json(g_json);
+    cr_assert(cJSON_IsTrue(jget(jget(j, "options"), "null_test")));
+    cr_assert(!cJSON_IsNull(jget(cJSON_GetArrayItem(jget(j, "results"), 0), "p_null")));
+    const cJSON *w0 = cJSON_GetArrayItem(jget(j, "rolling"), 0);
+    cr_assert(cJSON_IsNull(jget(cJSON_GetArrayItem(jget(w0, "results"), 0), "p_null")));
+    cJSON_Delete(j);
+}
+
 Test(cli, duplicated_dates)
 {
     cell_ov ov[] = {{5, 0, "2000-05"}};

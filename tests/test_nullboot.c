@@ -83,6 +83,46 @@ Test(nullboot, exact_counts_keep_n1_n2_with_ties)
 
 /* ---------------------------------------------------------- rotation -- */
 
+/* cqb_cq_null_check says whether cqb_cq_boot can set the test up, with
+ * cqb_cq_boot's own error: the Q tests' lags 1..P count as well as the
+ * cells'. */
+Test(nullboot, null_check_matches_the_run)
+{
+    const size_t T = 40;
+    double y[40], x[40];
+    g_rng = 5;
+    ar1(y, T, 0.3, 0);
+    ar1(x, T, 0.3, 0);
+    static const double a[1] = {0.5};
+    size_t lag = 19; /* N = 21 = 2m + 1 with m = 10: shifts 10 and 11 */
+    cqb_cq_spec s = {.in = {y, x, T, NULL, 0, CQB_Q_R7_LE}, .alpha_y = a, .ny = 1, .alpha_x = a, .nx = 1,
+                     .lags = &lag, .nlags = 1, .qtests = 0};
+    cqb_boot_opts o;
+    cqb_boot_opts_default(&o);
+    o.B = 20;
+    o.null_test = 1;
+    o.null_scheme = CQB_NULL_ROTATION;
+    o.rot_margin = 10;
+    cqb_error err;
+    cqb_cq_result r;
+    cr_assert_eq(cqb_cq_null_check(&s, &o, &err), CQB_OK, "%s", err.msg);
+    cr_assert_eq(cqb_cq_boot(&s, &o, &r, &err), CQB_OK, "%s", err.msg);
+    cr_assert_eq(r.cells[0].null_valid, 2, "null_valid %zu", r.cells[0].null_valid);
+    cqb_cq_result_free(&r);
+    lag = 20; /* N = 20: none */
+    cr_assert_eq(cqb_cq_null_check(&s, &o, &err), CQB_EUSAGE);
+    cr_assert_not_null(strstr(err.msg, "leaves no shift at lag 20"), "%s", err.msg);
+    cr_assert_eq(cqb_cq_boot(&s, &o, &r, &err), CQB_EUSAGE);
+    /* lag 1 alone fits; with the Q tests (lags 1..P) still */
+    lag = 1;
+    s.qtests = 1;
+    cr_assert_eq(cqb_cq_null_check(&s, &o, &err), CQB_OK, "%s", err.msg);
+    /* invalid options are the run's usage errors */
+    o.rot_margin = 10;
+    o.level = 2.0;
+    cr_assert_eq(cqb_cq_null_check(&s, &o, &err), CQB_EUSAGE);
+}
+
 Test(nullboot, rotation_enumerates_the_shifts)
 {
     const size_t T = 90, m = 7;

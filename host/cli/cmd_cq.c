@@ -189,6 +189,9 @@ typedef struct cq_args {
     int mark;    /* CLI_MARK_* as asked */
     int no_null;
     int null_on; /* the calibrated test runs (plain CQ, not --no-null) */
+    int null_asked; /* --null-scheme, --rotation-margin or --mark null given */
+    size_t null_skipped; /* runs (the sample, windows) without it: too short */
+    char null_reason[CQB_ERROR_MAX]; /* why, for the first of them */
     int mark_eff;/* the rule applied */
 } cq_args;
 
@@ -336,10 +339,12 @@ static int parse_args(cq_args *a, int argc, char **argv)
                 rc = cli_usage_error("cq", "--mem-limit: '%s' is not a size in MiB", optarg);
             break;
         case OPT_NULL_SCHEME:
+            a->null_asked = 1;
             if (cqb_null_scheme_parse(optarg, &a->null_scheme))
                 rc = cli_usage_error("cq", "--null-scheme: unknown scheme '%s' (sb, rotation)", optarg);
             break;
         case OPT_ROT_MARGIN:
+            a->null_asked = 1;
             if (cli_parse_int(optarg, 1, 100000000, &a->rot_margin))
                 rc = cli_usage_error("cq", "--rotation-margin: '%s' is not an integer >= 1", optarg);
             break;
@@ -412,6 +417,7 @@ static int parse_args(cq_args *a, int argc, char **argv)
     if (a->no_null && a->mark == MARK_NULL && mark_given)
         return cli_usage_error("cq", "--mark null needs the calibrated test (not --no-null)");
     a->null_on = !a->no_null && !a->yreg && a->B > 0; /* --boot 0: no resampling at all */
+    if (mark_given && a->mark == MARK_NULL) a->null_asked = 1;
     a->mark_eff = a->mark == MARK_NULL && !a->null_on ? MARK_BAND : a->mark;
     if (a->gridwide && (a->indep || a->noq || a->lags[a->nlags - 1] < 1))
         return cli_usage_error("cq", "--gridwide needs the shared resample (no --independent-cells), the Q tests "
@@ -694,6 +700,21 @@ static cqb_status check_rows(const cq_args *a, const cli_data *d, cqb_error *err
     return CQB_OK;
 }
 
+/* The calibrated test runs by default; where a sample is too short for its
+ * rotations (N <= 2m rows after a lag, or a control stratum that small:
+ * annual data, a control level in the tails), it is left out of that run
+ * (o->null_test = 0) and counted, instead of failing the analysis, unless
+ * it was asked for (--null-scheme, --rotation-margin, --mark null: then
+ * cqb_cq_boot's error stands). The first reason is kept for the note. */
+static void null_fallback(cq_args *a, const cqb_cq_spec *s, cqb_boot_opts *o)
+{
+    if (!o->null_test || a->null_asked) return;
+    cqb_error e;
+    if (cqb_cq_null_check(s, o, &e) != CQB_EUSAGE) return; /* fits, or another error cqb_cq_boot reports */
+    if (!a->null_skipped++) snprintf(a->null_reason, sizeof a->null_reason, "%s", e.msg);
+    o->null_test = o->null_partial = 0;
+}
+
 /* ------------------------------------------------- conditional quantiles -- */
 
 #define MAX_REG (CQB_QREG_MAX_P - 1)
@@ -915,8 +936,26 @@ int cmd_cq(int argc, char **argv)
     cli_progress_init(&prog, a.progress, "cqboot cq");
     o.progress = cli_progress_cb;
     o.progress_user = &prog;
-    if (a.yreg) st = run_cqreg(&a, &d, first_reg, yrl, nyr, xrl, nxr, &res, &prog, &nonunique, &qrows, &err);
-    else st = cqb_cq_boot(&spec, &o, &res, &err);
+    if (a.yreg) {
+        st = run_cqreg(&a, &d, first_reg, yrl, nyr, xrl, nxr, &res, &prog, &nonunique, &qrows, &err);
+    } else {
+        cqb_boot_opts os = o;
+        null_fallback(&a, &spec, &os);
+        st = cqb_cq_boot(&spec, &os, &res, &err);
+        if (!os.null_test && a.null_on) {
+            /* the sample itself cannot have the test: none of the output has it */
+            a.null_on = 0;
+            o.null_test = o.null_partial = 0;
+            if (a.mark_eff == MARK_NULL) a.mark_eff = MARK_BAND;
+            if (!a.quiet && !cli_check_only)
+                fprintf(stderr,
+                        "cqboot cq: note: the calibrated test is left out: %s; the marks use R's band rule, which "
+                        "over-rejects in the tails of short samples (a smaller --rotation-margin runs the test; "
+                        "--no-null silences this note)\n",
+                        a.null_reason);
+            a.null_skipped = 0; /* said; the windows, shorter still, go without it too */
+        }
+    }
     cli_progress_done(&prog);
     if (st == CQB_EDATA) {
         /* a property of the data (singular controls, no block length):
@@ -938,7 +977,7 @@ int cmd_cq(int argc, char **argv)
         rc = 0;
         goto check_done;
     }
-    if (a.mark == MARK_NULL && a.mark_eff != MARK_NULL && !a.no_null && a.B > 0 && !a.quiet)
+    if (a.yreg && a.mark == MARK_NULL && !a.no_null && a.B > 0 && !a.quiet)
         fprintf(stderr, "cqboot cq: notice: the calibrated test (p_null) is not offered with --y/x-regressors; "
                         "the marks use R's band rule, which over-rejects in the tails of short samples "
                         "(docs/calibrated.md)\n");
@@ -1036,7 +1075,9 @@ int cmd_cq(int argc, char **argv)
                 wctl[j].z = ctl[j].z + b;
             }
             ws.in.ctl = wctl;
-            st = cqb_cq_boot(&ws, &o, &wres[w], &err);
+            cqb_boot_opts ow = o;
+            null_fallback(&a, &ws, &ow);
+            st = cqb_cq_boot(&ws, &ow, &wres[w], &err);
             if (st != CQB_OK) {
                 char msg[CQB_ERROR_MAX];
                 snprintf(msg, sizeof msg, "%s", err.msg);
@@ -1046,6 +1087,11 @@ int cmd_cq(int argc, char **argv)
             }
         }
         cli_progress_done(&prog);
+        if (a.null_on && a.null_skipped && !a.quiet)
+            fprintf(stderr,
+                    "cqboot cq: note: the calibrated test is left out in %zu of %zu windows (%s): their cells have "
+                    "no p_null%s\n",
+                    a.null_skipped, nwin, a.null_reason, a.mark_eff == MARK_NULL ? " and no '*'" : "");
         rolling = cJSON_CreateArray();
         for (size_t w = 0; w < nwin; ++w) {
             cJSON *wo = cJSON_CreateObject();
@@ -1085,6 +1131,7 @@ int cmd_cq(int argc, char **argv)
     cJSON_AddBoolToObject(options, "share_resamples_across_quantiles", !a.indep);
     cJSON_AddBoolToObject(options, "gridwide", a.gridwide);
     cJSON_AddBoolToObject(options, "null_test", a.null_on);
+    if (a.null_reason[0]) cJSON_AddStringToObject(options, "null_test_left_out", a.null_reason);
     cJSON_AddStringToObject(options, "null_scheme",
                             a.nctl ? "stratified_rotation" : cqb_null_scheme_name(a.null_scheme));
     if (a.null_scheme == CQB_NULL_ROTATION) cJSON_AddNumberToObject(options, "rotation_margin", (double)a.rot_margin);

@@ -1018,6 +1018,64 @@ out:
     return rc;
 }
 
+/* The lags of the calibrated test: the cells' and 1..P (the Q tests'),
+ * ascending and distinct, into lags (room for nlags + P); cl[a] (may be NULL)
+ * gets the index of the cells' lag a, ql[p - 1] (may be NULL) that of lag p.
+ * Returns their count. */
+static size_t null_lags(const cqb_cq_spec *s, size_t P, size_t *lags, size_t *cl, size_t *ql)
+{
+    const size_t nl = s->nlags;
+    size_t nlag = 0, i = 0, k = 1;
+    while (i < nl || k <= P) {
+        size_t v;
+        if (i < nl && (k > P || s->lags[i] <= k)) {
+            v = s->lags[i++];
+            if (k <= P && v == k) ++k;
+        } else {
+            v = k++;
+        }
+        lags[nlag++] = v;
+    }
+    for (size_t a = 0, b = 0; cl && a < nl; ++a) {
+        while (lags[b] != s->lags[a]) ++b;
+        cl[a] = b;
+    }
+    for (size_t p = 1, b = 0; ql && p <= P; ++p) {
+        while (lags[b] != p) ++b;
+        ql[p - 1] = b;
+    }
+    return nlag;
+}
+
+/* The calibrated test's plan for spec s at the given lags: rotation or
+ * exact-count SB for the plain CQ, rotation within the control strata for
+ * the partial CQ. */
+static cqb_status null_plan_build(const cqb_cq_spec *s, const cqb_boot_opts *o, const size_t *lags, size_t nlag,
+                                  cqb_null_plan *plan, cqb_error *err)
+{
+    if (s->in.nctl > 0)
+        return cqb_null_plan_build_partial(plan, &s->in, s->alpha_y, (int)s->ny, s->alpha_x, (int)s->nx, lags, nlag,
+                                           o->rot_margin, err);
+    return cqb_null_plan_build(plan, &s->in, s->alpha_y, (int)s->ny, s->alpha_x, (int)s->nx, lags, nlag,
+                               (cqb_null_scheme)o->null_scheme, o->seed, o->B, o->gamma, o->gamma_floor1,
+                               o->rot_margin, err);
+}
+
+cqb_status cqb_cq_null_check(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_error *err)
+{
+    cqb_status st = validate(s, o, err);
+    if (st != CQB_OK) return st;
+    const size_t P = s->qtests ? s->lags[s->nlags - 1] : 0;
+    size_t *lags = malloc((s->nlags + P + 1) * sizeof *lags);
+    if (!lags) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
+    cqb_null_plan plan;
+    memset(&plan, 0, sizeof plan);
+    st = null_plan_build(s, o, lags, null_lags(s, P, lags, NULL, NULL), &plan, err);
+    cqb_null_plan_free(&plan);
+    free(lags);
+    return st;
+}
+
 /* The calibrated test (cqboot/nullboot.h): one null-imposing resample shared
  * by every lag of the cells and of the Q tests and by the quantile grid;
  * per cell the mid-p and conservative p of |rho_hat| against |rho*|; per Q
@@ -1046,33 +1104,8 @@ static cqb_status run_null(const cqb_cq_spec *s, const cqb_boot_opts *o, const d
         st = cqb_error_set(err, CQB_ENOMEM, "out of memory");
         goto out;
     }
-    {
-        size_t i = 0, k = 1;
-        while (i < nl || k <= P) {
-            size_t v;
-            if (i < nl && (k > P || s->lags[i] <= k)) {
-                v = s->lags[i++];
-                if (k <= P && v == k) ++k;
-            } else {
-                v = k++;
-            }
-            lags[nlag++] = v;
-        }
-        for (size_t a = 0, b = 0; a < nl; ++a) {
-            while (lags[b] != s->lags[a]) ++b;
-            cl[a] = b;
-        }
-        for (size_t p = 1, b = 0; p <= P; ++p) {
-            while (lags[b] != p) ++b;
-            ql[p - 1] = b;
-        }
-    }
-    if ((st = partial ? cqb_null_plan_build_partial(&plan, &s->in, s->alpha_y, (int)ny, s->alpha_x, (int)nx, lags,
-                                                    nlag, o->rot_margin, err)
-                      : cqb_null_plan_build(&plan, &s->in, s->alpha_y, (int)ny, s->alpha_x, (int)nx, lags, nlag,
-                                            (cqb_null_scheme)o->null_scheme, o->seed, o->B, o->gamma,
-                                            o->gamma_floor1, o->rot_margin, err)) != CQB_OK)
-        goto out;
+    nlag = null_lags(s, P, lags, cl, ql);
+    if ((st = null_plan_build(s, o, lags, nlag, &plan, err)) != CQB_OK) goto out;
     const size_t nrep = plan.nrep, nstat = plan.nstat;
     /* counters: cells (gt, eq, valid), Q tests (BP gt, eq; LB gt, eq; valid),
      * sup-Q (BP gt, eq; LB gt, eq; valid) */

@@ -138,6 +138,15 @@ typedef struct cqb_cq_result {
  *  the sample; CQB_ENOMEM; CQB_EBACKEND; CQB_EUSAGE "interrupted" on cancel. */
 cqb_status cqb_cq_boot(const cqb_cq_spec *spec, const cqb_boot_opts *opts, cqb_cq_result *res,
                        cqb_error *err);
+
+/*! cqb_cq_null_check() : whether the calibrated test of cqb_cq_boot(spec,
+ *  opts) can be set up (opts.null_test as if 1): builds and frees the plan
+ *  cqb_cq_boot would build. CQB_OK, or the error cqb_cq_boot would return
+ *  for it: CQB_EUSAGE when the rotation leaves no shift at some lag (N <=
+ *  2 m rows after it) or a control stratum has fewer than 2 m + 1 rows,
+ *  CQB_EDATA when the SB null has no block length. Lets a caller run
+ *  without the test, where it cannot be had, instead of failing. */
+cqb_status cqb_cq_null_check(const cqb_cq_spec *spec, const cqb_boot_opts *opts, cqb_error *err);
 void cqb_cq_result_free(cqb_cq_result *res);
 
 /*! cqb_auto_gamma() : R's *.opt rule on the columns of a lag-stacked matrix:
