@@ -239,7 +239,13 @@ Test(frame, parse_date_function)
     cr_assert_eq(cqb_parse_date("1/3/1996", &k), CQB_OK);
     cr_assert_eq(k, 19960301);
     k = 7;
-    const char *bad[] = {"", "1996", "1996-13", "1996-00", "1996-02-30", "29/02/1900",
+    /* a year alone: YYYY, its whole year for --to */
+    cr_assert_eq(cqb_parse_date_kind("1996", &k, &kind), CQB_OK);
+    cr_assert_eq(k, 19960101);
+    cr_assert_eq(kind, CQB_DATE_Y);
+    cr_assert_eq(cqb_date_period_end(k, kind), 19961231);
+    k = 7;
+    const char *bad[] = {"", "996", "19960", "0000", "1996-13", "1996-00", "1996-02-30", "29/02/1900",
                          "32/01/2000", "1996-03-01x", "96-03", "1996/03/01x", "01-03-1996",
                          "1996Q5", "1996M13", "Jux 1996", "13/13/1996", "01/03/96", "1996-003", "abc", "0000-01", "1996-03-", NULL};
     for (int i = 0; bad[i]; ++i) cr_assert_eq(cqb_parse_date(bad[i], &k), CQB_EUSAGE, "%s", bad[i]);
@@ -779,6 +785,7 @@ Test(frame, date_forms_all)
         {"d\nJan 2020,1\nFebruary 2020,2\nMAR 2020,3\n", CQB_DATE_MON_Y, 20200101, 20200301},
         {"d\n01/13/2020,1\n02/13/2020,2\n03/01/2020,3\n", CQB_DATE_MDY, 20200113, 20200301},
         {"d\n13/01/2020,1\n13/02/2020,2\n01/03/2020,3\n", CQB_DATE_DMY, 20200113, 20200301},
+        {"d\n1996,1\n1997,2\n2005,3\n", CQB_DATE_Y, 19960101, 20050101},
     };
     for (size_t i = 0; i < sizeof C / sizeof C[0]; ++i) {
         char body[256];
@@ -795,6 +802,40 @@ Test(frame, date_forms_all)
         cr_assert_str_empty(cqb_frame_notes(f));
         cqb_frame_free(f);
     }
+}
+
+/* Four-digit numbers are years only when they strictly increase: other
+ * four-digit identifiers stay an index (with its note), as before years
+ * were read; --date-format YYYY insists, and then the order is checked. */
+Test(frame, years_or_an_index)
+{
+    cqb_frame *f = read_ok(fixture("ids.csv", "id,a\n1003,1\n1001,2\n1002,3\n"));
+    cr_assert_eq(cqb_frame_date_kind(f), CQB_DATE_NONE);
+    cr_assert_not_null(strstr(cqb_frame_notes(f), "the first column 'id' is taken as an index"));
+    cqb_frame_free(f);
+    f = read_ok(fixture("rep.csv", "year,a\n2001,1\n2001,2\n2002,3\n"));
+    cr_assert_eq(cqb_frame_date_kind(f), CQB_DATE_NONE);
+    cqb_frame_free(f);
+    const char *text = "id,a\n1003,1\n1001,2\n1002,3\n";
+    cqb_read_opts o = {0, 0, CQB_DATE_Y};
+    cqb_error err = {0};
+    cr_assert_eq(cqb_frame_read_buffer_opts("ids.csv", text, strlen(text), &o, &f, &err), CQB_EDATA);
+    cr_assert_not_null(strstr(err.msg, "ids.csv:3: date '1001' is before the previous date '1003'"), "%s", err.msg);
+    /* annual data: ranges in years, also on a monthly file */
+    f = read_ok(fixture("ann.csv", "year,a\n1999,1\n2000,2\n2001,3\n2002,5\n"));
+    cr_assert_eq(cqb_frame_date_kind(f), CQB_DATE_Y);
+    const char *cols[] = {"a"};
+    cqb_series_set s;
+    cr_assert_eq(sel(f, cols, 1, NULL, "2000", "2001", &s, &err), CQB_OK, "%s", err.msg);
+    cr_assert_eq(s.T, 2);
+    cr_assert_str_eq(s.first_label, "2000");
+    cqb_series_set_free(&s);
+    cqb_frame_free(f);
+    f = read_ok(fixture("mon.csv", "m,a\n1999-12,1\n2000-01,2\n2000-12,3\n2001-01,5\n"));
+    cr_assert_eq(sel(f, cols, 1, NULL, "2000", "2000", &s, &err), CQB_OK, "%s", err.msg);
+    cr_assert_eq(s.T, 2, "--from 2000 --to 2000 covers 2000-01 .. 2000-12");
+    cqb_series_set_free(&s);
+    cqb_frame_free(f);
 }
 
 Test(frame, date_format_option_and_ambiguity)
@@ -836,7 +877,9 @@ Test(frame, date_format_option_and_ambiguity)
     cr_assert_eq(k, CQB_DATE_MON_Y);
     cr_assert_eq(cqb_date_format_parse("auto", &k), CQB_OK);
     cr_assert_eq(k, CQB_DATE_NONE);
-    cr_assert_eq(cqb_date_format_parse("YYYY", &k), CQB_EUSAGE);
+    cr_assert_eq(cqb_date_format_parse("yyyy", &k), CQB_OK);
+    cr_assert_eq(k, CQB_DATE_Y);
+    cr_assert_eq(cqb_date_format_parse("YY", &k), CQB_EUSAGE);
     cr_assert_str_eq(cqb_date_format_name(CQB_DATE_YQ), "YYYYQq");
 }
 

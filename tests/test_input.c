@@ -253,16 +253,21 @@ Test(input, cli_dialects_and_dates)
     cr_assert_not_null(strstr(r.out, "\"first\":\t\"02/01/2020\""), "%s", r.out);
     free(r.out);
     free(r.err);
-    r = RUN("blocklen", "--data", us, "--cols", "a,b", "--date-format", "YYYY");
+    r = RUN("blocklen", "--data", us, "--cols", "a,b", "--date-format", "YYY");
     cr_assert_eq(r.rc, 2);
-    cr_assert_not_null(strstr(r.err, "--date-format: unknown format 'YYYY'"), "%s", r.err);
+    cr_assert_not_null(strstr(r.err, "--date-format: unknown format 'YYY'"), "%s", r.err);
+    free(r.out);
+    free(r.err);
+    r = RUN("blocklen", "--data", us, "--cols", "a,b", "--date-format", "YYYY");
+    cr_assert_eq(r.rc, 3);
+    cr_assert_not_null(strstr(r.err, "'01/01/2020' in the first column is not a YYYY date"), "%s", r.err);
     free(r.out);
     free(r.err);
 
     /* forms that used to become an index */
-    const char *forms[] = {"2020M01", "2020Q1", "01/2020", "Jan 2020", "2020/01"};
-    const char *next[] = {"2020M02", "2020Q2", "02/2020", "Feb 2020", "2020/02"};
-    for (int i = 0; i < 5; ++i) {
+    const char *forms[] = {"2020M01", "2020Q1", "01/2020", "Jan 2020", "2020/01", "2020"};
+    const char *next[] = {"2020M02", "2020Q2", "02/2020", "Feb 2020", "2020/02", "2021"};
+    for (int i = 0; i < 6; ++i) {
         char text[512];
         snprintf(text, sizeof text, "d,a,b\n%s,1,2\n%s,2,1\n", forms[i], next[i]);
         const char *p = spit("f.csv", text);

@@ -441,7 +441,7 @@ int cli_input_option(cli_transforms *t, int c, const char *arg, const char *cmd)
     if (c == CLI_OPT_DECIMAL) return cli_usage_error(cmd, "--decimal: unknown decimal mark '%s' ('.' or ',')", arg);
     return cli_usage_error(cmd,
                            "--date-format: unknown format '%s' (auto, YYYY-MM-DD, YYYY-MM, YYYY/MM/DD, "
-                           "YYYY/MM, MM/YYYY, YYYYMmm, YYYYQq, Mon YYYY, DD/MM/YYYY, MM/DD/YYYY)",
+                           "YYYY/MM, MM/YYYY, YYYYMmm, YYYYQq, Mon YYYY, DD/MM/YYYY, MM/DD/YYYY, YYYY)",
                            arg);
 }
 

@@ -92,7 +92,7 @@ enum { CLI_OPT_SEP = 900, CLI_OPT_DECIMAL, CLI_OPT_DATE_FORMAT };
     "  --decimal C         decimal mark: . (default) or ,\n"                                                  \
     "  --date-format F     first-column dates: auto (default), YYYY-MM-DD, YYYY-MM,\n"                        \
     "                      YYYY/MM/DD, YYYY/MM, MM/YYYY, YYYYMmm, YYYYQq, Mon YYYY,\n"                        \
-    "                      DD/MM/YYYY or MM/DD/YYYY (docs/input.md)\n"
+    "                      DD/MM/YYYY, MM/DD/YYYY or YYYY (docs/input.md)\n"
 /* Handles CLI_OPT_SEP/DECIMAL/DATE_FORMAT; 0, or a usage error's exit code. */
 int cli_input_option(cli_transforms *t, int c, const char *arg, const char *cmd);
 /* The same without a message: 0 if arg is valid for option c. */

@@ -171,7 +171,7 @@ static const struct {
 } FORMATS[] = {{CQB_DATE_YMD, "YYYY-MM-DD"}, {CQB_DATE_YM, "YYYY-MM"},    {CQB_DATE_Y_M_D, "YYYY/MM/DD"},
                {CQB_DATE_Y_M, "YYYY/MM"},    {CQB_DATE_M_Y, "MM/YYYY"},   {CQB_DATE_YMON, "YYYYMmm"},
                {CQB_DATE_YQ, "YYYYQq"},      {CQB_DATE_MON_Y, "Mon YYYY"}, {CQB_DATE_DMY, "DD/MM/YYYY"},
-               {CQB_DATE_MDY, "MM/DD/YYYY"}};
+               {CQB_DATE_MDY, "MM/DD/YYYY"}, {CQB_DATE_Y, "YYYY"}};
 #define NFORMATS (sizeof FORMATS / sizeof FORMATS[0])
 
 const char *cqb_date_format_name(cqb_date_kind k)
@@ -235,6 +235,10 @@ cqb_status cqb_parse_date_as(const char *s, cqb_date_kind k, int32_t *key)
         while (ok && (is_blank(*s) || *s == '-')) ++s;
         ok = ok && year4(&s, &y);
         break;
+    case CQB_DATE_Y:
+        ok = year4(&s, &y);
+        m = 1;
+        break;
     case CQB_DATE_NONE: break;
     }
     if (!ok) return CQB_EUSAGE;
@@ -269,6 +273,7 @@ int32_t cqb_date_period_end(int32_t key, cqb_date_kind k)
     case CQB_DATE_YMON:
     case CQB_DATE_MON_Y: return y * 10000 + m * 100 + 31;
     case CQB_DATE_YQ: return y * 10000 + (m + 2) * 100 + 31;
+    case CQB_DATE_Y: return y * 10000 + 1231;
     default: return key;
     }
 }
@@ -463,7 +468,7 @@ static void add_note(cqb_frame *f, const char *fmt, ...)
     va_end(ap);
 }
 
-#define DATE_FORMS "YYYY-MM-DD, YYYY-MM, YYYY/MM/DD, YYYY/MM, MM/YYYY, YYYYMmm, YYYYQq, Mon YYYY, DD/MM/YYYY, MM/DD/YYYY"
+#define DATE_FORMS "YYYY-MM-DD, YYYY-MM, YYYY/MM/DD, YYYY/MM, MM/YYYY, YYYYMmm, YYYYQq, Mon YYYY, DD/MM/YYYY, MM/DD/YYYY, YYYY"
 
 /* Decides whether the first column holds dates, and checks their order.
  * forced: the --date-format (CQB_DATE_NONE: detect). Never guesses between
@@ -486,7 +491,15 @@ static cqb_status detect_dates(cqb_frame *f, cqb_date_kind forced, cqb_error *er
         size_t nfit = 0, first_fail = 0;
         for (size_t j = 0; j < NFORMATS; ++j) {
             size_t i = 0;
-            while (i < f->nrows && cqb_parse_date_as(row_label(f, i), FORMATS[j].kind, &key) == CQB_OK) ++i;
+            /* a column of four-digit numbers is a column of years only when
+             * they strictly increase: four-digit identifiers in another
+             * order stay an index, as before years were read */
+            int32_t prev = INT32_MIN;
+            while (i < f->nrows && cqb_parse_date_as(row_label(f, i), FORMATS[j].kind, &key) == CQB_OK &&
+                   (FORMATS[j].kind != CQB_DATE_Y || key > prev)) {
+                prev = key;
+                ++i;
+            }
             if (i == f->nrows) {
                 nfit++;
                 k0 = FORMATS[j].kind;
@@ -656,7 +669,7 @@ static cqb_status parse_buffer(const char *name, const char *data, size_t n, con
     const char decimal = opts && opts->decimal ? opts->decimal : '.';
     const cqb_date_kind forced = opts ? opts->date_format : CQB_DATE_NONE;
     if ((sep != ',' && sep != ';' && sep != '\t' && sep != '|') || (decimal != '.' && decimal != ',') ||
-        (unsigned)forced > (unsigned)CQB_DATE_Y_M_D)
+        (unsigned)forced > (unsigned)CQB_DATE_Y)
         return cqb_error_set(err, CQB_EUSAGE, "%s: invalid reading options (separator, decimal mark or date format)",
                              name);
     cqb_status st = CQB_OK;

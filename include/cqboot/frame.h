@@ -110,7 +110,9 @@ typedef enum cqb_date_kind {
     CQB_DATE_YMON = 7, /* YYYYMmm, e.g. 2020M01 (day 01) */
     CQB_DATE_YQ = 8,   /* YYYYQq, e.g. 2020Q1 (first month of the quarter, day 01) */
     CQB_DATE_MON_Y = 9, /* Mon YYYY, e.g. Jan 2020 (day 01) */
-    CQB_DATE_Y_M_D = 10 /* YYYY/MM/DD */
+    CQB_DATE_Y_M_D = 10, /* YYYY/MM/DD */
+    CQB_DATE_Y = 11     /* YYYY, a year (month and day 01); detected only when the
+                           years strictly increase (else the column is an index) */
 } cqb_date_kind;
 
 /*! How to read a CSV file; a zeroed struct (or NULL) is the default. */
