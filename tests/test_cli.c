@@ -498,6 +498,8 @@ Test(cli, calibrated_test_left_out_where_the_sample_is_too_short)
     cr_assert_not_null(strstr(r.err, "left out in 3 of 3 windows"), "%s", r.err);
     j = load_json(g_json);
     cr_assert(cJSON_IsTrue(jget(jget(j, "options"), "null_test")));
+    cr_assert_null(cJSON_GetObjectItem(jget(j, "options"), "null_test_left_out"));
+    cr_assert_eq(jnum(jget(jget(j, "options"), "windows"), "null_test_left_out"), 3);
     cr_assert(!cJSON_IsNull(jget(cJSON_GetArrayItem(jget(j, "results"), 0), "p_null")));
     const cJSON *w0 = cJSON_GetArrayItem(jget(j, "rolling"), 0);
     cr_assert(cJSON_IsNull(jget(cJSON_GetArrayItem(jget(w0, "results"), 0), "p_null")));

@@ -953,7 +953,6 @@ int cmd_cq(int argc, char **argv)
                         "over-rejects in the tails of short samples (a smaller --rotation-margin runs the test; "
                         "--no-null silences this note)\n",
                         a.null_reason);
-            a.null_skipped = 0; /* said; the windows, shorter still, go without it too */
         }
     }
     cli_progress_done(&prog);
@@ -1131,7 +1130,7 @@ int cmd_cq(int argc, char **argv)
     cJSON_AddBoolToObject(options, "share_resamples_across_quantiles", !a.indep);
     cJSON_AddBoolToObject(options, "gridwide", a.gridwide);
     cJSON_AddBoolToObject(options, "null_test", a.null_on);
-    if (a.null_reason[0]) cJSON_AddStringToObject(options, "null_test_left_out", a.null_reason);
+    if (!a.null_on && a.null_reason[0]) cJSON_AddStringToObject(options, "null_test_left_out", a.null_reason);
     cJSON_AddStringToObject(options, "null_scheme",
                             a.nctl ? "stratified_rotation" : cqb_null_scheme_name(a.null_scheme));
     if (a.null_scheme == CQB_NULL_ROTATION) cJSON_AddNumberToObject(options, "rotation_margin", (double)a.rot_margin);
@@ -1153,6 +1152,11 @@ int cmd_cq(int argc, char **argv)
         else cJSON_AddNumberToObject(wo, "years", (double)a.window_years);
         cJSON_AddNumberToObject(wo, "step", (double)a.step);
         cJSON_AddNumberToObject(wo, "count", (double)nwin);
+        if (a.null_on && a.null_skipped) {
+            /* windows too short for the calibrated test (their p_null keys are null) */
+            cJSON_AddNumberToObject(wo, "null_test_left_out", (double)a.null_skipped);
+            cJSON_AddStringToObject(wo, "null_test_left_out_reason", a.null_reason);
+        }
     }
     cJSON_AddStringToObject(options, "resampling", "stationary bootstrap (R sb.index process), Philox4x32-10 streams");
     cJSON_AddNumberToObject(options, "singular_replicates", (double)res.singular);
