@@ -541,14 +541,22 @@ Test(cli, missing_value_in_used_column_in_range)
     /* inside a --from/--to range */
     EXPECT_FAIL_CQ(3, NEEDLES(n2), "--data", p, "--y", "C", "--x", "B", "--from", "2004-06", "--to", "2005-06",
                    SMALL);
-    /* the real data: EPU_CHINA is NA in 1996 */
-    EXPECT_FAIL_CQ(3, NEEDLES(US_CHINA ":2: missing value in column 'EPU_CHINA' (col 11)"), "--data", US_CHINA,
-                   "--y", "GPR", "--x", "EPU_CHINA", SMALL);
-    /* diff at 1997-01 reads 1996-12 (line 13) */
+    /* the real data: EPU_CHINA is NA in 1996; the message says where it starts */
     EXPECT_FAIL_CQ(3,
-                   NEEDLES(US_CHINA ":13: missing value in column 'EPU_CHINA' (col 11), needed by the diff at line 14"),
+                   NEEDLES(US_CHINA ":2: missing value in column 'EPU_CHINA' (col 11); 'EPU_CHINA' has values from "
+                                    "1997-01 (--from 1997-01)"),
+                   "--data", US_CHINA, "--y", "GPR", "--x", "EPU_CHINA", SMALL);
+    /* diff at 1997-01 reads 1996-12 (line 13): the diff's range starts a month later */
+    EXPECT_FAIL_CQ(3,
+                   NEEDLES(US_CHINA ":13: missing value in column 'EPU_CHINA' (col 11), needed by the diff at line 14; "
+                                    "'EPU_CHINA' has values from 1997-02 (--from 1997-02)"),
                    "--data", US_CHINA, "--y", "GPR", "--x", "EPU_CHINA", "--transform", "EPU_CHINA=diff", "--from",
                    "1997-01", SMALL);
+    /* inside a column's span: no range to suggest */
+    run_t r = CLI("cq", "--data", p, "--y", "A", "--x", "B", SMALL);
+    cr_assert_eq(r.rc, 3);
+    cr_assert_not_null(strstr(r.err, n1), "%s", r.err);
+    cr_assert_null(strstr(r.err, "has values"), "%s", r.err);
 }
 
 Test(cli, missing_value_in_unused_column_is_not_an_error)
@@ -581,10 +589,15 @@ Test(cli, missing_value_outside_range_is_not_an_error)
 {
     cell_ov ov[] = {{0, 1, ""}, {119, 1, "NA"}, {119, 2, "x"}};
     char *p = fixture("f.csv", FIX_ROWS, ov, 3);
-    /* without a range the first missing cell is reported */
+    /* without a range the first missing cell is reported, with the range
+     * that avoids the column's missing ends */
     char needle[300];
-    snprintf(needle, sizeof needle, "%s:2: missing value in column 'A' (col 2)", p);
+    snprintf(needle, sizeof needle,
+             "%s:2: missing value in column 'A' (col 2); 'A' has values from 2000-02 (--from 2000-02)", p);
     EXPECT_FAIL_CQ(3, NEEDLES(needle), "--data", p, "--y", "A", "--x", "B", SMALL);
+    snprintf(needle, sizeof needle,
+             "%s:121: missing value in column 'A' (col 2); 'A' has values up to 2009-11 (--to 2009-11)", p);
+    EXPECT_FAIL_CQ(3, NEEDLES(needle), "--data", p, "--y", "A", "--x", "B", "--from", "2000-02", SMALL);
     run_t r = CLI("cq", "--data", p, "--y", "A", "--x", "B", "--from", "2000-02", "--to", "2009-11", SMALL,
                   "--json", g_json);
     expect_ok(&r);

@@ -930,19 +930,44 @@ static const char *bad_text(const cqb_frame *f, size_t row, size_t col)
     return "?";
 }
 
+/* Where a missing cell at row r lies before the first or after the last value
+ * of column c (a series that starts later or ends earlier than the file, as
+ * most files of several series have), the range that avoids it: "; 'X' has
+ * values from 1992-02 (--from 1992-02)". prev: a transform needs the row
+ * before, so the range starts one row later. Empty otherwise. */
+static void range_hint(const cqb_frame *f, size_t r, size_t c, int prev, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    size_t first = 0, last = f->nrows;
+    while (first < f->nrows && f->st[first * f->ncols + c] != CQB_CELL_OK) ++first;
+    if (first == f->nrows) return; /* no value at all: nothing to suggest */
+    while (last > 0 && f->st[(last - 1) * f->ncols + c] != CQB_CELL_OK) --last;
+    const int lead = r < first;
+    if (!lead && r < last) return; /* inside the column's span */
+    size_t at = lead ? first + (size_t)(prev != 0) : last - 1;
+    if (at >= f->nrows) return;
+    const char *lab = row_label(f, at);
+    if (f->date_kind != CQB_DATE_NONE)
+        snprintf(buf, cap, "; '%s' has values %s %s (%s %s)", col_name(f, c), lead ? "from" : "up to", lab,
+                 lead ? "--from" : "--to", lab);
+    else
+        snprintf(buf, cap, "; '%s' has values %s line %zu", col_name(f, c), lead ? "from" : "up to", f->lines[at]);
+}
+
 /* The error for an unusable cell (row r, data column c). When tr is not NULL
  * the cell is the previous row needed by transform tr at line for_line. */
 static cqb_status cell_error(const cqb_frame *f, size_t r, size_t c, const char *tr,
                              size_t for_line, cqb_error *err)
 {
-    char extra[64] = "";
+    char extra[64] = "", range[160];
     if (tr) snprintf(extra, sizeof extra, ", needed by the %s at line %zu", tr, for_line);
     const char *name = col_name(f, c);
     size_t line = f->lines[r], col = c + 2;
     switch ((cqb_cell)f->st[r * f->ncols + c]) {
     case CQB_CELL_MISSING:
-        return cqb_error_set(err, CQB_EDATA, "%s:%zu: missing value in column '%s' (col %zu)%s",
-                             f->path, line, name, col, extra);
+        range_hint(f, r, c, tr != NULL, range, sizeof range);
+        return cqb_error_set(err, CQB_EDATA, "%s:%zu: missing value in column '%s' (col %zu)%s%s",
+                             f->path, line, name, col, extra, range);
     case CQB_CELL_BAD: {
         const char *bt = bad_text(f, r, c);
         const char *hint = "";
