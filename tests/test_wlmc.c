@@ -774,6 +774,43 @@ Test(defined, wlmcc_lags_na_where_lag0_fails)
 /* Fast path, workspace reuse                                                 */
 /* ------------------------------------------------------------------------- */
 
+/* A window that holds one valid row has a rank-1 correlation matrix: R's
+ * qr() rank rule gives val 1 and YmaxR NA. With these values (wavemulcor's
+ * example where it was found: la16, level 3, the phase-shifted row 53 of
+ * EPU_US, GPRC_CHN, GPRT at s = 24, Epanechnikov M = 30) Cholesky fails and
+ * LU "inverts" the matrix with diagonal (0, 2.3e15, -2.3e15), whose small
+ * sum once passed for a proof of full rank: val 1 - 2e-16 and YmaxR 2. */
+Test(defined, one_valid_row_is_rank_deficient)
+{
+    enum { N = 64, D = 3 };
+    static const double row[D] = {-0.086272727173123523, -0.16849416321936214, -0.17167134931707886};
+    double *x = malloc(2 * D * N * sizeof *x);
+    for (size_t k = 0; k < D; ++k)
+        for (size_t t = 0; t < N; ++t) {
+            x[(0 * D + k) * N + t] = t == 52 ? row[k] : NAN;                 /* d1: one valid row */
+            x[(1 * D + k) * N + t] = sin(0.3 * (double)t * (double)(k + 1)); /* s1: all valid */
+        }
+    cqb_wlevels in = {N, D, 1, x};
+    cqb_wmc_opts o;
+    cqb_wmc_opts_default(&o);
+    o.window = CQB_WINDOW_EPANECHNIKOV;
+    o.M = 30;
+    double val[2 * N];
+    int dep[2 * N];
+    cqb_wmc_out out = {val, NULL, NULL, dep, NULL, NULL};
+    cqb_error err;
+    cr_assert_eq(cqb_wlmc(&in, &o, NULL, &out, &err), CQB_OK, "%s", err.msg);
+    size_t seen = 0;
+    for (size_t s = 0; s < N; ++s) {
+        if (isnan(val[s])) continue; /* the row is outside the window: the NaN rule */
+        ++seen;
+        cr_expect_eq(val[s], 1.0, "s = %zu: val %.17g", s, val[s]);
+        cr_expect_eq(dep[s], 0, "s = %zu: dep %d", s, dep[s]);
+    }
+    cr_assert_eq(seen, 41, "times whose window holds row 52: s = 23 .. 63");
+    free(x);
+}
+
 Test(fastpath, uniform_prefix_sums_match_direct)
 {
     size_t n;

@@ -234,17 +234,24 @@ CQBW_LAFN int cqbw_la_mulcor(const double *S, cqbw_ix d, int ymaxr, double *phi,
             R[k * d + l] = r;
         }
     /* Rank rule (R's qr(R)$rank < d, LINPACK dqrdc2, tol 1e-7). The exact
-     * dqrdc2 emulation runs only when R may be near-singular: any column's
-     * residual norm is >= lambda_min(R) >= 1 / trace(R^-1), and a column's
-     * norm is <= sqrt(d), so sum(Pi) < 1e6 / sqrt(d) proves rank d (a
-     * margin of 10 over the 1e-7 tolerance, far above rounding). */
+     * dqrdc2 emulation runs only when R may be near-singular: for a positive
+     * definite R any column's residual norm is >= lambda_min(R) >= 1 /
+     * trace(R^-1), and a column's norm is <= sqrt(d), so sum(Pi) < 1e6 /
+     * sqrt(d) proves rank d (a margin of 10 over the 1e-7 tolerance, far
+     * above rounding). The proof needs R positive definite, which only a
+     * successful Cholesky shows: after the LU fallback the diagonal of the
+     * inverse of a numerically singular R can hold huge values of both
+     * signs with a small sum (a window with one valid row: Pi = (0,
+     * 2.3e15, -2.3e15)), so there the emulation always decides. */
     /* Cholesky first (R is a correlation matrix); LU with partial pivoting
      * (as R's solve()) when R is not numerically positive definite */
-    int singular = cqbw_la_inv_diag_spd(R, d, pi, w2) != 0 && cqbw_la_inv_diag(R, d, pi, w2, perm) != 0;
+    const int spd = cqbw_la_inv_diag_spd(R, d, pi, w2) == 0;
+    int singular = !spd && cqbw_la_inv_diag(R, d, pi, w2, perm) != 0;
     if (!singular) {
         double tr = 0.0;
         for (cqbw_ix k = 0; k < d; ++k) tr += pi[k];
-        if (!(tr > 0.0) || !(tr * sqrt((double)d) < 1e6)) singular = cqbw_la_qr_rank(R, d, CQBW_QR_TOL, w2) < d;
+        if (!spd || !(tr > 0.0) || !(tr * sqrt((double)d) < 1e6))
+            singular = cqbw_la_qr_rank(R, d, CQBW_QR_TOL, w2) < d;
     }
     if (singular) {
         *phi = 1.0;
