@@ -52,13 +52,17 @@ compare <- function(fn, tag, a, b, relative = FALSE) {
     cat(sprintf("ours stops, the peer does not: %s %s: %s\n", fn, tag, a))
     return(invisible())
   }
-  a <- unlist(a)
-  b <- unlist(b)
-  if (length(a) != length(b) || any(is.na(a) != is.na(b))) {
+  ua <- unlist(a)
+  ub <- unlist(b)
+  if (length(ua) != length(ub) || any(is.na(ua) != is.na(ub))) {
     tally(fn, "over")
-    cat(sprintf("shape or NA pattern differs: %s %s\n", fn, tag))
+    cat(sprintf("shape or NA pattern differs: %s %s (%d and %d numbers, %d and %d NA)\n", fn, tag, length(ua),
+                length(ub), sum(is.na(ua)), sum(is.na(ub))))
+    dump_case(fn, tag, a, b)
     return(invisible())
   }
+  a <- ua
+  b <- ub
   ok <- !is.na(a)
   dif <- abs(a[ok] - b[ok])
   if (relative) dif <- dif / pmax(abs(b[ok]), 1)
@@ -68,7 +72,17 @@ compare <- function(fn, tag, a, b, relative = FALSE) {
   if (!is.finite(m) || m > tol) {
     tally(fn, "over")
     cat(sprintf("above %g: %s %s: %.3g\n", tol, fn, tag, m))
+    dump_case(fn, tag, a, b)
   }
+}
+# PEER_SWEEP_DUMP=DIR keeps both results of every case above the tolerance
+# (saveRDS, list(ours, peer, case)) for a closer look
+dump_dir <- Sys.getenv("PEER_SWEEP_DUMP")
+ndump <- 0
+dump_case <- function(fn, tag, a, b) {
+  if (!nzchar(dump_dir)) return(invisible())
+  ndump <<- ndump + 1
+  saveRDS(list(ours = a, peer = b, case = paste(fn, tag)), file.path(dump_dir, sprintf("case%03d.rds", ndump)))
 }
 filters <- c(haar = 2, d4 = 4, d6 = 6, d8 = 8, la8 = 8, la16 = 16, la20 = 20)
 windows <- c("gauss", "uniform", "cleveland", "epanechnikov", "bartlett", "wendland")

@@ -811,6 +811,43 @@ Test(defined, one_valid_row_is_rank_deficient)
     free(x);
 }
 
+/* WLMCC compat, two series: a lag whose weighted regressor is zero on every
+ * complete row (near the end of the valid rows, the window's rows have no
+ * partner tau rows later) has no centred correlation to sign phi with: R's
+ * cor() gives NA there (found by scripts/peer_sweep.R), not 0. */
+Test(defined, wlmcc_two_series_lag_without_regressor_is_na)
+{
+    enum { N = 64, D = 2 };
+    double *x = malloc(2 * D * N * sizeof *x);
+    for (size_t k = 0; k < D; ++k)
+        for (size_t t = 0; t < N; ++t) {
+            double v = sin(0.7 * (double)t * (double)(k + 1)) + 0.1 * (double)k;
+            x[(0 * D + k) * N + t] = t < 50 ? v : NAN; /* d1: rows 0..49 */
+            x[(1 * D + k) * N + t] = v;
+        }
+    cqb_wlevels in = {N, D, 1, x};
+    cqb_wmc_opts o;
+    cqb_wmc_opts_default(&o);
+    o.window = CQB_WINDOW_BARTLETT;
+    o.M = 3;
+    o.lag_max = 3;
+    o.ymaxr = 1;
+    enum { K = 7 };
+    double *val = malloc(2 * N * K * sizeof *val), *lo = malloc(2 * N * K * sizeof *lo);
+    cqb_wmc_out out = {val, lo, NULL, NULL, NULL, NULL};
+    cqb_error err;
+    cr_assert_eq(cqb_wlmcc(&in, &o, NULL, &out, &err), CQB_OK, "%s", err.msg);
+    /* s = 49: x~ is nonzero at t = 47..49 only, and y at t + 3 is missing
+     * there; lag +3 has no regressor, lag +1 does */
+    const size_t row = 49;
+    cr_assert(!isnan(val[row * K + 3]), "lag 0");
+    cr_assert(isnan(val[row * K + 3 + 3]) && isnan(lo[row * K + 3 + 3]), "lag +3: %g", val[row * K + 6]);
+    cr_assert(!isnan(val[row * K + 3 + 1]), "lag +1");
+    free(val);
+    free(lo);
+    free(x);
+}
+
 Test(fastpath, uniform_prefix_sums_match_direct)
 {
     size_t n;

@@ -318,6 +318,7 @@ static void write_lag0(const local_ctx *c, size_t s, const cqb_wmc_out *out, siz
 
 typedef struct fit_out {
     double r2, rss, xq, sign, b0;
+    double xss; /* d = 2: the regressor's centred sum of squares (0: constant) */
     double *beta, *cinv, *xbar; /* q each (ws->vec) */
     double sy, nrows;           /* y first moment, row count or weight total */
 } fit_out;
@@ -415,6 +416,7 @@ static int fit_compat(const local_ctx *c, int i, size_t s, size_t k, long L, siz
     f->sy = sy;
     f->nrows = nn;
     f->sign = d == 2 ? G[0 * m + q] : 1.0;
+    f->xss = d == 2 ? G[0] : 1.0;
     int rc = cqbw_regress(G, raw, sx, q, &f->r2, &f->rss, f->beta, f->cinv,
                           f->beta ? &f->xq : NULL, w->rg_work);
     if (rc < 0 || !f->beta) return rc;
@@ -647,7 +649,14 @@ cqb_status cqb_wlmcc(const cqb_wlevels *in, const cqb_wmc_opts *opts, cqb_wmc_wo
                             int rc = fit_compat(&c, i, s, k, L, w->lagcnt[L + lm], &f);
                             if (rc >= 0) {
                                 phi = sqrt(f.r2 > 0.0 ? f.r2 : 0.0);
-                                if (d == 2) phi = f.sign > 0.0 ? phi : (f.sign < 0.0 ? -phi : 0.0);
+                                /* d = 2: signed by the centred correlation, which
+                                 * R's cor() leaves NA when the lagged regressor is
+                                 * constant over the complete rows (no weight left
+                                 * on it near the ends): NA, not 0 */
+                                if (d == 2)
+                                    phi = !(f.xss > 0.0) ? NAN
+                                          : f.sign > 0.0 ? phi
+                                          : (f.sign < 0.0 ? -phi : 0.0);
                             }
                         } else {
                             double V, V2;
