@@ -1065,7 +1065,14 @@ cqb_status cqb_cq_null_check(const cqb_cq_spec *s, const cqb_boot_opts *o, cqb_e
 {
     cqb_status st = validate(s, o, err);
     if (st != CQB_OK) return st;
-    const size_t P = s->qtests ? s->lags[s->nlags - 1] : 0;
+    /* The default case needs no plan: without controls every lag's rotation
+     * fits when the largest leaves N >= 2m + 1 rows (cqb_null_rotations), so
+     * the run does not build its plan twice. Otherwise the plan decides and
+     * gives the run's own error. */
+    const size_t maxlag = s->lags[s->nlags - 1];
+    if (s->in.nctl == 0 && o->null_scheme == CQB_NULL_ROTATION && s->in.T >= maxlag + 2 * o->rot_margin + 1)
+        return CQB_OK;
+    const size_t P = s->qtests ? maxlag : 0;
     size_t *lags = malloc((s->nlags + P + 1) * sizeof *lags);
     if (!lags) return cqb_error_set(err, CQB_ENOMEM, "out of memory");
     cqb_null_plan plan;

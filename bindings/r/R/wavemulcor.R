@@ -43,15 +43,6 @@
   list(coef = lv, wavelet = attr(xx[[1]], "wavelet"), names = nm)
 }
 
-.wm_window <- function(window) {
-  # wavemulcor matches the first four letters, case-insensitively
-  if (!is.character(window) || length(window) != 1 || nchar(window) < 4 ||
-      !(substr(tolower(window), 1, 4) %in% c("unif", "clev", "tric", "epan", "para", "bart", "tria", "wend", "gaus"))) {
-    stop("wrong window type", call. = FALSE)
-  }
-  window
-}
-
 .wm_ymaxr <- function(ymaxr, d) {
   if (is.null(ymaxr)) return(0L)
   if (length(ymaxr) != 1 || is.na(ymaxr) || ymaxr < 1 || ymaxr > d || ymaxr != round(ymaxr)) {
@@ -114,7 +105,7 @@ wave.multiple.correlation <- function(xx, N = length(xx[[1]][[1]]), p = 0.975, y
 #' @export
 wave.local.multiple.correlation <- function(xx, M, window = "gauss", p = 0.975, ymaxr = NULL) {
   w <- .wm_levels(xx)
-  r <- .wm_local(w, 1L, xx, M, window, p, ymaxr, -1L)
+  r <- .wm_local(w, 1L, M, window, p, ymaxr, -1L)
   n <- length(w$coef[[1]][[1]])
   pick <- function(v) {
     d <- as.data.frame(matrix(v, nrow = n))
@@ -140,7 +131,7 @@ wave.multiple.cross.correlation <- function(xx, lag.max = NULL, p = 0.975, ymaxr
 wave.local.multiple.cross.correlation <- function(xx, M, window = "gauss", lag.max = NULL, p = 0.975,
                                                   ymaxr = NULL) {
   w <- .wm_levels(xx)
-  r <- .wm_local(w, 3L, xx, M, window, p, ymaxr, .wm_lagmax(lag.max))
+  r <- .wm_local(w, 3L, M, window, p, ymaxr, .wm_lagmax(lag.max))
   n <- length(w$coef[[1]][[1]])
   K <- 2L * r$lags + 1L
   # per level an n x K data frame (columns V1..VK: lags -lm..lm)
@@ -156,10 +147,12 @@ wave.local.multiple.cross.correlation <- function(xx, M, window = "gauss", lag.m
   list(val = per_level(r$val), lo = per_level(r$lo), up = per_level(r$up), YmaxR = dep)
 }
 
-.wm_local <- function(w, stat, xx, M, window, p, ymaxr, lag_max) {
-  if (is.null(w$wavelet)) stop("xx: the modwt objects name no wavelet filter (attribute 'wavelet')", call. = FALSE)
-  .Call(cqb_r_wmc_levels, w$coef, stat, w$wavelet, as.double(p), .wm_ymaxr(ymaxr, length(xx)), 0,
-        .wm_window(window), as.double(M), lag_max)
+# The local statistics (stat 1: WLMC, 3: WLMCC); the library checks the
+# filter (needed for phase.shift) and the window name as wavemulcor matches
+# it (first four letters).
+.wm_local <- function(w, stat, M, window, p, ymaxr, lag_max) {
+  .Call(cqb_r_wmc_levels, w$coef, stat, w$wavelet, as.double(p), .wm_ymaxr(ymaxr, length(w$coef)), 0, window,
+        as.double(M), lag_max)
 }
 
 .wm_lagmax <- function(lag.max) {

@@ -452,7 +452,7 @@ SEXP cqb_r_wmc_levels(SEXP xx, SEXP stat, SEXP wavelet, SEXP p, SEXP ymaxr, SEXP
     o.lag_max = asInteger(lag_max);
     if (o.lag_max == NA_INTEGER) o.lag_max = -1;
     if (loc) {
-        if (!isString(window) || LENGTH(window) != 1) error("window: one name expected");
+        if (!isString(window) || LENGTH(window) != 1) error("wrong window type (window: one name expected)");
         if (cqb_window_parse(CHAR(STRING_ELT(window, 0)), &o.window, &err) != CQB_OK) error("%s", err.msg);
         o.M = asReal(M);
     }
